@@ -1,0 +1,46 @@
+# Fashion-MNIST CNN report. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := dataset-fashion-mnist chromium poppler-utils libjs-mathjax fonts-dejavu-core
+KERNEL := fashion-cnn
+PROFILE ?= full
+STUDY ?= R0
+JOBS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system test test-fast bench report lab clean-reports strip
+
+help: ## list every target with one line each
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: system $(STAMP) ## create .venv (Python 3.11), install the package and pins, register the kernel (idempotent)
+
+system: ## install the Debian packages the project needs (as root; otherwise print the command)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "missing Debian packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no python3 found: install Python 3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (fashion-cnn)" >/dev/null
+	@touch $(STAMP)
+
+test: setup ## run the whole test suite (real data, short real trainings, every notebook in the quick profile)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+
+test-fast: setup ## the unit tests only (no notebook runs)
+	$(PY) -m pytest -m "not slow" -n $(JOBS)
+
+strip: setup ## strip outputs from every notebook (run before committing)
+	$(VENV)/bin/nbstripout notebooks/*.ipynb

@@ -1,0 +1,12 @@
+"""fashion_cnn: reproducible CNN experiments on Fashion-MNIST (package behind the notebooks)."""
+
+from .config import PROFILES, REPORTS_DIR, RUNS_DIR, get_profile, resolve_device
+from .data import CLASSES, DataError, load
+from .models import count_parameters, create_model, list_models, model_info, summary
+from .runs import Run, RunConfig, __version__, get_or_train, load_run, run_key
+
+__all__ = [
+    "CLASSES", "DataError", "PROFILES", "REPORTS_DIR", "RUNS_DIR", "Run", "RunConfig", "__version__",
+    "count_parameters", "create_model", "get_or_train", "get_profile", "list_models", "load", "load_run",
+    "model_info", "resolve_device", "run_key", "summary",
+]

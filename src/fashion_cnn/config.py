@@ -1,0 +1,57 @@
+"""Project paths, run profiles and the device choice: the one place notebooks get them from."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+REPORTS_DIR = Path(os.environ.get("FASHION_CNN_REPORTS", PROJECT_ROOT / "reports"))
+RUNS_DIR = REPORTS_DIR / "runs"
+DATA_DIR_DEFAULT = Path("/usr/share/datasets/fashion-mnist")
+
+
+def data_dir() -> Path:
+    """Folder holding the four Fashion-MNIST files (`FASHION_MNIST_DIR`, else Debian's)."""
+    return Path(os.environ.get("FASHION_MNIST_DIR", DATA_DIR_DEFAULT))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much work a notebook does: `full` for the report, `quick` for fast checks."""
+
+    name: str
+    epochs: int  # passes over the training split
+    subset: int | None  # stratified number of training images used (None: all 60k)
+    seeds: int  # independent seeds per variant
+    folds: int  # k of k-fold cross-validation
+    test_subset: int | None  # test images evaluated (None: all 10k)
+
+
+PROFILES = {
+    "full": Profile("full", epochs=15, subset=None, seeds=3, folds=5, test_subset=None),
+    "quick": Profile("quick", epochs=2, subset=3000, seeds=2, folds=3, test_subset=2000),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The named profile; raises ValueError listing the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}: use one of {sorted(PROFILES)}") from None
+
+
+def resolve_device(device: str = "auto") -> str:
+    """`auto` → `cuda` when a GPU is visible, else `cpu`; an explicit choice is checked."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for but no CUDA GPU is visible: use device='cpu' or 'auto'")
+    if device.split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'")
+    return device

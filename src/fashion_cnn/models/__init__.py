@@ -1,0 +1,28 @@
+"""Model zoo: one registry for every architecture of the source reports (R0–R4)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import lenet, r2, r3, r4  # noqa: F401  (importing registers the models)
+from ._registry import ModelInfo, create_model, list_models, model_info, register_model
+from .net import Net
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters (BatchNorm's running statistics are buffers, not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def summary(model: nn.Module, batch_size: int = 1):
+    """Keras-like summary (layer, output shape, parameters) from torchinfo."""
+    from torchinfo import summary as _summary
+
+    return _summary(
+        model, input_size=(batch_size, 1, 28, 28), col_names=("output_size", "num_params"),
+        row_settings=("var_names",), verbose=0, device=torch.device("cpu"),
+    )
+
+
+__all__ = ["ModelInfo", "Net", "count_parameters", "create_model", "list_models", "model_info", "register_model", "summary"]

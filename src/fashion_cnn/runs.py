@@ -1,0 +1,355 @@
+"""`RunConfig`, the run key, the run store (`reports/runs/<key>/`), resume and provenance.
+
+A run's key hashes its whole config (with the device resolved to its type), the dataset
+checksums and the package version, so asking for the same run twice trains once. Every epoch
+writes one checkpoint file atomically (weights, optimizer, schedule and RNG states in
+safetensors, the history in its metadata), so an interrupted run resumes from its last finished
+epoch and ends with the numbers an uninterrupted run gives. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import config as cfg
+from . import data as data_mod
+from .engine import EpochHook, SCHEDULES, OPTIMIZERS, fit, make_optimizer, make_scheduler
+from .losses import LOSSES
+from .models import create_model, list_models
+
+try:
+    __version__ = importlib.metadata.version("fashion-cnn")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0+source"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one training run. Two equal configs are the same run."""
+
+    model: str  # registered model name (models.list_models())
+    model_args: dict[str, Any] = field(default_factory=dict)  # builder overrides, e.g. {"n_base": 16}
+    optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
+    lr: float = 1e-3  # initial learning rate
+    momentum: float = 0.9  # SGD only
+    batch_size: int = 64  # images per step
+    epochs: int = 15  # passes over the training split
+    weight_decay: float = 0.0  # optimizer weight decay (L2 on every parameter)
+    l1: float = 0.0  # extra L1 penalty on the dense kernels, added to the model's own
+    l2: float = 0.0  # extra L2 penalty on the dense kernels, added to the model's own
+    schedule: str = "none"  # none | step | exponential | cosine (per epoch)
+    step_size: int = 5  # epochs between step-decay drops
+    gamma: float = 0.5  # step/exponential decay factor
+    loss: str = "ce"  # ce (softmax) | bce (one-vs-rest sigmoid) | hinge
+    split: str = "holdout"  # holdout | fold | trainval (train + validation, no validation part)
+    val_fraction: float = 0.2  # holdout validation share: 0.2 → 48k/12k, 1/6 → 50k/10k
+    fold: int = 0  # which fold, for split="fold"
+    folds: int = 5  # k, for split="fold"
+    subset: int | None = None  # stratified number of the 60k training images used (None: all)
+    split_seed: int = 0  # seed of the subset/split (shared by all variants and seeds of a study)
+    seed: int = 0  # seed of initialisation, shuffling, dropout and augmentation
+    device: str = "auto"  # auto | cpu | cuda
+    augment: tuple[str, ...] = ()  # batch augmentations (augment.AUGMENTATIONS)
+
+    def __post_init__(self):
+        object.__setattr__(self, "augment", tuple(self.augment))
+        object.__setattr__(self, "model_args", dict(sorted(self.model_args.items())))
+        checks = [
+            (self.model in list_models(), f"unknown model {self.model!r}: see fashion_cnn.models.list_models()"),
+            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: use one of {sorted(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}: use one of {sorted(SCHEDULES)}"),
+            (self.loss in LOSSES, f"unknown loss {self.loss!r}: use one of {sorted(LOSSES)}"),
+            (self.split in ("holdout", "fold", "trainval"), f"unknown split {self.split!r}: use holdout, fold or trainval"),
+            (self.lr > 0, f"lr={self.lr} must be positive"),
+            (self.batch_size > 0, f"batch_size={self.batch_size} must be positive"),
+            (self.epochs > 0, f"epochs={self.epochs} must be positive"),
+            (self.split != "fold" or 0 <= self.fold < self.folds, f"fold={self.fold} is outside 0..{self.folds - 1}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def replace(self, **changes) -> RunConfig:
+        """A copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["augment"] = list(self.augment)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        return cls(**d)
+
+
+def run_key(config: RunConfig) -> str:
+    """16 hex digits hashing the config (device resolved to its type), data checksums and version."""
+    payload = config.to_dict()
+    payload["device"] = torch.device(cfg.resolve_device(config.device)).type
+    blob = json.dumps({"config": payload, "data": data_mod.load().checksums, "version": __version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------------------------
+# Atomic files
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (a reader sees the old file or the new one, never half)."""
+    _atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=_jsonable)))
+
+
+def _jsonable(x):
+    if isinstance(x, (np.generic,)):
+        return x.item()
+    if isinstance(x, torch.Tensor):
+        return x.tolist()
+    if isinstance(x, tuple):
+        return list(x)
+    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """safetensors, atomically; tensors are copied to contiguous CPU memory first."""
+    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    _atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+
+
+# ----------------------------------------------------------------------------------------------
+# Provenance
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(cfg.PROJECT_ROOT), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def device_name(device: str) -> str:
+    """A readable name of the device: the GPU's name, else the CPU model and thread count."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.get_device_name(torch.device(device))
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model} ({torch.get_num_threads()} threads)"
+
+
+def provenance(device: str) -> dict[str, Any]:
+    """Versions, commit, device and dataset checksums: what a reader needs to trust a number."""
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "package_version": __version__,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(dirty) if dirty is not None else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "cuda": torch.version.cuda if torch.device(device).type == "cuda" else None,
+        "platform": platform.platform(),
+        "device": device,
+        "device_name": device_name(device),
+        "data_checksums": data_mod.load().checksums,
+        "data_source": data_mod.load().source,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+
+@dataclass
+class Run:
+    """A finished run as stored: config, per-epoch history, final metrics and provenance."""
+
+    key: str
+    path: Path
+    config: RunConfig
+    history: list[dict]
+    metrics: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def weights_path(self) -> Path:
+        return self.path / "weights.safetensors"
+
+    def frame(self) -> pd.DataFrame:
+        """The history as a DataFrame, one row per epoch."""
+        return pd.DataFrame(self.history)
+
+    def model(self, device: str | None = None) -> torch.nn.Module:
+        """The trained model, weights loaded from safetensors (no pickle), in eval mode."""
+        device = device or cfg.resolve_device(self.config.device)
+        model = create_model(self.config.model, **self.config.model_args)
+        model.load_state_dict(load_file(self.weights_path, device="cpu"))
+        return model.to(device).eval()
+
+
+def load_run(path: Path | str) -> Run:
+    """Load a finished run from its folder (or key)."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists():
+        path = cfg.RUNS_DIR / str(path)
+    if not (path / "run.json").is_file():
+        raise FileNotFoundError(f"{path} holds no finished run (no run.json); train it with get_or_train(config)")
+    read = lambda name: json.loads((path / name).read_text())  # noqa: E731
+    meta = read("run.json")
+    return Run(meta["key"], path, RunConfig.from_dict(read("config.json")), read("history.json"),
+               read("metrics.json"), read("provenance.json"))
+
+
+def list_runs() -> pd.DataFrame:
+    """Every finished run in the store: key, model, seed, epochs and final validation accuracy."""
+    rows = []
+    for meta in sorted(cfg.RUNS_DIR.glob("*/run.json")):
+        run = load_run(meta.parent)
+        rows.append({"key": run.key, "model": run.config.model, "seed": run.config.seed, "split": run.config.split,
+                     "epochs": run.config.epochs, **{k: run.metrics.get(k) for k in ("train_acc", "val_acc")}})
+    return pd.DataFrame(rows)
+
+
+def _checkpoint_tensors(model, optimizer, generator) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_state = optimizer.state_dict()
+    scalars: dict[str, Any] = {}
+    for pid, state in opt_state["state"].items():
+        for name, value in state.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"opt.{pid}.{name}"] = value
+            else:
+                scalars[f"{pid}.{name}"] = value
+    tensors["rng.cpu"] = torch.get_rng_state()
+    tensors["rng.generator"] = generator.get_state()
+    if generator.device.type == "cuda":
+        tensors["rng.cuda"] = torch.cuda.get_rng_state(generator.device)
+    return tensors, {"opt_scalars": scalars, "param_groups": opt_state["param_groups"]}
+
+
+def _restore(path: Path, model, optimizer, scheduler, generator) -> list[dict]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["state"])
+    tensors = load_file(path, device="cpu")
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict[int, dict[str, Any]] = {}
+    for k, v in tensors.items():
+        if k.startswith("opt."):
+            _, pid, name = k.split(".", 2)
+            state.setdefault(int(pid), {})[name] = v
+    for k, v in meta["opt_scalars"].items():
+        pid, name = k.split(".", 1)
+        state.setdefault(int(pid), {})[name] = v
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    if scheduler is not None and meta["scheduler"] is not None:
+        scheduler.load_state_dict(meta["scheduler"])
+    torch.set_rng_state(tensors["rng.cpu"])
+    generator.set_state(tensors["rng.generator"])
+    if "rng.cuda" in tensors:
+        torch.cuda.set_rng_state(tensors["rng.cuda"], generator.device)
+    return meta["history"]
+
+
+def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data_mod.TensorSet | None]:
+    """Device tensors of the run's training and validation parts (never the test set)."""
+    ds = data_mod.load()
+    train_idx, val_idx = data_mod.split_indices(
+        ds.train_labels, split=config.split, val_fraction=config.val_fraction, fold=config.fold,
+        folds=config.folds, subset=config.subset, seed=config.split_seed)
+    train = data_mod.tensors(ds, "train", train_idx, device)
+    val = data_mod.tensors(ds, "train", val_idx, device) if val_idx is not None else None
+    return train, val
+
+
+def get_or_train(
+    config: RunConfig,
+    *,
+    force: bool = False,
+    progress: bool | None = None,
+    on_epoch_end: EpochHook | None = None,
+    name: str | None = None,
+) -> Run:
+    """The stored run for `config`, trained first when it is not stored (or when `force`).
+
+    An unfinished run resumes from its last checkpoint. `progress=None` shows a tqdm bar unless
+    FASHION_CNN_QUIET=1.
+    """
+    key = run_key(config)
+    path = cfg.RUNS_DIR / key
+    if force and path.exists():
+        shutil.rmtree(path)
+    if (path / "run.json").is_file():
+        return load_run(path)
+    if progress is None:
+        progress = os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+    device = cfg.resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    model = create_model(config.model, **config.model_args).to(device)
+    optimizer = make_optimizer(model, config)
+    scheduler = make_scheduler(optimizer, config)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    checkpoint = path / "checkpoint.safetensors"
+    history = _restore(checkpoint, model, optimizer, scheduler, generator) if checkpoint.is_file() else []
+    train, val = splits_for(config, device)
+    write_json(path / "config.json", config.to_dict())
+
+    def save_checkpoint(epoch, hist, opt, sched, gen):
+        tensors, meta = _checkpoint_tensors(model, opt, gen)
+        meta.update(history=hist, scheduler=sched.state_dict() if sched is not None else None)
+        save_tensors(checkpoint, tensors, {"state": json.dumps(meta, default=_jsonable)})
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, hist, opt, sched, gen)
+
+    started = time.perf_counter()
+    history = fit(model, train, val, config, generator=generator, optimizer=optimizer, scheduler=scheduler,
+                  history=history, on_epoch_end=save_checkpoint, progress=progress,
+                  name=name or f"{config.model} seed {config.seed}")
+    wall = time.perf_counter() - started
+    last = history[-1]
+    metrics = {k: v for k, v in last.items() if k.startswith(("train_", "val_"))}
+    if val is not None:
+        best = max(history, key=lambda r: r["val_acc"])
+        metrics.update(best_val_acc=best["val_acc"], best_epoch=best["epoch"])
+    metrics.update(train_size=len(train), val_size=len(val) if val is not None else 0)
+    save_tensors(path / "weights.safetensors", model.state_dict(), {"key": key, "model": config.model})
+    write_json(path / "history.json", history)
+    write_json(path / "metrics.json", metrics)
+    write_json(path / "provenance.json", {**provenance(device), "seed": config.seed, "run_key": key,
+                                          "wall_seconds_this_session": wall})
+    write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    checkpoint.unlink(missing_ok=True)
+    return load_run(path)

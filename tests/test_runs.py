@@ -1,0 +1,88 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from fashion_cnn import RunConfig, config, get_or_train, load_run, run_key, runs
+from fashion_cnn.metrics import predictions
+
+SMALL = dict(subset=1000, device="cpu")
+TIMING = ("seconds", "images_per_s")
+
+
+def _strip(history):
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in history]
+
+
+def test_run_store_hit_returns_without_training(store, monkeypatch):
+    cfg = RunConfig("lenet5", epochs=1, **SMALL)
+    first = get_or_train(cfg, progress=False)
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    again = get_or_train(cfg, progress=False)
+    assert again.key == first.key and again.history == first.history
+    for name in ("config.json", "history.json", "metrics.json", "provenance.json", "weights.safetensors", "run.json"):
+        assert (first.path / name).is_file(), name
+    assert not (first.path / "checkpoint.safetensors").exists()
+
+
+def test_run_records_config_seed_versions_device_and_checksums(store):
+    run = get_or_train(RunConfig("lenet5", epochs=1, seed=7, **SMALL), progress=False)
+    prov = json.loads((run.path / "provenance.json").read_text())
+    assert prov["seed"] == 7 and prov["device"] == "cpu" and prov["torch"] == torch.__version__
+    assert prov["data_checksums"]["train-images-idx3-ubyte"] == "f4a8712d7a061bf5bd6d2ca38dc4d50a"
+    assert {"python", "package_version", "git_commit", "device_name"} <= set(prov)
+    assert RunConfig.from_dict(json.loads((run.path / "config.json").read_text())) == run.config
+
+
+def test_key_depends_on_config_only():
+    a = RunConfig("lenet5", epochs=2, device="cpu")
+    assert run_key(a) == run_key(RunConfig("lenet5", epochs=2, device="cpu"))
+    assert run_key(a) != run_key(a.replace(seed=1))
+    assert run_key(a) != run_key(a.replace(model_args={"kernel": 3}))
+    assert len(run_key(a)) == 16
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(model="lenet6"), "unknown model 'lenet6'"),
+    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
+    (dict(lr=-1.0), "lr=-1.0 must be positive"),
+    (dict(split="fold", fold=5, folds=5), "fold=5 is outside 0..4"),
+    (dict(schedule="warm"), "unknown schedule 'warm'"),
+])
+def test_bad_config_gets_a_one_line_cause(bad, message):
+    with pytest.raises(ValueError, match=message) as err:
+        RunConfig(**{"model": "lenet5", **bad})
+    assert "\n" not in str(err.value)
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_numbers(store, tmp_path, monkeypatch):
+    cfg = RunConfig("lenet5_3x3_leaky_dropout", epochs=3, schedule="step", step_size=1,
+                    augment=("flip", "crop"), **SMALL)
+
+    def crash_after_first_epoch(epoch, *rest):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        get_or_train(cfg, progress=False, on_epoch_end=crash_after_first_epoch)
+    folder = store / run_key(cfg)
+    assert (folder / "checkpoint.safetensors").is_file() and not (folder / "run.json").exists()
+    seen = []
+    resumed = get_or_train(cfg, progress=False, on_epoch_end=lambda epoch, *rest: seen.append(epoch))
+    assert seen == [1, 2]  # epoch 0 was not trained again
+
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "other")
+    straight = get_or_train(cfg, progress=False)
+    assert _strip(resumed.history) == _strip(straight.history)
+    a, b = load_file(resumed.weights_path), load_file(straight.weights_path)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_weights_reload_without_pickle_and_predict_the_same(store):
+    run = get_or_train(RunConfig("r2_batchnorm", epochs=1, **SMALL), progress=False)
+    reloaded = load_run(run.key)
+    first = predictions(run.model(), "test", indices=range(0, 10_000, 50))
+    second = predictions(reloaded.model(), "test", indices=range(0, 10_000, 50))
+    assert (first["pred"] == second["pred"]).all() and first["logits"].shape == (200, 10)
+    assert set(load_file(run.weights_path)) >= {"body.2.running_mean", "head.weight"}
