@@ -353,3 +353,12 @@ def get_or_train(
     write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     checkpoint.unlink(missing_ok=True)
     return load_run(path)
+
+
+def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None) -> list[Run]:
+    """`get_or_train` for each config, in order: the entry point for studies, seeds and folds.
+
+    Stored runs are loaded; the rest are trained (the speed work may train them concurrently, the
+    results being the same runs either way).
+    """
+    return [get_or_train(c, force=force, progress=progress) for c in configs]

@@ -1,0 +1,75 @@
+"""Statistics for honest comparisons: mean ± std with a t-interval, a paired test across seeds and
+McNemar's test on paired test-set predictions (statsmodels / scipy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    std: float  # sample standard deviation (ddof=1); 0 for one value
+    low: float  # lower end of the confidence interval (nan for fewer than 2 values)
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4f} ± {self.std:.4f}"
+
+
+def mean_ci(values, confidence: float = 0.95) -> Interval:
+    """Mean, sample std and the Student-t confidence interval of the mean."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        raise ValueError("mean_ci needs at least one value")
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, 0.0, float("nan"), float("nan"), n)
+    std = float(x.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + confidence / 2, n - 1) * std / np.sqrt(n))
+    return Interval(mean, std, mean - half, mean + half, n)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str  # which test
+    statistic: float
+    p_value: float
+    n: int  # seeds (paired t) or discordant pairs (McNemar)
+    difference: float  # mean of b - a (paired t) or acc(b) - acc(a) (McNemar)
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        return bool(np.isfinite(self.p_value) and self.p_value < alpha)
+
+
+def paired_t(a, b) -> TestResult:
+    """Paired t-test of b against a over matched seeds (nan p-value when n < 2 or no variance)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_t needs matched samples, got {a.shape} and {b.shape}")
+    d = b - a
+    if len(d) < 2 or np.allclose(d, d[0]):
+        return TestResult("paired t", float("nan"), float("nan"), len(d), float(d.mean()) if len(d) else float("nan"))
+    res = sps.ttest_rel(b, a)
+    return TestResult("paired t", float(res.statistic), float(res.pvalue), len(d), float(d.mean()))
+
+
+def mcnemar_test(labels, pred_a, pred_b, exact: bool | None = None) -> TestResult:
+    """McNemar's test on two models' predictions of the same samples.
+
+    The exact binomial version is used when fewer than 25 samples are discordant.
+    """
+    labels, pred_a, pred_b = map(np.asarray, (labels, pred_a, pred_b))
+    ok_a, ok_b = pred_a == labels, pred_b == labels
+    table = np.array([[np.sum(ok_a & ok_b), np.sum(ok_a & ~ok_b)], [np.sum(~ok_a & ok_b), np.sum(~ok_a & ~ok_b)]])
+    discordant = int(table[0, 1] + table[1, 0])
+    exact = discordant < 25 if exact is None else exact
+    res = mcnemar(table, exact=exact, correction=True)
+    return TestResult("McNemar exact" if exact else "McNemar χ²", float(res.statistic), float(res.pvalue),
+                      discordant, float(ok_b.mean() - ok_a.mean()))
