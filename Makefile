@@ -9,9 +9,10 @@ KERNEL := fashion-cnn
 PROFILE ?= full
 STUDY ?= R0
 JOBS ?= 2
+WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test test-fast bench report lab clean-reports strip
+.PHONY: help setup system test test-fast bench report report-all lab tune strip
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,3 +45,18 @@ test-fast: setup ## the unit tests only (no notebook runs)
 
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
+
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0) → reports/report.html + report.pdf
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY)
+
+report-all: setup ## render every named study (each in its own report under reports/studies/)
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies
+
+lab: setup ## open JupyterLab on the notebooks with the project kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/
+	$(PY) -m fashion_cnn.bench
+
+tune: setup ## Optuna search (WORKERS=2 processes share reports/tune.sqlite3; STORAGE=url for many machines)
+	$(PY) -m fashion_cnn.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE))
