@@ -73,3 +73,47 @@ def mcnemar_test(labels, pred_a, pred_b, exact: bool | None = None) -> TestResul
     res = mcnemar(table, exact=exact, correction=True)
     return TestResult("McNemar exact" if exact else "McNemar χ²", float(res.statistic), float(res.pvalue),
                       discordant, float(ok_b.mean() - ok_a.mean()))
+
+
+def compare_variants(values: dict[str, list[float]], baseline: str, alpha: float = 0.05,
+                     confidence: float = 0.95) -> "pd.DataFrame":
+    """One row per model: mean, std, confidence interval, n, and the paired t-test against `baseline`.
+
+    `values` maps model name → one value per seed, seeds in the same order for every model.
+    """
+    import pandas as pd
+
+    if baseline not in values:
+        raise ValueError(f"baseline {baseline!r} is not among the compared models {list(values)}")
+    rows = []
+    for model, vals in values.items():
+        ci = mean_ci(vals, confidence)
+        row = {"model": model, "mean": ci.mean, "std": ci.std, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n}
+        if model != baseline:
+            test = paired_t(values[baseline], vals)
+            row.update(diff=test.difference, p_value=test.p_value, significant=test.significant(alpha))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def discussion(table: "pd.DataFrame", baseline: str, what: str = "validation accuracy",
+               alpha: float = 0.05, scale: float = 100.0, unit: str = " points") -> list[str]:
+    """Sentences comparing every variant with the baseline, generated from `compare_variants`' table.
+
+    A difference is claimed only when the paired test's p-value is below `alpha`; otherwise the
+    sentence says no difference was detectable at that n.
+    """
+    base = table.loc[baseline]
+    out = []
+    for model, row in table.drop(index=baseline).iterrows():
+        diff = row["diff"] * scale
+        head = (f"{model} vs {baseline}: mean {what} {row['mean'] * scale:.2f} vs {base['mean'] * scale:.2f} "
+                f"(difference {diff:+.2f}{unit}, n={int(row['n'])} seeds")
+        if not np.isfinite(row["p_value"]):
+            out.append(head + "); too few seeds for a test, so no difference can be claimed.")
+        elif row["significant"]:
+            word = "higher" if diff > 0 else "lower"
+            out.append(head + f", paired t p={row['p_value']:.3f}): {model} is {word}, a difference the test supports at α={alpha}.")
+        else:
+            out.append(head + f", paired t p={row['p_value']:.3f}): no detectable difference at n={int(row['n'])}.")
+    return out
