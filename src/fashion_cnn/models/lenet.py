@@ -6,11 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, activation, flat_size, pool
-
-
-def _dropout(p: float) -> list[nn.Module]:
-    return [nn.Dropout(p)] if p > 0 else []
+from .net import Net, activation, dropout_layers, flat_size, pool
 
 
 def _lenet5(*, kernel: int = 5, act: str = "relu", pooling: str = "max", fc_dropout: float = 0.0, slope: float = 0.01) -> Net:
@@ -22,8 +18,8 @@ def _lenet5(*, kernel: int = 5, act: str = "relu", pooling: str = "max", fc_drop
     )
     body = nn.Sequential(
         *convs,
-        nn.Linear(flat_size(convs), 120), activation(act, slope), *_dropout(fc_dropout),
-        nn.Linear(120, 84), activation(act, slope), *_dropout(fc_dropout),  # (B, 84)
+        nn.Linear(flat_size(convs), 120), activation(act, slope), *dropout_layers(fc_dropout),
+        nn.Linear(120, 84), activation(act, slope), *dropout_layers(fc_dropout),  # (B, 84)
     )
     return Net(body, nn.Linear(84, 10))
 
@@ -51,7 +47,7 @@ def lenet5_3x3_leaky(**kw) -> Net:
 
 @register_model(**R0, summary="3x3 LeakyReLU LeNet-5 with dropout 0.5 after the first two dense layers",
                 change="Dropout 0.5 after dense 120 and dense 84, on top of 3x3 + LeakyReLU: regularises the dense part")
-def lenet5_3x3_leaky_dropout(**kw) -> Net:
+def lenet5_3x3_leakydropout_layers(**kw) -> Net:
     return _lenet5(**{"kernel": 3, "act": "leaky", "fc_dropout": 0.5, **kw})
 
 
@@ -67,11 +63,11 @@ def _r1_lenet(*, act: str = "tanh", pooling: str = "avg", conv_dropout: float = 
     LeakyReLU's slope defaults to Keras's 0.3, the framework R1 used.
     """
     body = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), activation(act, slope), *_dropout(conv_dropout), pool(pooling),  # (B, 6, 14, 14)
-        nn.Conv2d(6, 16, 5), activation(act, slope), *_dropout(conv_dropout), pool(pooling),  # (B, 16, 5, 5)
-        nn.Conv2d(16, 120, 5), activation(act, slope), *_dropout(conv_dropout),  # (B, 120, 1, 1)
+        nn.Conv2d(1, 6, 5, padding=2), activation(act, slope), *dropout_layers(conv_dropout), pool(pooling),  # (B, 6, 14, 14)
+        nn.Conv2d(6, 16, 5), activation(act, slope), *dropout_layers(conv_dropout), pool(pooling),  # (B, 16, 5, 5)
+        nn.Conv2d(16, 120, 5), activation(act, slope), *dropout_layers(conv_dropout),  # (B, 120, 1, 1)
         nn.Flatten(),
-        nn.Linear(120, 84), activation(act, slope), *_dropout(fc_dropout),  # (B, 84)
+        nn.Linear(120, 84), activation(act, slope), *dropout_layers(fc_dropout),  # (B, 84)
     )
     return Net(body, nn.Linear(84, 10))
 
@@ -95,7 +91,7 @@ def r1_maxpool(**kw) -> Net:
 
 
 @register_model(**R1, summary="R1 LeNet-5 with dropout", change="Dropout 0.25 after each conv and 0.5 after dense 84: regularisation")
-def r1_dropout(**kw) -> Net:
+def r1dropout_layers(**kw) -> Net:
     return _r1_lenet(**{"conv_dropout": 0.25, "fc_dropout": 0.5, **kw})
 
 

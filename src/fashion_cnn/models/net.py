@@ -25,6 +25,11 @@ def pool(name: str) -> nn.Module:
     return POOLS[name](2)
 
 
+def dropout_layers(p: float) -> list[nn.Module]:
+    """[Dropout(p)] when p > 0, else nothing: splice into a layer list."""
+    return [nn.Dropout(p)] if p > 0 else []
+
+
 def flat_size(layers: nn.Sequential, shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
     """Number of features `layers` give for one 28x28 image (what the first dense layer takes)."""
     with torch.no_grad():

@@ -6,13 +6,13 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net
+from .net import Net, dropout_layers
 
 
 def _r2(*, dropout: float = 0.0, batchnorm: bool = False, l1: float = 0.0, l2: float = 0.0) -> Net:
     body = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), *([nn.BatchNorm2d(32)] if batchnorm else []), nn.MaxPool2d(2),  # (B, 32, 13, 13)
-        nn.Conv2d(32, 64, 3), nn.ReLU(), *([nn.Dropout(dropout)] if dropout > 0 else []), nn.MaxPool2d(2),  # (B, 64, 5, 5)
+        nn.Conv2d(32, 64, 3), nn.ReLU(), *dropout_layers(dropout), nn.MaxPool2d(2),  # (B, 64, 5, 5)
         nn.Conv2d(64, 64, 3), nn.ReLU(),  # (B, 64, 3, 3)
         nn.Flatten(),
         nn.Linear(576, 64), nn.ReLU(),  # (B, 64)

@@ -6,11 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net
-
-
-def _dropout(p: float) -> list[nn.Module]:
-    return [nn.Dropout(p)] if p > 0 else []
+from .net import Net, dropout_layers
 
 
 R3 = dict(family="R3", baseline="r3_lenet")
@@ -22,7 +18,7 @@ def r3_lenet(*, n_base: int = 32, dropout: float = 0.0) -> Net:
         nn.Conv2d(1, n_base, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, n, 14, 14)
         nn.Conv2d(n_base, 2 * n_base, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2n, 7, 7)
         nn.Flatten(),
-        nn.Linear(2 * n_base * 49, 64), nn.ReLU(), *_dropout(dropout),  # (B, 64)
+        nn.Linear(2 * n_base * 49, 64), nn.ReLU(), *dropout_layers(dropout),  # (B, 64)
     )
     return Net(body, nn.Linear(64, 10))
 
@@ -38,8 +34,8 @@ def r3_alexnet(*, n_base: int = 8, dropout: float = 0.0) -> Net:
         nn.Conv2d(4 * n, 4 * n, 3, padding=1), nn.ReLU(),
         nn.Conv2d(4 * n, 2 * n, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2n, 3, 3)
         nn.Flatten(),
-        nn.Linear(2 * n * 9, 64), nn.ReLU(), *_dropout(dropout),
-        nn.Linear(64, 64), nn.ReLU(), *_dropout(dropout),  # (B, 64)
+        nn.Linear(2 * n * 9, 64), nn.ReLU(), *dropout_layers(dropout),
+        nn.Linear(64, 64), nn.ReLU(), *dropout_layers(dropout),  # (B, 64)
     )
     return Net(body, nn.Linear(64, 10))
 
@@ -50,6 +46,6 @@ def r3_mlp(*, hidden: tuple[int, ...] = (256, 128), dropout: float = 0.0) -> Net
     layers: list[nn.Module] = [nn.Flatten()]
     width = 28 * 28
     for units in hidden:
-        layers += [nn.Linear(width, units), nn.ReLU(), *_dropout(dropout)]
+        layers += [nn.Linear(width, units), nn.ReLU(), *dropout_layers(dropout)]
         width = units
     return Net(nn.Sequential(*layers), nn.Linear(width, 10))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, flat_size
+from .net import Net, dropout_layers, flat_size
 
 # (out channels, kernel, padding, max-pool after)
 Conv = tuple[int, int, int, bool]
@@ -26,7 +26,7 @@ def _r4(*, convs: list[Conv] = DEEP, dense: tuple[int, ...] = (1024, 512), batch
     layers.append(nn.Flatten())
     width = flat_size(nn.Sequential(*layers))
     for units in dense:
-        layers += [nn.Linear(width, units)] + ([nn.Dropout(dropout)] if dropout > 0 else []) + [nn.ReLU()]
+        layers += [nn.Linear(width, units)] + dropout_layers(dropout) + [nn.ReLU()]
         width = units
     return Net(nn.Sequential(*layers), nn.Linear(width, 10))
 
