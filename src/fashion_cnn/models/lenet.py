@@ -47,7 +47,7 @@ def lenet5_3x3_leaky(**kw) -> Net:
 
 @register_model(**R0, summary="3x3 LeakyReLU LeNet-5 with dropout 0.5 after the first two dense layers",
                 change="Dropout 0.5 after dense 120 and dense 84, on top of 3x3 + LeakyReLU: regularises the dense part")
-def lenet5_3x3_leakydropout_layers(**kw) -> Net:
+def lenet5_3x3_leaky_dropout(**kw) -> Net:
     return _lenet5(**{"kernel": 3, "act": "leaky", "fc_dropout": 0.5, **kw})
 
 
@@ -91,7 +91,7 @@ def r1_maxpool(**kw) -> Net:
 
 
 @register_model(**R1, summary="R1 LeNet-5 with dropout", change="Dropout 0.25 after each conv and 0.5 after dense 84: regularisation")
-def r1dropout_layers(**kw) -> Net:
+def r1_dropout(**kw) -> Net:
     return _r1_lenet(**{"conv_dropout": 0.25, "fc_dropout": 0.5, **kw})
 
 
