@@ -60,19 +60,28 @@ def paired_t(a, b) -> TestResult:
     return TestResult("paired t", float(res.statistic), float(res.pvalue), len(d), float(d.mean()))
 
 
+def contingency(labels, pred_a, pred_b) -> np.ndarray:
+    """2x2 counts of (a right?, b right?): [[both right, only a right], [only b right, both wrong]]."""
+    labels, pred_a, pred_b = map(np.asarray, (labels, pred_a, pred_b))
+    if not labels.shape == pred_a.shape == pred_b.shape:
+        raise ValueError(f"contingency needs predictions of the same samples, got shapes "
+                         f"{labels.shape}, {pred_a.shape}, {pred_b.shape}")
+    ok_a, ok_b = pred_a == labels, pred_b == labels
+    return np.array([[np.sum(ok_a & ok_b), np.sum(ok_a & ~ok_b)], [np.sum(~ok_a & ok_b), np.sum(~ok_a & ~ok_b)]])
+
+
 def mcnemar_test(labels, pred_a, pred_b, exact: bool | None = None) -> TestResult:
     """McNemar's test on two models' predictions of the same samples.
 
     The exact binomial version is used when fewer than 25 samples are discordant.
     """
     labels, pred_a, pred_b = map(np.asarray, (labels, pred_a, pred_b))
-    ok_a, ok_b = pred_a == labels, pred_b == labels
-    table = np.array([[np.sum(ok_a & ok_b), np.sum(ok_a & ~ok_b)], [np.sum(~ok_a & ok_b), np.sum(~ok_a & ~ok_b)]])
+    table = contingency(labels, pred_a, pred_b)
     discordant = int(table[0, 1] + table[1, 0])
     exact = discordant < 25 if exact is None else exact
     res = mcnemar(table, exact=exact, correction=True)
     return TestResult("McNemar exact" if exact else "McNemar χ²", float(res.statistic), float(res.pvalue),
-                      discordant, float(ok_b.mean() - ok_a.mean()))
+                      discordant, float((pred_b == labels).mean() - (pred_a == labels).mean()))
 
 
 def compare_variants(values: dict[str, list[float]], baseline: str, alpha: float = 0.05,
@@ -117,3 +126,57 @@ def discussion(table: "pd.DataFrame", baseline: str, what: str = "validation acc
         else:
             out.append(head + f", paired t p={row['p_value']:.3f}): no detectable difference at n={int(row['n'])}.")
     return out
+
+
+def class_scores(logits, loss: str = "ce") -> np.ndarray:
+    """Per-class scores a Keras head would output: softmax for "ce"/"hinge", one sigmoid per class for "bce"."""
+    z = np.asarray(logits, dtype=np.float64)
+    if loss == "bce":
+        return 1.0 / (1.0 + np.exp(-z))
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def keras_precision_recall(labels, scores, threshold: float = 0.5) -> tuple[float, float]:
+    """Precision and recall as Keras's `Precision()` / `Recall()` metrics compute them for one-hot targets.
+
+    Every (sample, class) slot is one binary decision: the one-hot target against the class score
+    thresholded at `threshold`, counted over all slots (micro average). With softmax scores a sample
+    whose top score is below 0.5 predicts no class at all, so it costs recall but not precision;
+    that is why this precision can exceed the accuracy. Returns (precision, recall), 0 where undefined.
+    """
+    labels = np.asarray(labels)
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or len(scores) != len(labels):
+        raise ValueError(f"keras_precision_recall needs (n, classes) scores for n labels, got {scores.shape} "
+                         f"for {len(labels)} labels")
+    target = np.zeros_like(scores, dtype=bool)
+    target[np.arange(len(labels)), labels] = True
+    predicted = scores > threshold
+    tp = float(np.sum(predicted & target))
+    fp = float(np.sum(predicted & ~target))
+    fn = float(np.sum(~predicted & target))
+    return (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0)
+
+
+def direction_verdict(a, b, direction: str, alpha: float = 0.05) -> tuple[str, TestResult]:
+    """Whether matched samples support the claim "b `direction` a" (direction ">", "<" or "≈").
+
+    ">"/"<" is "supported" only when the paired t-test finds a difference in that direction at
+    `alpha`, "contradicted" when it finds one the other way, else "not detectable at n=…".
+    "≈" is "consistent" when no difference is detectable and "contradicted" when one is. Fewer
+    than two seeds (or identical differences) give "no test at n=…".
+    """
+    if direction not in (">", "<", "≈"):
+        raise ValueError(f"direction {direction!r} must be '>', '<' or '≈'")
+    test = paired_t(a, b)
+    if not np.isfinite(test.p_value):
+        return f"no test at n={test.n}", test
+    found = test.significant(alpha)
+    if direction == "≈":
+        return ("contradicted" if found else "consistent"), test
+    if not found:
+        return f"not detectable at n={test.n}", test
+    agrees = (test.difference > 0) == (direction == ">")
+    return ("supported" if agrees else "contradicted"), test
