@@ -1,0 +1,823 @@
+"""Hyperparameter studies: learning-rate decay, one-field sweeps and an Optuna search that scales past one machine.
+
+* **Decay** (`decay_study`): step decay (×0.5 every 5 epochs, as R1 and R2 do) against a constant rate,
+  over several seeds, with validation curves, the rate per epoch and test metrics.
+* **Sweeps** (`Sweep`, `default_sweeps`): a base config, one varied field and its values (R3's learning
+  rate, epochs, batch size, width, dropout, optimizer and loss); each gives overlaid curves and a table.
+* **Search** (`plan_search`, `search`, `python -m fashion_cnn.tune`): TPE over a search space (lr log-uniform,
+  weight decay, batch size, epochs, dropout), median pruning on validation accuracy after every epoch.
+  The study lives in an RDB: by default the SQLite file `reports/tune.sqlite3`, shared by the worker
+  processes of one machine; any SQLAlchemy URL (PostgreSQL, MySQL) lets workers on many machines join
+  the same study. Every trial trains through the run store, so a retried trial resumes its checkpoint.
+
+Failure model: each running trial sends a heartbeat; a worker killed mid-trial leaves its trial RUNNING
+until the heartbeat is `grace` seconds old, then the next worker marks it FAIL and re-queues its
+parameters (`RetryHeartbeatStaleTrialCallback`). The total is enforced across workers: a worker starts
+a trial only while finished + running trials < total (checked and asked under a file lock for SQLite,
+so the count is exact; without a shared lock, workers that finish at the same instant can overshoot
+by at most workers − 1). Running the same command again continues the same study (load_if_exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import multiprocessing as mp
+import os
+import socket
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from . import config as cfg
+from . import data as data_mod
+from . import metrics, stats
+from .engine import TrainingDiverged
+from .models import create_model
+from .runs import Run, RunConfig, get_or_train, get_or_train_many, run_key
+
+R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
+R1_TEST_ACC = {"none": 0.8974, "step": 0.9085}  # R1's ReLU variant on the test set, constant vs step decay
+
+
+class TuneError(ValueError):
+    """A bad search space, sweep or storage: the message is one line with the cause and the fix."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Config fields: a RunConfig field, else a model argument (kept in model_args)
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
+_FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not varied by a sweep or search
+
+
+def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
+    """`config` with `name` set to `value`: a RunConfig field, or else a model argument (`n_base`, `dropout`)."""
+    if name in _CONFIG_FIELDS:
+        return config.replace(**{name: value})
+    return config.replace(model_args={**config.model_args, name: value})
+
+
+def value_of(config: RunConfig, name: str) -> Any:
+    """The value of `name` in `config` (a RunConfig field or a model argument; None when unset)."""
+    return getattr(config, name) if name in _CONFIG_FIELDS else config.model_args.get(name)
+
+
+def _check_field(config: RunConfig, name: str, values: Sequence[Any], what: str) -> None:
+    """Raise TuneError unless every value of `name` gives a valid config and a buildable model."""
+    if name in _FIXED_FIELDS:
+        raise TuneError(f"{what}: {name!r} cannot be varied here; vary a training field or a model argument")
+    for value in values:
+        try:
+            changed = with_value(config, name, value)
+        except (ValueError, TypeError) as err:
+            raise TuneError(f"{what}: {name}={value!r} is invalid ({err}); change its values") from None
+        if name not in _CONFIG_FIELDS:
+            try:
+                create_model(changed.model, **changed.model_args)
+            except (TypeError, ValueError) as err:
+                if "unexpected keyword" not in str(err):
+                    raise TuneError(f"{what}: {config.model} cannot be built with {name}={value!r} ({err})") from None
+                raise TuneError(
+                    f"{what}: {name!r} is neither a RunConfig field nor an argument of model {config.model!r}; "
+                    f"use a RunConfig field ({', '.join(sorted(_CONFIG_FIELDS - _FIXED_FIELDS))}) "
+                    f"or one of the model's arguments") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# Sweeps
+
+@dataclass(frozen=True)
+class Sweep:
+    """A base config, one varied field and its values: one run per value, everything else fixed."""
+
+    name: str  # title, e.g. "learning rate"
+    field: str  # a RunConfig field ("lr", "batch_size", …) or a model argument ("n_base", "dropout")
+    values: tuple  # the values tried, in display order
+    base: RunConfig  # every other setting
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:
+            raise TuneError(f"sweep {self.name!r} has no values: give at least one value for {self.field}")
+        _check_field(self.base, self.field, self.values, f"sweep {self.name!r}")
+
+    def configs(self) -> list[RunConfig]:
+        """One RunConfig per value, in the order of `values`."""
+        return [with_value(self.base, self.field, v) for v in self.values]
+
+    def run(self, progress: bool | None = None) -> SweepResult:
+        """Train (or load from the store) every run of the sweep."""
+        return SweepResult(self, get_or_train_many(self.configs(), progress=progress))
+
+
+@dataclass
+class SweepResult:
+    """The runs of a sweep, with its table, figure and generated sentences."""
+
+    sweep: Sweep
+    runs: list[Run]
+
+    def table(self) -> pd.DataFrame:
+        """One row per value: final train/val accuracy and loss, best val accuracy and seconds per epoch."""
+        rows = []
+        for value, run in zip(self.sweep.values, self.runs):
+            frame = run.frame()
+            last = frame.iloc[-1]
+            rows.append({self.sweep.field: value, "epochs": len(frame), "train_acc": last["train_acc"],
+                         "val_acc": last["val_acc"], "train_loss": last["train_loss"], "val_loss": last["val_loss"],
+                         "best_val_acc": frame["val_acc"].max(), "s_per_epoch": frame["seconds"].mean()})
+        return pd.DataFrame(rows).set_index(self.sweep.field)
+
+    def describe(self) -> list[str]:
+        """Sentences generated from the table (one seed per value: ranges, no significance claims)."""
+        t = self.table()
+        f = self.sweep.field
+        hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
+        gap = (t["train_acc"] - t["val_acc"]) * 100
+        out = [f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
+               f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of {(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points."]
+        out.append(f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
+                   f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points).")
+        slow, fast = t["s_per_epoch"].idxmax(), t["s_per_epoch"].idxmin()
+        out.append(f"An epoch takes {t.loc[fast, 's_per_epoch']:.2f} s at {f}={fast} and "
+                   f"{t.loc[slow, 's_per_epoch']:.2f} s at {f}={slow} "
+                   f"({t.loc[slow, 's_per_epoch'] / t.loc[fast, 's_per_epoch']:.1f}×).")
+        out.append(f"Each value is one run (seed {self.sweep.base.seed}), so these are single measurements, "
+                   f"not tested differences.")
+        return out
+
+    def plot(self):
+        """Overlaid accuracy and loss curves (train dashed, validation solid) and seconds per epoch."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), gridspec_kw={"width_ratios": [3, 3, 2]})
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(self.runs)))
+        for value, run, color in zip(self.sweep.values, self.runs, colors):
+            frame = run.frame()
+            for ax, metric in zip(axes[:2], ("acc", "loss")):
+                ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=3, color=color, label=f"{value}")
+                ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=color, alpha=0.7)
+        for ax, metric in zip(axes[:2], ("accuracy", "loss")):
+            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: validation, dashed: train)")
+            ax.grid(alpha=0.3)
+        axes[0].legend(title=self.sweep.field, fontsize=8)
+        table = self.table()
+        axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colors)
+        axes[2].set(xlabel=self.sweep.field, ylabel="seconds per epoch", title="time per epoch")
+        fig.suptitle(f"Sweep: {self.sweep.name} ({self.sweep.base.model}, {len(self.runs)} runs)")
+        fig.tight_layout()
+        return fig
+
+
+# Values of the sweeps (R3's). The quick profile keeps fewer values on a small subset.
+SWEEP_VALUES = {
+    "full": {
+        "learning rate": ("lr", (1e-5, 1e-4, 1e-3)),
+        "epochs": ("epochs", (5, 15, 30)),
+        "batch size": ("batch_size", (8, 32, 128)),
+        "width (n_base)": ("n_base", (8, 16, 32)),
+        "dropout": ("dropout", (0.0, 0.2, 0.4)),
+        "optimizer": ("optimizer", ("adam", "sgd", "rmsprop")),
+        "loss": ("loss", ("ce", "bce", "hinge")),
+    },
+    "quick": {
+        "learning rate": ("lr", (1e-5, 1e-4, 1e-3)),
+        "epochs": ("epochs", (1, 2)),
+        "batch size": ("batch_size", (16, 128)),
+        "width (n_base)": ("n_base", (4, 8)),
+        "dropout": ("dropout", (0.0, 0.4)),
+        "optimizer": ("optimizer", ("adam", "sgd", "rmsprop")),
+        "loss": ("loss", ("ce", "bce", "hinge")),
+    },
+}
+QUICK_SUBSET = 1000  # training images of the quick profile's sweeps and decay runs
+
+
+def sweep_base(profile: cfg.Profile, device: str = "auto") -> RunConfig:
+    """R3's lab network as the sweeps' base: r3_lenet, n_base 8, Adam at 1e-4, batch 32, no dropout."""
+    subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
+    return RunConfig("r3_lenet", model_args={"n_base": 8, "dropout": 0.0}, optimizer="adam", lr=1e-4,
+                     batch_size=32, epochs=profile.epochs, subset=subset, device=device)
+
+
+def default_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> list[Sweep]:
+    """The seven sweeps of R3 (learning rate, epochs, batch size, width, dropout, optimizer, loss)."""
+    base = base or sweep_base(profile, device)
+    values = SWEEP_VALUES["quick" if profile.name == "quick" else "full"]
+    return [Sweep(name, fld, vals, base) for name, (fld, vals) in values.items()]
+
+
+# ----------------------------------------------------------------------------------------------
+# Test-set evaluation
+
+def test_subset_indices(profile: cfg.Profile) -> np.ndarray:
+    """The stratified test images a profile evaluates (all 10k in full)."""
+    return data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset, seed=0)
+
+
+def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> dict[str, float]:
+    """Accuracy, macro precision/recall/F1, loss and n of a run's model on the profile's test images."""
+    out = metrics.predictions(run.model(cfg.resolve_device(device)), "test", test_subset_indices(profile), device=device)
+    return {**metrics.classification_report(out["labels"], out["pred"], out["logits"]), "n": len(out["labels"])}
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning-rate decay
+
+@dataclass
+class DecayResult:
+    """Runs of a constant rate and a step decay over the same seeds, with their test metrics."""
+
+    configs: dict[str, RunConfig]  # schedule label → config of seed 0
+    runs: dict[str, list[Run]]  # schedule label → one run per seed
+    test: pd.DataFrame  # one row per (schedule, seed): acc, precision, recall, f1, loss
+
+    def table(self) -> pd.DataFrame:
+        """Mean and std over seeds of every test metric, one row per schedule."""
+        agg = self.test.groupby("schedule", sort=False)[["acc", "precision", "recall", "f1", "loss"]].agg(["mean", "std"])
+        agg.columns = [f"{m}_{s}" for m, s in agg.columns]
+        return agg
+
+    def comparison(self) -> pd.DataFrame:
+        """stats.compare_variants of test accuracy across seeds, with the constant rate as baseline."""
+        values = {label: list(self.test.loc[self.test["schedule"] == label, "acc"]) for label in self.runs}
+        return stats.compare_variants(values, baseline=next(iter(self.runs)))
+
+    def describe(self) -> list[str]:
+        """Sentences generated from the measured numbers (and R1's reported numbers beside them)."""
+        step = self.configs["step"]
+        out = [f"The step schedule multiplies the rate by {step.gamma} every {step.step_size} epochs "
+               f"({step.lr:g} → {self.runs['step'][0].history[-1]['lr']:g} in the last epoch)."]
+        out += stats.discussion(self.comparison(), baseline=next(iter(self.runs)), what="test accuracy")
+        r1 = (R1_TEST_ACC["step"] - R1_TEST_ACC["none"]) * 100
+        out.append(f"R1 reported {R1_TEST_ACC['none']:.2%} constant and {R1_TEST_ACC['step']:.2%} with the decay "
+                   f"({r1:+.2f} points, one run each).")
+        return out
+
+    def plot(self):
+        """Validation accuracy and loss per epoch (mean over seeds) and the learning rate per epoch."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+        for label, runs in self.runs.items():
+            frames = pd.concat([r.frame() for r in runs]).groupby("epoch")
+            mean, std = frames.mean(), frames.std().fillna(0)
+            for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
+                line, = ax.plot(mean.index, mean[col], "-o", ms=3, label=label)
+                ax.fill_between(mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color())
+            axes[2].step(mean.index, mean["lr"], where="mid", label=label)
+        axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy (mean ± std over seeds)")
+        axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
+        axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
+        for ax in axes:
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        return fig
+
+
+def decay_configs(profile: cfg.Profile, model: str = "r1_relu", device: str = "auto",
+                  step_size: int = 5, gamma: float = 0.5, seed: int = 0) -> dict[str, RunConfig]:
+    """Constant rate vs step decay (×`gamma` every `step_size` epochs) for R1's best model.
+
+    With fewer than 2·step_size epochs (the quick profile) the step shrinks so the decay still shows.
+    """
+    step = max(1, min(step_size, profile.epochs // 2))
+    subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
+    constant = RunConfig(model, optimizer="adam", lr=1e-3, batch_size=64, epochs=profile.epochs, subset=subset,
+                         seed=seed, device=device)
+    return {"none": constant, "step": constant.replace(schedule="step", step_size=step, gamma=gamma)}
+
+
+def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_relu", seeds: int | None = None,
+                **kwargs) -> DecayResult:
+    """Train (or load) both schedules for `seeds` seeds and evaluate every run on the test images."""
+    configs = decay_configs(profile, model, device, **kwargs)
+    n = profile.seeds if seeds is None else seeds
+    runs = {label: get_or_train_many([c.replace(seed=s) for s in range(n)]) for label, c in configs.items()}
+    rows = [{"schedule": label, "seed": r.config.seed, **evaluate_on_test(r, profile, device)}
+            for label, rs in runs.items() for r in rs]
+    return DecayResult(configs, runs, pd.DataFrame(rows))
+
+
+# ----------------------------------------------------------------------------------------------
+# Search space
+
+PARAM_KINDS = ("log", "float", "int", "choice")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched dimension: `log`/`float`/`int` between low and high, or `choice` among values."""
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    def suggest(self, trial: optuna.Trial, name: str) -> Any:
+        if self.kind == "choice":
+            return trial.suggest_categorical(name, list(self.choices))
+        if self.kind == "int":
+            return trial.suggest_int(name, int(self.low), int(self.high))
+        return trial.suggest_float(name, self.low, self.high, log=self.kind == "log")
+
+    def extremes(self) -> list[Any]:
+        return list(self.choices) if self.kind == "choice" else [self.low, self.high]
+
+    def to_json(self) -> list:
+        return [self.kind, list(self.choices)] if self.kind == "choice" else [self.kind, self.low, self.high]
+
+
+SPACE_HELP = ('write the space as {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64, 128]], '
+              '"epochs": ["int", 5, 15], "dropout": ["float", 0.0, 0.5]}')
+
+# R4 searched lr, L2 strength, batch size and epochs for CNN_2; we add dropout (CNN_2 takes it).
+DEFAULT_SPACE = {
+    "lr": ["log", 1e-4, 1e-2],
+    "weight_decay": ["log", 1e-6, 1e-2],
+    "batch_size": ["choice", [32, 64, 128]],
+    "epochs": ["int", 5, 15],
+    "dropout": ["float", 0.0, 0.5],
+}
+QUICK_SPACE = {
+    "lr": ["log", 1e-4, 1e-2],
+    "weight_decay": ["log", 1e-6, 1e-2],
+    "batch_size": ["choice", [32, 64]],
+    "epochs": ["int", 1, 2],
+    "dropout": ["float", 0.0, 0.5],
+}
+
+
+def parse_space(spec: dict | str, base: RunConfig) -> dict[str, Param]:
+    """Check a search space (a dict or its JSON text) against `base`'s model; raise TuneError on any fault."""
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(Path(spec).read_text() if not spec.lstrip().startswith("{") else spec)
+        except (OSError, json.JSONDecodeError) as err:
+            raise TuneError(f"search space {spec[:60]!r} is neither JSON nor a readable JSON file ({err}); {SPACE_HELP}") from None
+    if not isinstance(spec, dict) or not spec:
+        raise TuneError(f"the search space must be a non-empty mapping from names to [kind, …]; {SPACE_HELP}")
+    space: dict[str, Param] = {}
+    for name, entry in spec.items():
+        where = f"search space {name!r}"
+        if not isinstance(entry, (list, tuple)) or not entry or entry[0] not in PARAM_KINDS:
+            raise TuneError(f"{where}: {entry!r} does not start with a kind ({', '.join(PARAM_KINDS)}); {SPACE_HELP}")
+        kind = entry[0]
+        if kind == "choice":
+            if len(entry) != 2 or not isinstance(entry[1], (list, tuple)) or not entry[1]:
+                raise TuneError(f"{where}: a choice needs a non-empty list, e.g. [\"choice\", [32, 64]]")
+            param = Param(kind, choices=tuple(entry[1]))
+        else:
+            if len(entry) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry[1:]):
+                raise TuneError(f"{where}: {kind} needs two numbers, e.g. [\"{kind}\", low, high]")
+            low, high = entry[1], entry[2]
+            if not low < high:
+                raise TuneError(f"{where}: low={low} must be below high={high}; swap them or use [\"choice\", [{low}]]")
+            if kind == "log" and low <= 0:
+                raise TuneError(f"{where}: a log range needs low > 0 (got {low}); use e.g. 1e-6 as the low end")
+            if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
+                raise TuneError(f"{where}: an int range needs whole numbers (got {low}, {high})")
+            param = Param(kind, float(low) if kind != "int" else int(low), float(high) if kind != "int" else int(high))
+        _check_field(base, name, param.extremes(), where)
+        space[name] = param
+    return space
+
+
+# ----------------------------------------------------------------------------------------------
+# Storage
+
+DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "PyMySQL (and use mysql+pymysql://)"}  # pip names
+
+
+def default_storage() -> str:
+    """`sqlite:///<REPORTS_DIR>/tune.sqlite3`: shared by the workers of one machine."""
+    return f"sqlite:///{cfg.REPORTS_DIR / 'tune.sqlite3'}"
+
+
+def _redact(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: show it as given
+        return url
+
+
+def open_storage(url: str | None = None, *, heartbeat: int = 10, grace: int = 30, max_retry: int = 2) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats: a trial whose worker died is failed after `grace` s and re-queued.
+
+    Raises TuneError (one line: cause and fix) when the URL is malformed, its driver is missing or the
+    database cannot be reached.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    url = url or default_storage()
+    shown = _redact(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise TuneError(f"storage {url!r} is not a database URL: use sqlite:////abs/path.sqlite3 or "
+                        f"postgresql://user:password@host:5432/db (or omit --storage for {default_storage()})") from None
+    engine_kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            folder = Path(database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise TuneError(f"storage {shown}: cannot create the folder {folder} ({err.strerror}); "
+                                f"choose a writable path or omit --storage") from None
+        engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another worker's write instead of failing
+    elif parsed.get_backend_name() in ("postgresql", "mysql"):
+        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
+    except ImportError:
+        driver = DRIVERS.get(parsed.get_backend_name(), "the SQLAlchemy driver of this database")
+        raise TuneError(f"storage {shown} needs a database driver that is not installed: pip install {driver} "
+                        f"into .venv on every worker machine, or omit --storage") from None
+    except (SQLAlchemyError, OSError) as err:
+        cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        raise TuneError(f"cannot reach storage {shown} ({cause}); check host, port, credentials and that the "
+                        f"database exists, or omit --storage to use {default_storage()}") from None
+
+
+class _Lock:
+    """A file lock beside a SQLite database (no-op for other URLs): makes 'count, then ask' atomic."""
+
+    def __init__(self, url: str):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        self._lock = None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            from filelock import FileLock
+
+            self._lock = FileLock(f"{parsed.database}.lock")
+
+    def acquire(self) -> None:
+        if self._lock is not None:
+            self._lock.acquire()
+
+    def release(self) -> None:
+        if self._lock is not None and self._lock.is_locked:
+            self._lock.release(force=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Search
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Everything a worker needs: the fixed base config, the space, the total and where the study lives."""
+
+    base: RunConfig  # fixed settings; searched names override them per trial
+    space: dict[str, Param]  # searched dimensions
+    trials: int  # total finished (complete + pruned) trials across all workers
+    study_name: str  # the study's name in the storage
+    storage: str  # SQLAlchemy URL
+    pruner_startup: int = 5  # trials before the median pruner may prune
+    pruner_warmup: int = 2  # epochs of a trial before it may be pruned
+    heartbeat: int = 10  # seconds between a running trial's heartbeats
+    grace: int = 30  # seconds without a heartbeat before a trial counts as dead
+
+    def config(self, params: dict[str, Any]) -> RunConfig:
+        """The run config of a trial's parameters."""
+        config = self.base
+        for name, value in params.items():
+            config = with_value(config, name, value)
+        return config
+
+    def signature(self) -> dict[str, Any]:
+        """What must match for a worker to join an existing study."""
+        return {"base": self.base.to_dict() | {"device": None},
+                "space": {k: p.to_json() for k, p in self.space.items()}}
+
+
+def plan_search(model: str | None = None, profile: str = "full", *, trials: int | None = None,
+                space: dict | str | None = None, storage: str | None = None, study_name: str | None = None,
+                device: str = "auto", subset: int | None | str = "profile", **plan_options) -> SearchPlan:
+    """A checked search plan. Defaults per profile: full searches cnn_2 (R4's) on all data for 30 trials;
+    quick searches r3_lenet on 600 images for 4 trials, 1–2 epochs.
+
+    Raises TuneError for an unknown profile or model, a bad space or a non-positive trial count.
+    """
+    try:
+        prof = cfg.get_profile(profile)
+    except ValueError as err:
+        raise TuneError(str(err)) from None
+    quick = prof.name == "quick"
+    model = model or ("r3_lenet" if quick else "cnn_2")
+    trials = trials if trials is not None else (4 if quick else 30)
+    if trials < 1:
+        raise TuneError(f"--trials {trials}: the study needs at least one trial")
+    if subset == "profile":
+        subset = 600 if quick else prof.subset
+    try:
+        base = RunConfig(model, model_args={"n_base": 8} if quick and model.startswith("r3_") else {},
+                         epochs=prof.epochs, subset=subset, device=device)
+    except ValueError as err:
+        raise TuneError(str(err)) from None
+    parsed = parse_space(space if space is not None else (QUICK_SPACE if quick else DEFAULT_SPACE), base)
+    defaults = dict(pruner_startup=2, pruner_warmup=0) if quick else {}
+    return SearchPlan(base, parsed, trials, study_name or f"{model}-{prof.name}", storage or default_storage(),
+                      **{**defaults, **plan_options})
+
+
+def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
+    """Create the plan's study, or load it when it exists; TuneError when it was made with another plan."""
+    storage = open_storage(plan.storage, heartbeat=plan.heartbeat, grace=plan.grace)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=plan.pruner_startup, n_warmup_steps=plan.pruner_warmup)
+    if create:
+        study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
+                                    sampler=optuna.samplers.TPESampler(), pruner=pruner, load_if_exists=True)
+    else:
+        study = optuna.load_study(study_name=plan.study_name, storage=storage,
+                                  sampler=optuna.samplers.TPESampler(), pruner=pruner)
+    signature = json.loads(json.dumps(plan.signature()))
+    stored = study.user_attrs.get("plan")
+    if stored is None:
+        study.set_user_attr("plan", signature)
+    elif stored != signature:
+        raise TuneError(f"study {plan.study_name!r} in {_redact(plan.storage)} was made with another model or "
+                        f"search space; pass the same options to continue it, or --study-name NEW to start another")
+    study.set_user_attr("trials", plan.trials)
+    return study
+
+
+def study_counts(study: optuna.Study) -> dict[str, int]:
+    """Trials per state: complete, pruned, fail, running, waiting (and finished = complete + pruned)."""
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    out = {s.name.lower(): states.count(s) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
+                                                      TrialState.RUNNING, TrialState.WAITING)}
+    out["finished"] = out["complete"] + out["pruned"]
+    return out
+
+
+def _next_step(study: optuna.Study, total: int) -> str:
+    """'go' (start a trial), 'wait' (others' trials may still finish the study) or 'stop'."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # a dead worker's trial → FAIL, re-queued as WAITING
+    n = study_counts(study)
+    if n["finished"] >= total:
+        return "stop"
+    return "go" if n["finished"] + n["running"] < total else "wait"
+
+
+def _best(study: optuna.Study) -> float | None:
+    done = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    return max(done) if done else None
+
+
+class _Objective:
+    """Train one trial through the run store, reporting validation accuracy after every epoch."""
+
+    def __init__(self, plan: SearchPlan, lock: _Lock, worker: int):
+        self.plan, self.lock, self.worker = plan, lock, worker
+        self.number: int | None = None  # the trial this worker ran last
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        self.lock.release()  # the trial exists now: other workers may count and ask
+        self.number = trial.number
+        params = {name: p.suggest(trial, name) for name, p in self.plan.space.items()}
+        config = self.plan.config(params)
+        trial.set_user_attr("run_key", run_key(config))
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("device", cfg.resolve_device(config.device))
+
+        def report(epoch: int, history: list[dict], *_):
+            value = history[-1]["val_acc"]
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"val_acc {value:.4f} after epoch {epoch + 1} is below the median")
+
+        try:
+            run = get_or_train(config, on_epoch_end=report, progress=False, name=f"trial {trial.number}")
+        except TrainingDiverged as err:  # a diverging setting is a (bad) result, not a crash
+            trial.set_user_attr("diverged", str(err))
+            raise optuna.TrialPruned(str(err)) from None
+        trial.set_user_attr("epoch_seconds", float(np.mean([r["seconds"] for r in run.history])))
+        return float(run.metrics["val_acc"])
+
+
+def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None, threads: int | None = None,
+               log: Callable[[str], None] | None = None, poll: float | None = None) -> int:
+    """Run trials of the plan's study until it has `plan.trials` finished trials; returns how many this worker ran.
+
+    Prints one line per trial: this worker's trial, its result, finished/total and the best value so far.
+    """
+    if runs_dir is not None:
+        cfg.RUNS_DIR = Path(runs_dir)  # the parent's run store (also when a test redirected it)
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    log = log or (lambda line: print(line, flush=True))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(plan, create=False)
+    lock = _Lock(plan.storage)
+    objective = _Objective(plan, lock, worker)
+    ran = 0
+    while True:
+        lock.acquire()
+        try:
+            step = _next_step(study, plan.trials)
+            if step == "go":
+                study.optimize(objective, n_trials=1, catch=())  # the objective releases the lock once asked
+        finally:
+            lock.release()
+        if step == "stop":
+            break
+        if step == "wait":  # the remaining trials are running elsewhere (or are dead and not yet stale)
+            time.sleep(poll or max(1.0, plan.heartbeat / 2))
+            continue
+        ran += 1
+        trial = study.get_trials(deepcopy=False)[objective.number]
+        n = study_counts(study)
+        best = _best(study)
+        result = f"val_acc {trial.value:.4f}" if trial.state == TrialState.COMPLETE else trial.state.name.lower()
+        log(f"[worker {worker}] trial {trial.number} {result} · {n['finished']}/{plan.trials} finished"
+            + (f" · best {best:.4f}" if best is not None else ""))
+    return ran
+
+
+def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int) -> None:
+    os.environ.setdefault("FASHION_CNN_QUIET", "1")
+    try:
+        run_worker(plan, worker, runs_dir=runs_dir, threads=threads)
+    except TuneError as err:
+        print(f"[worker {worker}] error: {err}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
+def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | None = None) -> optuna.Study:
+    """Run the plan's study to `plan.trials` finished trials with `workers` processes (1: in this process).
+
+    The study is created (or checked) first, so every worker joins the same one; returns it loaded.
+    """
+    if workers < 1:
+        raise TuneError(f"--workers {workers}: use at least one worker")
+    open_study(plan)
+    if workers == 1:
+        run_worker(plan, 0, log=log)
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        ctx = mp.get_context("spawn")
+        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads)) for i in range(workers)]
+        for p in procs:
+            p.start()
+        try:
+            for p in procs:
+                p.join()
+        except KeyboardInterrupt:
+            for p in procs:
+                p.join(timeout=30)
+            raise
+        bad = [f"worker {i} exited with {p.exitcode}" for i, p in enumerate(procs) if p.exitcode != 0]
+        if bad:
+            raise RuntimeError(f"{'; '.join(bad)}: see its output above; the study is kept, run the same command to continue")
+    return open_study(plan, create=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: number, state, value, parameters, seconds and the worker that ran it."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        seconds = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+        rows.append({"number": t.number, "state": t.state.name.lower(), "value": t.value, **t.params,
+                     "epochs_run": len(t.intermediate_values), "seconds": seconds,
+                     "worker": t.user_attrs.get("worker"), "retry_of": t.system_attrs.get("failed_trial")})
+    return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
+
+
+def search_summary(study: optuna.Study) -> dict[str, Any]:
+    """Counts per state, best value and parameters, trial seconds summed and the wall span of the study."""
+    trials = study.get_trials(deepcopy=False)
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    done = [t for t in trials if t.datetime_start and t.datetime_complete]
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    best = max(complete, key=lambda t: t.value) if complete else None
+    return {**study_counts(study), "total": study.user_attrs.get("trials"),
+            "best_value": best.value if best else None, "best_params": dict(best.params) if best else {},
+            "best_number": best.number if best else None,
+            "trial_seconds": sum((t.datetime_complete - t.datetime_start).total_seconds() for t in done),
+            "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
+            "workers": sorted({t.user_attrs["worker"] for t in trials if "worker" in t.user_attrs}),
+            "devices": sorted({t.user_attrs["device"] for t in trials if "device" in t.user_attrs})}
+
+
+def best_config(study: optuna.Study, plan: SearchPlan) -> RunConfig:
+    """The run config of the best complete trial; TuneError when no trial has completed."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise TuneError(f"study {plan.study_name!r} has no complete trial yet: run python -m fashion_cnn.tune first")
+    return plan.config(study.best_params)
+
+
+def retrain_best(study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, device: str = "auto") -> tuple[Run, dict[str, float]]:
+    """The best config retrained on train + validation (same epochs) and its test metrics."""
+    run = get_or_train(best_config(study, plan).replace(split="trainval"))
+    return run, evaluate_on_test(run, profile, device)
+
+
+def search_figures(study: optuna.Study) -> dict[str, Any]:
+    """Optuna's matplotlib figures: optimisation history, parameter importances (needs 2+ complete
+    trials), parallel coordinates and intermediate values. Missing ones are left out."""
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as ovm
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    makers = {"history": ovm.plot_optimization_history, "parallel": ovm.plot_parallel_coordinate,
+              "intermediate": ovm.plot_intermediate_values}
+    if len(complete) >= 2:
+        makers["importances"] = ovm.plot_param_importances
+    figures = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for name, make in makers.items():
+            ax = make(study)
+            ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
+            fig = ax.figure
+            fig.set_size_inches(8, 4)
+            fig.tight_layout()
+            figures[name] = fig
+            plt.close(fig)  # the notebook shows it explicitly
+    return figures
+
+
+def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, plan: SearchPlan) -> list[str]:
+    """The closing note, generated from the study and the retrained run's measured numbers."""
+    prov = run.provenance
+    diff = (test["acc"] - R4_TEST_ACC) * 100
+    where = ", ".join(summary["devices"]) or "?"
+    return [
+        f"The search ran {summary['finished']} finished trials of {plan.base.model} ({summary['complete']} complete, "
+        f"{summary['pruned']} pruned, {summary['fail']} failed and retried or replaced) out of a total of {summary['total']}, "
+        f"over {len(summary['workers'])} worker process(es) on {where}; the trials took {summary['trial_seconds'] / 60:.1f} min "
+        f"of training in a wall span of {summary['wall_seconds'] / 60:.1f} min.",
+        f"The best trial (#{summary['best_number']}) reached {summary['best_value']:.2%} validation accuracy with "
+        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items()) + ".",
+        f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
+        f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
+        f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
+        f"{R4_TEST_ACC:.2%} (R4: CNN_2 with augmentation, 10 epochs, one run).",
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fashion_cnn.tune`: run (or continue) an Optuna study with several worker processes."""
+    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    parser.add_argument("--storage", default=None, help=f"SQLAlchemy URL of the study (default {default_storage()})")
+    parser.add_argument("--trials", type=int, default=None, help="total finished trials across all workers (full: 30, quick: 4)")
+    parser.add_argument("--model", default=None, help="model to tune (full: cnn_2, quick: r3_lenet)")
+    parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)")
+    parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
+    parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    args = parser.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        plan = plan_search(args.model, args.profile, trials=args.trials, space=args.space, storage=args.storage,
+                           study_name=args.study_name, device=args.device)
+        print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
+              f"{args.workers} worker(s)", flush=True)
+        study = search(plan, args.workers)
+    except TuneError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the study is kept; run the same command to continue it", file=sys.stderr)
+        return 130
+    s = search_summary(study)
+    print(f"done: {s['finished']}/{s['total']} finished ({s['complete']} complete, {s['pruned']} pruned, "
+          f"{s['fail']} failed), best val_acc {s['best_value']:.4f} with {s['best_params']}, "
+          f"trial time {s['trial_seconds'] / 60:.1f} min, wall span {s['wall_seconds'] / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

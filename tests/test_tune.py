@@ -1,0 +1,169 @@
+import multiprocessing as mp
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from fashion_cnn import RunConfig, config, tune
+
+TINY = dict(subset=600, epochs=1, device="cpu")
+
+
+def _plan(tmp_path, trials, space=None, **options):
+    space = space if space is not None else {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
+    return tune.plan_search("r3_lenet", "quick", trials=trials, space=space, device="cpu",
+                            storage=f"sqlite:///{tmp_path / 'tune.sqlite3'}", **options)
+
+
+# ----------------------------------------------------------------------------------------------
+# Sweeps
+
+def test_sweep_trains_one_run_per_value_with_the_field_set(store):
+    base = RunConfig("r3_lenet", model_args={"n_base": 4}, **TINY)
+    result = tune.Sweep("width", "n_base", (2, 4), base).run(progress=False)
+    assert [r.config.model_args["n_base"] for r in result.runs] == [2, 4]
+    assert len({r.key for r in result.runs}) == 2
+    table = result.table()
+    assert list(table.index) == [2, 4]
+    assert table.loc[4, "val_acc"] == result.runs[1].metrics["val_acc"]
+    assert (table["s_per_epoch"] > 0).all()
+    assert any("n_base=" in line for line in result.describe())
+
+
+def test_sweep_of_a_config_field_changes_only_that_field():
+    base = RunConfig("r3_lenet", **TINY)
+    configs = tune.Sweep("learning rate", "lr", (1e-5, 1e-4, 1e-3), base).configs()
+    assert [c.lr for c in configs] == [1e-5, 1e-4, 1e-3]
+    assert all(c.replace(lr=base.lr) == base for c in configs)
+
+
+def test_default_sweeps_cover_r3s_seven_fields():
+    sweeps = tune.default_sweeps(config.get_profile("quick"), device="cpu")
+    assert [s.field for s in sweeps] == ["lr", "epochs", "batch_size", "n_base", "dropout", "optimizer", "loss"]
+    assert next(s for s in sweeps if s.field == "lr").values == (1e-5, 1e-4, 1e-3)
+
+
+@pytest.mark.parametrize("field, values, message", [
+    ("width", (1, 2), "'width' is neither a RunConfig field nor an argument of model 'r3_lenet'"),
+    ("lr", (-1.0,), "lr=-1.0 is invalid"),
+    ("model", ("lenet5",), "'model' cannot be varied here"),
+])
+def test_bad_sweep_gets_a_one_line_cause(field, values, message):
+    with pytest.raises(tune.TuneError, match=message) as err:
+        tune.Sweep("bad", field, values, RunConfig("r3_lenet", **TINY))
+    assert "\n" not in str(err.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Search space and storage errors
+
+@pytest.mark.parametrize("space, message", [
+    ({"lr": ["log", 0, 1e-2]}, "a log range needs low > 0"),
+    ({"lr": ["log", 1e-2, 1e-4]}, "low=0.01 must be below high=0.0001"),
+    ({"lr": ["loguniform", 1e-4, 1e-2]}, "does not start with a kind"),
+    ({"batch_size": ["choice", []]}, "a choice needs a non-empty list"),
+    ({"epochs": ["int", 1.5, 3]}, "an int range needs whole numbers"),
+    ({"epochs": ["int", -2, 3]}, "epochs=-2 is invalid"),
+    ({"width": ["int", 1, 4]}, "'width' is neither a RunConfig field"),
+    ({}, "non-empty mapping"),
+    ("{not json", "neither JSON nor a readable JSON file"),
+])
+def test_bad_search_space_gets_a_one_line_cause_and_fix(tmp_path, space, message):
+    with pytest.raises(tune.TuneError, match=message) as err:
+        _plan(tmp_path, 2, space=space)
+    assert "\n" not in str(err.value)
+
+
+def test_search_space_reaches_model_arguments(tmp_path):
+    plan = _plan(tmp_path, 2, space={"dropout": ["float", 0.0, 0.5], "lr": ["log", 1e-4, 1e-2]})
+    trial_config = plan.config({"dropout": 0.3, "lr": 2e-3})
+    assert trial_config.model_args["dropout"] == 0.3 and trial_config.lr == 2e-3
+
+
+@pytest.mark.parametrize("url, message", [
+    ("not a url", "is not a database URL"),
+    ("sqlite:////proc/no/such/folder/t.sqlite3", "cannot create the folder"),
+    ("postgresql://user:secret@127.0.0.1:1/db", "needs a database driver|cannot reach storage"),
+])
+def test_bad_storage_gets_a_one_line_cause_and_fix(url, message):
+    with pytest.raises(tune.TuneError, match=message) as err:
+        tune.open_storage(url)
+    assert "\n" not in str(err.value) and "secret" not in str(err.value)
+
+
+def test_storage_that_cannot_be_opened(tmp_path):
+    with pytest.raises(tune.TuneError, match="cannot reach storage .*omit --storage") as err:
+        tune.open_storage(f"sqlite:///{tmp_path}")  # a folder, not a database file
+    assert "\n" not in str(err.value)
+
+
+def test_cli_reports_bad_input_in_one_line_and_exits_2(tmp_path, capsys):
+    assert tune.main(["--profile", "quick", "--storage", "not a url"]) == 2
+    assert tune.main(["--profile", "quick", "--storage", f"sqlite:///{tmp_path / 't.db'}",
+                      "--space", '{"lr": ["log", 0, 1]}']) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_study_refuses_another_search_space(tmp_path):
+    tune.open_study(_plan(tmp_path, 2))
+    with pytest.raises(tune.TuneError, match="was made with another model or search space"):
+        tune.open_study(_plan(tmp_path, 2, space={"lr": ["log", 1e-3, 1e-2]}))
+
+
+# ----------------------------------------------------------------------------------------------
+# Workers
+
+@pytest.mark.slow
+def test_two_workers_finish_a_study_with_every_trial_once(store, tmp_path):
+    plan = _plan(tmp_path, 6)
+    lines = []
+    study = tune.search(plan, workers=2, log=lines.append)
+    trials = study.get_trials()
+    assert [t.number for t in trials] == list(range(6))
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    assert tune.study_counts(study)["finished"] == 6
+    for t in trials:  # every complete trial's run is in the store, once
+        if t.state == TrialState.COMPLETE:
+            assert (store / t.user_attrs["run_key"] / "run.json").is_file()
+            assert t.value == pytest.approx(t.intermediate_values[0])
+    assert len({t.user_attrs["worker"] for t in trials}) == 2, "both workers should have run trials"
+    # running it again continues the same study: nothing left to do
+    again = tune.search(plan, workers=1, log=lines.append)
+    assert len(again.get_trials()) == 6
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_trial_leaves_a_study_the_next_run_finishes(store, tmp_path):
+    space = {"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [4]]}
+    plan = _plan(tmp_path, 2, space=space, subset=1000, heartbeat=1, grace=2)
+    tune.open_study(plan)
+    worker = mp.get_context("spawn").Process(target=tune._worker_main, args=(plan, 0, str(store), 1))
+    worker.start()
+    study = tune.open_study(plan, create=False)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until a trial has trained at least one epoch, then kill it
+        running = study.get_trials(states=(TrialState.RUNNING,))
+        if running and running[0].intermediate_values:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the worker never started a trial")
+    worker.kill()
+    worker.join()
+    killed = running[0]
+
+    loaded = optuna.load_study(study_name=plan.study_name, storage=plan.storage)
+    assert loaded.trials[killed.number].state == TrialState.RUNNING  # loadable, the trial not lost
+
+    ran = tune.run_worker(plan, log=lambda line: None, poll=0.5)
+    study = tune.open_study(plan, create=False)
+    counts = tune.study_counts(study)
+    assert counts["finished"] == 2 and counts["fail"] == 1 and counts["running"] == counts["waiting"] == 0
+    assert study.trials[killed.number].state == TrialState.FAIL
+    retry = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retry) == 1 and retry[0].params == killed.params
+    assert retry[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert ran == 2
