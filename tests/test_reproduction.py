@@ -1,0 +1,139 @@
+"""The reproduction: figures as data, the table's logic on synthetic runs, and one tiny real measure()."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fashion_cnn import reproduction as rep
+from fashion_cnn.config import get_profile
+from fashion_cnn.runs import get_or_train
+from fashion_cnn.stats import mean_ci
+from fashion_cnn.studies import Arm, Study, get_study
+
+TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
+
+
+def test_every_figure_points_at_something_its_study_measures():
+    for fig in rep.FIGURES:
+        assert (fig.arm, fig.setting) in rep.available(get_study(fig.report)), fig
+        assert fig.metric in rep.METRICS and fig.setting in rep.SETTINGS
+        assert 0 < fig.value < 1 or fig.metric.endswith("loss"), fig
+    for claim in rep.CLAIMS:
+        study = get_study(claim.report)
+        for arm, setting in zip((claim.a, claim.b), claim.settings):
+            assert (arm, setting) in rep.available(study), claim
+
+
+def test_figures_cover_the_reports():
+    count = lambda report, setting=None, metric=None: sum(  # noqa: E731
+        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.FIGURES)
+    assert count("R0", "holdout") == 10 and count("R0", metric="test_acc") == 3 and count("R0", "kfold-mean") == 1
+    assert count("R1", "kfold-max") == 10 and count("R1", "kfold-mean") == 20 and count("R1", "trainval-test") == 12
+    assert count("R2", "holdout") == 12 and count("R2", "holdout-test") == 4 and count("R2", "kfold-mean") == 2
+    assert count("R4", "holdout-test", "test_acc") == 21
+    assert count("R3") == 0  # another data set: directions only
+    tuned = [f for f in rep.FIGURES if f.arm == "cnn_2/tuned"]
+    assert len(tuned) == 1 and tuned[0].value == 0.9291
+    assert all("Keras" in f.note for f in rep.FIGURES if "keras" in f.metric)
+
+
+def _values(rows):
+    return pd.DataFrame([{"study": s, "arm": a, "setting": st, "metric": m, "seed": i, "value": v}
+                         for s, a, st, m, vals in rows for i, v in enumerate(vals)])
+
+
+FIGS = (
+    rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.90),
+    rep.Figure("R0", "t", "b", "holdout", "val_acc", 0.90),
+    rep.Figure("R0", "t", "c", "holdout", "val_acc", 0.90),
+    rep.Figure("R0", "t", "d", "holdout", "val_acc", 0.90),
+    rep.Figure("R0", "t", "a", "holdout", "val_loss", 0.30),
+)
+
+
+def test_reproduction_table_on_synthetic_runs():
+    values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
+                      ("R0", "b", "holdout", "val_acc", [0.80, 0.81, 0.82]),
+                      ("R0", "c", "holdout", "val_acc", [0.70]),
+                      ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41]),
+                      ("R1", "a", "holdout", "val_acc", [0.10, 0.10])])  # another report: never mixed in
+    table = rep.reproduction_table(values, FIGS).set_index(["arm", "metric"])
+    a = table.loc[("a", "val_acc")]
+    ci = mean_ci([0.89, 0.90, 0.91])
+    assert (a["mean"], a["ci_low"], a["ci_high"], a["n"]) == pytest.approx((ci.mean, ci.low, ci.high, 3))
+    assert a["inside"] is True and a["difference"] == pytest.approx(0.0)
+    b = table.loc[("b", "val_acc")]
+    assert b["inside"] is False and b["difference"] == pytest.approx(0.09)
+    assert table.loc[("c", "val_acc")]["inside"] is None and table.loc[("c", "val_acc")]["n"] == 1
+    d = table.loc[("d", "val_acc")]
+    assert d["n"] == 0 and math.isnan(d["mean"]) and d["inside"] is None
+    assert table.loc[("a", "val_loss")]["difference"] == pytest.approx(0.30 - 0.41)
+
+    shown = rep.display_table(rep.reproduction_table(values, FIGS))
+    assert shown.loc[0, "reported"] == "90.00" and shown.loc[0, "inside"] == "yes" and shown.loc[3, "inside"] == "n/a"
+    assert shown.loc[4, "reported"] == "0.3000" and shown.loc[1, "difference"] == "9.00"
+
+    text = rep.commentary(rep.reproduction_table(values, FIGS), profile="quick")
+    assert text[0].startswith("1 of the 3 reported figures with an interval lie inside our 95% interval in the quick")
+    assert any("2 figures have no interval" in t for t in text)
+    assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
+    assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
+    assert {"val_acc", "val_loss", "holdout"} <= set(rep.definitions(rep.reproduction_table(values, FIGS))["term"])
+
+
+def test_claims_table_tests_direction_and_mcnemar():
+    labels = np.zeros(100, dtype=int)
+    preds = {}
+    for seed in range(3):
+        preds[("R9", "a", "holdout-test", seed)] = {"labels": labels, "pred": np.r_[np.zeros(60), np.ones(40)].astype(int)}
+        preds[("R9", "b", "holdout-test", seed)] = {"labels": labels, "pred": np.r_[np.zeros(90), np.ones(10)].astype(int)}
+    values = _values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61, 0.59]),
+                      ("R9", "b", "holdout-test", "test_acc", [0.90, 0.92, 0.91])])
+    claims = (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
+              rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),
+              rep.Claim("R9", "t", "a", "c", "holdout-test", "test_acc", ">", "c was never run"))
+    table = rep.claims_table(rep.Measurements(values, preds), claims)
+    assert table["verdict"].tolist() == ["supported", "contradicted", "not run"]
+    assert table.loc[0, "difference"] == pytest.approx(0.31)
+    p = math.erfc(math.sqrt(((30 - 1) ** 2 / 30) / 2))  # 30 discordant pairs, all for b
+    assert table.loc[0, "mcnemar_p"] == ", ".join([f"{p:.3g}"] * 3)
+    text = rep.commentary(pd.DataFrame(), table)
+    assert "1 supported" in text[0] and "1 contradicted" in text[0] and "1 not run" in text[0]
+
+
+def test_plot_has_a_panel_per_scale():
+    values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
+                      ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])])
+    fig = rep.plot_reproduction(rep.reproduction_table(values, FIGS), "R0")
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "R0"
+    assert len(fig.axes[0].get_yticklabels()) == 4 and len(fig.axes[1].get_yticklabels()) == 1
+
+
+@pytest.mark.slow
+def test_measure_a_tiny_study(store, monkeypatch):
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    study = Study("R0", "tiny", "lenet5", ("lenet5_3x3",), settings=dict(epochs=1),
+                  extra_arms=(Arm("lenet5/decay", "lenet5", {"schedule": "step"}),),
+                  kfold=(("lenet5", 5),), test=(("lenet5", "holdout"), ("lenet5_3x3", "trainval")))
+    m = rep.measure(study, TINY, device="cpu")
+    v = m.values
+    got = set(zip(v["arm"], v["setting"]))
+    assert got == rep.available(study)
+    assert set(v["seed"]) == {0, 1}
+    fold_acc = [[get_or_train(j.config).metrics["val_acc"] for j in study.plan(TINY, device="cpu")
+                 if j.part == "fold" and j.config.seed == seed] for seed in (0, 1)]  # stored: loaded, not trained
+    assert [len(f) for f in fold_acc] == [TINY.folds, TINY.folds]
+    mean = v[(v.setting == "kfold-mean") & (v.metric == "val_acc")].sort_values("seed")["value"].to_numpy()
+    high = v[(v.setting == "kfold-max") & (v.metric == "val_acc")].sort_values("seed")["value"].to_numpy()
+    assert mean == pytest.approx(np.mean(fold_acc, axis=1)) and high == pytest.approx(np.max(fold_acc, axis=1))
+    keras = v[v.metric.isin(["test_keras_precision", "test_keras_recall", "val_keras_precision"])]["value"]
+    assert len(keras) and keras.between(0, 1).all()
+    assert set(m.predictions) == {("R0", "lenet5", "holdout-test", 0), ("R0", "lenet5", "holdout-test", 1),
+                                  ("R0", "lenet5_3x3", "trainval-test", 0), ("R0", "lenet5_3x3", "trainval-test", 1)}
+    assert all(len(p["labels"]) == 200 for p in m.predictions.values())
+    acc = v[(v.arm == "lenet5") & (v.setting == "holdout-test") & (v.metric == "test_acc") & (v.seed == 0)]["value"].item()
+    p = m.predictions[("R0", "lenet5", "holdout-test", 0)]
+    assert acc == pytest.approx((p["labels"] == p["pred"]).mean())

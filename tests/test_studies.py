@@ -1,0 +1,98 @@
+"""The study registry: each report's settings, its parts, and every study running in a quick profile."""
+
+import dataclasses
+import math
+
+import pytest
+
+from fashion_cnn import config
+from fashion_cnn.config import get_profile
+from fashion_cnn.models import list_models
+from fashion_cnn.runs import get_or_train_many
+from fashion_cnn.studies import Arm, Study, get_study, list_studies
+
+FULL, QUICK = get_profile("full"), get_profile("quick")
+# Smaller than "quick" for the test: it keeps the quick profile's rules (epochs and subset capped).
+TINY = dataclasses.replace(QUICK, epochs=1, subset=300, seeds=1, folds=2, test_subset=200)
+
+
+def test_every_report_has_a_study():
+    assert list_studies() == ["R0", "R1", "R2", "R3", "R4"]
+    with pytest.raises(ValueError, match="unknown study 'R9': use one of R0, R1"):
+        get_study("R9")
+
+
+@pytest.mark.parametrize("name", ["R0", "R1", "R2", "R3", "R4"])
+def test_study_is_well_formed(name):
+    study = get_study(name)
+    assert set(a.model for a in study.arms) <= set(list_models())
+    assert study.notes and study.title
+    configs = study.configs(QUICK)
+    assert len(configs) == len(study.models) * QUICK.seeds
+    assert [c.model for c in configs[::QUICK.seeds]] == list(study.models)
+    assert all(c.epochs <= QUICK.epochs and c.subset <= QUICK.subset for c in configs)
+    keys = [repr(j.config) for j in study.plan(QUICK)]
+    assert len(keys) == len(set(keys))
+
+
+def test_settings_taken_from_the_reports():
+    r4 = get_study("R4")
+    c = r4.config("cnn_1", FULL)
+    assert (c.optimizer, c.lr, c.batch_size, c.weight_decay, c.epochs, c.loss, c.subset) == \
+        ("adam", 4e-3, 128, 1e-3, 10, "ce", None)
+    assert c.val_fraction == pytest.approx(1 / 6)
+    tuned = r4.config("cnn_2/tuned", FULL)
+    assert (tuned.model, tuned.lr, tuned.batch_size, tuned.weight_decay, tuned.epochs, tuned.augment) == \
+        ("cnn_2", 0.0003593, 64, 0.0003593, 10, ("crop", "flip"))
+    cell = r4.config("cnn_3/sigmoid/aug", FULL)
+    assert (cell.model, cell.loss, cell.augment, cell.lr) == ("cnn_3", "bce", ("crop", "flip"), 4e-3)
+    assert len(r4.test) == 21 and {r4.arm(label).model for label, _ in r4.test} == set(r4.models)
+    assert r4.baseline == "cnn_1" and r4.variants == ("cnn_2", "cnn_3", "cnn_4", "cnn_5")
+
+    decay = get_study("R1").config("r1_relu/step-decay", FULL, split="trainval")
+    assert (decay.schedule, decay.step_size, decay.gamma, decay.epochs, decay.split) == ("step", 5, 0.5, 15, "trainval")
+    assert get_study("R1").kfold == tuple((m, 5) for m in get_study("R1").models)
+    assert get_study("R2").config("r2_l2", FULL).epochs == 15
+    assert get_study("R0").config("lenet5", FULL).epochs == 15 and get_study("R0").cumulative
+
+
+def test_kfold_uses_the_reports_k_in_full_and_the_profiles_in_quick():
+    r2 = get_study("R2")
+    for profile, k in ((FULL, 10), (QUICK, QUICK.folds)):
+        folds = [j.config for j in r2.plan(profile, seeds=1) if j.part == "fold"]
+        assert len(folds) == k and {c.folds for c in folds} == {k} and sorted(c.fold for c in folds) == list(range(k))
+        assert {c.model for c in folds} == {"r2_base"}
+
+
+def test_plan_holds_every_part():
+    plan = get_study("R0").plan(QUICK, seeds=2)
+    parts = {(j.label, j.part) for j in plan}
+    assert ("lenet5_3x3_leaky_dropout_avgpool", "trainval") in parts
+    assert ("lenet5_3x3_leaky_dropout_avgpool/augment", "extra") in parts
+    trainval = [j.config for j in plan if j.part == "trainval"]
+    assert [c.seed for c in trainval] == [0, 1] and {c.split for c in trainval} == {"trainval"}
+
+
+def test_bad_arms_get_a_one_line_cause():
+    with pytest.raises(ValueError, match="has no arm 'cnn_9'"):
+        get_study("R4").config("cnn_9", QUICK)
+    with pytest.raises(ValueError, match="used twice"):
+        Study("X", "x", "lenet5", (), extra_arms=(Arm("a", "lenet5"), Arm("a", "lenet5_3x3")))
+    with pytest.raises(ValueError, match="no arm 'missing'"):
+        Study("X", "x", "lenet5", (), kfold=(("missing", 5),))
+    with pytest.raises(ValueError, match="must be 'holdout' or 'trainval'"):
+        Study("X", "x", "lenet5", (), test=(("lenet5", "fold"),))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["R0", "R1", "R2", "R3", "R4"])
+def test_study_runs_in_a_quick_profile(name, store, monkeypatch):
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    jobs = get_study(name).plan(TINY, device="cpu")
+    runs = get_or_train_many([j.config for j in jobs])
+    assert len(runs) == len(jobs) and len(list(store.glob("*/run.json"))) == len(jobs)
+    for job, run in zip(jobs, runs):
+        assert run.config == job.config and len(run.history) == 1
+        assert math.isfinite(run.metrics["train_loss"])
+        if job.part != "trainval":
+            assert 0.0 <= run.metrics["val_acc"] <= 1.0 and run.metrics["val_size"] > 0
