@@ -1,7 +1,10 @@
 """Evaluation helpers over scikit-learn: predictions on any split, per-class and macro metrics,
-confusion matrices and the most-confused class pairs."""
+confusion matrices and the most-confused class pairs; the dataset statistics, run tables and
+test comparisons the notebooks show, and the sentences generated from those numbers."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from . import data as data_mod
 from .config import resolve_device
 from .engine import predict
+from .models import count_parameters, create_model, model_info, summary
 
 
 def predictions(model: torch.nn.Module, part: str = "test", indices: np.ndarray | None = None,
@@ -51,3 +55,357 @@ def most_confused(labels: np.ndarray, pred: np.ndarray, top: int = 5) -> pd.Data
     rows = [(data_mod.CLASSES[i], data_mod.CLASSES[j], int(m[i, j]), m[i, j] / max((labels == i).sum(), 1))
             for i, j in zip(*np.unravel_index(order, m.shape))]
     return pd.DataFrame(rows, columns=["true", "predicted", "count", "share_of_true"])
+
+
+# ----------------------------------------------------------------------------------------------
+# The dataset itself (notebook 01)
+
+def class_counts(data: data_mod.FashionMNIST | None = None) -> pd.DataFrame:
+    """Images per class in the train and test files, with each class's share of its file."""
+    data = data or data_mod.load()
+    out = pd.DataFrame(index=list(data_mod.CLASSES))
+    for part in ("train", "test"):
+        counts = np.bincount(getattr(data, f"{part}_labels"), minlength=len(data_mod.CLASSES))
+        out[part] = counts
+        out[f"{part}_share"] = counts / counts.sum()
+    return out
+
+
+def balance_sentence(counts: pd.DataFrame) -> str:
+    """One generated sentence: how balanced the classes are, and what that means for accuracy."""
+    parts = []
+    for part in ("train", "test"):
+        c = counts[part]
+        parts.append(f"the {part} file has {c.sum():,} images, {c.min():,} to {c.max():,} per class "
+                     f"(largest/smallest = {c.max() / c.min():.3f})")
+    ratio = max(counts[p].max() / counts[p].min() for p in ("train", "test"))
+    if ratio <= 1.05:
+        verdict = ("The classes are balanced, so top-1 accuracy equals the mean of the per-class recalls: no "
+                   "class can dominate the score and accuracy is a fair single summary; macro precision and "
+                   "recall are reported beside it.")
+    else:
+        verdict = (f"The classes are imbalanced (ratio {ratio:.2f}), so accuracy favours the large classes; "
+                   "macro precision and recall weight every class equally and should be read first.")
+    return "In numbers: " + "; ".join(parts) + ". " + verdict
+
+
+def pixel_statistics(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel mean and standard deviation (intensities scaled to [0, 1]) over (N, 28, 28) uint8 images."""
+    return images.mean(axis=0, dtype=np.float64) / 255.0, images.std(axis=0, dtype=np.float64) / 255.0
+
+
+def border_signal(images: np.ndarray, widths: tuple[int, ...] = (1, 2, 3, 4)) -> pd.DataFrame:
+    """How much of the images' content lies in the outer ring of each width (the padding argument).
+
+    Columns: the ring's share of the pixels, its share of all ink (summed intensity), its share of
+    the per-pixel variance, and the share of images with any non-zero pixel in the ring.
+    """
+    mean, std = pixel_statistics(images)
+    rows = []
+    for w in widths:
+        ring = np.ones(images.shape[1:], dtype=bool)
+        ring[w:-w, w:-w] = False
+        rows.append({
+            "border_px": w,
+            "pixel_share": ring.mean(),
+            "ink_share": mean[ring].sum() / mean.sum(),
+            "variance_share": (std[ring] ** 2).sum() / (std ** 2).sum(),
+            "images_touching": (images[:, ring] > 0).any(axis=1).mean(),
+        })
+    return pd.DataFrame(rows).set_index("border_px")
+
+
+def border_sentence(table: pd.DataFrame, kernel: int = 5) -> str:
+    """Generated sentences on the padding argument from `border_signal`'s table."""
+    w = kernel // 2
+    row = table.loc[w]
+    return (f"A {kernel}x{kernel} convolution without padding never centres on the outer {w} pixel(s) of the image. "
+            f"That ring is {row.pixel_share:.1%} of the pixels and holds {row.ink_share:.1%} of the ink and "
+            f"{row.variance_share:.1%} of the pixel variance; {row.images_touching:.1%} of the training images have "
+            f"a non-zero pixel in it. Padding by {w} keeps the output 28x28 and lets the kernels centre on those pixels.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs of a study (notebooks 02–05)
+
+def _label(run) -> dict:
+    c = run.config
+    return {"model": c.model, "seed": c.seed, "split": c.split, "fold": c.fold if c.split == "fold" else None,
+            "augment": "+".join(c.augment) or "none", "key": run.key}
+
+
+def history(runs) -> pd.DataFrame:
+    """Every epoch of every run in one long table (model, seed, fold, augment, key + the history columns)."""
+    return pd.concat([run.frame().assign(**_label(run)) for run in runs], ignore_index=True)
+
+
+def final_metrics(runs, test: np.ndarray | None | bool = False, device: str = "auto") -> pd.DataFrame:
+    """One row per run: its labels and the metrics of its last epoch.
+
+    With `test` (test indices, or None for all 10k) the test accuracy, precision, recall and loss
+    are added as `test_*` columns (the default False reads no test image).
+    """
+    rows = []
+    for run in runs:
+        row = {**_label(run), **run.metrics}
+        if test is not False:
+            row.update({f"test_{k}": v for k, v in evaluate_test(run, test, device)["report"].items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def values_by(final: pd.DataFrame, metric: str = "val_acc", by: str = "model") -> dict[str, list[float]]:
+    """`metric` per group (seed order kept), the input of `stats.compare_variants`."""
+    return {name: group.sort_values("seed")[metric].tolist() for name, group in final.groupby(by, sort=False)}
+
+
+def mean_std(final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A readable table: "mean ± std" of each metric per group (metrics in `percent` ×100)."""
+    grouped = final.groupby(by, sort=False)
+    out = {}
+    for m in metrics:
+        scale = 100.0 if m in percent else 1.0
+        mu, sd = grouped[m].mean() * scale, grouped[m].std(ddof=1).fillna(0.0) * scale
+        digits = 2 if m in percent else 4
+        out[m] = [f"{a:.{digits}f} ± {b:.{digits}f}" for a, b in zip(mu, sd)]
+    return pd.DataFrame(out, index=mu.index.rename(by))
+
+
+def rank_models(final: pd.DataFrame, metric: str = "val_acc") -> list[str]:
+    """Models ordered by their mean `metric` over seeds, best first."""
+    return final.groupby("model")[metric].mean().sort_values(ascending=False).index.tolist()
+
+
+def gap_sentences(final: pd.DataFrame) -> list[str]:
+    """Per model: the train − validation accuracy gap (overfitting), generated from the numbers."""
+    g = final.groupby("model", sort=False)[["train_acc", "val_acc"]].mean()
+    gap = (g.train_acc - g.val_acc) * 100
+    out = [f"{m}: train {g.train_acc[m] * 100:.2f}%, validation {g.val_acc[m] * 100:.2f}%, gap {gap[m]:+.2f} points."
+           for m in g.index]
+    out.append(f"The largest gap is {gap.idxmax()} ({gap.max():+.2f} points), the smallest {gap.idxmin()} "
+               f"({gap.min():+.2f} points); a larger gap means the model fits its training images better than it "
+               "generalises to the validation images.")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Test evaluation (notebooks 03, 05, 06): the only place the test set is read.
+
+def test_indices(n: int | None, seed: int = 0) -> np.ndarray | None:
+    """A stratified subset of `n` test images (None: all 10k), the same for every model."""
+    if n is None:
+        return None
+    return data_mod.subset_indices(data_mod.load().test_labels, n, seed)
+
+
+def evaluate_test(run, indices: np.ndarray | None = None, device: str = "auto", features: bool = False) -> dict:
+    """A stored run's predictions on the test images `indices` and its report (acc, precision, recall, f1, loss)."""
+    pred = predictions(run.model(resolve_device(device)), "test", indices, device, features=features)
+    pred["report"] = classification_report(pred["labels"], pred["pred"], pred["logits"])
+    pred["indices"] = np.arange(len(data_mod.load().test_labels)) if indices is None else np.asarray(indices)
+    return pred
+
+
+def misclassified(labels: np.ndarray, pred: np.ndarray, n: int = 20, seed: int = 0) -> np.ndarray:
+    """Positions of up to `n` misclassified samples, drawn at random (seeded) so every class can appear."""
+    wrong = np.flatnonzero(labels != pred)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(wrong, size=min(n, len(wrong)), replace=False))
+
+
+def bullets(sentences: list[str]) -> str:
+    """Markdown bullet list."""
+    return "\n".join(f"- {s}" for s in sentences)
+
+
+# ----------------------------------------------------------------------------------------------
+# Describing a study (notebook 02)
+
+def study_markdown(study, profile, seeds: int) -> str:
+    """What the study compares and how it was trained (generated from the study and profile)."""
+    c = study.config(study.baseline, profile)
+    data = f"a stratified subset of {c.subset:,} training images" if c.subset else "all 60,000 training images"
+    return (f"**{study.name}: {study.title}.** Baseline `{study.baseline}`; variants "
+            + ", ".join(f"`{v}`" for v in study.variants)
+            + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
+            + f".\n\nEvery model is trained {seeds} time(s) with seeds 0…{seeds - 1} on {data}, "
+            f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
+            f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
+            f"{c.batch_size}, loss `{c.loss}`. Profile `{profile.name}`. {study.notes}")
+
+
+def describe_models(models) -> str:
+    """Markdown: for each model its one-line summary, what differs from its baseline, its parameter
+    count and its layer table (torchinfo)."""
+    parts = []
+    for i, name in enumerate(models):
+        info = model_info(name)
+        model = create_model(name)
+        role = "baseline" if info.baseline == name else f"variant of `{info.baseline}`"
+        text = [f"### {i + 1}. `{name}` ({role}, {count_parameters(model):,} parameters)", "", info.summary + "."]
+        if info.change:
+            text += ["", f"*What differs from the baseline:* {info.change}."]
+        text += ["", "```", str(summary(model)), "```"]
+        parts.append("\n".join(text))
+    return "\n\n".join(parts)
+
+
+def weights_table(runs, base=None) -> pd.DataFrame:
+    """Model, seed, run key and an HTML link to each run's weights (relative to `base`, the reports folder)."""
+    import os
+
+    from . import config as cfg
+
+    base = cfg.REPORTS_DIR if base is None else base
+    rows = []
+    for run in runs:
+        rel = os.path.relpath(run.weights_path, base)
+        rows.append({"model": run.config.model, "seed": run.config.seed, "split": run.config.split, "run key": run.key,
+                     "weights": f'<a href="{rel}">{rel}</a>',
+                     "size (kB)": round(run.weights_path.stat().st_size / 1024)})
+    return pd.DataFrame(rows)
+
+
+def study_discussion(final: pd.DataFrame, study, metric: str = "val_acc", alpha: float = 0.05) -> str:
+    """Markdown discussion generated from the numbers: each variant against the baseline (paired t
+    over seeds), each step against the previous model for cumulative studies, and the train −
+    validation gaps. A difference is only claimed where the test supports it."""
+    from . import stats
+
+    values = values_by(final, metric)
+    what = "validation accuracy" if metric == "val_acc" else metric
+    table = stats.compare_variants(values, study.baseline, alpha=alpha)
+    parts = ["**Each variant against the baseline**", "", bullets(stats.discussion(table, study.baseline, what, alpha))]
+    if study.cumulative and len(study.models) > 2:
+        steps = []
+        for prev, cur in zip(study.models[1:-1], study.models[2:]):
+            pair = stats.compare_variants({prev: values[prev], cur: values[cur]}, prev, alpha=alpha)
+            steps += stats.discussion(pair, prev, what, alpha)
+        parts += ["", "**Each step against the previous model** (the variants are cumulative)", "", bullets(steps)]
+    params = {m: count_parameters(create_model(m)) for m in study.models}
+    parts += ["", "**Fit against generalisation**", "", bullets(gap_sentences(final)), "",
+              "**Size**: " + ", ".join(f"`{m}` {n:,}" for m, n in params.items()) + " parameters."]
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------------------------
+# Test comparison of the best models (notebook 03)
+
+@dataclass
+class TestComparison:
+    """The best models retrained on train + validation and evaluated on test, and the train-only best."""
+
+    models: list[str]  # best first, by mean validation accuracy over seeds
+    runs: dict[str, object]  # label → Run: "<best> (train)" and "<model> (train+val)" for each model
+    results: dict[str, dict]  # label → evaluate_test output
+    table: pd.DataFrame  # one row per label: train/val/test metrics
+    mcnemar: object  # stats.TestResult between the two best train+val models (None with one model)
+
+    def label(self, model: str, split: str = "trainval") -> str:
+        return f"{model} ({'train+val' if split == 'trainval' else 'train'})"
+
+    @property
+    def best(self) -> dict:
+        """Test predictions of the best model retrained on train + validation."""
+        return self.results[self.label(self.models[0])]
+
+
+def compare_on_test(study, study_runs, profile, device: str = "auto", top: int = 2, seed: int = 0) -> TestComparison:
+    """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
+    (seed `seed`) and evaluate them, and the best train-only run, on the profile's test images."""
+    from .runs import get_or_train_many
+
+    from . import stats
+
+    final = final_metrics(study_runs)
+    models = rank_models(final)[:top]
+    trainval = get_or_train_many([study.config(m, profile, seed, device).replace(split="trainval") for m in models])
+    holdout = next(r for r in study_runs if r.config.model == models[0] and r.config.seed == seed)
+    runs = {f"{models[0]} (train)": holdout, **{f"{m} (train+val)": r for m, r in zip(models, trainval)}}
+    indices = test_indices(profile.test_subset)
+    results = {label: evaluate_test(run, indices, device) for label, run in runs.items()}
+    rows = []
+    for label, run in runs.items():
+        rep = results[label]["report"]
+        rows.append({"model": label, "train images": run.metrics["train_size"], "train_acc": run.metrics["train_acc"],
+                     "val_acc": run.metrics.get("val_acc", float("nan")), "test_acc": rep["acc"],
+                     "test_precision": rep["precision"], "test_recall": rep["recall"], "test_loss": rep["loss"]})
+    labels = [f"{m} (train+val)" for m in models]
+    test = None
+    if len(labels) >= 2:
+        a, b = results[labels[0]], results[labels[1]]
+        test = stats.mcnemar_test(a["labels"], a["pred"], b["pred"])
+    return TestComparison(models, runs, results, pd.DataFrame(rows).set_index("model"), test)
+
+
+def test_sentences(cmp: TestComparison, alpha: float = 0.05) -> str:
+    """Generated discussion of the test comparison: train-only vs train+val, train vs test, McNemar."""
+    t = cmp.table
+    best = cmp.models[0]
+    train_only, both = t.loc[cmp.label(best, "holdout")], t.loc[cmp.label(best)]
+    out = [f"`{best}` trained on {int(train_only['train images']):,} images reaches {train_only.test_acc:.2%} on the "
+           f"test images; retrained on train + validation ({int(both['train images']):,} images) it reaches "
+           f"{both.test_acc:.2%} ({(both.test_acc - train_only.test_acc) * 100:+.2f} points). One seed each, so this "
+           "difference includes seed-to-seed variation; the validation table above shows how large that is."]
+    for label, row in t.iterrows():
+        out.append(f"{label}: training accuracy {row.train_acc:.2%} against test {row.test_acc:.2%} "
+                   f"(gap {(row.train_acc - row.test_acc) * 100:+.2f} points).")
+    if cmp.mcnemar is not None:
+        a, b = cmp.models[:2]
+        m = cmp.mcnemar
+        verdict = (f"the two models' test errors differ beyond chance (p={m.p_value:.3g} < {alpha})" if m.significant(alpha)
+                   else f"no difference between the two models is detectable on these test images (p={m.p_value:.3g})")
+        out.append(f"McNemar's test ({m.name}) on the {m.n} test images that exactly one of `{a}` and `{b}` (both "
+                   f"train+val) gets right: accuracy difference {m.difference * 100:+.2f} points ({b} − {a}); {verdict}.")
+    return bullets(out)
+
+
+def confusion_sentence(pairs: pd.DataFrame) -> str:
+    """Names the most-confused class pairs of `most_confused`'s table."""
+    named = [f"{r.true} taken for {r.predicted} ({r['count']} times, {r.share_of_true:.1%} of the {r.true} images)"
+             for _, r in pairs.iterrows()]
+    return "The most frequent errors: " + "; ".join(named) + "."
+
+
+# ----------------------------------------------------------------------------------------------
+# k-fold (notebook 04) and augmentation (notebook 05)
+
+def fold_configs(config, k: int) -> list:
+    """The k RunConfigs of stratified k-fold cross-validation of `config` (same subset and split seed)."""
+    return [config.replace(split="fold", fold=i, folds=k) for i in range(k)]
+
+
+def kfold_table(final: pd.DataFrame, columns=("train_acc", "val_acc", "val_precision", "val_recall", "val_loss")) -> pd.DataFrame:
+    """Per-fold metrics with the mean and std over folds as the last two rows."""
+    table = final.assign(fold=final["fold"].astype(int) + 1).set_index("fold")[list(columns)]
+    table.index = table.index.map(lambda f: f"fold {f}")
+    return pd.concat([table, table.mean().to_frame("mean").T, table.std(ddof=1).to_frame("std").T])
+
+
+def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
+    """The k-fold mean with its 95% t-interval, set against the single hold-out split."""
+    from . import stats
+
+    ci = stats.mean_ci(final["val_acc"])
+    hold = holdout_run.metrics["val_acc"]
+    inside = ci.low <= hold <= ci.high
+    return (f"Over {k} folds `{holdout_run.config.model}` reaches a mean validation accuracy of {ci.mean:.2%} "
+            f"(std {ci.std * 100:.2f} points, 95% CI {ci.low:.2%} to {ci.high:.2%}); the single hold-out split gave "
+            f"{hold:.2%}, {'inside' if inside else 'outside'} that interval. The folds differ by up to "
+            f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
+            f"validation split alone can move the estimate.")
+
+
+def augmentation_examples(names, n: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    """`n` training images unchanged, under each augmentation alone, and under all of them together
+    (the batch pipeline of `augment.build`, seeded)."""
+    from . import augment
+
+    ds = data_mod.load()
+    idx = data_mod.subset_indices(ds.train_labels, n * 10, seed)[::10][:n]
+    x = torch.from_numpy(ds.train_images[idx]).float().div(255.0).unsqueeze(1)
+    rows = {"original": x[:, 0].numpy()}
+    for label, chosen in [*((name, [name]) for name in names), ("all together", list(names))]:
+        torch.manual_seed(seed)
+        rows[label] = augment.build(chosen)(x.clone())[:, 0].numpy()
+    return rows

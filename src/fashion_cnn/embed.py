@@ -1,0 +1,135 @@
+"""t-SNE of penultimate-layer features (openTSNE): fit on most points, place held-out points into the
+same map with openTSNE's `transform`, and measure which classes overlap in it.
+
+An embedding is cached under `reports/cache/tsne/` by a hash of its inputs and settings, so a
+second report only re-renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NearestNeighbors
+
+from . import config as cfg
+from .data import CLASSES
+
+
+@dataclass(frozen=True)
+class TSNEResult:
+    """Fitted points (`xy`, positions `fit_idx` of the input) and held-out points placed afterwards."""
+
+    xy: np.ndarray  # (n_fit, 2)
+    fit_idx: np.ndarray  # positions of the fitted points in the input arrays
+    xy_new: np.ndarray  # (n_new, 2)
+    new_idx: np.ndarray  # positions of the held-out points
+
+
+def _jobs() -> int:
+    return max(1, min(8, len(os.sched_getaffinity(0))))
+
+
+def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs: int | None = None):
+    """A 2-D openTSNE embedding (PCA initialisation, FFT-accelerated gradients) of `features`.
+
+    Returns openTSNE's `TSNEEmbedding`, whose `.transform(new_features)` places further points.
+    """
+    from openTSNE import TSNE
+
+    perplexity = min(perplexity, max(2.0, (len(features) - 1) / 3.0))  # openTSNE needs 3·perplexity < n
+    tsne = TSNE(n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs or _jobs(), verbose=False)
+    return tsne.fit(np.ascontiguousarray(features, dtype=np.float64))
+
+
+def transform(embedding, features: np.ndarray) -> np.ndarray:
+    """Positions of new points in an existing embedding (openTSNE's `transform`, which optimises the
+    new points only, the fitted ones held fixed)."""
+    return np.asarray(embedding.transform(np.ascontiguousarray(features, dtype=np.float64)))
+
+
+def _cache_path(tag: str, features: np.ndarray, labels: np.ndarray, settings: dict) -> os.PathLike:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(features, dtype=np.float32).tobytes())
+    h.update(np.ascontiguousarray(labels).tobytes())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return cfg.REPORTS_DIR / "cache" / "tsne" / f"{tag}-{h.hexdigest()[:16]}.npz"
+
+
+def fit_with_held_out(features: np.ndarray, labels: np.ndarray, *, held_out: float = 0.2, perplexity: float = 30.0,
+                      seed: int = 0, tag: str = "tsne", cache: bool = True) -> TSNEResult:
+    """Fit t-SNE on a stratified (1 − `held_out`) share of the points, then `transform` the rest.
+
+    Cached by a hash of the features, labels and settings (in `REPORTS_DIR/cache/tsne/`).
+    """
+    settings = {"held_out": held_out, "perplexity": perplexity, "seed": seed}
+    path = _cache_path(tag, features, labels, settings)
+    if cache and path.is_file():
+        with np.load(path) as z:
+            return TSNEResult(z["xy"], z["fit_idx"], z["xy_new"], z["new_idx"])
+    positions = np.arange(len(labels))
+    if held_out > 0:
+        fit_idx, new_idx = train_test_split(positions, test_size=held_out, stratify=labels, random_state=seed)
+        fit_idx, new_idx = np.sort(fit_idx), np.sort(new_idx)
+    else:
+        fit_idx, new_idx = positions, positions[:0]
+    emb = fit(features[fit_idx], perplexity=perplexity, seed=seed)
+    xy_new = transform(emb, features[new_idx]) if len(new_idx) else np.zeros((0, 2))
+    result = TSNEResult(np.asarray(emb), fit_idx, xy_new, new_idx)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+        np.savez(tmp, xy=result.xy, fit_idx=fit_idx, xy_new=xy_new, new_idx=new_idx)
+        os.replace(tmp, path)
+    return result
+
+
+def class_overlap(xy: np.ndarray, labels: np.ndarray, k: int = 10, top: int = 5) -> pd.DataFrame:
+    """The class pairs that overlap most in an embedding.
+
+    For every point, the share of its `k` nearest neighbours in each other class; a pair's overlap
+    is the mean of that share over both classes' points (symmetric, 0 = apart).
+    """
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(xy)
+    neighbours = labels[nn.kneighbors(xy, return_distance=False)[:, 1:]]  # (n, k), self dropped
+    n_classes = len(CLASSES)
+    share = np.zeros((n_classes, n_classes))
+    for c in range(n_classes):
+        sel = labels == c
+        if sel.any():
+            share[c] = np.stack([(neighbours[sel] == j).mean() for j in range(n_classes)])
+    rows = [(CLASSES[a], CLASSES[b], (share[a, b] + share[b, a]) / 2)
+            for a in range(n_classes) for b in range(a + 1, n_classes)]
+    frame = pd.DataFrame(rows, columns=["class_a", "class_b", "overlap"])
+    return frame.sort_values("overlap", ascending=False).head(top).reset_index(drop=True)
+
+
+def neighbour_agreement(xy_ref: np.ndarray, labels_ref: np.ndarray, xy_new: np.ndarray, labels_new: np.ndarray,
+                        k: int = 10) -> float:
+    """Share of placed points whose `k` nearest fitted points mostly carry the point's own class
+    (how well `transform` put held-out points into their class's region)."""
+    nn = NearestNeighbors(n_neighbors=k).fit(xy_ref)
+    neighbours = labels_ref[nn.kneighbors(xy_new, return_distance=False)]
+    vote = np.array([np.bincount(row, minlength=len(CLASSES)).argmax() for row in neighbours])
+    return float((vote == labels_new).mean())
+
+
+def overlap_sentence(overlap: pd.DataFrame, confused: pd.DataFrame, agreement: float, k: int = 10) -> str:
+    """Generated text: the most overlapping class pairs, whether they are also the most confused
+    pairs of the classifier, and how well the held-out points were placed."""
+    pairs = [f"{r.class_a} / {r.class_b} ({r.overlap:.1%} of neighbours)" for _, r in overlap.iterrows()]
+    confused_pairs = {frozenset((r.true, r.predicted)) for _, r in confused.iterrows()}
+    shared = [f"{r.class_a} / {r.class_b}" for _, r in overlap.iterrows() if frozenset((r.class_a, r.class_b)) in confused_pairs]
+    text = (f"Most overlapping class pairs in the map (mean share of a point's {k} nearest neighbours that belong to "
+            f"the other class): " + "; ".join(pairs) + ". ")
+    text += (f"Of these, {', '.join(shared)} {'is' if len(shared) == 1 else 'are'} also among the classifier's most "
+             "confused pairs: where the features mix, the last layer errs." if shared else
+             "None of them is among the classifier's most confused pairs.")
+    text += (f" The held-out points placed with `transform` fall among fitted points of their own class for "
+             f"{agreement:.1%} of them (majority of their {k} nearest fitted neighbours).")
+    return text

@@ -1,0 +1,269 @@
+"""Every figure the notebooks show. Each function takes numbers or tables and returns a matplotlib
+Figure sized for an A4 page (at most 7 inches wide), so notebooks hold one call per figure."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from .data import CLASSES
+
+WIDTH = 7.0  # inches: A4's 180 mm text width
+TRAIN, VAL = "#1f77b4", "#d62728"  # train and validation colours, the same in every figure
+CLASS_COLOURS = matplotlib.colormaps["tab10"].colors
+
+
+def style() -> None:
+    """The report's look: readable fonts, light grid, sharp PNGs in the HTML and the PDF."""
+    plt.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
+        "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True,
+        "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "figure.constrained_layout.use": True,
+    })
+
+
+def _figure(rows: int = 1, cols: int = 1, height: float = 2.6, **kw) -> tuple[Figure, np.ndarray]:
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, height), squeeze=False, **kw)
+    return fig, axes
+
+
+def _close(fig: Figure) -> Figure:
+    plt.close(fig)  # the notebook displays the returned figure once, not twice
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Data analysis
+
+def class_counts(counts: pd.DataFrame) -> Figure:
+    """Grouped bars of images per class in train and test (`metrics.class_counts`)."""
+    fig, axes = _figure(1, 2, 2.4)
+    for ax, part, colour in zip(axes[0], ("train", "test"), (TRAIN, VAL)):
+        ax.bar(range(len(counts)), counts[part], color=colour)
+        ax.set_xticks(range(len(counts)), counts.index, rotation=45, ha="right")
+        ax.set_title(f"{part}: {counts[part].sum():,} images")
+        ax.set_ylabel("images")
+    return _close(fig)
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 8, seed: int = 0) -> Figure:
+    """`per_class` random images of every class, one class per row."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(CLASSES), per_class, figsize=(WIDTH * per_class / 12, WIDTH * len(CLASSES) / 12 * 0.95),
+                             layout="constrained")
+    for c, name in enumerate(CLASSES):
+        chosen = rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False)
+        for ax, i in zip(axes[c], chosen):
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+        axes[c, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    return _close(fig)
+
+
+def pixel_maps(mean: np.ndarray, std: np.ndarray, border: int = 2) -> Figure:
+    """Per-pixel mean and std maps with the outer `border`-pixel ring outlined."""
+    fig, axes = _figure(1, 2, 3.0)
+    fig.suptitle(f"dashed square: where a kernel centres without padding (the outer {border} px excluded)", fontsize=8)
+    for ax, values, title in zip(axes[0], (mean, std), ("per-pixel mean", "per-pixel std")):
+        im = ax.imshow(values, cmap="viridis")
+        ax.add_patch(Rectangle((border - 0.5, border - 0.5), 28 - 2 * border, 28 - 2 * border, fill=False,
+                               edgecolor="white", linestyle="--", linewidth=1))
+        ax.set_title(title)
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    return _close(fig)
+
+
+def intensity_histogram(images: np.ndarray) -> Figure:
+    """Histogram of every pixel's intensity (log count), and of the non-zero ones."""
+    fig, axes = _figure(1, 2, 2.3)
+    flat = images.ravel()
+    axes[0, 0].hist(flat, bins=64, color=TRAIN, log=True)
+    axes[0, 0].set_title(f"all pixels ({(flat == 0).mean():.0%} are 0)")
+    axes[0, 1].hist(flat[flat > 0], bins=64, color=VAL)
+    axes[0, 1].set_title("non-zero pixels")
+    for ax in axes[0]:
+        ax.set_xlabel("intensity (0–255)")
+        ax.set_ylabel("pixels")
+    return _close(fig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training curves
+
+def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: str = "seed") -> None:
+    """Mean over `group` (e.g. seeds) as a line, mean ± std as a band when there are several."""
+    wide = frame.pivot_table(index="epoch", columns=group, values=column)
+    mean, std = wide.mean(axis=1), wide.std(axis=1)
+    ax.plot(mean.index, mean, color=colour, label=label, marker="o", markersize=2.5)
+    if wide.shape[1] > 1:
+        ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
+
+
+def training_curves(hist: pd.DataFrame, rows: Sequence[str] | None = None, by: str = "model",
+                    group: str = "seed") -> Figure:
+    """One row per model (or per value of `by`): loss (left) and accuracy (right) per epoch, train
+    and validation in two colours; the line is the mean over `group`, the band ± one std
+    (`metrics.history`)."""
+    models = list(rows) if rows is not None else list(dict.fromkeys(hist[by]))
+    fig, axes = _figure(len(models), 2, 1.85 * len(models) + 0.4, sharex=True)
+    fig.suptitle(f"lines: mean over {hist[group].nunique()} {group}s; bands: ± one std", fontsize=8)
+    for row, model in zip(axes, models):
+        frame = hist[hist[by] == model]
+        for ax, metric in zip(row, ("loss", "acc")):
+            _band(ax, frame, f"train_{metric}", TRAIN, "train", group)
+            _band(ax, frame, f"val_{metric}", VAL, "validation", group)
+            ax.set_ylabel("loss" if metric == "loss" else "accuracy")
+        row[0].set_title(f"{model}: loss", loc="left")
+        row[1].set_title(f"{model}: accuracy", loc="left")
+    axes[0, 1].legend(loc="lower right")
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    return _close(fig)
+
+
+def ci_bars(table: pd.DataFrame, what: str = "validation accuracy (%)", scale: float = 100.0,
+            highlight: str | None = None) -> Figure:
+    """Horizontal bars of each model's mean with its 95% confidence interval (`stats.compare_variants`)."""
+    fig, axes = _figure(1, 1, 0.35 * len(table) + 0.9)
+    ax = axes[0, 0]
+    y = np.arange(len(table))[::-1]
+    mean = table["mean"] * scale
+    low = (table["mean"] - table["ci_low"]).fillna(0) * scale
+    high = (table["ci_high"] - table["mean"]).fillna(0) * scale
+    colours = [VAL if m == highlight else TRAIN for m in table.index]
+    ax.errorbar(mean, y, xerr=[low, high], fmt="none", ecolor="black", capsize=3)
+    ax.scatter(mean, y, color=colours, zorder=3)
+    ax.set_yticks(y, table.index)
+    ax.set_xlabel(f"{what}: mean and 95% CI over n={int(table['n'].iloc[0])}")
+    return _close(fig)
+
+
+def fold_curves(hist: pd.DataFrame) -> Figure:
+    """k-fold: every fold's validation loss and accuracy (thin), their mean ± std (thick, band)."""
+    fig, axes = _figure(1, 2, 2.6, sharex=True)
+    for ax, metric in zip(axes[0], ("loss", "acc")):
+        for fold, frame in hist.groupby("fold"):
+            ax.plot(frame["epoch"], frame[f"val_{metric}"], linewidth=0.8, alpha=0.6, label=f"fold {int(fold) + 1}")
+        _band(ax, hist, f"val_{metric}", VAL, "mean ± std", group="fold")
+        _band(ax, hist, f"train_{metric}", TRAIN, "train (mean ± std)", group="fold")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"validation {'loss' if metric == 'loss' else 'accuracy'} per fold", loc="left")
+    axes[0, 1].legend(fontsize=7, loc="lower right")
+    return _close(fig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Test evaluation
+
+def confusion_matrices(counts: pd.DataFrame, normalised: pd.DataFrame, title: str = "") -> Figure:
+    """Counts (left) and row-normalised (right) confusion matrices (`metrics.confusion`)."""
+    import seaborn as sns
+
+    fig, axes = _figure(1, 2, 3.9)
+    short = [c.split("/")[0] for c in counts.index]
+    for ax, frame, fmt, name in ((axes[0, 0], counts, "d", "counts"), (axes[0, 1], normalised * 100, ".0f", "% of true class")):
+        sns.heatmap(frame.values, ax=ax, annot=True, fmt=fmt, cmap="Blues", cbar=False, square=True,
+                    annot_kws={"fontsize": 6}, xticklabels=short, yticklabels=short)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{title}{name}", loc="left")
+        ax.tick_params(labelsize=7)
+    return _close(fig)
+
+
+def image_gallery(images: np.ndarray, true: np.ndarray, pred: np.ndarray, cols: int = 10) -> Figure:
+    """Images with "true → predicted" captions (e.g. misclassified test images)."""
+    rows = max(1, -(-len(images) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 0.95 * rows + 0.1), squeeze=False, layout="constrained")
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, t, p in zip(axes.ravel(), images, true, pred):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(f"{CLASSES[t].split('/')[0]}\n→ {CLASSES[p].split('/')[0]}", fontsize=6)
+    return _close(fig)
+
+
+def per_class_bars(tables: Mapping[str, pd.DataFrame], metric: str = "recall") -> Figure:
+    """One bar per class and model of a per-class metric (`metrics.per_class` tables by model)."""
+    fig, axes = _figure(1, 1, 2.6)
+    ax = axes[0, 0]
+    width = 0.8 / len(tables)
+    for i, (name, table) in enumerate(tables.items()):
+        ax.bar(np.arange(len(table)) + i * width, table[metric], width, label=name)
+    ax.set_xticks(np.arange(len(CLASSES)) + 0.4 - width / 2, CLASSES, rotation=30, ha="right")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower left", fontsize=7)
+    return _close(fig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Augmentation and t-SNE
+
+def augmented_grid(rows: Mapping[str, np.ndarray]) -> Figure:
+    """One row per augmentation (first row: the originals) of the same images, (N, 28, 28) in [0, 1]."""
+    n = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), n, figsize=(WIDTH, WIDTH * len(rows) / n * 0.95), squeeze=False,
+                             layout="constrained")
+    for r, (name, images) in enumerate(rows.items()):
+        for ax, image in zip(axes[r], images):
+            ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    return _close(fig)
+
+
+def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = None,
+              xy_new: np.ndarray | None = None, labels_new: np.ndarray | None = None) -> Figure:
+    """A 2-D embedding coloured by class; misclassified points as black crosses; points placed
+    afterwards (held out of the fit) as triangles."""
+    fig, axes = _figure(1, 1, 5.6)
+    ax = axes[0, 0]
+    for c, name in enumerate(CLASSES):
+        sel = labels == c
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=2, color=CLASS_COLOURS[c], label=name, alpha=0.6, linewidths=0)
+        if xy_new is not None:
+            new = labels_new == c
+            ax.scatter(xy_new[new, 0], xy_new[new, 1], s=9, marker="^", color=CLASS_COLOURS[c],
+                       edgecolors="black", linewidths=0.3)
+        centre = np.median(xy[sel], axis=0) if sel.any() else None
+        if centre is not None:
+            ax.annotate(name, centre, fontsize=8, weight="bold", ha="center",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.7, lw=0))
+    if wrong is not None and wrong.any():
+        ax.scatter(xy[wrong, 0], xy[wrong, 1], s=5, marker="x", color="black", linewidths=0.5,
+                   label=f"misclassified ({int(wrong.sum())})")
+    if xy_new is not None:
+        ax.scatter([], [], s=9, marker="^", color="grey", edgecolors="black", linewidths=0.3,
+                   label=f"held out, placed by transform ({len(xy_new)})")
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.grid(False)
+    ax.legend(markerscale=3, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return _close(fig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables
+
+def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
+    """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals;
+    cells may hold links)."""
+    from IPython.display import HTML
+
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in percent:
+            shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v * 100:.2f}")
+        elif pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v:.{digits}f}")
+    return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))

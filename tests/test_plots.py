@@ -1,0 +1,101 @@
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from fashion_cnn import metrics, plots, stats
+from fashion_cnn.data import CLASSES
+
+
+def _history(models=("a", "b"), seeds=(0, 1), epochs=3):
+    rows = []
+    for m in models:
+        for s in seeds:
+            for e in range(1, epochs + 1):
+                rows.append({"model": m, "seed": s, "epoch": e, "train_loss": 1 / e + s * 0.01, "val_loss": 1.2 / e,
+                             "train_acc": 0.5 + 0.1 * e, "val_acc": 0.45 + 0.1 * e + s * 0.01})
+    return pd.DataFrame(rows)
+
+
+def test_training_curves_has_a_loss_and_accuracy_axis_per_model_with_bands():
+    fig = plots.training_curves(_history(("a", "b", "c")))
+    assert isinstance(fig, Figure)
+    axes = fig.axes
+    assert len(axes) == 6
+    assert [ax.get_title(loc="left") for ax in axes[:2]] == ["a: loss", "a: accuracy"]
+    for ax in axes:
+        assert len(ax.lines) == 2  # train and validation means
+        assert len(ax.collections) == 2  # one ± std band each (two seeds)
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [1.005, 0.505, 1 / 3 + 0.005])
+
+
+def test_training_curves_single_seed_has_no_band_and_rows_follow_by():
+    hist = _history(("x",), seeds=(0,)).assign(augment=lambda d: np.where(d.epoch > 0, "none", "x"))
+    fig = plots.training_curves(hist, by="augment")
+    assert len(fig.axes) == 2 and all(len(ax.collections) == 0 for ax in fig.axes)
+    assert fig.axes[0].get_title(loc="left") == "none: loss"
+
+
+def test_confusion_matrices_annotate_every_cell():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 500)
+    pred = np.where(rng.random(500) < 0.8, labels, rng.integers(0, 10, 500))
+    fig = plots.confusion_matrices(metrics.confusion(labels, pred), metrics.confusion(labels, pred, normalize=True))
+    heatmaps = [ax for ax in fig.axes if ax.get_xlabel() == "predicted"]
+    assert len(heatmaps) == 2
+    assert all(len(ax.texts) == 100 for ax in heatmaps)
+    assert sum(int(t.get_text()) for t in heatmaps[0].texts) == 500
+
+
+def test_embedding_marks_misclassified_and_placed_points():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(10), 20)
+    xy = rng.normal(size=(200, 2)) + labels[:, None]
+    wrong = rng.random(200) < 0.1
+    fig = plots.embedding(xy, labels, wrong, xy[:30] + 0.1, labels[:30])
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:10] == list(CLASSES)
+    assert f"misclassified ({wrong.sum()})" in legend and "held out, placed by transform (30)" in legend
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 200 + 30 + wrong.sum()
+
+
+def test_gallery_and_grids_have_one_axis_per_image():
+    images = np.zeros((13, 28, 28), dtype=np.uint8)
+    fig = plots.image_gallery(images, np.arange(13) % 10, (np.arange(13) + 1) % 10, cols=5)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 13 and shown[0].get_title() == "T-shirt\n→ Trouser"
+    fig = plots.augmented_grid({"original": np.zeros((4, 28, 28)), "flip": np.ones((4, 28, 28))})
+    assert len(fig.axes) == 8 and fig.axes[4].get_ylabel() == "flip"
+
+
+def test_ci_bars_one_point_per_model():
+    table = stats.compare_variants({"base": [0.80, 0.82, 0.81], "v": [0.85, 0.86, 0.84]}, "base")
+    fig = plots.ci_bars(table, highlight="base")
+    ax = fig.axes[0]
+    position = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    assert position["base"] > position["v"]  # first row of the table on top
+    np.testing.assert_allclose(sorted(ax.collections[-1].get_offsets()[:, 0]), [81.0, 85.0])
+
+
+def test_data_figures_from_real_counts():
+    counts = metrics.class_counts()
+    fig = plots.class_counts(counts)
+    assert [ax.get_title() for ax in fig.axes] == ["train: 60,000 images", "test: 10,000 images"]
+    assert [p.get_height() for p in fig.axes[0].patches] == [6000] * 10
+    fig = plots.pixel_maps(np.zeros((28, 28)), np.ones((28, 28)))
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["per-pixel mean", "per-pixel std"]
+    fig = plots.intensity_histogram(np.array([[[0, 0], [128, 255]]], dtype=np.uint8))
+    assert fig.axes[0].get_title() == "all pixels (50% are 0)"
+
+
+def test_html_table_formats_percent_and_missing():
+    html = plots.html_table(pd.DataFrame({"acc": [0.91234, np.nan], "loss": [0.5, 0.25]}, index=["a", "b"]),
+                            percent=("acc",)).data
+    assert "91.23" in html and "–" in html and "0.2500" in html and 'class="dataframe report-table"' in html
+
+
+@pytest.mark.parametrize("ratio, word", [(1.0, "balanced"), (2.0, "imbalanced")])
+def test_balance_sentence_follows_the_counts(ratio, word):
+    counts = pd.DataFrame({"train": [100, int(100 * ratio)], "test": [10, 10]}, index=["a", "b"])
+    assert f"The classes are {word}" in metrics.balance_sentence(counts)
