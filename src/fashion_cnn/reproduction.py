@@ -226,6 +226,7 @@ class Measurements:
 
     values: pd.DataFrame
     predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = field(default_factory=dict)
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per run: study, key, device, seconds
 
 
 def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]) -> list[dict]:
@@ -304,7 +305,10 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
             setting = f"{split}-test"
             rows += _row(study.name, label, setting, seed, values)
             predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
-    return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]), predictions)
+    info = pd.DataFrame([{"study": study.name, "key": r.key, "device": r.provenance.get("device_name", "?"),
+                          "train_seconds": float(sum(h["seconds"] for h in r.history))} for r in runs])
+    return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
+                        predictions, info)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -453,6 +457,44 @@ class Reproduction:
         """(figure rows, claim rows) of one source report."""
         return self.table[self.table["report"] == name], self.claims[self.claims["report"] == name]
 
+    def figures(self, name: str) -> pd.DataFrame:
+        """One report's reproduction table, formatted for reading."""
+        return display_table(self.report(name)[0])
+
+    def claim_rows(self, name: str) -> pd.DataFrame:
+        """One report's tested comparisons, formatted for reading."""
+        c = self.report(name)[1]
+        return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
+                  "mcnemar_p"]].rename(columns={"mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed"})
+
+    def plot(self, name: str):
+        """One report's reported values against our intervals."""
+        return plot_reproduction(self.report(name)[0], f"{name}: reported (x) against our mean and 95% interval")
+
+    def section(self, name: str) -> str:
+        """Markdown for one report: heading, where its settings come from, generated commentary."""
+        study = get_study(name)
+        table, claims = self.report(name)
+        settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
+        lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
+        if name not in NUMERIC_REPORTS:
+            lines += [f"{name} ran on another data set, so its numbers are left out of the numeric table; "
+                      "only the direction of its comparisons is tested here, on Fashion-MNIST.", ""]
+        lines += [f"- {t}" for t in commentary(table if name in NUMERIC_REPORTS else table.iloc[0:0], claims, self.profile)]
+        return "\n".join(lines)
+
+    def closing_note(self) -> str:
+        """Where the runs ran, how many there were and how long their training took."""
+        runs = self.measurements.runs.drop_duplicates("key")
+        if not len(runs):
+            return "No runs were measured."
+        devices = ", ".join(sorted(set(runs["device"])))
+        hours = runs["train_seconds"].sum() / 3600
+        per_study = ", ".join(f"{s} {g['train_seconds'].sum() / 60:.1f} min" for s, g in runs.groupby("study"))
+        return (f"Profile `{self.profile}`: {len(runs)} runs on {devices}; training took {hours:.2f} h of device "
+                f"time in all ({per_study}), summed over runs when they were trained (stored runs keep their "
+                f"first timing).")
+
 
 def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
               studies: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")) -> Reproduction:
@@ -461,7 +503,8 @@ def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "a
 
     parts = [measure(name, profile, seeds, device) for name in tqdm(studies, desc="studies", unit="study")]
     measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
-                            {k: v for m in parts for k, v in m.predictions.items()})
+                            {k: v for m in parts for k, v in m.predictions.items()},
+                            pd.concat([m.runs for m in parts], ignore_index=True))
     table = reproduction_table(measured.values, reports=tuple(s for s in studies if s in NUMERIC_REPORTS))
     return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)))
 
@@ -477,8 +520,8 @@ def plot_reproduction(table: pd.DataFrame, title: str = ""):
     is_loss = table["metric"].str.endswith("loss")
     panels = [(t, scale, lab) for t, scale, lab in ((table[~is_loss], 100, "%"), (table[is_loss], 1, "loss")) if len(t)]
     heights = [max(len(t), 1) for t, _, _ in panels] or [1]
-    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(8, 0.28 * sum(heights) + 1.2 * len(heights)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained")
     for ax, (t, scale, lab) in zip(axes[:, 0], panels):
         y = np.arange(len(t))[::-1]
         names = [f"{r.arm} · {r.metric} · {r.setting}" for r in t.itertuples()]
@@ -495,5 +538,5 @@ def plot_reproduction(table: pd.DataFrame, title: str = ""):
     axes[0, 0].legend(fontsize=7, loc="best")
     if title:
         axes[0, 0].set_title(title)
-    fig.tight_layout()
+    plt.close(fig)  # the notebook displays the returned figure once
     return fig
