@@ -44,7 +44,7 @@ from . import data as data_mod
 from . import metrics, stats
 from .engine import TrainingDiverged
 from .models import create_model
-from .runs import Run, RunConfig, get_or_train, get_or_train_many, run_key
+from .runs import Run, RunConfig, device_name, get_or_train, get_or_train_many, run_key
 
 R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
 R1_TEST_ACC = {"none": 0.8974, "step": 0.9085}  # R1's ReLU variant on the test set, constant vs step decay
@@ -59,6 +59,16 @@ class TuneError(ValueError):
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
 _FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not varied by a sweep or search
+
+
+def describe_config(config: RunConfig) -> str:
+    """One line naming the model and every setting that differs from RunConfig's defaults."""
+    defaults = RunConfig(config.model).to_dict()
+    changed = {k: v for k, v in config.to_dict().items()
+               if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")}
+    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
+    return f"{config.model}({args})" + "".join(f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}"
+                                               for k, v in changed.items())
 
 
 def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
@@ -161,23 +171,32 @@ class SweepResult:
         """Overlaid accuracy and loss curves (train dashed, validation solid) and seconds per epoch."""
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), gridspec_kw={"width_ratios": [3, 3, 2]})
-        colors = plt.cm.viridis(np.linspace(0, 0.9, len(self.runs)))
-        for value, run, color in zip(self.sweep.values, self.runs, colors):
+        from . import plots
+
+        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6), gridspec_kw={"width_ratios": [3, 3, 2]})
+        colours = plt.cm.viridis(np.linspace(0, 0.85, len(self.runs)))
+        for value, run, colour in zip(self.sweep.values, self.runs, colours):
             frame = run.frame()
             for ax, metric in zip(axes[:2], ("acc", "loss")):
-                ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=3, color=color, label=f"{value}")
-                ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=color, alpha=0.7)
+                ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=2.5, color=colour, label=f"{value}")
+                ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=colour, alpha=0.7)
         for ax, metric in zip(axes[:2], ("accuracy", "loss")):
-            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: validation, dashed: train)")
-            ax.grid(alpha=0.3)
-        axes[0].legend(title=self.sweep.field, fontsize=8)
+            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: val, dashed: train)")
+        axes[0].legend(title=self.sweep.field, fontsize=7, title_fontsize=7)
         table = self.table()
-        axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colors)
-        axes[2].set(xlabel=self.sweep.field, ylabel="seconds per epoch", title="time per epoch")
-        fig.suptitle(f"Sweep: {self.sweep.name} ({self.sweep.base.model}, {len(self.runs)} runs)")
-        fig.tight_layout()
+        axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colours)
+        axes[2].set(xlabel=self.sweep.field, ylabel="s / epoch", title="time per epoch")
+        plt.close(fig)  # shown once by the notebook
         return fig
+
+    def show(self) -> None:
+        """Display the figure, the table (accuracies in %) and the generated sentences in a notebook."""
+        from IPython.display import Markdown, display
+
+        from . import plots
+
+        display(self.plot(), plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc")),
+                Markdown(metrics.bullets(self.describe())))
 
 
 # Values of the sweeps (R3's). The quick profile keeps fewer values on a small subset.
@@ -218,18 +237,18 @@ def default_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig |
     return [Sweep(name, fld, vals, base) for name, (fld, vals) in values.items()]
 
 
+def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> dict[str, SweepResult]:
+    """Every default sweep trained (or loaded), keyed by its field; runs shared between sweeps train once."""
+    return {s.field: s.run() for s in default_sweeps(profile, device, base)}
+
+
 # ----------------------------------------------------------------------------------------------
 # Test-set evaluation
 
-def test_subset_indices(profile: cfg.Profile) -> np.ndarray:
-    """The stratified test images a profile evaluates (all 10k in full)."""
-    return data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset, seed=0)
-
-
 def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> dict[str, float]:
     """Accuracy, macro precision/recall/F1, loss and n of a run's model on the profile's test images."""
-    out = metrics.predictions(run.model(cfg.resolve_device(device)), "test", test_subset_indices(profile), device=device)
-    return {**metrics.classification_report(out["labels"], out["pred"], out["logits"]), "n": len(out["labels"])}
+    report = metrics.evaluate_test(run, metrics.test_indices(profile.test_subset), device)
+    return {**report["report"], "n": len(report["labels"])}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,7 +276,8 @@ class DecayResult:
     def describe(self) -> list[str]:
         """Sentences generated from the measured numbers (and R1's reported numbers beside them)."""
         step = self.configs["step"]
-        out = [f"The step schedule multiplies the rate by {step.gamma} every {step.step_size} epochs "
+        every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
+        out = [f"The step schedule multiplies the rate by {step.gamma} {every} "
                f"({step.lr:g} → {self.runs['step'][0].history[-1]['lr']:g} in the last epoch)."]
         out += stats.discussion(self.comparison(), baseline=next(iter(self.runs)), what="test accuracy")
         r1 = (R1_TEST_ACC["step"] - R1_TEST_ACC["none"]) * 100
@@ -266,24 +286,24 @@ class DecayResult:
         return out
 
     def plot(self):
-        """Validation accuracy and loss per epoch (mean over seeds) and the learning rate per epoch."""
+        """Validation accuracy and loss per epoch (mean ± std over seeds) and the learning rate per epoch."""
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+        from . import plots
+
+        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6))
         for label, runs in self.runs.items():
-            frames = pd.concat([r.frame() for r in runs]).groupby("epoch")
-            mean, std = frames.mean(), frames.std().fillna(0)
+            epochs = pd.concat([r.frame() for r in runs]).groupby("epoch")
+            mean, std = epochs.mean(numeric_only=True), epochs.std(numeric_only=True).fillna(0)
             for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
-                line, = ax.plot(mean.index, mean[col], "-o", ms=3, label=label)
+                line, = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
                 ax.fill_between(mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color())
-            axes[2].step(mean.index, mean["lr"], where="mid", label=label)
-        axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy (mean ± std over seeds)")
+            axes[2].plot(mean.index, mean["lr"], "-o", ms=2.5, drawstyle="steps-mid", label=label)
+        axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
         axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
         axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
-        for ax in axes:
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.tight_layout()
+        axes[0].legend(title="schedule", fontsize=7, title_fontsize=7)
+        plt.close(fig)
         return fig
 
 
@@ -601,7 +621,7 @@ class _Objective:
         config = self.plan.config(params)
         trial.set_user_attr("run_key", run_key(config))
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        trial.set_user_attr("device", cfg.resolve_device(config.device))
+        trial.set_user_attr("device", f"{device_name(cfg.resolve_device(config.device))} on {socket.gethostname()}")
 
         def report(epoch: int, history: list[dict], *_):
             value = history[-1]["val_acc"]
@@ -619,11 +639,14 @@ class _Objective:
 
 
 def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None, threads: int | None = None,
-               log: Callable[[str], None] | None = None, poll: float | None = None) -> int:
+               log: Callable[[str], None] | None = None, poll: float | None = None, timeout: float | None = None) -> int:
     """Run trials of the plan's study until it has `plan.trials` finished trials; returns how many this worker ran.
 
-    Prints one line per trial: this worker's trial, its result, finished/total and the best value so far.
+    With `timeout` (seconds) the worker starts no trial after that time (the running one finishes; the
+    study stays open for the next run). Prints one line per trial: this worker's trial, its result,
+    finished/total and the best value so far.
     """
+    started = time.monotonic()
     if runs_dir is not None:
         cfg.RUNS_DIR = Path(runs_dir)  # the parent's run store (also when a test redirected it)
     if threads:
@@ -639,6 +662,8 @@ def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None
         lock.acquire()
         try:
             step = _next_step(study, plan.trials)
+            if timeout is not None and time.monotonic() - started > timeout:
+                step = "stop"
             if step == "go":
                 study.optimize(objective, n_trials=1, catch=())  # the objective releases the lock once asked
         finally:
@@ -658,29 +683,31 @@ def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None
     return ran
 
 
-def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int) -> None:
+def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, timeout: float | None = None) -> None:
     os.environ.setdefault("FASHION_CNN_QUIET", "1")
     try:
-        run_worker(plan, worker, runs_dir=runs_dir, threads=threads)
+        run_worker(plan, worker, runs_dir=runs_dir, threads=threads, timeout=timeout)
     except TuneError as err:
         print(f"[worker {worker}] error: {err}", file=sys.stderr, flush=True)
         sys.exit(2)
 
 
-def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | None = None) -> optuna.Study:
+def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | None = None,
+           timeout: float | None = None) -> optuna.Study:
     """Run the plan's study to `plan.trials` finished trials with `workers` processes (1: in this process).
 
     The study is created (or checked) first, so every worker joins the same one; returns it loaded.
+    `timeout` (seconds): no worker starts a trial after it (run again to continue).
     """
     if workers < 1:
         raise TuneError(f"--workers {workers}: use at least one worker")
     open_study(plan)
     if workers == 1:
-        run_worker(plan, 0, log=log)
+        run_worker(plan, 0, log=log, timeout=timeout)
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
         ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads)) for i in range(workers)]
+        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads, timeout)) for i in range(workers)]
         for p in procs:
             p.start()
         try:
@@ -740,11 +767,20 @@ def retrain_best(study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, de
     return run, evaluate_on_test(run, profile, device)
 
 
+def space_table(plan: SearchPlan) -> pd.DataFrame:
+    """The searched dimensions: kind and range (or choices), one row per name."""
+    return pd.DataFrame([{"name": k, "kind": p.kind,
+                          "range": ", ".join(map(str, p.choices)) if p.kind == "choice" else f"{p.low:g} … {p.high:g}"}
+                         for k, p in plan.space.items()]).set_index("name")
+
+
 def search_figures(study: optuna.Study) -> dict[str, Any]:
     """Optuna's matplotlib figures: optimisation history, parameter importances (needs 2+ complete
-    trials), parallel coordinates and intermediate values. Missing ones are left out."""
+    trials), parallel coordinates and the validation accuracy per epoch of every trial."""
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as ovm
+
+    from . import plots
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     makers = {"history": ovm.plot_optimization_history, "parallel": ovm.plot_parallel_coordinate,
@@ -752,17 +788,28 @@ def search_figures(study: optuna.Study) -> dict[str, Any]:
     if len(complete) >= 2:
         makers["importances"] = ovm.plot_param_importances
     figures = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        for name, make in makers.items():
+    for name, make in makers.items():
+        with warnings.catch_warnings(), plt.rc_context():  # optuna switches to its ggplot style: keep ours
+            warnings.simplefilter("ignore")
             ax = make(study)
-            ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
-            fig = ax.figure
-            fig.set_size_inches(8, 4)
-            fig.tight_layout()
-            figures[name] = fig
-            plt.close(fig)  # the notebook shows it explicitly
+        ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
+        fig = ax.figure
+        fig.set_size_inches(plots.WIDTH, 3.2)
+        if name == "intermediate" and ax.get_legend() is not None:
+            ax.get_legend().remove()  # one entry per trial says nothing
+        plt.close(fig)
+        figures[name] = fig
     return figures
+
+
+def test_comparison(test: dict[str, float], run: Run) -> pd.DataFrame:
+    """The retrained best config's test accuracy beside R4's reported 92.91%."""
+    return pd.DataFrame([
+        {"source": f"this search: {run.config.model}, train + validation", "test images": test["n"],
+         "epochs": run.config.epochs, "augmentation": ", ".join(run.config.augment) or "none", "test_acc": test["acc"]},
+        {"source": "R4 (reported): CNN_2 after its search", "test images": 10000, "epochs": 10,
+         "augmentation": "yes", "test_acc": R4_TEST_ACC},
+    ]).set_index("source")
 
 
 def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, plan: SearchPlan) -> list[str]:
@@ -798,6 +845,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
     parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds after which workers start no new trial (run again to continue)")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -805,7 +854,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                            study_name=args.study_name, device=args.device)
         print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
               f"{args.workers} worker(s)", flush=True)
-        study = search(plan, args.workers)
+        study = search(plan, args.workers, timeout=args.timeout)
     except TuneError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -813,9 +862,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: the study is kept; run the same command to continue it", file=sys.stderr)
         return 130
     s = search_summary(study)
-    print(f"done: {s['finished']}/{s['total']} finished ({s['complete']} complete, {s['pruned']} pruned, "
-          f"{s['fail']} failed), best val_acc {s['best_value']:.4f} with {s['best_params']}, "
-          f"trial time {s['trial_seconds'] / 60:.1f} min, wall span {s['wall_seconds'] / 60:.1f} min")
+    best = f"best val_acc {s['best_value']:.4f} with {s['best_params']}" if s["best_value"] is not None else "no complete trial"
+    state = "done" if s["finished"] >= plan.trials else "stopped early (run the same command to continue)"
+    print(f"{state}: {s['finished']}/{plan.trials} finished ({s['complete']} complete, {s['pruned']} pruned, "
+          f"{s['fail']} failed), {best}, trial time {s['trial_seconds'] / 60:.1f} min, "
+          f"wall span {s['wall_seconds'] / 60:.1f} min")
     return 0
 
 
