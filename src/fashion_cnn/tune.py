@@ -170,6 +170,7 @@ class SweepResult:
     def plot(self):
         """Overlaid accuracy and loss curves (train dashed, validation solid) and seconds per epoch."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         from . import plots
 
@@ -182,6 +183,7 @@ class SweepResult:
                 ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=colour, alpha=0.7)
         for ax, metric in zip(axes[:2], ("accuracy", "loss")):
             ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: val, dashed: train)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes[0].legend(title=self.sweep.field, fontsize=7, title_fontsize=7)
         table = self.table()
         axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colours)
@@ -288,6 +290,7 @@ class DecayResult:
     def plot(self):
         """Validation accuracy and loss per epoch (mean ± std over seeds) and the learning rate per epoch."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         from . import plots
 
@@ -302,6 +305,8 @@ class DecayResult:
         axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
         axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
         axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
+        for ax in axes:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes[0].legend(title="schedule", fontsize=7, title_fontsize=7)
         plt.close(fig)
         return fig
