@@ -2,13 +2,26 @@
 
 Metrics are accumulated on the device (a 10x10 confusion count and a loss sum) and read once per
 epoch, so the GPU never waits on the host inside an epoch.
+
+Speed (`SPEED`, measured by `python -m fashion_cnn.bench`; see README "Speed"): on the CPU a run
+uses one intra-op thread (two threads are 30% faster on an idle 2-core machine but collapse up
+to 20x when other processes share the cores, and the thread count changes the float results;
+several runs go to one process per core instead, see `parallel`), and the model and its
+optimizer state are kept channels_last (mkldnn's pooling and convolutions run 15-25% faster
+for LeNet-5 and R2's net); on CUDA the whole training step (forward,
+loss, backward, optimizer step, metric tally) is captured once as a CUDA graph and replayed, which
+removes the per-kernel launch cost that dominates small models. Neither changes what is computed
+beyond float rounding; bf16 autocast does, so it is off by default.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import time
-from typing import Callable, Protocol
+from dataclasses import dataclass
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -60,9 +73,82 @@ SCHEDULES = {
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """The configured optimizer over `model`'s parameters (capturable in a CUDA graph on a GPU)."""
     if config.optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {config.optimizer!r}: use one of {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[config.optimizer](model.parameters(), config)
+    optimizer = OPTIMIZERS[config.optimizer](model.parameters(), config)
+    make_capturable(optimizer)
+    return optimizer
+
+
+def make_capturable(optimizer: torch.optim.Optimizer) -> None:
+    """Keep step counters on the GPU so the step can be captured (Adam, AdamW, RMSprop; SGD needs nothing)."""
+    if "capturable" not in optimizer.defaults:
+        return
+    on_cuda = any(p.is_cuda for g in optimizer.param_groups for p in g["params"])
+    if on_cuda and not optimizer.defaults["capturable"] and not optimizer.state:
+        optimizer.defaults["capturable"] = True
+        for group in optimizer.param_groups:
+            group["capturable"] = True
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How the engine runs steps. Only `bf16` changes results beyond float rounding."""
+
+    channels_last: bool | None = None  # None: on the CPU (measured win), not on CUDA (measured loss for LeNet-5)
+    cuda_graph: bool = True  # capture the CUDA training step as a graph and replay it
+    bf16: bool = False  # bf16 autocast of forward and loss on CUDA (changes results: off by default)
+    warmup_steps: int = 3  # eager steps before capturing (lazy initialisation happens there)
+    cpu_threads: int | None = 1  # intra-op threads while a run trains on the CPU (None: leave torch's setting)
+    compile: bool = False  # torch.compile the training forward (Triton kernels; changes rounding, costs compile time)
+
+    def use_channels_last(self, device: torch.device) -> bool:
+        return (device.type == "cpu") if self.channels_last is None else self.channels_last
+
+
+SPEED = Speed()
+
+
+@contextlib.contextmanager
+def speed(**changes) -> Iterator[Speed]:
+    """Temporarily change `SPEED` (e.g. `with speed(cuda_graph=False): fit(...)`), as the benchmark does."""
+    global SPEED
+    before = SPEED
+    SPEED = dataclasses.replace(SPEED, **changes)
+    try:
+        yield SPEED
+    finally:
+        SPEED = before
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None) -> Iterator[None]:
+    """Run the block with `n` torch intra-op threads (None: unchanged), restoring the setting after."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def to_channels_last(model: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Convert `model` (and the optimizer state shaped like its parameters) to channels_last in place.
+
+    The state follows the parameters so that a resumed run computes with the same layouts, hence
+    the same bits, as one that never stopped.
+    """
+    model.to(memory_format=torch.channels_last)
+    if optimizer is None:
+        return
+    for p in model.parameters():
+        for name, value in optimizer.state.get(p, {}).items():
+            if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                optimizer.state[p][name] = torch.empty_like(p).copy_(value)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
@@ -95,6 +181,10 @@ class _Tally:
         self.loss = torch.zeros((), dtype=torch.float64, device=device)
         self.confusion = torch.zeros(NUM_CLASSES * NUM_CLASSES, dtype=torch.int64, device=device)
 
+    def reset(self) -> None:
+        self.loss.zero_()
+        self.confusion.zero_()
+
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         self.loss += loss.detach().double() * len(y)
         cells = y * NUM_CLASSES + logits.detach().argmax(1)
@@ -117,28 +207,95 @@ def train_one_epoch(
     l2: float = 0.0,
     augment: augment_mod.Augment | None = None,
     bar: tqdm | None = None,
+    stepper: _EagerStep | None = None,
 ) -> dict[str, float]:
     """One pass over `data` in shuffled batches; returns the running (Keras-style) train metrics.
 
     The reported loss is the data loss; the L1/L2 penalty is optimised but not included.
+    `stepper` (made by `fit`) replays a captured CUDA graph for the step; without it every step
+    runs eagerly.
     """
     model.train()
-    tally = _Tally(data.device)
+    stepper = stepper or _EagerStep(model, optimizer, loss_fn, l1, l2, data.device)
+    stepper.tally.reset()
+    on_cpu = data.device.type == "cpu"
     for step, (x, y) in enumerate(data.batches(batch_size, generator)):
         if augment is not None:
             x = augment(x)
-        logits = model(x)
-        loss = loss_fn(logits, y)
-        penalty = kernel_penalty(model, l1, l2)
-        optimizer.zero_grad(set_to_none=True)
-        (loss if penalty is None else loss + penalty).backward()
-        optimizer.step()
-        tally.add(loss, logits, y)
+        loss = stepper(x, y)
         if bar is not None:
             bar.update(1)
-            if step % 50 == 0:  # an occasional host read keeps the bar live without stalling the device
+            if on_cpu and step % 50 == 0:  # a host read is free on the CPU; on a GPU it would stall the queue
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
-    return tally.result()
+    return stepper.tally.result()
+
+
+class _EagerStep:
+    """One optimisation step, run op by op; the tally accumulates on the device."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, l1: float, l2: float,
+                 device: torch.device, bf16: bool = False, forward: Callable | None = None):
+        self.model, self.optimizer, self.loss_fn, self.l1, self.l2 = model, optimizer, loss_fn, l1, l2
+        self.forward = forward or model
+        self.tally = _Tally(device)
+        self.bf16 = bf16 and device.type == "cuda"
+
+    def run(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
+            logits = self.forward(x)
+            loss = self.loss_fn(logits, y)
+        penalty = kernel_penalty(self.model, self.l1, self.l2)
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss if penalty is None else loss + penalty).backward()
+        self.optimizer.step()
+        self.tally.add(loss, logits.float(), y)
+        return loss
+
+    __call__ = run
+
+
+class _GraphStep(_EagerStep):
+    """The same step captured as a CUDA graph after a few eager warm-up steps, then replayed.
+
+    A graph is captured per (batch shape, learning rates) since the optimizer bakes its learning
+    rate into the graph; a schedule therefore costs one capture per epoch. A ragged last batch runs
+    eagerly (the same kernels, so the same numbers). Inputs are copied into static buffers.
+    """
+
+    def __init__(self, *args, batch_size: int, warmup_steps: int = 3, **kw):
+        super().__init__(*args, **kw)
+        self.batch_size, self.warmup_left = batch_size, warmup_steps
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.key = None
+        self.side = torch.cuda.Stream()
+
+    def _eager(self, x, y):
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side):
+            loss = self.run(x, y)
+        torch.cuda.current_stream().wait_stream(self.side)
+        return loss
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if len(y) != self.batch_size:
+            return self._eager(x, y)
+        if self.warmup_left > 0:
+            self.warmup_left -= 1
+            return self._eager(x, y)
+        key = tuple(g["lr"] for g in self.optimizer.param_groups)
+        if self.graph is None or key != self.key:
+            self.graph, self.key = None, key
+            self.static_x, self.static_y = x.clone(), y.clone()
+            self.optimizer.zero_grad(set_to_none=True)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self.static_loss = self.run(self.static_x, self.static_y)
+            self.graph = graph
+        else:
+            self.static_x.copy_(x)
+            self.static_y.copy_(y)
+        self.graph.replay()
+        return self.static_loss
 
 
 @torch.no_grad()
@@ -169,6 +326,16 @@ def predict(model: nn.Module, data: TensorSet, batch_size: int = 2048, features:
     if features:
         out["features"] = torch.cat(feats).numpy()
     return out
+
+
+def history_row(epoch: int, lr: float, train: dict[str, float], val: dict[str, float], *,
+                seconds: float, images_per_s: float) -> dict:
+    """One history row: epoch (1-based), lr, train_*/val_* metrics (NaN without validation), timing."""
+    row = {"epoch": epoch + 1, "lr": lr}
+    row.update({f"train_{k}": v for k, v in train.items()})
+    row.update({f"val_{k}": val.get(k, float("nan")) for k in train})
+    row.update(seconds=seconds, images_per_s=images_per_s)
+    return row
 
 
 EpochHook = Callable[[int, list[dict], torch.optim.Optimizer, object, torch.Generator], None]
@@ -202,33 +369,40 @@ def fit(
     l1 = config.l1 + getattr(model, "l1", 0.0)
     l2 = config.l2 + getattr(model, "l2", 0.0)
     steps = train.num_batches(config.batch_size)
+    device = train.device
+    if SPEED.use_channels_last(device):
+        to_channels_last(model, optimizer)
+    options = dict(bf16=SPEED.bf16, forward=torch.compile(model) if SPEED.compile else None)
+    if device.type == "cuda" and SPEED.cuda_graph:
+        make_capturable(optimizer)
+        stepper = _GraphStep(model, optimizer, loss_fn, l1, l2, device, **options,
+                             batch_size=config.batch_size, warmup_steps=SPEED.warmup_steps)
+    else:
+        stepper = _EagerStep(model, optimizer, loss_fn, l1, l2, device, **options)
     bar = tqdm(total=config.epochs * steps, initial=len(history) * steps, desc=name, unit="step",
                disable=not progress, leave=False, dynamic_ncols=True)
-    try:
-        for epoch in range(len(history), config.epochs):
-            lr = optimizer.param_groups[0]["lr"]
-            start = time.perf_counter()
-            tr = train_one_epoch(model, train, optimizer, loss_fn, batch_size=config.batch_size,
-                                 generator=generator, l1=l1, l2=l2, augment=augment, bar=bar)
-            if not math.isfinite(tr["loss"]):
-                raise TrainingDiverged(
-                    f"{name}: training loss became {tr['loss']} in epoch {epoch + 1}; "
-                    f"lower the learning rate (lr={config.lr}) or check the inputs"
-                )
-            train_seconds = time.perf_counter() - start
-            va = evaluate(model, val, loss_fn) if val is not None else {}
-            row = {"epoch": epoch + 1, "lr": lr}
-            row.update({f"train_{k}": v for k, v in tr.items()})
-            row.update({f"val_{k}": va.get(k, float("nan")) for k in tr})
-            row["seconds"] = time.perf_counter() - start
-            row["images_per_s"] = len(train) / train_seconds
-            history.append(row)
-            if scheduler is not None:
-                scheduler.step()
-            bar.set_postfix(loss=f"{tr['loss']:.3f}", acc=f"{tr['acc']:.3f}",
-                            val_acc=f"{va['acc']:.3f}" if va else "-", refresh=True)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, history, optimizer, scheduler, generator)
-    finally:
-        bar.close()
+    with cpu_threads(SPEED.cpu_threads if device.type == "cpu" else None):  # see the module docstring
+        try:
+            for epoch in range(len(history), config.epochs):
+                lr = optimizer.param_groups[0]["lr"]
+                start = time.perf_counter()
+                tr = train_one_epoch(model, train, optimizer, loss_fn, batch_size=config.batch_size,
+                                     generator=generator, l1=l1, l2=l2, augment=augment, bar=bar, stepper=stepper)
+                if not math.isfinite(tr["loss"]):
+                    raise TrainingDiverged(
+                        f"{name}: training loss became {tr['loss']} in epoch {epoch + 1}; "
+                        f"lower the learning rate (lr={config.lr}) or check the inputs"
+                    )
+                train_seconds = time.perf_counter() - start
+                va = evaluate(model, val, loss_fn) if val is not None else {}
+                history.append(history_row(epoch, lr, tr, va, seconds=time.perf_counter() - start,
+                                           images_per_s=len(train) / train_seconds))
+                if scheduler is not None:
+                    scheduler.step()
+                bar.set_postfix(loss=f"{tr['loss']:.3f}", acc=f"{tr['acc']:.3f}",
+                                val_acc=f"{va['acc']:.3f}" if va else "-", refresh=True)
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, history, optimizer, scheduler, generator)
+        finally:
+            bar.close()
     return history

@@ -1,0 +1,385 @@
+"""Several runs at once: stacked (vmapped) models on a GPU, worker processes on the CPU.
+
+What wins where was measured with `python -m fashion_cnn.bench` (README, "Speed"):
+
+* CPU (2 cores): LeNet-5 trains at ~11k images/s in one process with 2 threads, ~8k with 1
+  thread, and two 1-thread processes side by side give ~16k together. vmapping 5 LeNet-5s into
+  one model gives only ~6k (the batched convolutions become grouped convolutions, slow in
+  mkldnn). So independent runs go to worker processes, one thread each (`train_in_processes`).
+* GPU: a small model leaves most of the chip idle, so K copies of one architecture (seeds,
+  folds) are stacked with `torch.func.stack_module_state` and trained as one vmapped model
+  (`train_stacked`): one launch per layer for all K members.
+
+Each member of a stack computes what its own `get_or_train` would, up to float rounding:
+the same initialisation (`torch.manual_seed(seed)` before building), its own shuffling
+generator and data (its own fold), and its own global RNG stream for augmentation and dropout.
+Dropout masks are drawn per member, with that member's RNG state swapped in, by the very op the
+sequential model runs (`F.dropout` on a tensor of ones with the activation's shape and strides),
+and applied inside the vmapped forward as `x * mask`. BatchNorm running statistics are stacked
+buffers, updated per member. The optimizer runs on the stacked parameters: Adam, AdamW, SGD and
+RMSprop are element-wise, so member k's slice follows exactly its own optimizer.
+
+Runs are stored exactly as `runs.get_or_train` stores them: each member writes the checkpoint
+`get_or_train` writes after every epoch, and `get_or_train` then finishes the run from it (no
+epoch left to train), so keys, files and resume behave the same.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import contextlib
+import copy
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, stack_module_state
+from tqdm.auto import tqdm
+
+from . import augment as augment_mod
+from . import config as cfg
+from . import data as data_mod
+from . import engine
+from . import runs
+from .losses import dense_kernels, make_loss
+from .models import create_model
+
+# Fields that may differ between the members of one stack; everything else must be equal.
+MEMBER_FIELDS = ("seed", "fold", "split_seed")
+
+
+def cpu_workers(jobs: int) -> int:
+    """Worker processes for `jobs` independent CPU runs: one per core, at most one per job."""
+    return max(1, min(jobs, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+# ----------------------------------------------------------------------------------------------
+# Processes (the CPU path)
+
+def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
+    cfg.RUNS_DIR = Path(runs_dir)  # fit() sets the thread count (engine.SPEED.cpu_threads)
+    return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
+
+
+def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = None, force: bool = False,
+                       progress: bool = True) -> list[runs.Run]:
+    """Train `configs` in `workers` spawned processes (default: one per core) and return their runs in order.
+
+    Each worker calls `get_or_train`, so the store holds the same runs a sequential loop makes.
+    """
+    if not configs:
+        return []
+    workers = workers or cpu_workers(len(configs))
+    context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
+    bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
+               leave=False, dynamic_ncols=True)
+    try:
+        with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            jobs = [pool.submit(_train_in_worker, c.to_dict(), str(cfg.RUNS_DIR), force) for c in configs]
+            for job in futures.as_completed(jobs):
+                job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
+                bar.update(1)
+            keys = [job.result() for job in jobs]
+    finally:
+        bar.close()
+    return [runs.load_run(cfg.RUNS_DIR / key) for key in keys]
+
+
+# ----------------------------------------------------------------------------------------------
+# Stacked models (the GPU path)
+
+def stack_signature(config: runs.RunConfig) -> str:
+    """Configs with the same signature can share one stacked model (they differ only in MEMBER_FIELDS)."""
+    d = config.to_dict()
+    for name in MEMBER_FIELDS:
+        d.pop(name)
+    d["device"] = torch.device(cfg.resolve_device(config.device)).type
+    return json.dumps(d, sort_keys=True)
+
+
+class _MaskedDropout(nn.Module):
+    """Dropout whose mask (already scaled by 1/(1-p)) is handed in as a buffer, one per stack member."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mask", torch.empty(0), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.mask if self.training else x
+
+
+def _random_modules(model: nn.Module) -> list[str]:
+    allowed = (nn.Dropout,)
+    return [n for n, m in model.named_modules() if "Dropout" in type(m).__name__ and not type(m) in allowed]
+
+
+class _Member:
+    """One run of a stack: its config, model, data, shuffling generator and global RNG states."""
+
+    def __init__(self, config: runs.RunConfig, device: str):
+        self.config = config
+        self.key = runs.run_key(config)
+        self.path = cfg.RUNS_DIR / self.key
+        torch.manual_seed(config.seed)  # as get_or_train: seeds the CPU and every CUDA generator
+        self.model = create_model(config.model, **config.model_args).to(device)
+        self.optimizer = engine.make_optimizer(self.model, config)
+        self.generator = torch.Generator(device=device).manual_seed(config.seed)
+        self.train, self.val = runs.splits_for(config, device)
+        self.cuda = torch.device(device).type == "cuda"
+        self.rng_cpu = torch.get_rng_state()
+        self.rng_cuda = torch.cuda.get_rng_state(device) if self.cuda else None
+        self.history: list[dict] = []
+        self.device = device
+        if engine.SPEED.use_channels_last(torch.device(device)):  # the layouts fit() uses: same dropout strides
+            engine.to_channels_last(self.model, self.optimizer)
+
+    def __enter__(self):
+        torch.set_rng_state(self.rng_cpu)
+        if self.cuda:
+            torch.cuda.set_rng_state(self.rng_cuda, self.device)
+
+    def __exit__(self, *exc):
+        self.rng_cpu = torch.get_rng_state()
+        if self.cuda:
+            self.rng_cuda = torch.cuda.get_rng_state(self.device)
+
+
+def _dropout_layouts(model: nn.Module, x: torch.Tensor) -> list[tuple[str, float, tuple, tuple]]:
+    """(name, p, shape, strides) of every dropout's input, in the order the forward meets them."""
+    seen = []
+    hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: seen.append(
+        (name, mod.p, tuple(args[0].shape), args[0].stride())))
+        for name, m in model.named_modules() if isinstance(m, nn.Dropout)]
+    was_training = model.training
+    try:
+        model.eval()  # no randomness consumed, no BatchNorm statistics touched
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return seen
+
+
+class StackedTrainer:
+    """Train K runs of one architecture as one vmapped model; see the module docstring."""
+
+    def __init__(self, configs: list[runs.RunConfig], *, progress: bool = True):
+        signatures = {stack_signature(c) for c in configs}
+        if len(signatures) != 1:
+            raise ValueError("stacked runs must differ only in " + ", ".join(MEMBER_FIELDS) + "; group them first")
+        self.config = configs[0]
+        self.device = cfg.resolve_device(self.config.device)
+        self.members = [_Member(c, self.device) for c in configs]
+        sizes = {(len(m.train), len(m.val) if m.val is not None else 0) for m in self.members}
+        if len(sizes) != 1:
+            raise ValueError(f"stacked runs need equal split sizes, got {sorted(sizes)}; train them one by one")
+        random = _random_modules(self.members[0].model)
+        if random:
+            raise ValueError(f"{self.config.model}: {random} draw randomness the stack cannot replay; train them one by one")
+        self.progress = progress
+        self.template = copy.deepcopy(self.members[0].model)
+        self.dropouts = [n for n, m in self.template.named_modules() if isinstance(m, nn.Dropout)]
+        for name in self.dropouts:
+            parent, _, child = name.rpartition(".")
+            setattr(self.template.get_submodule(parent) if parent else self.template, child, _MaskedDropout())
+        self.template = self.template.to(memory_format=torch.contiguous_format)
+        params, buffers = stack_module_state([m.model for m in self.members])  # (K, ...) each
+        self.params = {k: v.detach().contiguous().requires_grad_(True) for k, v in params.items()}
+        self.buffers = {k: v.contiguous() for k, v in buffers.items()}
+        self.optimizer = engine.OPTIMIZERS[self.config.optimizer](list(self.params.values()), self.config)
+        engine.make_capturable(self.optimizer)  # the same optimizer flags as each member's own
+        self.scheduler = engine.make_scheduler(self.optimizer, self.config)
+        self.loss_fn = make_loss(self.config.loss)
+        self.augment = augment_mod.build(self.config.augment)
+        self.l1 = self.config.l1 + getattr(self.members[0].model, "l1", 0.0)
+        self.l2 = self.config.l2 + getattr(self.members[0].model, "l2", 0.0)
+        linear = {id(w) for w in dense_kernels(self.members[0].model)}
+        self.kernels = [name for name, p in self.members[0].model.named_parameters() if id(p) in linear]
+        self.layouts: dict[int, list] = {}
+        self.forward = torch.vmap(self._forward_one, in_dims=(0, 0, 0, 0), randomness="error")
+
+    def _forward_one(self, params, buffers, masks, x):
+        return functional_call(self.template, {**params, **buffers, **masks}, (x,))
+
+    def _masks(self, member: _Member, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Member's dropout masks for a batch like `x`, drawn as its sequential forward would draw them."""
+        if not self.dropouts:
+            return {}
+        layouts = self.layouts.get(len(x))
+        if layouts is None:
+            layouts = self.layouts[len(x)] = _dropout_layouts(member.model, x)
+        return {f"{name}.mask": F.dropout(torch.empty_strided(shape, stride, device=x.device).fill_(1.0), p, True)
+                for name, p, shape, stride in layouts}
+
+    def _penalty(self) -> torch.Tensor | None:
+        if not self.kernels or (self.l1 == 0.0 and self.l2 == 0.0):
+            return None
+        total = 0.0
+        for name in self.kernels:
+            w = self.params[name]
+            if self.l1:
+                total = total + self.l1 * w.abs().sum()
+            if self.l2:
+                total = total + self.l2 * w.square().sum()
+        return total
+
+    def _train_epoch(self, bar) -> list[dict[str, float]]:
+        self.template.train()
+        K = len(self.members)
+        loss_sum = torch.zeros(K, dtype=torch.float64, device=self.device)
+        confusion = torch.zeros(K * engine.NUM_CLASSES ** 2, dtype=torch.int64, device=self.device)
+        offsets = torch.arange(K, device=self.device).unsqueeze(1) * engine.NUM_CLASSES ** 2
+        streams = [m.train.batches(self.config.batch_size, m.generator) for m in self.members]
+        for batch in zip(*streams):
+            xs, ys, masks = [], [], []
+            for member, (x, y) in zip(self.members, batch):
+                if self.augment is not None or self.dropouts:
+                    with member:  # this member's global RNG stream, in its sequential order
+                        x = self.augment(x) if self.augment is not None else x
+                        masks.append(self._masks(member, x))
+                xs.append(x)
+                ys.append(y)
+            x, y = torch.stack(xs), torch.stack(ys)
+            stacked_masks = {k: torch.stack([m[k] for m in masks]) for k in masks[0]} if self.dropouts else {}
+            logits = self.forward(self.params, self.buffers, stacked_masks, x)  # (K, B, 10)
+            losses = torch.stack([self.loss_fn(logits[k], y[k]) for k in range(K)])
+            penalty = self._penalty()
+            self.optimizer.zero_grad(set_to_none=True)
+            (losses.sum() if penalty is None else losses.sum() + penalty).backward()
+            self.optimizer.step()
+            loss_sum += losses.detach().double() * y.shape[1]
+            cells = offsets + y * engine.NUM_CLASSES + logits.detach().argmax(2)
+            confusion.scatter_add_(0, cells.flatten(), torch.ones_like(cells.flatten()))
+            if bar is not None:
+                bar.update(1)
+        confusion = confusion.view(K, engine.NUM_CLASSES, engine.NUM_CLASSES).cpu().numpy()
+        loss_sum = loss_sum.cpu().numpy()
+        return [engine.summarise(confusion[k], float(loss_sum[k])) for k in range(K)]
+
+    def _unstack(self) -> None:
+        """Copy the stacked weights, buffers and optimizer state into each member's own model and optimizer."""
+        stacked_state = self.optimizer.state_dict()
+        for k, member in enumerate(self.members):
+            with torch.no_grad():
+                for name, p in member.model.named_parameters():
+                    p.copy_(self.params[name][k])
+                for name, b in member.model.named_buffers():
+                    b.copy_(self.buffers[name][k])
+            own = member.optimizer.state_dict()
+            state = {pid: {name: (v[k].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else
+                                  v.clone() if isinstance(v, torch.Tensor) else v) for name, v in s.items()}
+                     for pid, s in stacked_state["state"].items()}
+            groups = [{**g, "params": own_g["params"]} for g, own_g in zip(stacked_state["param_groups"], own["param_groups"])]
+            member.optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+    def _checkpoint(self, member: _Member) -> None:
+        """Write the checkpoint get_or_train writes after an epoch (weights, optimizer, RNG, history)."""
+        with member:
+            tensors, meta = runs._checkpoint_tensors(member.model, member.optimizer, member.generator)
+        meta.update(history=member.history,
+                    scheduler=self.scheduler.state_dict() if self.scheduler is not None else None)
+        runs.save_tensors(member.path / "checkpoint.safetensors", tensors,
+                          {"state": json.dumps(meta, default=runs._jsonable)})
+
+    def fit(self) -> list[runs.Run]:
+        """Train every member for the configured epochs, store each run, and return them in order."""
+        steps = self.members[0].train.num_batches(self.config.batch_size)
+        epochs = self.config.epochs
+        bar = tqdm(total=epochs * steps, desc=f"{self.config.model} ×{len(self.members)} stacked", unit="step",
+                   disable=not self.progress, leave=False, dynamic_ncols=True)
+        started = time.perf_counter()
+        on_cpu = torch.device(self.device).type == "cpu"
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(bar.close)
+            cleanup.enter_context(engine.cpu_threads(engine.SPEED.cpu_threads if on_cpu else None))
+            for epoch in range(epochs):
+                lr = self.optimizer.param_groups[0]["lr"]
+                start = time.perf_counter()
+                results = self._train_epoch(bar)
+                train_seconds = time.perf_counter() - start
+                for member, tr in zip(self.members, results):
+                    if not torch.isfinite(torch.tensor(tr["loss"])):
+                        raise engine.TrainingDiverged(
+                            f"{member.config.model} seed {member.config.seed}: training loss became {tr['loss']} "
+                            f"in epoch {epoch + 1}; lower the learning rate (lr={self.config.lr}) or check the inputs")
+                self._unstack()
+                for member, tr in zip(self.members, results):
+                    va = engine.evaluate(member.model, member.val, self.loss_fn) if member.val is not None else {}
+                    member.history.append(engine.history_row(  # the stack's wall time: every member took it
+                        epoch, lr, tr, va, seconds=time.perf_counter() - start,
+                        images_per_s=len(member.train) / train_seconds))
+                if self.scheduler is not None:
+                    self.scheduler.step()
+                for member in self.members:
+                    self._checkpoint(member)
+        wall = time.perf_counter() - started
+        finished = []
+        for member in self.members:
+            run = runs.get_or_train(member.config, progress=False)  # finishes from the checkpoint: no epoch left
+            prov = json.loads((run.path / "provenance.json").read_text())
+            prov.update(wall_seconds_this_session=wall, trained_together=[m.key for m in self.members])
+            runs.write_json(run.path / "provenance.json", prov)
+            finished.append(runs.load_run(run.path))
+        return finished
+
+
+def train_stacked(configs: list[runs.RunConfig], *, progress: bool = True) -> list[runs.Run]:
+    """Train `configs` (one architecture; they differ only in seed, fold or split seed) as one vmapped model."""
+    return StackedTrainer(configs, progress=progress).fit()
+
+
+def can_stack(configs: list[runs.RunConfig]) -> bool:
+    """Whether `configs` can train as one stack (same signature, equal split sizes, replayable randomness)."""
+    if len(configs) < 2 or len({stack_signature(c) for c in configs}) != 1:
+        return False
+    if _random_modules(create_model(configs[0].model, **configs[0].model_args)):
+        return False
+    ds_sizes = set()
+    labels = data_mod.load().train_labels
+    for c in configs:
+        tr, va = data_mod.split_indices(labels, split=c.split, val_fraction=c.val_fraction, fold=c.fold,
+                                        folds=c.folds, subset=c.subset, seed=c.split_seed)
+        ds_sizes.add((len(tr), 0 if va is None else len(va)))
+    return len(ds_sizes) == 1
+
+
+def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: bool = False,
+               progress: bool = True, max_stack: int = 16) -> list[runs.Run]:
+    """Train (or load) every config and return the runs in order, several at a time where that is faster.
+
+    strategy: "auto" (stacks on CUDA, processes on a multi-core CPU, else one by one),
+    "stacked", "processes" or "sequential". Stored runs are loaded, never retrained (unless `force`).
+    """
+    if strategy not in ("auto", "stacked", "processes", "sequential"):
+        raise ValueError(f"unknown strategy {strategy!r}: use auto, stacked, processes or sequential")
+    unique: dict[str, runs.RunConfig] = {}
+    for c in configs:
+        unique.setdefault(runs.run_key(c), c)
+    if force:
+        for key in unique:
+            shutil.rmtree(cfg.RUNS_DIR / key, ignore_errors=True)
+    # stored runs load; interrupted ones (a checkpoint) resume one by one in get_or_train below
+    pending = [c for key, c in unique.items()
+               if not any((cfg.RUNS_DIR / key / f).is_file() for f in ("run.json", "checkpoint.safetensors"))]
+    cuda = [c for c in pending if torch.device(cfg.resolve_device(c.device)).type == "cuda"]
+    cpu = [c for c in pending if torch.device(cfg.resolve_device(c.device)).type != "cuda"]
+    if strategy in ("auto", "stacked"):
+        groups: dict[str, list[runs.RunConfig]] = {}
+        for c in (cuda if strategy == "auto" else pending):
+            groups.setdefault(stack_signature(c), []).append(c)
+        for group in groups.values():
+            for i in range(0, len(group), max_stack):
+                chunk = group[i:i + max_stack]
+                if can_stack(chunk):
+                    train_stacked(chunk, progress=progress)
+    if strategy == "processes" or (strategy == "auto" and len(cpu) > 1 and cpu_workers(len(cpu)) > 1):
+        train_in_processes(cpu if strategy == "auto" else pending, progress=progress)
+    return [runs.get_or_train(c, progress=progress) for c in configs]  # loads the stored; trains what is left
