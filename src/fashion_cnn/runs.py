@@ -355,10 +355,17 @@ def get_or_train(
     return load_run(path)
 
 
-def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None) -> list[Run]:
+def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None,
+                      strategy: str = "auto") -> list[Run]:
     """`get_or_train` for each config, in order: the entry point for studies, seeds and folds.
 
-    Stored runs are loaded; the rest are trained (the speed work may train them concurrently, the
-    results being the same runs either way).
+    Stored runs are loaded; the rest are trained several at a time where that is faster
+    (`parallel.train_many`: one process per core on the CPU, stacked vmapped models of one
+    architecture on a GPU), each stored exactly as `get_or_train` stores it. `strategy`:
+    "auto", "processes", "stacked" or "sequential".
     """
-    return [get_or_train(c, force=force, progress=progress) for c in configs]
+    from .parallel import train_many  # parallel builds on this module
+
+    if progress is None:
+        progress = os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+    return train_many(configs, strategy=strategy, force=force, progress=progress)
