@@ -204,6 +204,13 @@ class StackedTrainer:
         linear = {id(w) for w in dense_kernels(self.members[0].model)}
         self.kernels = [name for name, p in self.members[0].model.named_parameters() if id(p) in linear]
         self.layouts: dict[int, list] = {}
+        K = len(self.members)
+        self.loss_sum = torch.zeros(K, dtype=torch.float64, device=self.device)
+        self.confusion = torch.zeros(K * engine.NUM_CLASSES ** 2, dtype=torch.int64, device=self.device)
+        self.offsets = torch.arange(K, device=self.device).unsqueeze(1) * engine.NUM_CLASSES ** 2
+        self.graph_enabled = torch.device(self.device).type == "cuda" and engine.SPEED.cuda_graph
+        self.graph, self.graph_key, self.warmup_left = None, None, engine.SPEED.warmup_steps
+        self.side = torch.cuda.Stream() if self.graph_enabled else None
         self.forward = torch.vmap(self._forward_one, in_dims=(0, 0, 0, 0), randomness="error")
 
     def _forward_one(self, params, buffers, masks, x):
@@ -231,12 +238,51 @@ class StackedTrainer:
                 total = total + self.l2 * w.square().sum()
         return total
 
+    def _step(self, x: torch.Tensor, y: torch.Tensor, masks: dict[str, torch.Tensor]) -> None:
+        """One optimisation step of every member: x (K, B, 1, 28, 28), y (K, B); the tally stays on the device."""
+        logits = self.forward(self.params, self.buffers, masks, x)  # (K, B, 10)
+        losses = torch.stack([self.loss_fn(logits[k], y[k]) for k in range(len(self.members))])
+        penalty = self._penalty()
+        self.optimizer.zero_grad(set_to_none=True)
+        (losses.sum() if penalty is None else losses.sum() + penalty).backward()
+        self.optimizer.step()
+        self.loss_sum += losses.detach().double() * y.shape[1]
+        cells = (self.offsets + y * engine.NUM_CLASSES + logits.detach().argmax(2)).flatten()
+        self.confusion.scatter_add_(0, cells, torch.ones_like(cells))
+
+    def _graph_step(self, x, y, masks) -> None:
+        """`_step` captured as a CUDA graph after a few eager steps (as engine._GraphStep), then replayed."""
+        if len(y[0]) != self.config.batch_size or self.warmup_left > 0:
+            self.warmup_left -= len(y[0]) == self.config.batch_size
+            side = self.side
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self._step(x, y, masks)
+            torch.cuda.current_stream().wait_stream(side)
+            return
+        key = tuple(g["lr"] for g in self.optimizer.param_groups)
+        if self.graph is None or key != self.graph_key:
+            self.graph, self.graph_key = None, key
+            self.static = (x.clone(), y.clone(), {k: v.clone() for k, v in masks.items()})
+            self.optimizer.zero_grad(set_to_none=True)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self._step(*self.static)
+            self.graph = graph
+        else:
+            sx, sy, smasks = self.static
+            sx.copy_(x)
+            sy.copy_(y)
+            for k, v in masks.items():
+                smasks[k].copy_(v)
+        self.graph.replay()
+
     def _train_epoch(self, bar) -> list[dict[str, float]]:
         self.template.train()
         K = len(self.members)
-        loss_sum = torch.zeros(K, dtype=torch.float64, device=self.device)
-        confusion = torch.zeros(K * engine.NUM_CLASSES ** 2, dtype=torch.int64, device=self.device)
-        offsets = torch.arange(K, device=self.device).unsqueeze(1) * engine.NUM_CLASSES ** 2
+        self.loss_sum.zero_()
+        self.confusion.zero_()
+        step = self._graph_step if self.graph_enabled else self._step
         streams = [m.train.batches(self.config.batch_size, m.generator) for m in self.members]
         for batch in zip(*streams):
             xs, ys, masks = [], [], []
@@ -247,21 +293,12 @@ class StackedTrainer:
                         masks.append(self._masks(member, x))
                 xs.append(x)
                 ys.append(y)
-            x, y = torch.stack(xs), torch.stack(ys)
             stacked_masks = {k: torch.stack([m[k] for m in masks]) for k in masks[0]} if self.dropouts else {}
-            logits = self.forward(self.params, self.buffers, stacked_masks, x)  # (K, B, 10)
-            losses = torch.stack([self.loss_fn(logits[k], y[k]) for k in range(K)])
-            penalty = self._penalty()
-            self.optimizer.zero_grad(set_to_none=True)
-            (losses.sum() if penalty is None else losses.sum() + penalty).backward()
-            self.optimizer.step()
-            loss_sum += losses.detach().double() * y.shape[1]
-            cells = offsets + y * engine.NUM_CLASSES + logits.detach().argmax(2)
-            confusion.scatter_add_(0, cells.flatten(), torch.ones_like(cells.flatten()))
+            step(torch.stack(xs), torch.stack(ys), stacked_masks)
             if bar is not None:
                 bar.update(1)
-        confusion = confusion.view(K, engine.NUM_CLASSES, engine.NUM_CLASSES).cpu().numpy()
-        loss_sum = loss_sum.cpu().numpy()
+        confusion = self.confusion.view(K, engine.NUM_CLASSES, engine.NUM_CLASSES).cpu().numpy()
+        loss_sum = self.loss_sum.cpu().numpy()
         return [engine.summarise(confusion[k], float(loss_sum[k])) for k in range(K)]
 
     def _unstack(self) -> None:

@@ -1,0 +1,328 @@
+"""`python -m fashion_cnn.bench` (`make bench`): our engine against a naive DataLoader loop, and a study trained in parallel.
+
+For every model the same RunConfig (split, batch size, Adam, learning rate, seed, epochs) is
+trained two ways:
+
+* naive: a torchvision-style `Dataset` that converts one image at a time with `ToTensor`, a
+  shuffling `DataLoader`, and the plain loop of the tutorials (batch to the device, forward,
+  loss, backward, step, `loss.item()` for the running loss; validation in batches of 1000);
+* engine: `runs.get_or_train` (device-resident uint8 data, device-side shuffling and metrics,
+  channels_last on the CPU, a captured CUDA graph per step on a GPU).
+
+It reports seconds per epoch (training plus validation; the median of the epochs after the
+first when there are several, since the first holds warm-up and graph capture), images per
+second, their ratio and the validation accuracy each reaches, which must agree within noise
+(3 standard errors of the difference of two accuracies on the same validation set). A study
+section trains the five R0 variants with the naive loop one by one, with the engine one by one,
+and with `parallel.train_many`. Every CPU measurement records the load average.
+
+Output: a table on screen, `reports/bench/bench-<device>.json` and `.md` (atomically written);
+runs go to a temporary store, never to `reports/runs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from . import config as cfg
+from . import data as data_mod
+from . import engine, parallel, runs
+from .models import create_model, list_models
+from .studies import get_study
+
+MODELS = ("lenet5", "r2_base", "cnn_2")
+CPU_SUBSET = 12_000  # default on the CPU: 9,600 training / 2,400 validation images (a few minutes in all)
+
+
+class NaiveFashionMNIST(Dataset):
+    """The tutorial way: one uint8 image at a time through torchvision's ToTensor."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        from torchvision.transforms import ToTensor
+
+        self.images = np.require(images, requirements=("C", "W"))  # torch warns on read-only arrays
+        self.labels, self.to_tensor = labels, ToTensor()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.to_tensor(self.images[i]), int(self.labels[i])  # (1, 28, 28) float in [0, 1]
+
+
+def naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
+    """Train `config` with the naive loop; returns per-epoch rows (seconds, images/s, val loss/acc)."""
+    ds = data_mod.load()
+    train_idx, val_idx = data_mod.split_indices(ds.train_labels, split=config.split, val_fraction=config.val_fraction,
+                                                fold=config.fold, folds=config.folds, subset=config.subset,
+                                                seed=config.split_seed)
+    train = NaiveFashionMNIST(ds.train_images[train_idx], ds.train_labels[train_idx])
+    val = NaiveFashionMNIST(ds.train_images[val_idx], ds.train_labels[val_idx])
+    torch.manual_seed(config.seed)
+    model = create_model(config.model, **config.model_args).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(config.seed))
+    val_loader = DataLoader(val, batch_size=1000)
+    history = []
+    for epoch in range(config.epochs):
+        start = time.perf_counter()
+        model.train()
+        running = 0.0
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            running += loss.item()
+        train_seconds = time.perf_counter() - start
+        model.eval()
+        correct, val_loss = 0, 0.0
+        with torch.no_grad():
+            for x, y in val_loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                val_loss += F.cross_entropy(logits, y, reduction="sum").item()
+                correct += (logits.argmax(1) == y).sum().item()
+        history.append({"epoch": epoch + 1, "train_loss": running / len(loader), "val_loss": val_loss / len(val),
+                        "val_acc": correct / len(val), "seconds": time.perf_counter() - start,
+                        "images_per_s": len(train) / train_seconds})
+    return history
+
+
+def engine_fit(config: runs.RunConfig) -> list[dict]:
+    """Train `config` with the engine (through the run store, as the report does); returns its history."""
+    return runs.get_or_train(config, force=True, progress=False).history
+
+
+def epoch_seconds(history: list[dict]) -> tuple[float, float]:
+    """(steady seconds per epoch, first epoch's seconds): the median over epochs after the first, if any."""
+    seconds = [row["seconds"] for row in history]
+    return (statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]), seconds[0]
+
+
+def agree(acc_a: float, acc_b: float, n_val: int) -> bool:
+    """Whether two validation accuracies on the same n_val images differ by at most 3 standard errors."""
+    p = (acc_a + acc_b) / 2
+    return abs(acc_a - acc_b) <= 3 * (2 * p * (1 - p) / n_val) ** 0.5 + 1e-12
+
+
+def load() -> float:
+    """The 1-minute load average (other processes compete for the cores)."""
+    return os.getloadavg()[0]
+
+
+def _measure(fn, repeats: int) -> tuple[list[dict], dict]:
+    """Run `fn` `repeats` times; history of the median-time repeat plus its timing summary."""
+    trials = []
+    for _ in range(repeats):
+        before = load()
+        history = fn()
+        steady, first = epoch_seconds(history)
+        trials.append((steady, first, history, before, load()))
+    trials.sort(key=lambda t: t[0])
+    steady, first, history, before, after = trials[len(trials) // 2]
+    return history, {"s_per_epoch": steady, "first_epoch_s": first, "all_s_per_epoch": [t[0] for t in trials],
+                     "load_before": before, "load_after": after}
+
+
+def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int) -> dict:
+    """Naive loop against the engine for one model: timings, throughput, ratio, accuracies."""
+    config = base.replace(model=name)
+    naive_hist, naive = _measure(lambda: naive_fit(config, device), repeats)
+    engine_hist, eng = _measure(lambda: engine_fit(config), repeats)
+    train_n, n_val = _split_sizes(config)
+    row = {
+        "model": name, "device": device, "epochs": config.epochs, "train_images": train_n, "val_images": n_val,
+        "naive_s_per_epoch": naive["s_per_epoch"], "engine_s_per_epoch": eng["s_per_epoch"],
+        "engine_first_epoch_s": eng["first_epoch_s"],
+        "naive_images_per_s": train_n / naive["s_per_epoch"], "engine_images_per_s": train_n / eng["s_per_epoch"],
+        "speedup": naive["s_per_epoch"] / eng["s_per_epoch"],
+        "naive_val_acc": naive_hist[-1]["val_acc"], "engine_val_acc": engine_hist[-1]["val_acc"],
+        "naive_repeats_s": naive["all_s_per_epoch"], "engine_repeats_s": eng["all_s_per_epoch"],
+        "load": [naive["load_before"], eng["load_after"]],
+    }
+    row["acc_agree"] = agree(row["naive_val_acc"], row["engine_val_acc"], n_val)
+    return row
+
+
+def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
+    train, val = data_mod.split_indices(data_mod.load().train_labels, split=config.split, val_fraction=config.val_fraction,
+                                        fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
+    return len(train), 0 if val is None else len(val)
+
+
+def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True) -> dict:
+    """A study's models (one seed each) trained naively one by one, by the engine one by one, and in parallel."""
+    study = get_study(study_name)
+    configs = [base.replace(model=m, **{**study.settings, "epochs": base.epochs}) for m in study.models]
+    out: dict = {"study": study_name, "runs": len(configs), "device": device, "epochs": base.epochs,
+                 "train_images": _split_sizes(configs[0])[0], "load_before": load()}
+    start = time.perf_counter()
+    naive_acc = [naive_fit(c, device)[-1]["val_acc"] for c in configs]
+    out["naive_sequential_s"] = time.perf_counter() - start
+    if engine_sequential:
+        start = time.perf_counter()
+        out["engine_sequential_val_acc"] = [engine_fit(c)[-1]["val_acc"] for c in configs]
+        out["engine_sequential_s"] = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as store:  # an empty store: the parallel path trains everything
+        before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store)
+        try:
+            start = time.perf_counter()
+            trained = parallel.train_many(configs, progress=False)
+            out["parallel_s"] = time.perf_counter() - start
+        finally:
+            cfg.RUNS_DIR = before
+    out["parallel_strategy"] = "processes" if torch.device(device).type == "cpu" else "stacked where possible"
+    out["workers"] = parallel.cpu_workers(len(configs)) if torch.device(device).type == "cpu" else 1
+    out["naive_val_acc"] = naive_acc
+    out["parallel_val_acc"] = [r.metrics["val_acc"] for r in trained]
+    out["speedup_vs_naive"] = out["naive_sequential_s"] / out["parallel_s"]
+    out["load_after"] = load()
+    return out
+
+
+def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5) -> list[dict]:
+    """GPU step options for LeNet-5: eager, CUDA graph, channels_last, bf16, compile, and K seeds stacked.
+
+    The seed rows give wall seconds per run-epoch (store writes included), the others seconds per epoch.
+    """
+    config = base.replace(model="lenet5")
+    rows = []
+    for label, changes in [("eager", dict(cuda_graph=False)), ("cuda graph (default)", {}),
+                           ("cuda graph + channels_last", dict(channels_last=True)),
+                           ("cuda graph + bf16 autocast", dict(bf16=True)),
+                           ("eager + channels_last", dict(cuda_graph=False, channels_last=True)),
+                           ("cuda graph + torch.compile", dict(compile=True))]:
+        with engine.speed(**changes):
+            history = engine_fit(config)
+        steady, first = epoch_seconds(history)
+        rows.append({"variant": label, "s_per_epoch": steady, "first_epoch_s": first,
+                     "val_acc": history[-1]["val_acc"]})
+    configs = [config.replace(seed=s) for s in range(seeds)]
+    start = time.perf_counter()
+    for c in configs:
+        engine_fit(c)
+    sequential = time.perf_counter() - start
+    for c in configs:  # train them again, stacked this time
+        shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
+    start = time.perf_counter()
+    stacked = parallel.train_stacked(configs, progress=False)
+    stacked_s = time.perf_counter() - start
+    for c in configs:
+        shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
+    start = time.perf_counter()
+    with engine.speed(cuda_graph=False):
+        parallel.train_stacked(configs, progress=False)
+    stacked_eager_s = time.perf_counter() - start
+    rows.append({"variant": f"{seeds} seeds one by one (graph)", "s_per_epoch": sequential / config.epochs / seeds,
+                 "first_epoch_s": float("nan"), "val_acc": float("nan")})
+    rows.append({"variant": f"{seeds} seeds stacked (vmap)", "s_per_epoch": stacked_s / config.epochs / seeds,
+                 "first_epoch_s": float("nan"), "val_acc": float(np.mean([r.metrics["val_acc"] for r in stacked]))})
+    rows.append({"variant": f"{seeds} seeds stacked (vmap), eager", "s_per_epoch": stacked_eager_s / config.epochs / seeds,
+                 "first_epoch_s": float("nan"), "val_acc": float("nan")})
+    return rows
+
+
+def markdown(result: dict) -> str:
+    """The benchmark as Markdown tables (what the report appendix shows)."""
+    lines = [f"# Benchmark on {result['device_name']} ({result['device']})", "",
+             f"{result['when']}, torch {result['torch']}, command `{result['command']}`.", "",
+             "| model | train images | epochs | naive s/epoch | engine s/epoch | speed-up | naive img/s | engine img/s "
+             "| naive val acc | engine val acc | agree | load |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for r in result["models"]:
+        lines.append(f"| {r['model']} | {r['train_images']:,} | {r['epochs']} | {r['naive_s_per_epoch']:.3f} | "
+                     f"{r['engine_s_per_epoch']:.3f} | {r['speedup']:.1f}× | {r['naive_images_per_s']:,.0f} | "
+                     f"{r['engine_images_per_s']:,.0f} | {r['naive_val_acc']:.4f} | {r['engine_val_acc']:.4f} | "
+                     f"{'yes' if r['acc_agree'] else 'NO'} | {r['load'][0]:.2f}→{r['load'][1]:.2f} |")
+    s = result.get("study")
+    if s:
+        lines += ["", f"Study {s['study']}: {s['runs']} runs × {s['epochs']} epoch(s) on {s['train_images']:,} images, "
+                      f"load {s['load_before']:.2f}→{s['load_after']:.2f}", "",
+                  "| way | seconds | speed-up vs naive |", "|---|---:|---:|",
+                  f"| naive loop, one by one | {s['naive_sequential_s']:.1f} | 1.0× |"]
+        if "engine_sequential_s" in s:
+            lines.append(f"| engine, one by one | {s['engine_sequential_s']:.1f} | "
+                         f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |")
+        lines.append(f"| engine, {s['parallel_strategy']} ({s['workers']} workers) | {s['parallel_s']:.1f} | "
+                     f"{s['speedup_vs_naive']:.1f}× |")
+    if result.get("gpu_variants"):
+        lines += ["", "| LeNet-5 step variant | s/epoch | first epoch s | val acc |", "|---|---:|---:|---:|"]
+        for v in result["gpu_variants"]:
+            lines.append(f"| {v['variant']} | {v['s_per_epoch']:.3f} | {v['first_epoch_s']:.3f} | {v['val_acc']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 1 on the CPU, 3 on a GPU)")
+    parser.add_argument("--subset", default=None,
+                        help=f"training images drawn before the 80/20 split, or 'full' (default: {CPU_SUBSET} on the CPU, full on a GPU)")
+    parser.add_argument("--repeats", type=int, default=1, help="repeat each measurement, report the median")
+    parser.add_argument("--study", default="R0", help="study trained in parallel ('none' to skip)")
+    parser.add_argument("--study-subset", default="full", help="subset for the study section (default: full 48k)")
+    parser.add_argument("--variants", action="store_true", help="also time GPU step options (CUDA only)")
+    parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
+    args = parser.parse_args(argv)
+    try:
+        device = cfg.resolve_device(args.device)
+    except ValueError as err:
+        parser.error(str(err))
+    on_cpu = torch.device(device).type == "cpu"
+    models = [m for m in args.models.split(",") if m]
+    unknown = sorted(set(models) - set(list_models()))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}: see fashion_cnn.models.list_models()")
+    epochs = args.epochs or (1 if on_cpu else 3)
+    parse_subset = lambda s, default: None if s == "full" else int(s) if s else default  # noqa: E731
+    subset = parse_subset(args.subset, CPU_SUBSET if on_cpu else None)
+    base = runs.RunConfig("lenet5", epochs=epochs, subset=subset, device=device)
+    out_dir = Path(args.out) if args.out else cfg.REPORTS_DIR / "bench"
+    result = {"device": device, "device_name": runs.device_name(device), "torch": torch.__version__,
+              "when": time.strftime("%Y-%m-%d %H:%M"), "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
+              "threads": torch.get_num_threads(), "models": []}
+    with tempfile.TemporaryDirectory() as store:
+        before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store) / "runs"
+        try:
+            for name in models:
+                row = bench_model(name, base, device, args.repeats)
+                result["models"].append(row)
+                print(f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
+                      f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
+                      flush=True)
+            if args.study != "none":
+                study_base = base.replace(subset=parse_subset(args.study_subset, None))
+                result["study"] = bench_study(args.study, study_base, device)
+            if args.variants and not on_cpu:
+                result["gpu_variants"] = bench_gpu_variants(base, device)
+        finally:
+            cfg.RUNS_DIR = before
+    text = markdown(result)
+    stem = f"bench-{torch.device(device).type}"
+    runs.write_json(out_dir / f"{stem}.json", result)
+    runs._atomic(out_dir / f"{stem}.md", lambda tmp: Path(tmp).write_text(text))
+    print(text)
+    print(f"wrote {out_dir / (stem + '.json')} and {out_dir / (stem + '.md')}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

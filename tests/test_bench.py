@@ -1,0 +1,62 @@
+import json
+
+import pytest
+import torch
+
+from fashion_cnn import RunConfig, bench
+
+
+def test_naive_dataset_gives_the_pixels_the_engine_gives():
+    from fashion_cnn import data
+
+    ds = data.load()
+    naive = bench.NaiveFashionMNIST(ds.train_images[:5], ds.train_labels[:5])
+    x, y = naive[3]
+    ours, labels = next(data.tensors(ds, "train", None, "cpu").batches(5))
+    assert x.shape == (1, 28, 28) and y == int(ds.train_labels[3])
+    assert torch.equal(x, ours[3]) and labels[3].item() == y
+
+
+def test_agree_uses_three_standard_errors_of_the_difference():
+    # about p = 0.86 on 2,400 images: SE of a difference = sqrt(2 * 0.86 * 0.14 / 2400) ≈ 0.0100
+    assert bench.agree(0.85, 0.85 + 0.025, 2400)
+    assert not bench.agree(0.835, 0.835 + 0.035, 2400)
+    assert bench.agree(0.9, 0.9, 10)
+
+
+def test_naive_loop_and_engine_train_the_same_thing(store):
+    row = bench.bench_model("lenet5", RunConfig("lenet5", epochs=2, subset=2500, device="cpu"), "cpu", repeats=1)
+    assert row["train_images"] == 2000 and row["val_images"] == 500
+    assert row["naive_val_acc"] > 0.6 and row["engine_val_acc"] > 0.6  # both learn (chance is 0.1)
+    assert row["acc_agree"], (row["naive_val_acc"], row["engine_val_acc"])
+    assert row["speedup"] == pytest.approx(row["naive_s_per_epoch"] / row["engine_s_per_epoch"])
+    assert row["engine_images_per_s"] == pytest.approx(2000 / row["engine_s_per_epoch"])
+
+
+def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
+    out = tmp_path / "bench"
+    result = bench.main(["--device", "cpu", "--models", "lenet5", "--subset", "1200", "--study", "none",
+                         "--out", str(out)])
+    saved = json.loads((out / "bench-cpu.json").read_text())
+    assert saved["models"][0]["model"] == "lenet5" and saved["device"] == "cpu"
+    assert saved["models"][0]["engine_s_per_epoch"] == result["models"][0]["engine_s_per_epoch"]
+    table = (out / "bench-cpu.md").read_text()
+    assert "| lenet5 | 960 | 1 |" in table
+    assert "| lenet5 | 960 | 1 |" in capsys.readouterr().out
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+def test_cli_refuses_an_unknown_model_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--device", "cpu", "--models", "lenet6", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "unknown model(s) ['lenet6']" in err and "list_models()" in err
+    assert not (tmp_path / "bench-cpu.json").exists()
+
+
+@pytest.mark.slow
+def test_study_section_trains_every_variant_three_ways(store):
+    out = bench.bench_study("R0", RunConfig("lenet5", epochs=1, subset=800, device="cpu"), "cpu")
+    assert out["runs"] == 5 and len(out["naive_val_acc"]) == 5 and len(out["parallel_val_acc"]) == 5
+    assert out["speedup_vs_naive"] == pytest.approx(out["naive_sequential_s"] / out["parallel_s"])
+    assert out["parallel_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way
