@@ -74,7 +74,7 @@ def test_configs_that_differ_beyond_seed_and_fold_are_refused_with_one_line(stor
 def test_processes_give_the_runs_a_sequential_loop_gives(store, tmp_path, monkeypatch):
     configs = [RunConfig(m, epochs=1, subset=500, device="cpu") for m in ("lenet5", "lenet5_3x3_leaky_dropout")]
     get_or_train(configs[0], progress=False)  # one stored already: loaded, not retrained
-    in_processes = runs.get_or_train_many(configs + [configs[0]], progress=False)
+    in_processes = runs.get_or_train_many(configs + [configs[0]], progress=False, strategy="processes")
     assert [r.config for r in in_processes] == configs + [configs[0]]
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "sequential")
     sequential = [get_or_train(c, progress=False) for c in configs]

@@ -64,8 +64,16 @@ class NaiveFashionMNIST(Dataset):
         return self.to_tensor(self.images[i]), int(self.labels[i])  # (1, 28, 28) float in [0, 1]
 
 
-def naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
-    """Train `config` with the naive loop; returns per-epoch rows (seconds, images/s, val loss/acc)."""
+def naive_fit(config: runs.RunConfig, device: str, threads: int | None = None) -> list[dict]:
+    """Train `config` with the naive loop; returns per-epoch rows (seconds, images/s, val loss/acc).
+
+    `threads`: torch intra-op threads for the loop (None: torch's default, what a tutorial gets).
+    """
+    with engine.cpu_threads(threads):
+        return _naive_fit(config, device)
+
+
+def _naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
     ds = data_mod.load()
     train_idx, val_idx = data_mod.split_indices(ds.train_labels, split=config.split, val_fraction=config.val_fraction,
                                                 fold=config.fold, folds=config.folds, subset=config.subset,
@@ -141,10 +149,10 @@ def _measure(fn, repeats: int) -> tuple[list[dict], dict]:
                      "load_before": before, "load_after": after}
 
 
-def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int) -> dict:
+def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int, naive_threads: int | None = None) -> dict:
     """Naive loop against the engine for one model: timings, throughput, ratio, accuracies."""
     config = base.replace(model=name)
-    naive_hist, naive = _measure(lambda: naive_fit(config, device), repeats)
+    naive_hist, naive = _measure(lambda: naive_fit(config, device, naive_threads), repeats)
     engine_hist, eng = _measure(lambda: engine_fit(config), repeats)
     train_n, n_val = _split_sizes(config)
     row = {
@@ -167,19 +175,23 @@ def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
     return len(train), 0 if val is None else len(val)
 
 
-def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True) -> dict:
+def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True,
+                naive_threads: int | None = None) -> dict:
     """A study's models (one seed each) trained naively one by one, by the engine one by one, and in parallel."""
     study = get_study(study_name)
     configs = [base.replace(model=m, **{**study.settings, "epochs": base.epochs}) for m in study.models]
     out: dict = {"study": study_name, "runs": len(configs), "device": device, "epochs": base.epochs,
                  "train_images": _split_sizes(configs[0])[0], "load_before": load()}
     start = time.perf_counter()
-    naive_acc = [naive_fit(c, device)[-1]["val_acc"] for c in configs]
+    naive_acc = [naive_fit(c, device, naive_threads)[-1]["val_acc"] for c in configs]
     out["naive_sequential_s"] = time.perf_counter() - start
     if engine_sequential:
         start = time.perf_counter()
         out["engine_sequential_val_acc"] = [engine_fit(c)[-1]["val_acc"] for c in configs]
         out["engine_sequential_s"] = time.perf_counter() - start
+    on_cpu = torch.device(device).type == "cpu"
+    out["parallel_strategy"] = parallel.cpu_strategy(configs) if on_cpu else "stacked where possible"
+    out["workers"] = parallel.cpu_workers(len(configs)) if out["parallel_strategy"] == "processes" else 1
     with tempfile.TemporaryDirectory() as store:  # an empty store: the parallel path trains everything
         before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store)
         try:
@@ -188,8 +200,6 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
             out["parallel_s"] = time.perf_counter() - start
         finally:
             cfg.RUNS_DIR = before
-    out["parallel_strategy"] = "processes" if torch.device(device).type == "cpu" else "stacked where possible"
-    out["workers"] = parallel.cpu_workers(len(configs)) if torch.device(device).type == "cpu" else 1
     out["naive_val_acc"] = naive_acc
     out["parallel_val_acc"] = [r.metrics["val_acc"] for r in trained]
     out["speedup_vs_naive"] = out["naive_sequential_s"] / out["parallel_s"]
@@ -242,7 +252,9 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5) -> lis
 def markdown(result: dict) -> str:
     """The benchmark as Markdown tables (what the report appendix shows)."""
     lines = [f"# Benchmark on {result['device_name']} ({result['device']})", "",
-             f"{result['when']}, torch {result['torch']}, command `{result['command']}`.", "",
+             f"{result['when']}, torch {result['torch']}, command `{result['command']}`; torch threads: naive loop "
+             f"{result['naive_threads']}, engine {result['engine_threads'] or 'default'} per run. Load: the 1-minute "
+             "load average before → after (other processes on the machine).", "",
              "| model | train images | epochs | naive s/epoch | engine s/epoch | speed-up | naive img/s | engine img/s "
              "| naive val acc | engine val acc | agree | load |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
@@ -260,7 +272,7 @@ def markdown(result: dict) -> str:
         if "engine_sequential_s" in s:
             lines.append(f"| engine, one by one | {s['engine_sequential_s']:.1f} | "
                          f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |")
-        lines.append(f"| engine, {s['parallel_strategy']} ({s['workers']} workers) | {s['parallel_s']:.1f} | "
+        lines.append(f"| engine, get_or_train_many: {s['parallel_strategy']} ({s['workers']} worker(s)) | {s['parallel_s']:.1f} | "
                      f"{s['speedup_vs_naive']:.1f}× |")
     if result.get("gpu_variants"):
         lines += ["", "| LeNet-5 step variant | s/epoch | first epoch s | val acc |", "|---|---:|---:|---:|"]
@@ -269,7 +281,20 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def latest_tables(folder: str | Path | None = None) -> str:
+    """The saved benchmark tables (one per device, newest first) as Markdown for the report appendix.
+
+    Returns a one-line note saying how to make them when `make bench` has not been run yet.
+    """
+    folder = Path(folder) if folder else cfg.REPORTS_DIR / "bench"
+    files = sorted(folder.glob("bench-*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not files:
+        return f"No benchmark in {folder} yet: run `make bench` (or `python -m fashion_cnn.bench`)."
+    return "\n".join(f.read_text() for f in files)
+
+
 def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark from the command line (see the module docstring); returns the result dict."""
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
@@ -280,6 +305,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--study", default="R0", help="study trained in parallel ('none' to skip)")
     parser.add_argument("--study-subset", default="full", help="subset for the study section (default: full 48k)")
     parser.add_argument("--variants", action="store_true", help="also time GPU step options (CUDA only)")
+    parser.add_argument("--naive-threads", type=int, default=None,
+                        help="torch threads of the naive loop (default: torch's own, as a tutorial runs)")
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
     try:
@@ -298,19 +325,20 @@ def main(argv: list[str] | None = None) -> dict:
     out_dir = Path(args.out) if args.out else cfg.REPORTS_DIR / "bench"
     result = {"device": device, "device_name": runs.device_name(device), "torch": torch.__version__,
               "when": time.strftime("%Y-%m-%d %H:%M"), "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
-              "threads": torch.get_num_threads(), "models": []}
+              "naive_threads": args.naive_threads or torch.get_num_threads(),
+              "engine_threads": engine.SPEED.cpu_threads if on_cpu else None, "models": []}
     with tempfile.TemporaryDirectory() as store:
         before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store) / "runs"
         try:
             for name in models:
-                row = bench_model(name, base, device, args.repeats)
+                row = bench_model(name, base, device, args.repeats, args.naive_threads)
                 result["models"].append(row)
                 print(f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
                       f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
                       flush=True)
             if args.study != "none":
                 study_base = base.replace(subset=parse_subset(args.study_subset, None))
-                result["study"] = bench_study(args.study, study_base, device)
+                result["study"] = bench_study(args.study, study_base, device, naive_threads=args.naive_threads)
             if args.variants and not on_cpu:
                 result["gpu_variants"] = bench_gpu_variants(base, device)
         finally:

@@ -54,9 +54,21 @@ from .models import create_model
 MEMBER_FIELDS = ("seed", "fold", "split_seed")
 
 
-def cpu_workers(jobs: int) -> int:
-    """Worker processes for `jobs` independent CPU runs: one per core, at most one per job."""
-    return max(1, min(jobs, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+def cpu_cores() -> int:
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def cpu_workers(jobs: int, load: float | None = None) -> int:
+    """Worker processes for `jobs` independent CPU runs: one per idle core, at most one per job.
+
+    Idle cores are the cores minus the 1-minute load average (other processes' demand), rounded:
+    on a shared 2-core machine at load 3.5, two workers took 53 s for what one process did in
+    36 s. The choice never changes results: every run uses one thread on either path.
+    """
+    load = os.getloadavg()[0] if load is None and hasattr(os, "getloadavg") else (load or 0.0)
+    idle = int(cpu_cores() - load + 0.5)
+    return max(1, min(jobs, cpu_cores(), idle))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -67,6 +79,20 @@ def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
     return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
 
 
+# Starting a worker (spawn, import torch, load and check the data) costs ~5 s on 2 busy cores:
+# below ~30 s of sequential training (8k images/s) processes do not pay.
+MIN_IMAGE_EPOCHS_FOR_PROCESSES = 240_000
+
+
+def _image_epochs(configs: list[runs.RunConfig]) -> int:
+    """Roughly how many training images all `configs` pass through (for choosing the CPU strategy)."""
+    total = 0
+    for c in configs:
+        n = c.subset or 60_000
+        total += c.epochs * (n if c.split == "trainval" else round(n * (1 - (c.val_fraction if c.split == "holdout" else 1 / c.folds))))
+    return total
+
+
 def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = None, force: bool = False,
                        progress: bool = True) -> list[runs.Run]:
     """Train `configs` in `workers` spawned processes (default: one per core) and return their runs in order.
@@ -75,7 +101,7 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
     """
     if not configs:
         return []
-    workers = workers or cpu_workers(len(configs))
+    workers = workers or max(2, cpu_workers(len(configs)))  # asked for processes: at least two
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
     bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
                leave=False, dynamic_ncols=True)
@@ -388,6 +414,13 @@ def can_stack(configs: list[runs.RunConfig]) -> bool:
     return len(ds_sizes) == 1
 
 
+def cpu_strategy(configs: list[runs.RunConfig]) -> str:
+    """What `train_many(strategy="auto")` does with these CPU runs now: "processes" or "sequential"."""
+    if len(configs) > 1 and cpu_workers(len(configs)) > 1 and _image_epochs(configs) >= MIN_IMAGE_EPOCHS_FOR_PROCESSES:
+        return "processes"
+    return "sequential"
+
+
 def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: bool = False,
                progress: bool = True, max_stack: int = 16) -> list[runs.Run]:
     """Train (or load) every config and return the runs in order, several at a time where that is faster.
@@ -417,6 +450,6 @@ def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: 
                 chunk = group[i:i + max_stack]
                 if can_stack(chunk):
                     train_stacked(chunk, progress=progress)
-    if strategy == "processes" or (strategy == "auto" and len(cpu) > 1 and cpu_workers(len(cpu)) > 1):
+    if strategy == "processes" or (strategy == "auto" and cpu_strategy(cpu) == "processes"):
         train_in_processes(cpu if strategy == "auto" else pending, progress=progress)
     return [runs.get_or_train(c, progress=progress) for c in configs]  # loads the stored; trains what is left
