@@ -100,8 +100,17 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert table.loc[0, "difference"] == pytest.approx(0.31)
     p = math.erfc(math.sqrt(((30 - 1) ** 2 / 30) / 2))  # 30 discordant pairs, all for b
     assert table.loc[0, "mcnemar_p"] == ", ".join([f"{p:.3g}"] * 3)
+    assert table.loc[0, "mcnemar_agree"] == "3 of 3" and table.loc[1, "mcnemar_agree"] == "0 of 3"
     text = rep.commentary(pd.DataFrame(), table)
     assert "1 supported" in text[0] and "1 contradicted" in text[0] and "1 not run" in text[0]
+
+    # Two seeds: the paired t-test cannot tell, McNemar on each seed's predictions can.
+    two = rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),
+                                    ("R9", "b", "holdout-test", "test_acc", [0.90, 0.62])]), preds)
+    table = rep.claims_table(two, claims[:1])
+    assert table.loc[0, "verdict"] == "not detectable at n=2" and table.loc[0, "mcnemar_agree"] == "2 of 2"
+    assert any("McNemar" in t and "2 of 2 seeds" in t and "not shown to hold across seeds" in t
+               for t in rep.commentary(pd.DataFrame(), table))
 
 
 def test_plot_has_a_panel_per_scale():

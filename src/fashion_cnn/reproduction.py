@@ -306,7 +306,8 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
             rows += _row(study.name, label, setting, seed, values)
             predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
     info = pd.DataFrame([{"study": study.name, "key": r.key, "device": r.provenance.get("device_name", "?"),
-                          "train_seconds": float(sum(h["seconds"] for h in r.history))} for r in runs])
+                          "train_seconds": float(sum(h["seconds"] for h in r.history)),
+                          "finished": (r.path / "run.json").stat().st_mtime} for r in runs])
     return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
                         predictions, info)
 
@@ -362,19 +363,22 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
         b = _ours(values, claim.report, claim.b, set_b, claim.metric)
         row = {"report": claim.report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
                "metric": claim.metric, "direction": claim.direction, "mean_a": np.nan, "mean_b": np.nan,
-               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": ""}
+               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": "", "mcnemar_agree": ""}
         if len(a) and len(a) == len(b):
             verdict, test = direction_verdict(a, b, claim.direction, alpha)
             row.update(mean_a=a.mean(), mean_b=b.mean(), difference=b.mean() - a.mean(), p_value=test.p_value,
                        verdict=verdict)
             if set_a.endswith("-test"):
-                ps = []
+                tests = []
                 for seed in range(len(a)):
                     pa = measurements.predictions.get((claim.report, claim.a, set_a, seed))
                     pb = measurements.predictions.get((claim.report, claim.b, set_b, seed))
                     if pa is not None and pb is not None:
-                        ps.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]).p_value)
-                row["mcnemar_p"] = ", ".join(f"{p:.3g}" for p in ps)
+                        tests.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]))
+                row["mcnemar_p"] = ", ".join("≈0" if t.p_value == 0 else f"{t.p_value:.3g}" for t in tests)
+                if tests and claim.direction != "≈":
+                    agree = sum(t.significant(alpha) and (t.difference > 0) == (claim.direction == ">") for t in tests)
+                    row["mcnemar_agree"] = f"{agree} of {len(tests)}"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -434,6 +438,11 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         out.append(f"Of its {len(claims)} comparisons we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
+        split = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
+        for _, c in split.iterrows():
+            out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), while McNemar's test "
+                       f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds, so the "
+                       f"difference is real for those trained models but not shown to hold across seeds.")
     return out
 
 
@@ -465,7 +474,9 @@ class Reproduction:
         """One report's tested comparisons, formatted for reading."""
         c = self.report(name)[1]
         return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
-                  "mcnemar_p"]].rename(columns={"mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed"})
+                  "mcnemar_p", "mcnemar_agree"]].rename(columns={
+            "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
+            "mcnemar_agree": "seeds where McNemar finds the claimed direction"})
 
     def plot(self, name: str):
         """One report's reported values against our intervals."""
@@ -491,9 +502,13 @@ class Reproduction:
         devices = ", ".join(sorted(set(runs["device"])))
         hours = runs["train_seconds"].sum() / 3600
         per_study = ", ".join(f"{s} {g['train_seconds'].sum() / 60:.1f} min" for s, g in runs.groupby("study"))
-        return (f"Profile `{self.profile}`: {len(runs)} runs on {devices}; training took {hours:.2f} h of device "
-                f"time in all ({per_study}), summed over runs when they were trained (stored runs keep their "
-                f"first timing).")
+        text = (f"Profile `{self.profile}`: {len(runs)} runs on {devices}; their training took {hours:.2f} h summed "
+                f"over runs ({per_study})")
+        if "finished" in runs:
+            span = (runs["finished"].max() - (runs["finished"] - runs["train_seconds"]).min()) / 3600
+            text += f" and spanned {span:.2f} h of wall-clock time from the first start to the last finish"
+        return text + (" (runs trained at the same time overlap; runs found in the store keep the timing of when "
+                       "they were trained).")
 
 
 def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
