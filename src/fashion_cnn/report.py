@@ -58,7 +58,7 @@ class NotebookFailed(RuntimeError):
     """A notebook raised: names the notebook, the cell and the error."""
 
     def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, source: str = "", saved: Path | None = None):
-        self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
+        self.notebook, self.cell, self.ename, self.evalue, self.source = notebook, cell, ename, evalue, source
         where = f"cell {cell}" if cell is not None else "an unknown cell"
         first_line = source.strip().splitlines()[0] if source.strip() else ""
         message = f"notebook {notebook} failed in {where}" + (f" ({first_line!r})" if first_line else "")
@@ -167,8 +167,10 @@ def execute(path: Path, out: Path, parameters: dict[str, Any], *, reports_dir: P
             papermill.execute_notebook(str(path), str(out), parameters=parameters, kernel_name=kernel,
                                        progress_bar=False, cwd=str(path.parent), log_output=False)
         except PapermillExecutionError as err:
+            # papermill adds marker cells to the saved copy, so find the failing cell by its error output
             nb = nbformat.read(out, as_version=4)
-            source = nb.cells[err.cell_index].source if 0 <= err.cell_index < len(nb.cells) else ""
+            source = next((c.source for c in nb.cells if c.cell_type == "code"
+                           and any(o.output_type == "error" for o in c.get("outputs", []))), "")
             raise NotebookFailed(path.name, err.cell_index, err.ename, err.evalue, source, out) from None
     seconds = time.perf_counter() - started
     keys = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
@@ -414,7 +416,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
                 failed = out_dir / "failed" / path.name
                 failed.parent.mkdir(exist_ok=True)
                 shutil.copy2(staging / "notebooks" / path.name, failed)
-                raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, "", failed) from None
+                raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, err.source, failed) from None
             echo(f" {result.seconds:.1f} s, {len(result.run_keys)} runs", flush=True)
             results.append(result)
         label = f"study {study}, " if study else ""

@@ -1,0 +1,59 @@
+"""The notebooks: committed without outputs, each with a typed `parameters` cell, and all of them run
+headless under papermill in the quick profile into one HTML and one PDF report."""
+
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from fashion_cnn import config, report
+
+NOTEBOOKS = report.discover()
+
+
+def _title(path):
+    nb = nbformat.read(path, as_version=4)
+    return next(line[2:].strip() for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("# "))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_clean_with_a_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "strip outputs: make strip"
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    source = params[0].source
+    assert 'profile: str = "full"' in source and 'device: str = "auto"' in source
+    assert all(re.match(r"^\w+: [\w\[\], |]+ = .+  # .+", line) for line in source.splitlines() if line.strip()), \
+        "every parameter is typed and commented"
+    assert _title(path)  # a "# " heading names the report section
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
+    rep = report.build("quick", "R0", "cpu", reports_dir=tmp_path, echo=lambda *a, **k: None)
+    assert [r.name for r in rep.notebooks] == [p.name for p in NOTEBOOKS]
+    assert all((tmp_path / "notebooks" / p.name).is_file() for p in NOTEBOOKS)
+    html = rep.html.read_text()
+    titles = [_title(p) for p in NOTEBOOKS]
+    positions = [html.find(f">{t}<") for t in titles]
+    assert all(p > 0 for p in positions) and positions == sorted(positions), "every section, in notebook order"
+    for text in ("Contents", "Training curves", "Model weights", "Train and validation metrics", "Discussion",
+                 "Confusion matrix", "Misclassified test images", "Appendix: provenance", "weights.safetensors"):
+        assert text in html, text
+    figures = len(re.findall(r'<img [^>]*src="data:image/png;base64,', html))
+    assert figures >= 14, figures  # 01: 5, 02: 2, 03: 3, 04: 1, 05: 2, 06: 1, and more from later notebooks
+    # the runs a notebook used are listed in the appendix, and they are in the (temporary) store
+    trained = rep.notebooks[1].run_keys
+    assert len(trained) == 5 * config.get_profile("quick").seeds
+    assert all((tmp_path / "runs" / k["key"] / "weights.safetensors").is_file() for k in trained)
+    assert rep.pages and rep.pages > 10
+    text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    for t in titles + ["Appendix: provenance"]:
+        assert " ".join(t.split()) in flat, t

@@ -1,0 +1,99 @@
+"""report.py: discovery, parameter injection, failure handling (previous report untouched) and rendering,
+on tiny notebooks in a temporary folder (each runs in the real `fashion-cnn` kernel)."""
+
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from fashion_cnn import config, report
+
+PARAMS = 'profile: str = "full"  # "full" | "quick"\ndevice: str = "auto"  # "auto" | "cpu" | "cuda"'
+
+
+def _notebook(path, *cells, study=False):
+    params = nbformat.v4.new_code_cell(PARAMS + ('\nstudy: str = "R0"  # study' if study else ""))
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": report.KERNEL, "display_name": "k", "language": "python"}})
+    nb.cells = [params] + [nbformat.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbformat.v4.new_code_cell(c)
+                           for c in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture()
+def folders(tmp_path, monkeypatch):
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    reports.mkdir()
+    monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    return notebooks, reports
+
+
+def test_discover_takes_numbered_notebooks_sorted(folders):
+    notebooks, _ = folders
+    for name in ("02_b.ipynb", "01_a.ipynb", "90_appendix.ipynb", "notes.ipynb", "1_x.ipynb", "01_a.py"):
+        (notebooks / name).write_text("{}")
+    assert [p.name for p in report.discover(notebooks)] == ["01_a.ipynb", "02_b.ipynb", "90_appendix.ipynb"]
+    with pytest.raises(FileNotFoundError, match="no notebooks matching"):
+        report.discover(notebooks / "empty")
+
+
+def test_study_is_injected_only_where_declared(folders):
+    notebooks, _ = folders
+    plain = _notebook(notebooks / "01_a.ipynb", "x = 1")
+    studied = _notebook(notebooks / "02_b.ipynb", "x = 1", study=True)
+    assert report.parameters_for(plain, "quick", "cpu", "R0") == {"profile": "quick", "device": "cpu"}
+    assert report.parameters_for(studied, "quick", "cpu", "R0") == {"profile": "quick", "device": "cpu", "study": "R0"}
+
+
+def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(folders):
+    notebooks, reports = folders
+    _notebook(notebooks / "01_ok.ipynb", "md:# 1. Fine", "print(profile)")
+    _notebook(notebooks / "02_bad.ipynb", "md:# 2. Broken", "y = 2", 'raise ValueError(f"boom in {profile}")')
+    previous = {"report.html": "old html", "report.pdf": "old pdf", "notebooks/01_ok.ipynb": "old copy"}
+    for name, text in previous.items():
+        (reports / name).parent.mkdir(exist_ok=True)
+        (reports / name).write_text(text)
+    with pytest.raises(report.NotebookFailed) as caught:
+        report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None)
+    err = caught.value
+    # cells of the executed copy: injected parameters (inserted by papermill), parameters, markdown, y = 2, raise
+    assert (err.notebook, err.cell, err.ename) == ("02_bad.ipynb", 4, "ValueError")
+    assert "notebook 02_bad.ipynb failed in cell 4 ('raise ValueError" in str(err) and "boom in quick" in str(err)
+    assert {name: (reports / name).read_text() for name in previous} == previous
+    assert not list(reports.glob(".staging-*"))
+    failed = nbformat.read(reports / "failed" / "02_bad.ipynb", as_version=4)
+    errors = [o for c in failed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["ValueError"] and str(reports / "failed" / "02_bad.ipynb") in str(err)
+
+    assert report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    assert (reports / "report.html").read_text() == "old html"
+
+
+def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
+    notebooks, reports = folders
+    _notebook(notebooks / "01_first.ipynb", "md:# 1. First section\nSome text.\n## A subsection",
+              "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
+    _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\n"
+              "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')", study=True)
+    lines = []
+    rep = report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, out_dir=reports / "studies" / "R0",
+                       echo=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    assert len(lines) == 4 and lines[0].startswith("[1/2] 01_first.ipynb")  # a start and an end per notebook
+    html = rep.html.read_text()
+    assert rep.html == reports / "studies" / "R0" / "report.html"
+    for text in ("1. First section", "2. Second section", "A subsection", "Contents", "Appendix: provenance",
+                 "Dataset checksums", "f4a8712d7a061bf5bd6d2ca38dc4d50a", "01_first.ipynb", "study = 'R0'"):
+        assert text in html, text
+    assert html.count('href="#') >= 4  # table of contents links
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1  # the figure, embedded
+    assert "injected-parameters" not in html and 'profile = "quick"' not in html  # parameter cells hidden
+    assert "noise" not in html  # stderr left out
+    assert 'href="../../runs/k/weights.safetensors"' in html  # run-store links relative to the report
+    assert "<script" not in html and 'src="http' not in html and 'href="http' not in html  # self-contained, offline
+    assert (reports / "studies" / "R0" / "notebooks" / "02_second.ipynb").is_file()
+    assert rep.pages and rep.pages >= 2
+    text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "1. First section" in text and "2. Second section" in text and "Appendix: provenance" in text
