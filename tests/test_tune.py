@@ -1,3 +1,4 @@
+import json
 import multiprocessing as mp
 import time
 
@@ -8,10 +9,11 @@ from optuna.trial import TrialState
 from fashion_cnn import RunConfig, config, tune
 
 TINY = dict(subset=600, epochs=1, device="cpu")
+SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
 
 
 def _plan(tmp_path, trials, space=None, **options):
-    space = space if space is not None else {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
+    space = space if space is not None else SPACE
     return tune.plan_search("r3_lenet", "quick", trials=trials, space=space, device="cpu",
                             storage=f"sqlite:///{tmp_path / 'tune.sqlite3'}", **options)
 
@@ -167,3 +169,15 @@ def test_a_worker_killed_mid_trial_leaves_a_study_the_next_run_finishes(store, t
     assert len(retry) == 1 and retry[0].params == killed.params
     assert retry[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
     assert ran == 2
+
+
+def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys):
+    plan = _plan(tmp_path, 2)
+    assert tune.main(["--profile", "quick", "--model", "r3_lenet", "--device", "cpu", "--trials", "2",
+                      "--storage", plan.storage, "--space", json.dumps(SPACE), "--timeout", "0"]) == 0
+    assert "stopped early" in capsys.readouterr().out
+    assert tune.study_counts(tune.open_study(plan, create=False))["finished"] == 0
+    lines = []
+    study = tune.search(plan, log=lines.append)
+    assert tune.study_counts(study)["finished"] == 2 and len(lines) == 2
+    assert lines[-1].startswith("[worker 0] trial 1 ") and "2/2 finished · best " in lines[-1]

@@ -800,6 +800,8 @@ def search_figures(study: optuna.Study) -> dict[str, Any]:
         ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
         fig = ax.figure
         fig.set_size_inches(plots.WIDTH, 3.2)
+        if name in ("history", "intermediate"):
+            ax.set_ylabel("validation accuracy")
         if name == "intermediate" and ax.get_legend() is not None:
             ax.get_legend().remove()  # one entry per trial says nothing
         plt.close(fig)
