@@ -706,6 +706,7 @@ def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | N
     """
     if workers < 1:
         raise TuneError(f"--workers {workers}: use at least one worker")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the workers
     open_study(plan)
     if workers == 1:
         run_worker(plan, 0, log=log, timeout=timeout)
