@@ -59,4 +59,4 @@ bench: setup ## benchmark the engine against a naive DataLoader loop → reports
 	$(PY) -m fashion_cnn.bench
 
 tune: setup ## Optuna search (WORKERS=2 processes share reports/tune.sqlite3; STORAGE=url for many machines)
-	$(PY) -m fashion_cnn.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE))
+	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(STORAGE),--storage $(STORAGE))

@@ -20,7 +20,7 @@ def _bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 LOSSES: dict[str, LossFn] = {
     "ce": F.cross_entropy,  # softmax cross-entropy (default)
     "bce": _bce,
-    "hinge": F.multi_margin_loss,  # Crammer–Singer-style multi-class hinge, margin 1
+    "hinge": F.multi_margin_loss,  # Weston–Watkins multi-class hinge: Σ over wrong classes of max(0, 1 - s_y + s_j), / C
 }
 
 
