@@ -207,7 +207,7 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
     return out
 
 
-def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5) -> list[dict]:
+def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compile: bool = False) -> list[dict]:
     """GPU step options for LeNet-5: eager, CUDA graph, channels_last, bf16, compile, and K seeds stacked.
 
     The seed rows give wall seconds per run-epoch (store writes included), the others seconds per epoch.
@@ -218,7 +218,7 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5) -> lis
                            ("cuda graph + channels_last", dict(channels_last=True)),
                            ("cuda graph + bf16 autocast", dict(bf16=True)),
                            ("eager + channels_last", dict(cuda_graph=False, channels_last=True)),
-                           ("cuda graph + torch.compile", dict(compile=True))]:
+                           *([("cuda graph + torch.compile", dict(compile=True))] if compile else [])]:
         with engine.speed(**changes):
             history = engine_fit(config)
         steady, first = epoch_seconds(history)
@@ -305,6 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--study", default="R0", help="study trained in parallel ('none' to skip)")
     parser.add_argument("--study-subset", default="full", help="subset for the study section (default: full 48k)")
     parser.add_argument("--variants", action="store_true", help="also time GPU step options (CUDA only)")
+    parser.add_argument("--compile", action="store_true", help="with --variants: also time torch.compile (slow to compile)")
     parser.add_argument("--naive-threads", type=int, default=None,
                         help="torch threads of the naive loop (default: torch's own, as a tutorial runs)")
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
@@ -340,7 +341,7 @@ def main(argv: list[str] | None = None) -> dict:
                 study_base = base.replace(subset=parse_subset(args.study_subset, None))
                 result["study"] = bench_study(args.study, study_base, device, naive_threads=args.naive_threads)
             if args.variants and not on_cpu:
-                result["gpu_variants"] = bench_gpu_variants(base, device)
+                result["gpu_variants"] = bench_gpu_variants(base, device, compile=args.compile)
         finally:
             cfg.RUNS_DIR = before
     text = markdown(result)

@@ -236,7 +236,7 @@ class _EagerStep:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, l1: float, l2: float,
                  device: torch.device, bf16: bool = False, forward: Callable | None = None):
         self.model, self.optimizer, self.loss_fn, self.l1, self.l2 = model, optimizer, loss_fn, l1, l2
-        self.forward = forward or model
+        self.forward = model if forward is None else forward  # a compiled module has no truth value
         self.tally = _Tally(device)
         self.bf16 = bf16 and device.type == "cuda"
 
