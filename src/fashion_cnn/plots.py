@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from .data import CLASSES
 
@@ -104,6 +105,7 @@ def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: 
     wide = frame.pivot_table(index="epoch", columns=group, values=column)
     mean, std = wide.mean(axis=1), wide.std(axis=1)
     ax.plot(mean.index, mean, color=colour, label=label, marker="o", markersize=2.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs
     if wide.shape[1] > 1:
         ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
 
@@ -231,24 +233,23 @@ def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = Non
     ax = axes[0, 0]
     for c, name in enumerate(CLASSES):
         sel = labels == c
-        ax.scatter(xy[sel, 0], xy[sel, 1], s=2, color=CLASS_COLOURS[c], label=name, alpha=0.6, linewidths=0)
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=4, color=CLASS_COLOURS[c], label=name, alpha=0.7, linewidths=0)
         if xy_new is not None:
             new = labels_new == c
-            ax.scatter(xy_new[new, 0], xy_new[new, 1], s=9, marker="^", color=CLASS_COLOURS[c],
-                       edgecolors="black", linewidths=0.3)
-        centre = np.median(xy[sel], axis=0) if sel.any() else None
-        if centre is not None:
-            ax.annotate(name, centre, fontsize=8, weight="bold", ha="center",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.7, lw=0))
+            ax.scatter(xy_new[new, 0], xy_new[new, 1], s=14, marker="^", color=CLASS_COLOURS[c],
+                       edgecolors="white", linewidths=0.4)
     if wrong is not None and wrong.any():
-        ax.scatter(xy[wrong, 0], xy[wrong, 1], s=5, marker="x", color="black", linewidths=0.5,
+        ax.scatter(xy[wrong, 0], xy[wrong, 1], s=6, marker="x", color="black", linewidths=0.4, alpha=0.6,
                    label=f"misclassified ({int(wrong.sum())})")
     if xy_new is not None:
-        ax.scatter([], [], s=9, marker="^", color="grey", edgecolors="black", linewidths=0.3,
-                   label=f"held out, placed by transform ({len(xy_new)})")
-    ax.set_xticks([]), ax.set_yticks([])
-    ax.grid(False)
-    ax.legend(markerscale=3, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        ax.scatter([], [], s=14, marker="^", color="grey", label=f"held out, placed by transform ({len(xy_new)})")
+    for c, name in enumerate(CLASSES):
+        sel = labels == c
+        if sel.any():
+            ax.annotate(name, np.median(xy[sel], axis=0), fontsize=8, weight="bold", ha="center",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.75, lw=0))
+    ax.set_axis_off()
+    ax.legend(markerscale=2.5, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return _close(fig)
 
 

@@ -281,7 +281,8 @@ def _merged_notebook(results: list[NotebookResult]):
                                                 "language_info": {"name": "python"}})
     for r in results:
         nb = nbformat.read(r.path, as_version=4)
-        for cell in nb.cells:
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"{Path(r.name).stem[:40]}-{i}"  # unique across notebooks
             if set(cell.metadata.get("tags", [])) & set(HIDDEN_TAGS):
                 continue
             if cell.cell_type == "code":
