@@ -127,12 +127,12 @@ def test_measure_a_tiny_study(store, monkeypatch):
     study = Study("R0", "tiny", "lenet5", ("lenet5_3x3",), settings=dict(epochs=1),
                   extra_arms=(Arm("lenet5/decay", "lenet5", {"schedule": "step"}),),
                   kfold=(("lenet5", 5),), test=(("lenet5", "holdout"), ("lenet5_3x3", "trainval")))
-    m = rep.measure(study, TINY, device="cpu")
+    m = rep.measure(study, TINY, device="auto")  # "auto" resolves to this machine's device
     v = m.values
     got = set(zip(v["arm"], v["setting"]))
     assert got == rep.available(study)
     assert set(v["seed"]) == {0, 1}
-    fold_acc = [[get_or_train(j.config).metrics["val_acc"] for j in study.plan(TINY, device="cpu")
+    fold_acc = [[get_or_train(j.config).metrics["val_acc"] for j in study.plan(TINY, device="auto")
                  if j.part == "fold" and j.config.seed == seed] for seed in (0, 1)]  # stored: loaded, not trained
     assert [len(f) for f in fold_acc] == [TINY.folds, TINY.folds]
     mean = v[(v.setting == "kfold-mean") & (v.metric == "val_acc")].sort_values("seed")["value"].to_numpy()
@@ -146,3 +146,15 @@ def test_measure_a_tiny_study(store, monkeypatch):
     acc = v[(v.arm == "lenet5") & (v.setting == "holdout-test") & (v.metric == "test_acc") & (v.seed == 0)]["value"].item()
     p = m.predictions[("R0", "lenet5", "holdout-test", 0)]
     assert acc == pytest.approx((p["labels"] == p["pred"]).mean())
+
+
+def test_a_report_left_out_renders_as_skipped():
+    values = _values([("R0", "lenet5", "holdout", "val_acc", [0.89, 0.90])])
+    empty = rep.Measurements(values)
+    r = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=("R0",)),
+                         rep.claims_table(empty, reports=("R0",)), ("R0",))
+    assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
+    assert len(r.figures("R4")) == 0 and len(r.claim_rows("R4")) == 0
+    assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None
+    with pytest.raises(ValueError, match="unknown study 'R7'"):
+        rep.reproduce("quick", studies="R0 R7")

@@ -20,7 +20,7 @@ import pandas as pd
 from . import data as data_mod
 from . import metrics as metrics_mod
 from . import runs as runs_mod
-from .config import Profile, get_profile
+from .config import Profile, get_profile, resolve_device
 from .stats import class_scores, direction_verdict, keras_precision_recall, mcnemar_test, mean_ci
 from .studies import R0_BEST, R4_LOSSES, R4_MODELS, R4_TUNED, Study, get_study, r4_label
 
@@ -243,6 +243,7 @@ def _last_epoch(run: runs_mod.Run, part: str) -> dict[str, float]:
 
 
 def _scored(run: runs_mod.Run, part: str, indices, device: str) -> dict[str, np.ndarray]:
+    device = resolve_device(device)  # "auto" → cuda or cpu
     return metrics_mod.predictions(run.model(device), part, indices, device=device)
 
 
@@ -343,7 +344,13 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
             if ci.n >= 2:
                 row["inside"] = bool(ci.low <= fig.value <= ci.high)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+
+
+_TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "ci_low", "ci_high", "n",
+                  "difference", "inside", "note"]
+_CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "mean_a", "mean_b", "difference",
+                  "p_value", "verdict", "mcnemar_p", "mcnemar_agree"]
 
 
 def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
@@ -380,7 +387,7 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
                     agree = sum(t.significant(alpha) and (t.difference > 0) == (claim.direction == ">") for t in tests)
                     row["mcnemar_agree"] = f"{agree} of {len(tests)}"
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -461,6 +468,7 @@ class Reproduction:
     measurements: Measurements
     table: pd.DataFrame
     claims: pd.DataFrame
+    studies: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")  # the studies measured
 
     def report(self, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(figure rows, claim rows) of one source report."""
@@ -479,13 +487,18 @@ class Reproduction:
             "mcnemar_agree": "seeds where McNemar finds the claimed direction"})
 
     def plot(self, name: str):
-        """One report's reported values against our intervals."""
-        return plot_reproduction(self.report(name)[0], f"{name}: reported (x) against our mean and 95% interval")
+        """One report's reported values against our intervals (None when it was not measured)."""
+        table = self.report(name)[0]
+        if not table["n"].gt(0).any():
+            return None
+        return plot_reproduction(table, f"{name}: reported (x) against our mean and 95% interval")
 
     def section(self, name: str) -> str:
         """Markdown for one report: heading, where its settings come from, generated commentary."""
         study = get_study(name)
         table, claims = self.report(name)
+        if name not in self.studies:
+            return f"## {name}: {study.title}\n\nNot reproduced in this run (parameter `reports`)."
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
         if name not in NUMERIC_REPORTS:
@@ -512,16 +525,21 @@ class Reproduction:
 
 
 def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
-              studies: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")) -> Reproduction:
-    """Measure every study in `studies` and build the reproduction and claims tables."""
+              studies: tuple[str, ...] | str = ("R0", "R1", "R2", "R3", "R4")) -> Reproduction:
+    """Measure every study in `studies` (names, or one space-separated string) and build the
+    reproduction and claims tables."""
     from tqdm.auto import tqdm
+
+    studies = tuple(studies.split()) if isinstance(studies, str) else tuple(studies)
+    for name in studies:
+        get_study(name)  # an unknown name fails here, before any training, with the list of studies
 
     parts = [measure(name, profile, seeds, device) for name in tqdm(studies, desc="studies", unit="study")]
     measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
                             {k: v for m in parts for k, v in m.predictions.items()},
                             pd.concat([m.runs for m in parts], ignore_index=True))
     table = reproduction_table(measured.values, reports=tuple(s for s in studies if s in NUMERIC_REPORTS))
-    return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)))
+    return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)), tuple(studies))
 
 
 def plot_reproduction(table: pd.DataFrame, title: str = ""):
