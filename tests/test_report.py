@@ -97,3 +97,12 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     assert rep.pages and rep.pages >= 2
     text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "1. First section" in text and "2. Second section" in text and "Appendix: provenance" in text
+
+
+def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
+    notebooks, reports = folders
+    assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 1
+    assert "unknown study 'R9'" in capsys.readouterr().err
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 1
+    assert "no notebooks matching" in capsys.readouterr().err
+    assert list(reports.iterdir()) == []

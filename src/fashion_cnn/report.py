@@ -209,6 +209,7 @@ nav.toc li { margin: 1pt 0; }
 .appendix table.report-table { width: 100%; }
 .appendix table td, .appendix table th { text-align: left; vertical-align: top; font-size: 7.5pt; white-space: normal; }
 .appendix td.keys { font-size: 6.5pt; }
+.appendix td.params { white-space: nowrap; }
 .appendix code { font-size: 7pt; word-break: break-all; }
 @media print {
   h1.section { page-break-before: always; }
@@ -256,7 +257,8 @@ def appendix_html(results: list[NotebookResult], device: str) -> str:
         keys = ", ".join(f"<code>{esc(k['key'])}</code> ({esc(k['model'])}, {esc(k['split'])}, seed {k['seed']})"
                          for k in r.run_keys) or "none"
         params = "<br>".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
-        notebooks.append(f"<tr><td>{esc(r.name)}</td><td>{params}</td><td>{r.seconds:.1f}&nbsp;s</td>"
+        notebooks.append(f'<tr><td>{esc(r.name)}</td><td class="params">{params}</td>'
+                         f"<td>{r.seconds:.1f}&nbsp;s</td>"
                          f'<td class="keys">{len(r.run_keys)}: {keys}</td></tr>')
     total = sum(r.seconds for r in results)
     return (
