@@ -55,7 +55,7 @@ report-all: setup ## render every named study (each in its own report under repo
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/
+bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/ (~15 min on 2 busy cores, ~1 min on a GPU)
 	$(PY) -m fashion_cnn.bench
 
 tune: setup ## Optuna search (WORKERS=2 processes share reports/tune.sqlite3; STORAGE=url for many machines)
