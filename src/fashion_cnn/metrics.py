@@ -313,9 +313,8 @@ class TestComparison:
 def compare_on_test(study, study_runs, profile, device: str = "auto", top: int = 2, seed: int = 0) -> TestComparison:
     """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
     (seed `seed`) and evaluate them, and the best train-only run, on the profile's test images."""
-    from .runs import get_or_train_many
-
     from . import stats
+    from .runs import get_or_train_many
 
     final = final_metrics(study_runs)
     models = rank_models(final)[:top]
