@@ -501,6 +501,12 @@ class Reproduction:
             return f"## {name}: {study.title}\n\nNot reproduced in this run (parameter `reports`)."
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
+        if self.profile != "full":
+            p = get_profile(self.profile)
+            data = f"{p.subset:,} training images" if p.subset else "all training images"
+            lines += [f"Profile `{p.name}` trains at most {p.epochs} epochs on {data}: it checks that every run and "
+                      "measurement works, it does not reproduce; compare values with the report in the `full` "
+                      "profile only.", ""]
         if name not in NUMERIC_REPORTS:
             lines += [f"{name} ran on another data set, so its numbers are left out of the numeric table; "
                       "only the direction of its comparisons is tested here, on Fashion-MNIST.", ""]
