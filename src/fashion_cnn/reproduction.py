@@ -448,8 +448,8 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         split = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
         for _, c in split.iterrows():
             out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), while McNemar's test "
-                       f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds, so the "
-                       f"difference is real for those trained models but not shown to hold across seeds.")
+                       f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds: those "
+                       f"trained models differ on the test set, but the difference is not shown to hold across seeds.")
     return out
 
 
