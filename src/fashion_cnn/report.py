@@ -187,6 +187,10 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-heig
 main, .jp-Notebook { max-width: 180mm; margin: 0 auto; padding: 0 !important; }
 .jp-Cell { padding: 0 !important; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
+.jp-RenderedHTMLCommon table { font-size: 7pt; max-width: 100%; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; word-break: break-word;
+  padding: 1.5pt 3pt !important; }
 .jp-RenderedHTMLCommon table, table.report-table { font-size: 8pt; border-collapse: collapse; margin: 4pt 0;
   table-layout: auto; max-width: 100%; }
 table.report-table th, table.report-table td { padding: 2pt 5pt; border-bottom: 0.5pt solid #ccc; text-align: right;
@@ -209,6 +213,7 @@ nav.toc li { margin: 1pt 0; }
 .appendix table.report-table { width: 100%; }
 .appendix table td, .appendix table th { text-align: left; vertical-align: top; font-size: 7.5pt; white-space: normal; }
 .appendix td.keys { font-size: 6.5pt; }
+.appendix td.keys code { font-size: 6pt; }
 .appendix td.params { white-space: nowrap; }
 .appendix code { font-size: 7pt; word-break: break-all; }
 @media print {
@@ -254,12 +259,13 @@ def appendix_html(results: list[NotebookResult], device: str) -> str:
     checksums = [(f"<code>{esc(k)}</code>", f"<code>{esc(v)}</code>") for k, v in prov["data_checksums"].items()]
     notebooks = []
     for r in results:
-        keys = ", ".join(f"<code>{esc(k['key'])}</code> ({esc(k['model'])}, {esc(k['split'])}, seed {k['seed']})"
-                         for k in r.run_keys) or "none"
+        models = sorted({k["model"] for k in r.run_keys})
+        keys = (f"{len(r.run_keys)} runs of {', '.join(esc(m) for m in models)}: "
+                + " ".join(f"<code>{esc(k['key'])}</code>" for k in r.run_keys)) if r.run_keys else "none"
         params = "<br>".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
         notebooks.append(f'<tr><td>{esc(r.name)}</td><td class="params">{params}</td>'
                          f"<td>{r.seconds:.1f}&nbsp;s</td>"
-                         f'<td class="keys">{len(r.run_keys)}: {keys}</td></tr>')
+                         f'<td class="keys">{keys}</td></tr>')
     total = sum(r.seconds for r in results)
     return (
         '<div class="appendix"><h1 class="section" id="appendix">Appendix: provenance</h1>'
@@ -270,7 +276,7 @@ def appendix_html(results: list[NotebookResult], device: str) -> str:
         f'<h2 id="appendix-versions">Library versions</h2>{_table(versions, ("library", "version"))}'
         f'<h2 id="appendix-data">Dataset checksums (MD5 of the decompressed files)</h2>{_table(checksums, ("file", "MD5"))}'
         f'<h2 id="appendix-notebooks">Notebooks</h2><table class="report-table"><tr><th>notebook</th><th>parameters</th>'
-        f"<th>wall time</th><th>runs used (key, model, split, seed)</th></tr>{''.join(notebooks)}"
+        f"<th>wall time</th><th>runs used (models, then run keys)</th></tr>{''.join(notebooks)}"
         f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table></div>"
     )
 
