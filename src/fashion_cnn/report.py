@@ -19,6 +19,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -458,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default notebooks/)")
     parser.add_argument("--no-pdf", action="store_true", help="render the HTML only")
     args = parser.parse_args(argv)
+    # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies
