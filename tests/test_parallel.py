@@ -89,3 +89,12 @@ def test_a_diverging_run_in_a_worker_names_itself(store, monkeypatch):
     with pytest.raises(engine.TrainingDiverged, match=r"r3_mlp seed \d: training loss became"):
         parallel.train_in_processes(configs, workers=2, progress=False)
     assert not list(store.glob("*/run.json"))
+
+
+def test_cpu_workers_discount_the_callers_own_load(monkeypatch):
+    from fashion_cnn import parallel
+
+    monkeypatch.setattr(parallel, "cpu_cores", lambda: 2)
+    assert parallel.cpu_workers(5, load=1.2) == 2  # only our own training: both cores are ours
+    assert parallel.cpu_workers(5, load=3.5) == 1  # others want more than the machine has
+    assert parallel.cpu_workers(1, load=0.0) == 1  # never more workers than jobs
