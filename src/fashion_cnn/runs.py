@@ -295,6 +295,11 @@ def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data
     return train, val
 
 
+def default_progress() -> bool:
+    """Show tqdm bars unless FASHION_CNN_QUIET=1 (batch runs: papermill, tuning workers)."""
+    return os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+
+
 def get_or_train(
     config: RunConfig,
     *,
@@ -315,7 +320,7 @@ def get_or_train(
     if (path / "run.json").is_file():
         return load_run(path)
     if progress is None:
-        progress = os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+        progress = default_progress()
     device = cfg.resolve_device(config.device)
     torch.manual_seed(config.seed)
     model = create_model(config.model, **config.model_args).to(device)
@@ -367,5 +372,5 @@ def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress
     from .parallel import train_many  # parallel builds on this module
 
     if progress is None:
-        progress = os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+        progress = default_progress()
     return train_many(configs, strategy=strategy, force=force, progress=progress)
