@@ -8,6 +8,7 @@ APT_PACKAGES := dataset-fashion-mnist chromium poppler-utils libjs-mathjax fonts
 KERNEL := fashion-cnn
 PROFILE ?= full
 STUDY ?= R0
+REPRODUCE ?=
 JOBS ?= 2
 WORKERS ?= 2
 
@@ -46,11 +47,11 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0) → reports/report.html + report.pdf
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY)
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all) → reports/report.html + report.pdf
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)")
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)")
 
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

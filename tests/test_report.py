@@ -48,6 +48,23 @@ def test_study_is_injected_only_where_declared(folders):
     assert report.parameters_for(studied, "quick", "cpu", "R0") == {"profile": "quick", "device": "cpu", "study": "R0"}
 
 
+def test_reproduce_reaches_only_notebooks_declaring_reports(folders):
+    notebooks, _ = folders
+    plain = _notebook(notebooks / "01_a.ipynb", "x = 1", study=True)
+    repro = _notebook(notebooks / "08_r.ipynb", 'reports: str = "auto"', "x = 1")
+    nb = __import__("nbformat").read(repro, 4)  # move the declaration into the parameters cell
+    nb.cells[0].source += '\nreports: str = "auto"  # reports'
+    __import__("nbformat").write(nb, repro)
+    assert "reports" not in report.parameters_for(plain, "full", "cpu", "R0", "R0 R4")
+    assert report.parameters_for(repro, "full", "cpu", "R0", "R0 R4")["reports"] == "R0 R4"
+    assert "reports" not in report.parameters_for(repro, "full", "cpu", "R0", None)
+    assert report._check_reproduce("all") == "R0 R1 R2 R3 R4"
+    assert report._check_reproduce("auto") is None and report._check_reproduce(None) is None
+    assert report._check_reproduce(" R4  R0 ") == "R4 R0"
+    with pytest.raises(ValueError, match="unknown study 'R9'"):
+        report._check_reproduce("R0 R9")
+
+
 def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(folders):
     notebooks, reports = folders
     _notebook(notebooks / "01_ok.ipynb", "md:# 1. Fine", "print(profile)")
@@ -102,6 +119,8 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     notebooks, reports = folders
     assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 1
+    assert "unknown study 'R9'" in capsys.readouterr().err
+    assert report.main(["--reproduce", "R0 R9", "--notebooks", str(notebooks)]) == 1
     assert "unknown study 'R9'" in capsys.readouterr().err
     assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 1
     assert "no notebooks matching" in capsys.readouterr().err

@@ -158,3 +158,10 @@ def test_a_report_left_out_renders_as_skipped():
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None
     with pytest.raises(ValueError, match="unknown study 'R7'"):
         rep.reproduce("quick", studies="R0 R7")
+
+
+def test_auto_reproduces_all_five_only_in_the_full_profile_on_a_gpu():
+    assert rep.default_reports("full", "cuda") == rep.ALL_REPORTS
+    assert rep.default_reports("full", "cuda:1") == rep.ALL_REPORTS
+    assert rep.default_reports("full", "cpu") == ("R0",)
+    assert rep.default_reports("quick", "cuda") == ("R0",)

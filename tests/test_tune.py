@@ -83,6 +83,16 @@ def test_search_space_reaches_model_arguments(tmp_path):
     assert trial_config.model_args["dropout"] == 0.3 and trial_config.lr == 2e-3
 
 
+def test_full_profile_on_a_cpu_searches_r0s_dropout_lenet_and_an_explicit_model_stays(tmp_path):
+    storage = f"sqlite:///{tmp_path / 't.sqlite3'}"
+    cpu = tune.plan_search(profile="full", device="cpu", storage=storage)
+    assert cpu.base.model == tune.CPU_MODEL and cpu.trials == 20 and "fc_dropout" in cpu.space
+    assert cpu.config({"fc_dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-5, "batch_size": 64,
+                       "epochs": 5}).model_args == {"fc_dropout": 0.2}
+    chosen = tune.plan_search("cnn_2", "full", device="cpu", storage=storage)
+    assert chosen.base.model == "cnn_2" and chosen.trials == 30 and "dropout" in chosen.space
+
+
 @pytest.mark.parametrize("url, message", [
     ("not a url", "is not a database URL"),
     ("sqlite:////proc/no/such/folder/t.sqlite3", "cannot create the folder"),

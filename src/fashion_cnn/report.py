@@ -114,14 +114,18 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
     return found
 
 
-def parameters_for(path: Path, profile: str, device: str, study: str | None) -> dict[str, Any]:
-    """`profile` and `device` for every notebook, `study` where the parameters cell declares one."""
+def parameters_for(path: Path, profile: str, device: str, study: str | None,
+                   reproduce: str | None = None) -> dict[str, Any]:
+    """`profile` and `device` for every notebook; `study` and `reports` (the source reports to
+    reproduce, e.g. "R0 R4") where the parameters cell declares them."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
     params: dict[str, Any] = {"profile": profile, "device": device}
     if study is not None and "study" in declared:
         params["study"] = study
+    if reproduce is not None and "reports" in declared:
+        params["reports"] = reproduce
     return params
 
 
@@ -397,15 +401,30 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def _check_reproduce(reproduce: str | None) -> str | None:
+    """`reproduce` as notebook 08's `reports` parameter ("all" → every name); ValueError on an unknown name."""
+    from . import studies
+
+    if reproduce is None or reproduce.strip() in ("", "auto"):
+        return None
+    names = studies.list_studies() if reproduce.strip() == "all" else reproduce.split()
+    for name in names:
+        studies.get_study(name)  # raises with the list of known studies
+    return " ".join(names)
+
+
 def build(profile: str = "full", study: str | None = "R0", device: str = "auto", *,
           notebooks_dir: Path | str | None = None, reports_dir: Path | str | None = None,
-          out_dir: Path | str | None = None, kernel: str = KERNEL, pdf: bool = True, echo=print) -> Report:
+          out_dir: Path | str | None = None, kernel: str = KERNEL, pdf: bool = True, reproduce: str | None = None,
+          echo=print) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` into `out_dir` (default: the reports folder).
 
+    `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default).
     `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in
     `out_dir` changes unless everything succeeded. Raises NotebookFailed naming the notebook and cell.
     """
     cfg.get_profile(profile)  # a typo fails here, before anything runs
+    reproduce = _check_reproduce(reproduce)
     resolved = cfg.resolve_device(device)
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
     out_dir = Path(out_dir or reports_dir).resolve()
@@ -416,7 +435,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(path, profile, device, study)
+            params = parameters_for(path, profile, device, study, reproduce)
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
                 result = execute(path, staging / "notebooks" / path.name, params, reports_dir=reports_dir,
@@ -458,18 +477,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default notebooks/)")
     parser.add_argument("--no-pdf", action="store_true", help="render the HTML only")
+    parser.add_argument("--reproduce", default=None,
+                        help='source reports notebook 08 reproduces: "all", or names such as "R0 R4" '
+                             "(default: all five in the full profile on a GPU, R0 alone otherwise)")
     args = parser.parse_args(argv)
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies
+        _check_reproduce(args.reproduce)  # a typo fails before anything runs
         names = studies.list_studies() if args.all_studies else [args.study]
         started = time.perf_counter()
         for name in names:
             out = cfg.REPORTS_DIR / "studies" / name if args.all_studies else cfg.REPORTS_DIR
             print(f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}", flush=True)
-            rep = build(args.profile, name, args.device, notebooks_dir=args.notebooks, out_dir=out, pdf=not args.no_pdf)
+            rep = build(args.profile, name, args.device, notebooks_dir=args.notebooks, out_dir=out, pdf=not args.no_pdf,
+                        reproduce=args.reproduce)
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
         from .runs import device_name
