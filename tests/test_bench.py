@@ -36,12 +36,14 @@ def test_naive_loop_and_engine_train_the_same_thing(store):
 def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
     out = tmp_path / "bench"
     result = bench.main(["--device", "cpu", "--models", "lenet5", "--subset", "1200", "--study", "none",
-                         "--out", str(out)])
+                         "--tsne", "600", "--out", str(out)])
     saved = json.loads((out / "bench-cpu.json").read_text())
     assert saved["models"][0]["model"] == "lenet5" and saved["device"] == "cpu"
     assert saved["models"][0]["engine_s_per_epoch"] == result["models"][0]["engine_s_per_epoch"]
     table = (out / "bench-cpu.md").read_text()
     assert "| lenet5 | 960 | 1 |" in table
+    assert saved["tsne"]["points"] == 600 and saved["tsne"]["placed"] == 2000 and saved["tsne"]["fit_s"] > 0
+    assert "600 test images × 84 features" in table
     assert "| lenet5 | 960 | 1 |" in capsys.readouterr().out
     assert not list(out.glob(".*"))  # no temporary files left behind
     assert bench.latest_tables(out) == table

@@ -14,7 +14,8 @@ first when there are several, since the first holds warm-up and graph capture), 
 second, their ratio and the validation accuracy each reaches, which must agree within noise
 (3 standard errors of the difference of two accuracies on the same validation set). A study
 section trains the five R0 variants with the naive loop one by one, with the engine one by one,
-and with `parallel.train_many`. Every CPU measurement records the load average.
+and with `parallel.train_many`; a last section times openTSNE on 10k points. Every CPU
+measurement records the load average.
 
 Output: a table on screen, `reports/bench/bench-<device>.json` and `.md` (atomically written);
 runs go to a temporary store, never to `reports/runs`.
@@ -247,6 +248,36 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
     return rows
 
 
+def bench_tsne(points: int, placed: int = 2000, seed: int = 0) -> dict:
+    """Time openTSNE on `points` test images and `transform` of `placed` training images.
+
+    The features are the images' first 84 principal components (84: LeNet-5's penultimate width),
+    so the timing needs no trained model; t-SNE's cost depends on the number of points, not on
+    what the features mean.
+    """
+    from sklearn.decomposition import PCA
+
+    from . import embed
+
+    ds = data_mod.load()
+    test = data_mod.subset_indices(ds.test_labels, points)
+    pixels = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
+    pca = PCA(84, random_state=seed).fit(pixels(ds.test_images[test]))
+    features = pca.transform(pixels(ds.test_images[test]))
+    new = pca.transform(pixels(ds.train_images[data_mod.subset_indices(ds.train_labels, placed)]))
+    before = load()
+    started = time.perf_counter()
+    embedding = embed.fit(features, seed=seed)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    embed.transform(embedding, new)
+    transform_s = time.perf_counter() - started
+    row = {"points": len(test), "features": features.shape[1], "fit_s": fit_s, "placed": len(new),
+           "transform_s": transform_s, "n_jobs": embed._jobs(), "load": (before, load())}
+    print(f"t-SNE: {row['points']:,} points fit in {fit_s:.1f} s, {row['placed']:,} placed in {transform_s:.1f} s", flush=True)
+    return row
+
+
 def markdown(result: dict) -> str:
     """The benchmark as Markdown tables (what the report appendix shows)."""
     lines = [f"# Benchmark on {result['device_name']} ({result['device']})", "",
@@ -272,6 +303,12 @@ def markdown(result: dict) -> str:
                          f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |")
         lines.append(f"| engine, get_or_train_many: {s['parallel_strategy']} ({s['workers']} worker(s)) | {s['parallel_s']:.1f} | "
                      f"{s['speedup_vs_naive']:.1f}× |")
+    t = result.get("tsne")
+    if t:
+        lines += ["", f"t-SNE (openTSNE, {t['n_jobs']} thread(s), load {t['load'][0]:.2f}→{t['load'][1]:.2f}): "
+                      f"{t['points']:,} test images × {t['features']} features (their first principal components) "
+                      f"fit in **{t['fit_s']:.1f} s**; {t['placed']:,} training images placed into that embedding "
+                      f"with `transform` in {t['transform_s']:.1f} s."]
     if result.get("gpu_variants"):
         lines += ["", "| LeNet-5 step variant | s/epoch | first epoch s | val acc |", "|---|---:|---:|---:|"]
         for v in result["gpu_variants"]:
@@ -306,6 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--compile", action="store_true", help="with --variants: also time torch.compile (slow to compile)")
     parser.add_argument("--naive-threads", type=int, default=None,
                         help="torch threads of the naive loop (default: torch's own, as a tutorial runs)")
+    parser.add_argument("--tsne", type=int, default=10_000, help="points of the t-SNE timing (0 to skip; default 10000)")
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
     try:
@@ -338,6 +376,8 @@ def main(argv: list[str] | None = None) -> dict:
             if args.study != "none":
                 study_base = base.replace(subset=parse_subset(args.study_subset, None))
                 result["study"] = bench_study(args.study, study_base, device, naive_threads=args.naive_threads)
+            if args.tsne > 0:
+                result["tsne"] = bench_tsne(args.tsne)
             if args.variants and not on_cpu:
                 result["gpu_variants"] = bench_gpu_variants(base, device, compile=args.compile)
         finally:
