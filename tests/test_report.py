@@ -125,3 +125,18 @@ def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 1
     assert "no notebooks matching" in capsys.readouterr().err
     assert list(reports.iterdir()) == []
+
+
+def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
+    # Twelve heading cells, each followed by an unbreakable figure of growing height: some land
+    # near a page end, where the heading must move to the next page with its figure.
+    cells = "".join(
+        f'<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedHTMLCommon"><h2>Heading {i}</h2>'
+        f'<p>Intro {i}.</p></div></div><div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea-output">'
+        f'<div style="height:{70 + 7 * i}mm;break-inside:avoid">figure {i}</div></div></div>' for i in range(12))
+    html = tmp_path / "h.html"
+    html.write_text(f"<html><head><style>{report.REPORT_CSS}</style></head><body><main>{cells}</main></body></html>")
+    pdf = report.render_pdf(html, tmp_path / "h.pdf")
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    ends = [[line for line in page.splitlines() if line.strip()][-1] for page in pages if page.strip()]
+    assert len(ends) > 3 and not [e for e in ends if e.startswith(("Heading", "Intro"))], ends

@@ -223,7 +223,9 @@ nav.toc li { margin: 1pt 0; }
 .appendix code { font-size: 7pt; word-break: break-all; }
 @media print {
   h1.section { page-break-before: always; }
-  h1, h2, h3 { page-break-after: avoid; }
+  h1, h2, h3 { page-break-after: avoid; break-after: avoid-page; }
+  /* a markdown cell holding a heading stays on the page of the output it introduces */
+  .jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid-page; }
   .jp-OutputArea-output img, table, pre { page-break-inside: avoid; }
   a { color: #1a4c8c; text-decoration: none; }
 }
