@@ -378,13 +378,7 @@ DEFAULT_SPACE = {
 }
 # The full profile on a CPU searches R0's dropout LeNet-5 instead: a CNN_2 trial takes ~1 h on 2 cores.
 CPU_MODEL = "lenet5_3x3_leaky_dropout"
-CPU_SPACE = {
-    "lr": ["log", 1e-4, 1e-2],
-    "weight_decay": ["log", 1e-6, 1e-2],
-    "batch_size": ["choice", [32, 64, 128]],
-    "epochs": ["int", 5, 15],
-    "fc_dropout": ["float", 0.0, 0.5],
-}
+CPU_SPACE = {**{k: v for k, v in DEFAULT_SPACE.items() if k != "dropout"}, "fc_dropout": DEFAULT_SPACE["dropout"]}
 QUICK_SPACE = {
     "lr": ["log", 1e-4, 1e-2],
     "weight_decay": ["log", 1e-6, 1e-2],
