@@ -93,6 +93,7 @@ def test_html_table_formats_percent_and_missing():
     html = plots.html_table(pd.DataFrame({"acc": [0.91234, np.nan], "loss": [0.5, 0.25]}, index=["a", "b"]),
                             percent=("acc",)).data
     assert "91.23" in html and "–" in html and "0.2500" in html and 'class="dataframe report-table"' in html
+    assert plots.html_table(pd.DataFrame({"acc": []})).data == ""  # no header-only table
 
 
 @pytest.mark.parametrize("ratio, word", [(1.0, "balanced"), (2.0, "imbalanced")])

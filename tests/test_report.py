@@ -93,7 +93,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     notebooks, reports = folders
     _notebook(notebooks / "01_first.ipynb", "md:# 1. First section\nSome text.\n## A subsection",
               "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
-    _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\n"
+    _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\nprint('[worker 0] log')\n"
               "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')", study=True)
     lines = []
     rep = report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, out_dir=reports / "studies" / "R0",
@@ -107,7 +107,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     assert html.count('href="#') >= 4  # table of contents links
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1  # the figure, embedded
     assert "injected-parameters" not in html and 'profile = "quick"' not in html  # parameter cells hidden
-    assert "noise" not in html  # stderr left out
+    assert "noise" not in html and "[worker 0]" not in html  # printed logs left out
     assert 'href="../../runs/k/weights.safetensors"' in html  # run-store links relative to the report
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html  # self-contained, offline
     assert (reports / "studies" / "R0" / "notebooks" / "02_second.ipynb").is_file()

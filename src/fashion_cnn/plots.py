@@ -258,9 +258,11 @@ def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = Non
 
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals;
-    cells may hold links)."""
+    cells may hold links). A frame without rows shows nothing (no header-only table)."""
     from IPython.display import HTML
 
+    if frame.empty:
+        return HTML("")
     shown = frame.copy()
     for column in shown.columns:
         if column in percent:

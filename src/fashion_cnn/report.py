@@ -194,8 +194,8 @@ main, .jp-Notebook { max-width: 180mm; margin: 0 auto; padding: 0 !important; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
 .jp-RenderedHTMLCommon table { font-size: 7pt; max-width: 100%; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; word-break: break-word;
-  padding: 1.5pt 3pt !important; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; word-break: normal;
+  overflow-wrap: break-word; padding: 1.5pt 3pt !important; }
 .jp-RenderedHTMLCommon table, table.report-table { font-size: 8pt; border-collapse: collapse; margin: 4pt 0;
   table-layout: auto; max-width: 100%; }
 table.report-table th, table.report-table td { padding: 2pt 5pt; border-bottom: 0.5pt solid #ccc; text-align: right;
@@ -289,7 +289,8 @@ def appendix_html(results: list[NotebookResult], device: str) -> str:
 
 
 def _merged_notebook(results: list[NotebookResult]):
-    """All executed notebooks as one, without parameter cells, stderr output or empty code cells."""
+    """All executed notebooks as one, without parameter cells, printed output (stdout and stderr: logs
+    and progress bars, which the executed copies in reports/notebooks/ keep) or empty code cells."""
     import nbformat
 
     merged = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": KERNEL, "display_name": KERNEL, "language": "python"},
@@ -301,7 +302,7 @@ def _merged_notebook(results: list[NotebookResult]):
             if set(cell.metadata.get("tags", [])) & set(HIDDEN_TAGS):
                 continue
             if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+                cell.outputs = [o for o in cell.outputs if o.output_type != "stream"]
                 if not cell.outputs:
                     continue
             merged.cells.append(cell)
