@@ -95,6 +95,8 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
               "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
     _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\nprint('[worker 0] log')\n"
               "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')", study=True)
+    (reports / "bench").mkdir()
+    (reports / "bench" / "bench-cpu.md").write_text("# Benchmark on Some CPU (cpu)\n\n| model | s/epoch |\n|---|---:|\n| lenet5 | 1.234 |\n")
     lines = []
     rep = report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, out_dir=reports / "studies" / "R0",
                        echo=lambda *a, **k: lines.append(" ".join(map(str, a))))
@@ -108,6 +110,8 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1  # the figure, embedded
     assert "injected-parameters" not in html and 'profile = "quick"' not in html  # parameter cells hidden
     assert "noise" not in html and "[worker 0]" not in html  # printed logs left out
+    assert 'href="#appendix-bench"' in html and "<h3>Benchmark on Some CPU (cpu)</h3>" in html  # the latest bench
+    assert re.search(r'<table class="report-table">.*<td[^>]*>1.234</td>', html, re.S)
     assert 'href="../../runs/k/weights.safetensors"' in html  # run-store links relative to the report
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html  # self-contained, offline
     assert (reports / "studies" / "R0" / "notebooks" / "02_second.ipynb").is_file()
@@ -140,3 +144,7 @@ def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     ends = [[line for line in page.splitlines() if line.strip()][-1] for page in pages if page.strip()]
     assert len(ends) > 3 and not [e for e in ends if e.startswith(("Heading", "Intro"))], ends
+
+
+def test_appendix_says_how_to_get_a_benchmark_when_there_is_none(tmp_path):
+    assert "run <code>make bench</code>" in report.benchmark_html(tmp_path / "bench")

@@ -17,6 +17,7 @@ import argparse
 import html
 import importlib.metadata
 import json
+import re
 import os
 import shutil
 import signal
@@ -248,8 +249,19 @@ def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> 
     return f'<table class="report-table">{header}{body}</table>'
 
 
-def appendix_html(results: list[NotebookResult], device: str) -> str:
-    """Provenance: versions, commit, device, dataset checksums, every notebook's parameters, run keys and wall time."""
+def benchmark_html(folder: Path | None = None) -> str:
+    """The latest `make bench` tables (one per device) as HTML, their headings demoted under the appendix's."""
+    import mistune
+
+    from .bench import latest_tables
+
+    text = re.sub(r"^# ", "### ", latest_tables(folder), flags=re.MULTILINE)
+    return re.sub(r"<table>", '<table class="report-table">', mistune.html(text))
+
+
+def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | None = None) -> str:
+    """Provenance: versions, commit, device, dataset checksums, every notebook's parameters, run keys and
+    wall time; then the latest benchmark (from `bench_dir`, default reports/bench/)."""
     from .runs import provenance
 
     prov = provenance(device)
@@ -284,7 +296,10 @@ def appendix_html(results: list[NotebookResult], device: str) -> str:
         f'<h2 id="appendix-data">Dataset checksums (MD5 of the decompressed files)</h2>{_table(checksums, ("file", "MD5"))}'
         f'<h2 id="appendix-notebooks">Notebooks</h2><table class="report-table"><tr><th>notebook</th><th>parameters</th>'
         f"<th>wall time</th><th>runs used (models, then run keys)</th></tr>{''.join(notebooks)}"
-        f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table></div>"
+        f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table>"
+        '<h2 id="appendix-bench">Speed: the latest benchmark</h2><p>What <code>make bench</code> measured last on '
+        "each device: our engine against a naive DataLoader loop, a study trained one by one and in parallel, "
+        f"and t-SNE (README, section Speed).</p>{benchmark_html(bench_dir)}</div>"
     )
 
 
@@ -310,7 +325,7 @@ def _merged_notebook(results: list[NotebookResult]):
 
 
 def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitle: str, device: str,
-                link_prefix: str = ".") -> Path:
+                link_prefix: str = ".", bench_dir: Path | None = None) -> Path:
     """One self-contained HTML of all executed notebooks: title, table of contents, the sections in
     notebook order with code and parameter cells hidden, figures embedded, and the appendix.
 
@@ -340,7 +355,7 @@ def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitl
             if a["href"].startswith("runs/"):
                 a["href"] = f"{link_prefix}/{a['href']}"
     container = soup.find("main") or soup.body
-    container.append(BeautifulSoup(appendix_html(results, device), "html.parser"))
+    container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
     # Table of contents from the section (h1) and subsection (h2) headings.
     items, seen = [], set()
     for h in container.find_all(["h1", "h2"]):
@@ -456,7 +471,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
         subtitle = (f"{label}profile {profile}, device {resolved}, "
                     f"rendered {time.strftime('%Y-%m-%d %H:%M')}")
         html_path = render_html(results, staging / "report.html", title=title, subtitle=subtitle, device=resolved,
-                                link_prefix=os.path.relpath(reports_dir, out_dir))
+                                link_prefix=os.path.relpath(reports_dir, out_dir), bench_dir=reports_dir / "bench")
         pdf_path = render_pdf(html_path, staging / "report.pdf") if pdf else None
         pages = pdf_pages(pdf_path) if pdf_path else None
         _replace_dir(staging / "notebooks", out_dir / "notebooks")
