@@ -64,3 +64,11 @@ def test_study_section_trains_every_variant_three_ways(store):
     assert out["runs"] == 5 and len(out["naive_val_acc"]) == 5 and len(out["parallel_val_acc"]) == 5
     assert out["speedup_vs_naive"] == pytest.approx(out["naive_sequential_s"] / out["parallel_s"])
     assert out["parallel_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way
+
+
+def test_markdown_shows_a_dash_for_what_a_gpu_variant_did_not_measure():
+    result = {"device_name": "GPU", "device": "cuda", "when": "now", "torch": "2", "command": "c", "naive_threads": 1,
+              "engine_threads": None, "models": [],
+              "gpu_variants": [{"variant": "5 seeds one by one", "s_per_epoch": 0.363, "first_epoch_s": float("nan"),
+                                "val_acc": float("nan")}]}
+    assert "| 5 seeds one by one | 0.363 | – | – |" in bench.markdown(result)

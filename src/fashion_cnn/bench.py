@@ -312,7 +312,9 @@ def markdown(result: dict) -> str:
     if result.get("gpu_variants"):
         lines += ["", "| LeNet-5 step variant | s/epoch | first epoch s | val acc |", "|---|---:|---:|---:|"]
         for v in result["gpu_variants"]:
-            lines.append(f"| {v['variant']} | {v['s_per_epoch']:.3f} | {v['first_epoch_s']:.3f} | {v['val_acc']:.4f} |")
+            cell = lambda x, digits: "–" if x is None or x != x else f"{x:.{digits}f}"  # noqa: E731 (nan: not measured)
+            lines.append(f"| {v['variant']} | {cell(v['s_per_epoch'], 3)} | {cell(v['first_epoch_s'], 3)} | "
+                         f"{cell(v['val_acc'], 4)} |")
     return "\n".join(lines) + "\n"
 
 
