@@ -423,14 +423,11 @@ def _replace_dir(new: Path, target: Path) -> None:
 
 def _check_reproduce(reproduce: str | None) -> str | None:
     """`reproduce` as notebook 08's `reports` parameter ("all" → every name); ValueError on an unknown name."""
-    from . import studies
+    from .reproduction import report_names
 
     if reproduce is None or reproduce.strip() in ("", "auto"):
         return None
-    names = studies.list_studies() if reproduce.strip() == "all" else reproduce.split()
-    for name in names:
-        studies.get_study(name)  # raises with the list of known studies
-    return " ".join(names)
+    return " ".join(report_names(reproduce.strip()))
 
 
 def build(profile: str = "full", study: str | None = "R0", device: str = "auto", *,

@@ -546,19 +546,24 @@ def default_reports(profile: str, device: str = "auto") -> tuple[str, ...]:
     return ALL_REPORTS if profile == "full" and device.startswith("cuda") else ("R0",)
 
 
+def report_names(studies: tuple[str, ...] | str, profile: str = "full", device: str = "auto") -> tuple[str, ...]:
+    """The reports `studies` names: names, one space-separated string, "all", or "auto" for
+    `default_reports(profile, device)`. Raises ValueError listing the studies for an unknown name."""
+    if studies == "auto":
+        return default_reports(profile, device)
+    names = ALL_REPORTS if studies == "all" else tuple(studies.split()) if isinstance(studies, str) else tuple(studies)
+    for name in names:
+        get_study(name)
+    return names
+
+
 def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
               studies: tuple[str, ...] | str = "auto") -> Reproduction:
     """Measure every study in `studies` (names, one space-separated string, "all", or "auto" for
     `default_reports(profile, device)`) and build the reproduction and claims tables."""
     from tqdm.auto import tqdm
 
-    if studies == "auto":
-        studies = default_reports(profile, device)
-    elif studies == "all":
-        studies = ALL_REPORTS
-    studies = tuple(studies.split()) if isinstance(studies, str) else tuple(studies)
-    for name in studies:
-        get_study(name)  # an unknown name fails here, before any training, with the list of studies
+    studies = report_names(studies, profile, device)  # an unknown name fails here, before any training
 
     parts = [measure(name, profile, seeds, device) for name in tqdm(studies, desc="studies", unit="study")]
     measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
