@@ -74,9 +74,7 @@ def naive_fit(config: runs.RunConfig, device: str, threads: int | None = None) -
 
 def _naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
     ds = data_mod.load()
-    train_idx, val_idx = data_mod.split_indices(ds.train_labels, split=config.split, val_fraction=config.val_fraction,
-                                                fold=config.fold, folds=config.folds, subset=config.subset,
-                                                seed=config.split_seed)
+    train_idx, val_idx = runs.split_indices(config)
     train = NaiveFashionMNIST(ds.train_images[train_idx], ds.train_labels[train_idx])
     val = NaiveFashionMNIST(ds.train_images[val_idx], ds.train_labels[val_idx])
     torch.manual_seed(config.seed)
@@ -169,8 +167,7 @@ def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int, naiv
 
 
 def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
-    train, val = data_mod.split_indices(data_mod.load().train_labels, split=config.split, val_fraction=config.val_fraction,
-                                        fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
+    train, val = runs.split_indices(config)
     return len(train), 0 if val is None else len(val)
 
 

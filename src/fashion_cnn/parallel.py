@@ -47,7 +47,6 @@ from tqdm.auto import tqdm
 
 from . import augment as augment_mod
 from . import config as cfg
-from . import data as data_mod
 from . import engine
 from . import runs
 from .losses import dense_kernels, make_loss
@@ -412,10 +411,8 @@ def can_stack(configs: list[runs.RunConfig]) -> bool:
     if _random_modules(create_model(configs[0].model, **configs[0].model_args)):
         return False
     ds_sizes = set()
-    labels = data_mod.load().train_labels
     for c in configs:
-        tr, va = data_mod.split_indices(labels, split=c.split, val_fraction=c.val_fraction, fold=c.fold,
-                                        folds=c.folds, subset=c.subset, seed=c.split_seed)
+        tr, va = runs.split_indices(c)
         ds_sizes.add((len(tr), 0 if va is None else len(va)))
     return len(ds_sizes) == 1
 

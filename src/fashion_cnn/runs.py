@@ -284,12 +284,16 @@ def _restore(path: Path, model, optimizer, scheduler, generator) -> list[dict]:
     return meta["history"]
 
 
+def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Indices into the 60k training images of the run's training and validation parts (None: no validation)."""
+    return data_mod.split_indices(data_mod.load().train_labels, split=config.split, val_fraction=config.val_fraction,
+                                  fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
+
+
 def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data_mod.TensorSet | None]:
     """Device tensors of the run's training and validation parts (never the test set)."""
     ds = data_mod.load()
-    train_idx, val_idx = data_mod.split_indices(
-        ds.train_labels, split=config.split, val_fraction=config.val_fraction, fold=config.fold,
-        folds=config.folds, subset=config.subset, seed=config.split_seed)
+    train_idx, val_idx = split_indices(config)
     train = data_mod.tensors(ds, "train", train_idx, device)
     val = data_mod.tensors(ds, "train", val_idx, device) if val_idx is not None else None
     return train, val
