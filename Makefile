@@ -30,8 +30,15 @@ system: ## install the Debian packages the project needs (as root; otherwise pri
 		echo "missing Debian packages; run: sudo apt-get install -y $$missing" >&2; exit 1; \
 	fi
 
+# torch's CUDA build makes the venv ~6.2 GB; pip needs room to unpack it. Check before
+# starting so a full disk fails in one line, not halfway through an install.
+VENV_GB ?= 8
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no python3 found: install Python 3.11" >&2; exit 1; }
+	@free_gb=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	if ! ls -d $(VENV)/lib/python*/site-packages/torch >/dev/null 2>&1 && [ "$$free_gb" -lt $(VENV_GB) ]; then \
+		echo "setup needs ~$(VENV_GB) GB free for .venv (torch's CUDA build), $$(pwd) has $$free_gb GB: free some disk (old clones, ~/.cache/pip) and run make setup again" >&2; exit 1; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
