@@ -1,5 +1,7 @@
 import json
 import statistics
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -98,3 +100,31 @@ def test_cpu_workers_discount_the_callers_own_load(monkeypatch):
     assert parallel.cpu_workers(5, load=1.2) == 2  # only our own training: both cores are ours
     assert parallel.cpu_workers(5, load=3.5) == 1  # others want more than the machine has
     assert parallel.cpu_workers(1, load=0.0) == 1  # never more workers than jobs
+
+
+def test_an_unguarded_script_gets_one_line_naming_the_main_guard(tmp_path):
+    script = tmp_path / "unguarded.py"  # spawned workers re-run this file's top level and die there
+    script.write_text(
+        "from fashion_cnn import RunConfig, config, runs\n"
+        f"config.RUNS_DIR = __import__('pathlib').Path({str(tmp_path / 'runs')!r})\n"
+        "configs = [RunConfig('lenet5', epochs=1, subset=300, device='cpu', seed=s) for s in (0, 1)]\n"
+        "runs.get_or_train_many(configs, progress=False, strategy='processes')\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("fashion_cnn.parallel.WorkerDied: a training worker process died")
+    assert 'if __name__ == "__main__":' in last and 'strategy="sequential"' in last
+
+
+def test_auto_trains_in_this_process_when_the_workers_die(store, monkeypatch):
+    configs = [RunConfig("lenet5", epochs=1, subset=300, device="cpu", seed=s) for s in (0, 1)]
+
+    def die(pending, **_):
+        assert [c.seed for c in pending] == [0, 1]
+        raise parallel.WorkerDied("a training worker process died")
+
+    monkeypatch.setattr(parallel, "cpu_strategy", lambda configs: "processes")
+    monkeypatch.setattr(parallel, "train_in_processes", die)
+    with pytest.warns(RuntimeWarning, match="died; training the rest in this process"):
+        done = runs.get_or_train_many(configs, progress=False)
+    assert [r.config for r in done] == configs and all((r.path / "run.json").is_file() for r in done)

@@ -37,6 +37,8 @@ import multiprocessing
 import os
 import shutil
 import time
+import warnings
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import torch
@@ -84,6 +86,10 @@ def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
     return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
 
 
+class WorkerDied(RuntimeError):
+    """A worker process of `train_in_processes` ended without returning (its pool is broken)."""
+
+
 # Starting a worker (spawn, import torch, load and check the data) costs ~5 s on 2 busy cores:
 # below ~30 s of sequential training (8k images/s) processes do not pay.
 MIN_IMAGE_EPOCHS_FOR_PROCESSES = 240_000
@@ -117,6 +123,11 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
                 job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
                 bar.update(1)
             keys = [job.result() for job in jobs]
+    except BrokenProcessPool:
+        raise WorkerDied(
+            "a training worker process died before finishing its run (killed, out of memory, or started from a "
+            "script without an `if __name__ == \"__main__\":` guard, which spawned workers need); the runs it "
+            "finished are stored: guard the script's entry point, or pass strategy=\"sequential\"") from None
     finally:
         bar.close()
     return [runs.load_run(cfg.RUNS_DIR / key) for key in keys]
@@ -453,6 +464,11 @@ def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: 
                 chunk = group[i:i + max_stack]
                 if can_stack(chunk):
                     train_stacked(chunk, progress=progress)
-    if strategy == "processes" or (strategy == "auto" and cpu_strategy(cpu) == "processes"):
-        train_in_processes(cpu if strategy == "auto" else pending, progress=progress)
+    if strategy == "processes":
+        train_in_processes(pending, progress=progress)
+    elif strategy == "auto" and cpu_strategy(cpu) == "processes":
+        try:
+            train_in_processes(cpu, progress=progress)
+        except WorkerDied as err:  # "auto" promised speed, not processes: what is left trains below
+            warnings.warn(f"{err}; training the rest in this process", RuntimeWarning, stacklevel=2)
     return [runs.get_or_train(c, progress=progress) for c in configs]  # loads the stored; trains what is left
