@@ -125,6 +125,25 @@ def test_a_study_refuses_another_search_space(tmp_path):
         tune.open_study(_plan(tmp_path, 2, space={"lr": ["log", 1e-3, 1e-2]}))
 
 
+def _params(study):
+    return [(t.number, t.params, t.state, t.value) for t in study.get_trials()]
+
+
+def test_one_worker_repeats_a_seeded_search_also_when_resumed(store, tmp_path):
+    def plan(name, trials, seed=0):
+        return _plan(tmp_path / name, trials, seed=seed)
+
+    for name in ("once", "resumed", "other-seed"):
+        (tmp_path / name).mkdir()
+    once = tune.search(plan("once", 4), log=lambda line: None)
+    tune.search(plan("resumed", 2), log=lambda line: None)  # stopped after two trials …
+    resumed = tune.search(plan("resumed", 4), log=lambda line: None)  # … and continued in a new sampler
+    assert _params(resumed) == _params(once)
+    assert [t.user_attrs["sampler_seed"] for t in once.get_trials()] == [tune.sampler_seed(plan("once", 4), n) for n in range(4)]
+    other = tune.search(plan("other-seed", 4, seed=1), log=lambda line: None)
+    assert [t.params for t in other.get_trials()] != [t.params for t in once.get_trials()]
+
+
 # ----------------------------------------------------------------------------------------------
 # Workers
 

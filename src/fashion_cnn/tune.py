@@ -16,6 +16,9 @@ parameters (`RetryHeartbeatStaleTrialCallback`). The total is enforced across wo
 a trial only while finished + running trials < total (checked and asked under a file lock for SQLite,
 so the count is exact; without a shared lock, workers that finish at the same instant can overshoot
 by at most workers − 1). Running the same command again continues the same study (load_if_exists).
+
+Reproducibility: trial n samples with TPE seeded by (plan seed, n) (`sampler_seed`), and a trial whose
+run comes from the store replays its epochs through the pruner, so one worker repeats a search exactly.
 """
 
 from __future__ import annotations
@@ -525,6 +528,7 @@ class SearchPlan:
     pruner_warmup: int = 2  # epochs of a trial before it may be pruned
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     grace: int = 30  # seconds without a heartbeat before a trial counts as dead
+    seed: int = 0  # TPE's seed: trial n samples with a seed made of (seed, n), so one worker repeats a search exactly
 
     def config(self, params: dict[str, Any]) -> RunConfig:
         """The run config of a trial's parameters."""
@@ -576,16 +580,29 @@ def plan_search(model: str | None = None, profile: str = "full", *, trials: int 
                       **{**defaults, **plan_options})
 
 
+def sampler_seed(plan: SearchPlan, number: int) -> int:
+    """The TPE seed of trial `number`: fixed by the plan's seed and the trial's number.
+
+    One worker therefore proposes the same trials on every run, and a resumed study the same ones as an
+    uninterrupted one (the median pruner only reads complete trials, so it agrees too). Several workers
+    get distinct seeds, but what each trial sees depends on which others finished first.
+    """
+    return int(np.random.SeedSequence([plan.seed, number]).generate_state(1)[0])
+
+
+def _sampler(plan: SearchPlan, number: int) -> optuna.samplers.TPESampler:
+    return optuna.samplers.TPESampler(seed=sampler_seed(plan, number))
+
+
 def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
     """Create the plan's study, or load it when it exists; TuneError when it was made with another plan."""
     storage = open_storage(plan.storage, heartbeat=plan.heartbeat, grace=plan.grace)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=plan.pruner_startup, n_warmup_steps=plan.pruner_warmup)
     if create:
         study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
-                                    sampler=optuna.samplers.TPESampler(), pruner=pruner, load_if_exists=True)
+                                    sampler=_sampler(plan, 0), pruner=pruner, load_if_exists=True)
     else:
-        study = optuna.load_study(study_name=plan.study_name, storage=storage,
-                                  sampler=optuna.samplers.TPESampler(), pruner=pruner)
+        study = optuna.load_study(study_name=plan.study_name, storage=storage, sampler=_sampler(plan, 0), pruner=pruner)
     signature = json.loads(json.dumps(plan.signature()))
     stored = study.user_attrs.get("plan")
     if stored is None:
@@ -635,20 +652,29 @@ class _Objective:
         params = {name: p.suggest(trial, name) for name, p in self.plan.space.items()}
         config = self.plan.config(params)
         trial.set_user_attr("run_key", run_key(config))
+        trial.set_user_attr("sampler_seed", sampler_seed(self.plan, trial.number))
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("device", f"{device_name(cfg.resolve_device(config.device))} on {socket.gethostname()}")
 
+        reported = 0
+
         def report(epoch: int, history: list[dict], *_):
-            value = history[-1]["val_acc"]
-            trial.report(value, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"val_acc {value:.4f} after epoch {epoch + 1} is below the median")
+            # every epoch not reported yet: a run resumed from its checkpoint, or loaded whole from the
+            # store, meets the pruner at the same epochs as one trained from scratch
+            nonlocal reported
+            for e in range(reported, len(history)):
+                value = history[e]["val_acc"]
+                trial.report(value, e)
+                reported = e + 1
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"val_acc {value:.4f} after epoch {e + 1} is below the median")
 
         try:
             run = get_or_train(config, on_epoch_end=report, progress=False, name=f"trial {trial.number}")
         except TrainingDiverged as err:  # a diverging setting is a (bad) result, not a crash
             trial.set_user_attr("diverged", str(err))
             raise optuna.TrialPruned(str(err)) from None
+        report(len(run.history) - 1, run.history)
         trial.set_user_attr("epoch_seconds", float(np.mean([r["seconds"] for r in run.history])))
         return float(run.metrics["val_acc"])
 
@@ -679,7 +705,8 @@ def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None
             step = _next_step(study, plan.trials)
             if timeout is not None and time.monotonic() - started > timeout:
                 step = "stop"
-            if step == "go":
+            if step == "go":  # the count is exact under the lock: the new trial's number
+                study.sampler = _sampler(plan, len(study.get_trials(deepcopy=False)))
                 study.optimize(objective, n_trials=1, catch=())  # the objective releases the lock once asked
         finally:
             lock.release()
@@ -867,11 +894,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds after which workers start no new trial (run again to continue)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="TPE's seed (default 0); with one worker the same seed proposes the same trials")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         plan = plan_search(args.model, args.profile, trials=args.trials, space=args.space, storage=args.storage,
-                           study_name=args.study_name, device=args.device)
+                           study_name=args.study_name, device=args.device, seed=args.seed)
         print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
               f"{args.workers} worker(s)", flush=True)
         study = search(plan, args.workers, timeout=args.timeout)
