@@ -154,6 +154,8 @@ def test_a_report_left_out_renders_as_skipped():
     r = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=("R0",)),
                          rep.claims_table(empty, reports=("R0",)), ("R0",))
     assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
+    # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k
+    assert "45 runs over 35.1 M training images" in r.section("R2")
     assert len(r.figures("R4")) == 0 and len(r.claim_rows("R4")) == 0
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None
     with pytest.raises(ValueError, match="unknown study 'R7'"):

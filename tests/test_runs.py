@@ -35,6 +35,14 @@ def test_run_records_config_seed_versions_device_and_checksums(store):
     assert RunConfig.from_dict(json.loads((run.path / "config.json").read_text())) == run.config
 
 
+def test_training_images_counts_epochs_times_the_training_part():
+    holdout = RunConfig("lenet5", epochs=2, subset=1000, val_fraction=0.2)
+    fold = RunConfig("lenet5", epochs=3, subset=1000, split="fold", folds=10)
+    trainval = RunConfig("lenet5", epochs=1, split="trainval")
+    assert runs.training_images([holdout]) == 2 * 800
+    assert runs.training_images([holdout, fold, trainval]) == 2 * 800 + 3 * 900 + 60_000
+
+
 def test_key_depends_on_config_only():
     a = RunConfig("lenet5", epochs=2, device="cpu")
     assert run_key(a) == run_key(RunConfig("lenet5", epochs=2, device="cpu"))

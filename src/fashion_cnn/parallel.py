@@ -95,15 +95,6 @@ class WorkerDied(RuntimeError):
 MIN_IMAGE_EPOCHS_FOR_PROCESSES = 240_000
 
 
-def _image_epochs(configs: list[runs.RunConfig]) -> int:
-    """Roughly how many training images all `configs` pass through (for choosing the CPU strategy)."""
-    total = 0
-    for c in configs:
-        n = c.subset or 60_000
-        total += c.epochs * (n if c.split == "trainval" else round(n * (1 - (c.val_fraction if c.split == "holdout" else 1 / c.folds))))
-    return total
-
-
 def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = None, force: bool = False,
                        progress: bool = True) -> list[runs.Run]:
     """Train `configs` in `workers` spawned processes (default: one per core) and return their runs in order.
@@ -430,7 +421,7 @@ def can_stack(configs: list[runs.RunConfig]) -> bool:
 
 def cpu_strategy(configs: list[runs.RunConfig]) -> str:
     """What `train_many(strategy="auto")` does with these CPU runs now: "processes" or "sequential"."""
-    if len(configs) > 1 and cpu_workers(len(configs)) > 1 and _image_epochs(configs) >= MIN_IMAGE_EPOCHS_FOR_PROCESSES:
+    if len(configs) > 1 and cpu_workers(len(configs)) > 1 and runs.training_images(configs) >= MIN_IMAGE_EPOCHS_FOR_PROCESSES:
         return "processes"
     return "sequential"
 

@@ -498,9 +498,12 @@ class Reproduction:
         study = get_study(name)
         table, claims = self.report(name)
         if name not in self.studies:
-            return (f"## {name}: {study.title}\n\nNot reproduced in this run: `reports=\"auto\"` reproduces all five "
-                    "reports only in the full profile on a GPU (on 2 CPU cores the other four take days). Name it "
-                    f"to reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`.")
+            jobs = study.plan(get_profile("full"), None, "cpu")
+            images = runs_mod.training_images([j.config for j in jobs])
+            return (f"## {name}: {study.title}\n\nNot reproduced in this run. In the full profile it is {len(jobs)} "
+                    f"runs over {images / 1e6:.1f} M training images; `reports=\"auto\"` reproduces all five reports "
+                    "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
+                    f"reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`.")
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
         if self.profile != "full":

@@ -290,6 +290,16 @@ def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
                                   fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
 
 
+def training_images(configs: list[RunConfig]) -> int:
+    """Roughly how many training images all `configs` pass through: epochs × the training part's size."""
+    total = 0
+    for c in configs:
+        n = c.subset or 60_000
+        held_out = 0.0 if c.split == "trainval" else c.val_fraction if c.split == "holdout" else 1 / c.folds
+        total += c.epochs * round(n * (1 - held_out))
+    return total
+
+
 def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data_mod.TensorSet | None]:
     """Device tensors of the run's training and validation parts (never the test set)."""
     ds = data_mod.load()
