@@ -541,9 +541,11 @@ ALL_REPORTS = ("R0", "R1", "R2", "R3", "R4")
 def default_reports(profile: str, device: str = "auto") -> tuple[str, ...]:
     """The reports `reports="auto"` reproduces: all five in the full profile on a GPU, R0 alone otherwise.
 
-    R0's runs are the ones notebooks 02–05 train anyway. On 2 CPU cores the other four take days in
-    the full profile (R4's 4-million-parameter nets ~200 images/s, R3's batch-2 to batch-8 sweeps,
-    R1's and R2's 5- and 10-fold runs); on one H100 they take minutes. Name them to run them anywhere.
+    R0's runs are the ones notebooks 02–05 train anyway. On 2 CPU cores the other four take days
+    together in the full profile: R1 and R2 are 75 M and 35 M training images of small nets (R2's 15
+    holdout runs, 10.8 M images, took 48 min in two processes), R4 is 31.5 M images through
+    4-million-parameter nets (~200 images/s) and R3 has batch-2 to batch-8 sweeps; on one H100 they
+    take minutes. Name them to run them anywhere.
     """
     device = resolve_device(device) if device == "auto" else device
     return ALL_REPORTS if profile == "full" and device.startswith("cuda") else ("R0",)
