@@ -111,6 +111,11 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert table.loc[0, "verdict"] == "not detectable at n=2" and table.loc[0, "mcnemar_agree"] == "2 of 2"
     assert any("McNemar" in t and "2 of 2 seeds" in t and "not shown to hold across seeds" in t
                for t in rep.commentary(pd.DataFrame(), table))
+    # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
+    opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
+    assert opposite.loc[0, "verdict"] == "not detectable at n=2" and opposite.loc[0, "mcnemar_agree"] == "0 of 2"
+    text = [t for t in rep.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
+    assert text and "none of the seeds (0 of 2)" in text[0] and "differ on the test set" not in text[0]
 
 
 def test_plot_has_a_panel_per_scale():

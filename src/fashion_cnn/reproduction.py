@@ -445,11 +445,15 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         out.append(f"Of its {len(claims)} comparisons we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
-        split = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
-        for _, c in split.iterrows():
-            out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), while McNemar's test "
-                       f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds: those "
-                       f"trained models differ on the test set, but the difference is not shown to hold across seeds.")
+        undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
+        for _, c in undecided.iterrows():
+            if c["mcnemar_agree"].startswith("0 of"):
+                out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), and McNemar's test "
+                           f"on the test predictions finds the claimed direction in none of the seeds ({c['mcnemar_agree']}).")
+            else:
+                out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), while McNemar's test "
+                           f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds: those "
+                           f"trained models differ on the test set, but the difference is not shown to hold across seeds.")
     return out
 
 
