@@ -447,13 +447,12 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
         for _, c in undecided.iterrows():
-            if c["mcnemar_agree"].startswith("0 of"):
-                out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), and McNemar's test "
-                           f"on the test predictions finds the claimed direction in none of the seeds ({c['mcnemar_agree']}).")
-            else:
-                out.append(f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), while McNemar's test "
-                           f"on the test predictions finds the claimed direction in {c['mcnemar_agree']} seeds: those "
-                           f"trained models differ on the test set, but the difference is not shown to hold across seeds.")
+            start = f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), "
+            out.append(start + (f"and McNemar's test on the test predictions finds the claimed direction in none of "
+                                f"the seeds ({c['mcnemar_agree']})." if c["mcnemar_agree"].startswith("0 of") else
+                                f"while McNemar's test on the test predictions finds the claimed direction in "
+                                f"{c['mcnemar_agree']} seeds: those trained models differ on the test set, but the "
+                                "difference is not shown to hold across seeds."))
     return out
 
 
