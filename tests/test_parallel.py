@@ -86,6 +86,15 @@ def test_processes_give_the_runs_a_sequential_loop_gives(store, tmp_path, monkey
         assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_workers_take_the_longest_runs_first_and_return_them_in_the_callers_order(store):
+    short, long = (RunConfig("lenet5", epochs=e, subset=300, device="cpu") for e in (1, 3))
+    assert runs.estimated_cpu_seconds(long) > runs.estimated_cpu_seconds(short)
+    trained = parallel.train_in_processes([short, long], workers=1, progress=False)  # one worker: one at a time
+    assert [r.config for r in trained] == [short, long]
+    finished = [(r.path / "run.json").stat().st_mtime_ns for r in trained]
+    assert finished[1] < finished[0]  # the 3-epoch run was handed out first
+
+
 def test_a_diverging_run_in_a_worker_names_itself(store, monkeypatch):
     configs = [RunConfig("r3_mlp", epochs=1, subset=300, device="cpu", lr=1e6, optimizer="sgd", seed=s) for s in (0, 1)]
     with pytest.raises(engine.TrainingDiverged, match=r"r3_mlp seed \d: training loss became"):

@@ -43,6 +43,22 @@ def test_training_images_counts_epochs_times_the_training_part():
     assert runs.training_images([holdout, fold, trainval]) == 2 * 800 + 3 * 900 + 60_000
 
 
+def test_the_cpu_estimate_grows_with_epochs_steps_and_arithmetic():
+    base = RunConfig("lenet5", epochs=2, subset=1000, device="cpu")
+    cost = runs.estimated_cpu_seconds
+    assert cost(base.replace(epochs=4)) == pytest.approx(2 * cost(base))
+    assert cost(base.replace(batch_size=8)) > 2 * cost(base)  # 8× the steps: per-step overhead dominates
+    assert cost(base.replace(model="cnn_2")) > 20 * cost(base)  # ~175× LeNet-5's multiply-adds per image
+    assert cost(base.replace(split="trainval")) == pytest.approx(cost(base) * 1000 / 800, rel=0.02)
+
+
+def test_mult_adds_match_the_known_lenet5_figure():
+    from fashion_cnn.models import mult_adds
+
+    assert mult_adds("lenet5") == pytest.approx(0.42e6, rel=0.02)  # the issue's ~0.42 M per image forward
+    assert mult_adds("r3_alexnet", n_base=16) > mult_adds("r3_alexnet", n_base=8)
+
+
 def test_key_depends_on_config_only():
     a = RunConfig("lenet5", epochs=2, device="cpu")
     assert run_key(a) == run_key(RunConfig("lenet5", epochs=2, device="cpu"))

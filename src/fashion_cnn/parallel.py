@@ -99,21 +99,24 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
                        progress: bool = True) -> list[runs.Run]:
     """Train `configs` in `workers` spawned processes (default: one per core) and return their runs in order.
 
-    Each worker calls `get_or_train`, so the store holds the same runs a sequential loop makes.
+    Each worker calls `get_or_train`, so the store holds the same runs a sequential loop makes. The
+    runs are handed out longest first (`runs.estimated_cpu_seconds`), so that no worker is left with
+    a long run after the others have finished; the order never changes a run's result.
     """
     if not configs:
         return []
+    order = sorted(range(len(configs)), key=lambda i: -runs.estimated_cpu_seconds(configs[i]))
     workers = workers or max(2, cpu_workers(len(configs)))  # asked for processes: at least two
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
     bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
                leave=False, dynamic_ncols=True)
     try:
         with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            jobs = [pool.submit(_train_in_worker, c.to_dict(), str(cfg.RUNS_DIR), force) for c in configs]
-            for job in futures.as_completed(jobs):
+            jobs = {i: pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force) for i in order}
+            for job in futures.as_completed(jobs.values()):
                 job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
                 bar.update(1)
-            keys = [job.result() for job in jobs]
+            keys = [jobs[i].result() for i in range(len(configs))]
     except BrokenProcessPool:
         raise WorkerDied(
             "a training worker process died before finishing its run (killed, out of memory, or started from a "

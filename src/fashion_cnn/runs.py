@@ -32,7 +32,7 @@ from . import config as cfg
 from . import data as data_mod
 from .engine import EpochHook, SCHEDULES, OPTIMIZERS, fit, make_optimizer, make_scheduler
 from .losses import LOSSES
-from .models import create_model, list_models
+from .models import create_model, list_models, mult_adds
 
 try:
     __version__ = importlib.metadata.version("fashion-cnn")
@@ -290,14 +290,30 @@ def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
                                   fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
 
 
+def _training_part(c: RunConfig) -> int:
+    n = c.subset or 60_000
+    held_out = 0.0 if c.split == "trainval" else c.val_fraction if c.split == "holdout" else 1 / c.folds
+    return round(n * (1 - held_out))
+
+
 def training_images(configs: list[RunConfig]) -> int:
     """Roughly how many training images all `configs` pass through: epochs × the training part's size."""
-    total = 0
-    for c in configs:
-        n = c.subset or 60_000
-        held_out = 0.0 if c.split == "trainval" else c.val_fraction if c.split == "holdout" else 1 / c.folds
-        total += c.epochs * round(n * (1 - held_out))
-    return total
+    return sum(c.epochs * _training_part(c) for c in configs)
+
+
+# A CPU training step costs about its arithmetic at CPU_MACS_PER_S plus CPU_STEP_SECONDS of overhead
+# (one thread, channels_last, measured with `make bench` on this project's 2-core EPYC: LeNet-5 trains
+# at ~8k images/s although its arithmetic alone would allow ~28k; R4's CNN_2 at ~170 images/s).
+CPU_MACS_PER_S = 35e9
+CPU_STEP_SECONDS = 5e-3
+
+
+def estimated_cpu_seconds(config: RunConfig) -> float:
+    """A rough single-thread CPU time for `config`: forward + backward (3× the forward's multiply-adds)
+    of every training image plus a fixed cost per step. Used to order work (longest first), not to promise it."""
+    images = config.epochs * _training_part(config)
+    steps = config.epochs * -(-_training_part(config) // config.batch_size)
+    return images * 3 * mult_adds(config.model, **config.model_args) / CPU_MACS_PER_S + steps * CPU_STEP_SECONDS
 
 
 def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data_mod.TensorSet | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -25,4 +27,15 @@ def summary(model: nn.Module, batch_size: int = 1):
     )
 
 
-__all__ = ["ModelInfo", "Net", "count_parameters", "create_model", "list_models", "model_info", "register_model", "summary"]
+@functools.lru_cache(maxsize=None)
+def _mult_adds(name: str, overrides: tuple) -> int:
+    return int(summary(create_model(name, **dict(overrides))).total_mult_adds)
+
+
+def mult_adds(name: str, **overrides) -> int:
+    """Multiply-adds of one forward pass of one image through the registered model (torchinfo; cached)."""
+    return _mult_adds(name, tuple(sorted(overrides.items())))
+
+
+__all__ = ["ModelInfo", "Net", "count_parameters", "create_model", "list_models", "model_info", "mult_adds",
+           "register_model", "summary"]
