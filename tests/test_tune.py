@@ -46,6 +46,23 @@ def test_default_sweeps_cover_r3s_seven_fields():
     assert next(s for s in sweeps if s.field == "lr").values == (1e-5, 1e-4, 1e-3)
 
 
+def test_all_sweeps_are_handed_to_the_workers_in_one_batch(monkeypatch):
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def record(configs, **_):
+        calls.append(list(configs))
+        raise Stop  # the first call is the one under test: nothing needs training
+
+    monkeypatch.setattr(tune, "get_or_train_many", record)
+    with pytest.raises(Stop):
+        tune.run_sweeps(config.get_profile("quick"), device="cpu")
+    every = [c for s in tune.default_sweeps(config.get_profile("quick"), device="cpu") for c in s.configs()]
+    assert calls == [every]  # one call with every sweep's runs, not one per sweep
+
+
 @pytest.mark.parametrize("field, values, message", [
     ("width", (1, 2), "'width' is neither a RunConfig field nor an argument of model 'r3_lenet'"),
     ("lr", (-1.0,), "lr=-1.0 is invalid"),

@@ -243,8 +243,14 @@ def default_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig |
 
 
 def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> dict[str, SweepResult]:
-    """Every default sweep trained (or loaded), keyed by its field; runs shared between sweeps train once."""
-    return {s.field: s.run() for s in default_sweeps(profile, device, base)}
+    """Every default sweep trained (or loaded), keyed by its field; runs shared between sweeps train once.
+
+    All sweeps' runs are handed to `get_or_train_many` together, so that on a multi-core CPU the worker
+    processes share the whole set (longest first) instead of idling at the end of each three-run sweep.
+    """
+    sweeps = default_sweeps(profile, device, base)
+    get_or_train_many([c for s in sweeps for c in s.configs()])
+    return {s.field: s.run() for s in sweeps}
 
 
 # ----------------------------------------------------------------------------------------------
