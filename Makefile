@@ -10,7 +10,7 @@ PROFILE ?= full
 STUDY ?= R0
 REPRODUCE ?=
 JOBS ?= 2
-WORKERS ?= 2
+WORKERS ?= 0
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system test test-fast bench report report-all lab tune strip
@@ -66,5 +66,5 @@ lab: setup ## open JupyterLab on the notebooks with the project kernel
 bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/ (~15 min on 2 busy cores, ~1 min on a GPU)
 	$(PY) -m fashion_cnn.bench
 
-tune: setup ## Optuna search (WORKERS=2 processes share reports/tune.sqlite3; STORAGE=url for many machines; SEED=0)
-	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED))
+tune: setup ## Optuna search (WORKERS=0: one process per idle core, up to BATCH=2 trials proposed together; STORAGE=url for many machines; SEED=0)
+	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH))

@@ -184,6 +184,22 @@ def test_two_workers_finish_a_study_with_every_trial_once(store, tmp_path):
 
 
 @pytest.mark.slow
+def test_two_workers_propose_prune_and_score_the_trials_one_worker_does(store, tmp_path, monkeypatch):
+    space = {**SPACE, "epochs": ["choice", [2]]}  # two epochs: the pruner can stop a trial midway
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    one = tune.search(_plan(tmp_path / "one", 6, space=space), workers=1, log=lambda line: None)
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs-two")  # the two workers train every trial again
+    two = tune.search(_plan(tmp_path / "two", 6, space=space), workers=2, log=lambda line: None)
+    assert _params(two) == _params(one)
+    assert len({t.user_attrs["worker"] for t in two.get_trials()}) == 2, "both workers should have run trials"
+    assert {t.state for t in one.get_trials()} == {TrialState.COMPLETE, TrialState.PRUNED}
+    for t in two.get_trials():  # a trial starts only after the batches before it have finished
+        earlier = [u for u in two.get_trials() if u.number < t.number // 2 * 2]
+        assert all(u.datetime_complete <= t.datetime_start for u in earlier), t.number
+
+
+@pytest.mark.slow
 def test_a_worker_killed_mid_trial_leaves_a_study_the_next_run_finishes(store, tmp_path):
     space = {"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [4]]}
     plan = _plan(tmp_path, 2, space=space, subset=1000, heartbeat=1, grace=2)

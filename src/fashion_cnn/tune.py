@@ -17,8 +17,11 @@ a trial only while finished + running trials < total (checked and asked under a 
 so the count is exact; without a shared lock, workers that finish at the same instant can overshoot
 by at most workers − 1). Running the same command again continues the same study (load_if_exists).
 
-Reproducibility: trial n samples with TPE seeded by (plan seed, n) (`sampler_seed`), and a trial whose
-run comes from the store replays its epochs through the pruner, so one worker repeats a search exactly.
+Reproducibility: trials are proposed in batches (`SearchPlan.batch`, default 2): trial n samples with
+TPE seeded by (plan seed, n) (`sampler_seed`) from the finished trials before its batch only, and the
+median pruner compares it with those only; a worker starts trial n once they have all finished. A trial
+whose run comes from the store replays its epochs through the pruner. So a search gives the same trials
+with one worker or `batch` workers, straight through or resumed, and `batch` workers stay busy.
 """
 
 from __future__ import annotations
@@ -532,9 +535,24 @@ class SearchPlan:
     storage: str  # SQLAlchemy URL
     pruner_startup: int = 5  # trials before the median pruner may prune
     pruner_warmup: int = 2  # epochs of a trial before it may be pruned
+    tpe_startup: int = 10  # trials sampled at random before TPE models the results (Optuna's default)
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     grace: int = 30  # seconds without a heartbeat before a trial counts as dead
-    seed: int = 0  # TPE's seed: trial n samples with a seed made of (seed, n), so one worker repeats a search exactly
+    seed: int = 0  # TPE's seed: trial n samples with a seed made of (seed, n)
+    batch: int = 2  # trials proposed together: trial n learns only from the trials before its batch
+
+    def __post_init__(self):
+        if self.batch < 1:
+            raise TuneError(f"--batch {self.batch}: trials are proposed at least one at a time")
+
+    def seen(self, number: int) -> int:
+        """How many trials trial `number` learns from (sampler and pruner): those numbered below its batch.
+
+        Every one of them has finished before trial `number` starts (workers wait for that), so a trial's
+        proposal and its pruning never depend on which worker was faster: the search is the same with one
+        worker or `batch` workers, and up to `batch` workers stay busy.
+        """
+        return number // self.batch * self.batch
 
     def config(self, params: dict[str, Any]) -> RunConfig:
         """The run config of a trial's parameters."""
@@ -581,7 +599,7 @@ def plan_search(model: str | None = None, profile: str = "full", *, trials: int 
         raise TuneError(str(err)) from None
     parsed = parse_space(space if space is not None else (QUICK_SPACE if quick else CPU_SPACE if cpu_full
                                                           else DEFAULT_SPACE), base)
-    defaults = dict(pruner_startup=2, pruner_warmup=0) if quick else {}
+    defaults = dict(pruner_startup=2, pruner_warmup=0, tpe_startup=2) if quick else {}
     return SearchPlan(base, parsed, trials, study_name or f"{model}-{prof.name}", storage or default_storage(),
                       **{**defaults, **plan_options})
 
@@ -589,21 +607,55 @@ def plan_search(model: str | None = None, profile: str = "full", *, trials: int 
 def sampler_seed(plan: SearchPlan, number: int) -> int:
     """The TPE seed of trial `number`: fixed by the plan's seed and the trial's number.
 
-    One worker therefore proposes the same trials on every run, and a resumed study the same ones as an
-    uninterrupted one (the median pruner only reads complete trials, so it agrees too). Several workers
-    get distinct seeds, but what each trial sees depends on which others finished first.
+    With `SearchPlan.seen`, a search therefore proposes the same trials on every run, whether it runs
+    in one worker or several, straight through or resumed.
     """
     return int(np.random.SeedSequence([plan.seed, number]).generate_state(1)[0])
 
 
 def _sampler(plan: SearchPlan, number: int) -> optuna.samplers.TPESampler:
-    return optuna.samplers.TPESampler(seed=sampler_seed(plan, number))
+    return optuna.samplers.TPESampler(seed=sampler_seed(plan, number), n_startup_trials=plan.tpe_startup)
+
+
+def _learned_from(study: optuna.Study, limit: int) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            if t.number < limit]
+
+
+def propose(plan: SearchPlan, study: optuna.Study, number: int) -> dict[str, Any]:
+    """Trial `number`'s parameters: TPE (seeded for that number) on the trials it may learn from only."""
+    view = optuna.create_study(direction="maximize", sampler=_sampler(plan, number))
+    view.add_trials(_learned_from(study, plan.seen(number)))
+    trial = view.ask()
+    return {name: p.suggest(trial, name) for name, p in plan.space.items()}
+
+
+class _SeenStudy:
+    """What the pruner reads of a study (`get_trials`, `direction`), cut to the trials a trial learns from."""
+
+    def __init__(self, study: optuna.Study, limit: int):
+        self._study, self._limit = study, limit
+        self.direction = study.direction
+
+    def get_trials(self, deepcopy: bool = True, states=None) -> list[optuna.trial.FrozenTrial]:
+        return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states) if t.number < self._limit]
+
+
+class _BatchPruner(optuna.pruners.MedianPruner):
+    """Optuna's median pruner, comparing a trial only with the complete trials before its batch."""
+
+    def __init__(self, plan: SearchPlan):
+        super().__init__(n_startup_trials=plan.pruner_startup, n_warmup_steps=plan.pruner_warmup)
+        self._plan = plan
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return super().prune(_SeenStudy(study, self._plan.seen(trial.number)), trial)
 
 
 def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
     """Create the plan's study, or load it when it exists; TuneError when it was made with another plan."""
     storage = open_storage(plan.storage, heartbeat=plan.heartbeat, grace=plan.grace)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=plan.pruner_startup, n_warmup_steps=plan.pruner_warmup)
+    pruner = _BatchPruner(plan)
     if create:
         study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
                                     sampler=_sampler(plan, 0), pruner=pruner, load_if_exists=True)
@@ -617,6 +669,7 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
         raise TuneError(f"study {plan.study_name!r} in {_redact(plan.storage)} was made with another model or "
                         f"search space; pass the same options to continue it, or --study-name NEW to start another")
     study.set_user_attr("trials", plan.trials)
+    study.set_user_attr("batch", plan.batch)
     return study
 
 
@@ -629,15 +682,27 @@ def study_counts(study: optuna.Study) -> dict[str, int]:
     return out
 
 
-def _next_step(study: optuna.Study, total: int) -> str:
-    """'go' (start a trial), 'wait' (others' trials may still finish the study) or 'stop'."""
+def _next_number(study: optuna.Study) -> int:
+    """The number of the trial `optimize` starts next: a re-queued (WAITING) one first, else a new one."""
+    trials = study.get_trials(deepcopy=False)
+    waiting = [t.number for t in trials if t.state == TrialState.WAITING]
+    return min(waiting) if waiting else len(trials)
+
+
+def _next_step(study: optuna.Study, plan: SearchPlan) -> str:
+    """'go' (start a trial), 'wait' (for others' trials: the study's last ones, or the next trial's
+    earlier batches) or 'stop'."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # a dead worker's trial → FAIL, re-queued as WAITING
     n = study_counts(study)
-    if n["finished"] >= total:
+    if n["finished"] >= plan.trials:
         return "stop"
-    return "go" if n["finished"] + n["running"] < total else "wait"
+    if n["finished"] + n["running"] >= plan.trials:
+        return "wait"
+    limit = plan.seen(_next_number(study))
+    busy = (TrialState.RUNNING, TrialState.WAITING)
+    return "wait" if any(t.number < limit and t.state in busy for t in study.get_trials(deepcopy=False)) else "go"
 
 
 def _best(study: optuna.Study) -> float | None:
@@ -708,11 +773,15 @@ def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None
     while True:
         lock.acquire()
         try:
-            step = _next_step(study, plan.trials)
+            step = _next_step(study, plan)
             if timeout is not None and time.monotonic() - started > timeout:
                 step = "stop"
-            if step == "go":  # the count is exact under the lock: the new trial's number
-                study.sampler = _sampler(plan, len(study.get_trials(deepcopy=False)))
+            if step == "go":  # exact under the lock: the next trial's number, and all it may learn from
+                number = _next_number(study)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    study.sampler = optuna.samplers.PartialFixedSampler(propose(plan, study, number),
+                                                                        _sampler(plan, number))
                 study.optimize(objective, n_trials=1, catch=())  # the objective releases the lock once asked
         finally:
             lock.release()
@@ -740,15 +809,26 @@ def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, tim
         sys.exit(2)
 
 
+def auto_workers(plan: SearchPlan) -> int:
+    """Workers worth starting on this machine: on a CPU one per idle core, at most `plan.batch` (more would
+    wait for the batch before theirs); on a GPU one."""
+    from .parallel import cpu_workers
+
+    on_cpu = cfg.resolve_device(plan.base.device) == "cpu"
+    return cpu_workers(plan.batch) if on_cpu else 1
+
+
 def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | None = None,
            timeout: float | None = None) -> optuna.Study:
-    """Run the plan's study to `plan.trials` finished trials with `workers` processes (1: in this process).
+    """Run the plan's study to `plan.trials` finished trials with `workers` processes (1: in this process;
+    0: `auto_workers`). The trials do not depend on `workers` (see `SearchPlan.seen`).
 
     The study is created (or checked) first, so every worker joins the same one; returns it loaded.
     `timeout` (seconds): no worker starts a trial after it (run again to continue).
     """
-    if workers < 1:
-        raise TuneError(f"--workers {workers}: use at least one worker")
+    if workers < 0:
+        raise TuneError(f"--workers {workers}: use at least one worker, or 0 for one per idle core")
+    workers = workers or auto_workers(plan)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the workers
     open_study(plan)
     if workers == 1:
@@ -890,7 +970,8 @@ def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, p
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fashion_cnn.tune`: run (or continue) an Optuna study with several worker processes."""
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="worker processes on this machine (default 0: one per idle CPU core up to --batch; 1 on a GPU)")
     parser.add_argument("--storage", default=None, help=f"SQLAlchemy URL of the study (default {default_storage()})")
     parser.add_argument("--trials", type=int, default=None, help="total finished trials across all workers (full: 30 on a GPU, 20 on a CPU; quick: 4)")
     parser.add_argument("--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)")
@@ -901,15 +982,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds after which workers start no new trial (run again to continue)")
     parser.add_argument("--seed", type=int, default=0,
-                        help="TPE's seed (default 0); with one worker the same seed proposes the same trials")
+                        help="TPE's seed (default 0): the same seed and batch propose the same trials, with any number of workers")
+    parser.add_argument("--batch", type=int, default=SearchPlan.batch,
+                        help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
+                             "up to this many workers stay busy")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         plan = plan_search(args.model, args.profile, trials=args.trials, space=args.space, storage=args.storage,
-                           study_name=args.study_name, device=args.device, seed=args.seed)
+                           study_name=args.study_name, device=args.device, seed=args.seed, batch=args.batch)
+        workers = args.workers or auto_workers(plan)
         print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
-              f"{args.workers} worker(s)", flush=True)
-        study = search(plan, args.workers, timeout=args.timeout)
+              f"batches of {plan.batch}, {workers} worker(s)", flush=True)
+        study = search(plan, workers, timeout=args.timeout)
     except TuneError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
