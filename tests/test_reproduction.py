@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -161,6 +162,8 @@ def test_a_report_left_out_renders_as_skipped():
     assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
     # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k
     assert "45 runs over 35.1 M training images" in r.section("R2")
+    hours = {name: float(re.search(r"roughly (\d+) h of single-core CPU", r.section(name)).group(1)) for name in ("R2", "R4")}
+    assert hours["R4"] > 5 * hours["R2"] > 0  # R4's 4-million-parameter nets against R2's small ones
     assert len(r.figures("R4")) == 0 and len(r.claim_rows("R4")) == 0
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None
     with pytest.raises(ValueError, match="unknown study 'R7'"):

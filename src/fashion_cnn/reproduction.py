@@ -503,8 +503,10 @@ class Reproduction:
         if name not in self.studies:
             jobs = study.plan(get_profile("full"), None, "cpu")
             images = runs_mod.training_images([j.config for j in jobs])
+            hours = sum(runs_mod.estimated_cpu_seconds(j.config) for j in jobs) / 3600
             return (f"## {name}: {study.title}\n\nNot reproduced in this run. In the full profile it is {len(jobs)} "
-                    f"runs over {images / 1e6:.1f} M training images; `reports=\"auto\"` reproduces all five reports "
+                    f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
+                    f"training (estimated from the models' multiply-adds and steps); `reports=\"auto\"` reproduces all five reports "
                     "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
                     f"reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`.")
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
