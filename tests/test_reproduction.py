@@ -115,8 +115,18 @@ def test_claims_table_tests_direction_and_mcnemar():
     # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
     opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
     assert opposite.loc[0, "verdict"] == "not detectable at n=2" and opposite.loc[0, "mcnemar_agree"] == "0 of 2"
+    assert opposite.loc[0, "mcnemar_against"] == "2 of 2"
     text = [t for t in rep.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
-    assert text and "none of the seeds (0 of 2)" in text[0] and "differ on the test set" not in text[0]
+    assert text and "none of the seeds (0 of 2) and the opposite direction in 2 of 2." in text[0]
+    assert "differ on the test set" not in text[0]
+    # Each seed's models differ, in opposite directions: McNemar is significant in both, the winner flips.
+    flip = dict(preds)
+    flip[("R9", "a", "holdout-test", 1)], flip[("R9", "b", "holdout-test", 1)] = preds[("R9", "b", "holdout-test", 1)], preds[("R9", "a", "holdout-test", 1)]
+    mixed = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.90]),
+                                                       ("R9", "b", "holdout-test", "test_acc", [0.90, 0.60])]), flip), claims[:1])
+    assert (mixed.loc[0, "mcnemar_agree"], mixed.loc[0, "mcnemar_against"]) == ("1 of 2", "1 of 2")
+    text = [t for t in rep.commentary(pd.DataFrame(), mixed) if t.startswith("b beats a")]
+    assert text and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed" in text[0]
 
 
 def test_plot_has_a_panel_per_scale():

@@ -350,7 +350,7 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
 _TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "ci_low", "ci_high", "n",
                   "difference", "inside", "note"]
 _CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "mean_a", "mean_b", "difference",
-                  "p_value", "verdict", "mcnemar_p", "mcnemar_agree"]
+                  "p_value", "verdict", "mcnemar_p", "mcnemar_agree", "mcnemar_against"]
 
 
 def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
@@ -370,7 +370,8 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
         b = _ours(values, claim.report, claim.b, set_b, claim.metric)
         row = {"report": claim.report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
                "metric": claim.metric, "direction": claim.direction, "mean_a": np.nan, "mean_b": np.nan,
-               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": "", "mcnemar_agree": ""}
+               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": "", "mcnemar_agree": "",
+               "mcnemar_against": ""}
         if len(a) and len(a) == len(b):
             verdict, test = direction_verdict(a, b, claim.direction, alpha)
             row.update(mean_a=a.mean(), mean_b=b.mean(), difference=b.mean() - a.mean(), p_value=test.p_value,
@@ -385,7 +386,8 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
                 row["mcnemar_p"] = ", ".join("≈0" if t.p_value == 0 else f"{t.p_value:.3g}" for t in tests)
                 if tests and claim.direction != "≈":
                     agree = sum(t.significant(alpha) and (t.difference > 0) == (claim.direction == ">") for t in tests)
-                    row["mcnemar_agree"] = f"{agree} of {len(tests)}"
+                    against = sum(t.significant(alpha) for t in tests) - agree
+                    row["mcnemar_agree"], row["mcnemar_against"] = f"{agree} of {len(tests)}", f"{against} of {len(tests)}"
         rows.append(row)
     return pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
 
@@ -447,13 +449,23 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
         for _, c in undecided.iterrows():
-            start = f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), "
-            out.append(start + (f"and McNemar's test on the test predictions finds the claimed direction in none of "
-                                f"the seeds ({c['mcnemar_agree']})." if c["mcnemar_agree"].startswith("0 of") else
-                                f"while McNemar's test on the test predictions finds the claimed direction in "
-                                f"{c['mcnemar_agree']} seeds: those trained models differ on the test set, but the "
-                                "difference is not shown to hold across seeds."))
+            out.append(_mcnemar_sentence(c))
     return out
+
+
+def _mcnemar_sentence(c: pd.Series) -> str:
+    """A claim the paired test cannot decide, with what McNemar's test found seed by seed."""
+    start = f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), "
+    agree, against = c["mcnemar_agree"], c["mcnemar_against"]
+    opposite = not against.startswith("0 of")
+    if agree.startswith("0 of"):
+        return start + (f"and McNemar's test on the test predictions finds the claimed direction in none of the seeds "
+                        f"({agree})" + (f" and the opposite direction in {against}." if opposite else "."))
+    if opposite:
+        return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds "
+                        f"and the opposite direction in {against}: which trained model is better depends on the seed.")
+    return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds: those "
+                    "trained models differ on the test set, but the difference is not shown to hold across seeds.")
 
 
 def definitions(table: pd.DataFrame) -> pd.DataFrame:
@@ -485,9 +497,10 @@ class Reproduction:
         """One report's tested comparisons, formatted for reading."""
         c = self.report(name)[1]
         return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
-                  "mcnemar_p", "mcnemar_agree"]].rename(columns={
+                  "mcnemar_p", "mcnemar_agree", "mcnemar_against"]].rename(columns={
             "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
-            "mcnemar_agree": "seeds where McNemar finds the claimed direction"})
+            "mcnemar_agree": "seeds where McNemar finds the claimed direction",
+            "mcnemar_against": "… the opposite direction"})
 
     def plot(self, name: str):
         """One report's reported values against our intervals (None when it was not measured)."""
