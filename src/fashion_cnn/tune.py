@@ -50,6 +50,7 @@ from . import data as data_mod
 from . import metrics, stats
 from .engine import TrainingDiverged
 from .models import create_model
+from .parallel import cpu_workers
 from .runs import Run, RunConfig, device_name, get_or_train, get_or_train_many, run_key
 
 R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
@@ -617,19 +618,6 @@ def _sampler(plan: SearchPlan, number: int) -> optuna.samplers.TPESampler:
     return optuna.samplers.TPESampler(seed=sampler_seed(plan, number), n_startup_trials=plan.tpe_startup)
 
 
-def _learned_from(study: optuna.Study, limit: int) -> list[optuna.trial.FrozenTrial]:
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-            if t.number < limit]
-
-
-def propose(plan: SearchPlan, study: optuna.Study, number: int) -> dict[str, Any]:
-    """Trial `number`'s parameters: TPE (seeded for that number) on the trials it may learn from only."""
-    view = optuna.create_study(direction="maximize", sampler=_sampler(plan, number))
-    view.add_trials(_learned_from(study, plan.seen(number)))
-    trial = view.ask()
-    return {name: p.suggest(trial, name) for name, p in plan.space.items()}
-
-
 class _SeenStudy:
     """What the pruner reads of a study (`get_trials`, `direction`), cut to the trials a trial learns from."""
 
@@ -650,6 +638,15 @@ class _BatchPruner(optuna.pruners.MedianPruner):
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         return super().prune(_SeenStudy(study, self._plan.seen(trial.number)), trial)
+
+
+def propose(plan: SearchPlan, study: optuna.Study, number: int) -> dict[str, Any]:
+    """Trial `number`'s parameters: TPE (seeded for that number) on the trials it may learn from only."""
+    view = optuna.create_study(direction="maximize", sampler=_sampler(plan, number))
+    seen = _SeenStudy(study, plan.seen(number))
+    view.add_trials(seen.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    trial = view.ask()
+    return {name: p.suggest(trial, name) for name, p in plan.space.items()}
 
 
 def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
@@ -812,8 +809,6 @@ def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, tim
 def auto_workers(plan: SearchPlan) -> int:
     """Workers worth starting on this machine: on a CPU one per idle core, at most `plan.batch` (more would
     wait for the batch before theirs); on a GPU one."""
-    from .parallel import cpu_workers
-
     on_cpu = cfg.resolve_device(plan.base.device) == "cpu"
     return cpu_workers(plan.batch) if on_cpu else 1
 
