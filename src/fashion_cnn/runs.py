@@ -311,8 +311,8 @@ CPU_STEP_SECONDS = 5e-3
 def estimated_cpu_seconds(config: RunConfig) -> float:
     """A rough single-thread CPU time for `config`: forward + backward (3× the forward's multiply-adds)
     of every training image plus a fixed cost per step. Used to order work (longest first), not to promise it."""
-    images = config.epochs * _training_part(config)
-    steps = config.epochs * -(-_training_part(config) // config.batch_size)
+    part = _training_part(config)
+    images, steps = config.epochs * part, config.epochs * -(-part // config.batch_size)
     return images * 3 * mult_adds(config.model, **config.model_args) / CPU_MACS_PER_S + steps * CPU_STEP_SECONDS
 
 
