@@ -100,8 +100,13 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert table["verdict"].tolist() == ["supported", "contradicted", "not run"]
     assert table.loc[0, "difference"] == pytest.approx(0.31)
     p = math.erfc(math.sqrt(((30 - 1) ** 2 / 30) / 2))  # 30 discordant pairs, all for b
-    assert table.loc[0, "mcnemar_p"] == ", ".join([f"{p:.3g}"] * 3)
-    assert table.loc[0, "mcnemar_agree"] == "3 of 3" and table.loc[1, "mcnemar_agree"] == "0 of 3"
+    assert table.loc[0, "mcnemar_p"] == pytest.approx((p, p, p)) and table.loc[0, "mcnemar_n"] == 3
+    assert table.loc[0, "mcnemar_agree"] == 3 and table.loc[1, "mcnemar_agree"] == 0
+    assert pd.isna(table.loc[2, "mcnemar_agree"]) and table.loc[2, "mcnemar_p"] == ()  # never run: not tested
+    shown = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
+    assert shown.iloc[0]["McNemar p per seed"] == ", ".join([f"{p:.3g}"] * 3)
+    assert shown.iloc[0]["seeds where McNemar finds the claimed direction"] == "3 of 3"
+    assert shown.iloc[1]["… the opposite direction"] == "3 of 3" and shown.iloc[2]["… the opposite direction"] == ""
     text = rep.commentary(pd.DataFrame(), table)
     assert "1 supported" in text[0] and "1 contradicted" in text[0] and "1 not run" in text[0]
 
@@ -109,13 +114,13 @@ def test_claims_table_tests_direction_and_mcnemar():
     two = rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),
                                     ("R9", "b", "holdout-test", "test_acc", [0.90, 0.62])]), preds)
     table = rep.claims_table(two, claims[:1])
-    assert table.loc[0, "verdict"] == "not detectable at n=2" and table.loc[0, "mcnemar_agree"] == "2 of 2"
+    assert table.loc[0, "verdict"] == "not detectable at n=2" and table.loc[0, "mcnemar_agree"] == 2
     assert any("McNemar" in t and "2 of 2 seeds" in t and "not shown to hold across seeds" in t
                for t in rep.commentary(pd.DataFrame(), table))
     # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
     opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
-    assert opposite.loc[0, "verdict"] == "not detectable at n=2" and opposite.loc[0, "mcnemar_agree"] == "0 of 2"
-    assert opposite.loc[0, "mcnemar_against"] == "2 of 2"
+    assert opposite.loc[0, "verdict"] == "not detectable at n=2" and opposite.loc[0, "mcnemar_agree"] == 0
+    assert opposite.loc[0, "mcnemar_against"] == 2
     text = [t for t in rep.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
     assert text and "none of the seeds (0 of 2) and the opposite direction in 2 of 2." in text[0]
     assert "differ on the test set" not in text[0]
@@ -124,7 +129,7 @@ def test_claims_table_tests_direction_and_mcnemar():
     flip[("R9", "a", "holdout-test", 1)], flip[("R9", "b", "holdout-test", 1)] = preds[("R9", "b", "holdout-test", 1)], preds[("R9", "a", "holdout-test", 1)]
     mixed = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.90]),
                                                        ("R9", "b", "holdout-test", "test_acc", [0.90, 0.60])]), flip), claims[:1])
-    assert (mixed.loc[0, "mcnemar_agree"], mixed.loc[0, "mcnemar_against"]) == ("1 of 2", "1 of 2")
+    assert (mixed.loc[0, "mcnemar_agree"], mixed.loc[0, "mcnemar_against"]) == (1, 1)
     text = [t for t in rep.commentary(pd.DataFrame(), mixed) if t.startswith("b beats a")]
     assert text and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed" in text[0]
 

@@ -350,7 +350,7 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
 _TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "ci_low", "ci_high", "n",
                   "difference", "inside", "note"]
 _CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "mean_a", "mean_b", "difference",
-                  "p_value", "verdict", "mcnemar_p", "mcnemar_agree", "mcnemar_against"]
+                  "p_value", "verdict", "mcnemar_p", "mcnemar_n", "mcnemar_agree", "mcnemar_against"]
 
 
 def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
@@ -358,7 +358,10 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
     """Each claim tested across seeds (paired t) and, for test-set claims, by McNemar per seed.
 
     Only directions are checked: the verdict says whether our runs support the direction the
-    report claimed, contradict it, or cannot tell at our number of seeds.
+    report claimed, contradict it, or cannot tell at our number of seeds. McNemar's columns:
+    `mcnemar_p` the p-values seed by seed (a tuple; empty when not tested), `mcnemar_n` the seeds
+    tested, `mcnemar_agree`/`mcnemar_against` how many of them are significant in the claimed / the
+    opposite direction (NA for an "≈" claim or without test predictions).
     """
     rows = []
     values = measurements.values
@@ -370,8 +373,8 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
         b = _ours(values, claim.report, claim.b, set_b, claim.metric)
         row = {"report": claim.report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
                "metric": claim.metric, "direction": claim.direction, "mean_a": np.nan, "mean_b": np.nan,
-               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": "", "mcnemar_agree": "",
-               "mcnemar_against": ""}
+               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": (), "mcnemar_n": 0,
+               "mcnemar_agree": pd.NA, "mcnemar_against": pd.NA}
         if len(a) and len(a) == len(b):
             verdict, test = direction_verdict(a, b, claim.direction, alpha)
             row.update(mean_a=a.mean(), mean_b=b.mean(), difference=b.mean() - a.mean(), p_value=test.p_value,
@@ -383,13 +386,13 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
                     pb = measurements.predictions.get((claim.report, claim.b, set_b, seed))
                     if pa is not None and pb is not None:
                         tests.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]))
-                row["mcnemar_p"] = ", ".join("≈0" if t.p_value == 0 else f"{t.p_value:.3g}" for t in tests)
+                row.update(mcnemar_p=tuple(t.p_value for t in tests), mcnemar_n=len(tests))
                 if tests and claim.direction != "≈":
                     agree = sum(t.significant(alpha) and (t.difference > 0) == (claim.direction == ">") for t in tests)
-                    against = sum(t.significant(alpha) for t in tests) - agree
-                    row["mcnemar_agree"], row["mcnemar_against"] = f"{agree} of {len(tests)}", f"{against} of {len(tests)}"
+                    row.update(mcnemar_agree=agree, mcnemar_against=sum(t.significant(alpha) for t in tests) - agree)
         rows.append(row)
-    return pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
+    table = pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
+    return table.astype({"mcnemar_n": int, "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -447,7 +450,7 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         out.append(f"Of its {len(claims)} comparisons we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
-        undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & (claims["mcnemar_agree"] != "")]
+        undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
         for _, c in undecided.iterrows():
             out.append(_mcnemar_sentence(c))
     return out
@@ -456,12 +459,12 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
 def _mcnemar_sentence(c: pd.Series) -> str:
     """A claim the paired test cannot decide, with what McNemar's test found seed by seed."""
     start = f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), "
-    agree, against = c["mcnemar_agree"], c["mcnemar_against"]
-    opposite = not against.startswith("0 of")
-    if agree.startswith("0 of"):
+    n = c["mcnemar_n"]
+    agree, against = f"{c['mcnemar_agree']} of {n}", f"{c['mcnemar_against']} of {n}"
+    if c["mcnemar_agree"] == 0:
         return start + (f"and McNemar's test on the test predictions finds the claimed direction in none of the seeds "
-                        f"({agree})" + (f" and the opposite direction in {against}." if opposite else "."))
-    if opposite:
+                        f"({agree})" + (f" and the opposite direction in {against}." if c["mcnemar_against"] else "."))
+    if c["mcnemar_against"]:
         return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds "
                         f"and the opposite direction in {against}: which trained model is better depends on the seed.")
     return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds: those "
@@ -495,7 +498,13 @@ class Reproduction:
 
     def claim_rows(self, name: str) -> pd.DataFrame:
         """One report's tested comparisons, formatted for reading."""
-        c = self.report(name)[1]
+        c = self.report(name)[1].copy()
+
+        def count(k) -> str:
+            return [("" if pd.isna(x) else f"{x} of {n}") for x, n in zip(c[k], c["mcnemar_n"])]
+
+        c["mcnemar_p"] = [", ".join("≈0" if p == 0 else f"{p:.3g}" for p in ps) for ps in c["mcnemar_p"]]
+        c["mcnemar_agree"], c["mcnemar_against"] = count("mcnemar_agree"), count("mcnemar_against")
         return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
                   "mcnemar_p", "mcnemar_agree", "mcnemar_against"]].rename(columns={
             "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
