@@ -54,3 +54,5 @@ def test_embedding_is_cached_by_its_inputs(reports, monkeypatch):
     np.testing.assert_array_equal(first.xy_new, again.xy_new)
     with pytest.raises(RuntimeError, match="fitted again"):
         embed.fit_with_held_out(x, labels, held_out=0.2, perplexity=12, tag="t")  # other settings: not cached
+    with pytest.raises(RuntimeError, match="fitted again"):
+        embed.fit_with_held_out(x, labels, held_out=0.2, perplexity=10, tag="t", n_iter=500)  # another schedule

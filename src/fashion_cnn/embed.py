@@ -31,11 +31,22 @@ class TSNEResult:
     new_idx: np.ndarray  # positions of the held-out points
 
 
+# The optimisation schedule: 125 early-exaggeration + 375 normal iterations instead of openTSNE's
+# 250 + 500. Measured on the 10k test images (84 principal components, 2 threads, seeds 0-2):
+# 24-28 s instead of 42-44 s (the late iterations cost most: the map spreads and the FFT grid
+# grows with it). The share of each point's 10 nearest neighbours in the map that share its class,
+# what `class_overlap` reads, was the same (0.744-0.745 both ways); its 10 nearest neighbours in
+# feature space kept in the map fell from 0.460-0.461 to 0.459; openTSNE's KL divergence rose from
+# 1.554 to 1.575 (+1.3%).
+EARLY_EXAGGERATION_ITER, N_ITER = 125, 375
+
+
 def _jobs() -> int:
     return max(1, min(8, len(os.sched_getaffinity(0))))
 
 
-def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs: int | None = None):
+def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs: int | None = None,
+        early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER, n_iter: int = N_ITER):
     """A 2-D openTSNE embedding (PCA initialisation, FFT-accelerated gradients) of `features`.
 
     Returns openTSNE's `TSNEEmbedding`, whose `.transform(new_features)` places further points.
@@ -43,7 +54,8 @@ def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs
     from openTSNE import TSNE
 
     perplexity = min(perplexity, max(2.0, (len(features) - 1) / 3.0))  # openTSNE needs 3·perplexity < n
-    tsne = TSNE(n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs or _jobs(), verbose=False)
+    tsne = TSNE(n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs or _jobs(), verbose=False,
+                early_exaggeration_iter=early_exaggeration_iter, n_iter=n_iter)
     return tsne.fit(np.ascontiguousarray(features, dtype=np.float64))
 
 
@@ -62,12 +74,14 @@ def _cache_path(tag: str, features: np.ndarray, labels: np.ndarray, settings: di
 
 
 def fit_with_held_out(features: np.ndarray, labels: np.ndarray, *, held_out: float = 0.2, perplexity: float = 30.0,
-                      seed: int = 0, tag: str = "tsne", cache: bool = True) -> TSNEResult:
+                      seed: int = 0, tag: str = "tsne", cache: bool = True,
+                      early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER, n_iter: int = N_ITER) -> TSNEResult:
     """Fit t-SNE on a stratified (1 − `held_out`) share of the points, then `transform` the rest.
 
     Cached by a hash of the features, labels and settings (in `REPORTS_DIR/cache/tsne/`).
     """
-    settings = {"held_out": held_out, "perplexity": perplexity, "seed": seed}
+    settings = {"held_out": held_out, "perplexity": perplexity, "seed": seed,
+                "early_exaggeration_iter": early_exaggeration_iter, "n_iter": n_iter}
     path = _cache_path(tag, features, labels, settings)
     if cache and path.is_file():
         with np.load(path) as z:
@@ -78,7 +92,8 @@ def fit_with_held_out(features: np.ndarray, labels: np.ndarray, *, held_out: flo
         fit_idx, new_idx = np.sort(fit_idx), np.sort(new_idx)
     else:
         fit_idx, new_idx = positions, positions[:0]
-    emb = fit(features[fit_idx], perplexity=perplexity, seed=seed)
+    emb = fit(features[fit_idx], perplexity=perplexity, seed=seed, early_exaggeration_iter=early_exaggeration_iter,
+              n_iter=n_iter)
     xy_new = transform(emb, features[new_idx]) if len(new_idx) else np.zeros((0, 2))
     result = TSNEResult(np.asarray(emb), fit_idx, xy_new, new_idx)
     if cache:
