@@ -2,6 +2,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -102,13 +103,24 @@ def test_a_diverging_run_in_a_worker_names_itself(store, monkeypatch):
     assert not list(store.glob("*/run.json"))
 
 
-def test_cpu_workers_discount_the_callers_own_load(monkeypatch):
+def test_cpu_workers_take_only_idle_cores(monkeypatch):
     from fashion_cnn import parallel
 
     monkeypatch.setattr(parallel, "cpu_cores", lambda: 2)
-    assert parallel.cpu_workers(5, load=1.2) == 2  # only our own training: both cores are ours
-    assert parallel.cpu_workers(5, load=3.5) == 1  # others want more than the machine has
-    assert parallel.cpu_workers(1, load=0.0) == 1  # never more workers than jobs
+    assert parallel.cpu_workers(5, busy=0.3) == 2  # a nearly idle machine: both cores
+    assert parallel.cpu_workers(5, busy=1.0) == 1  # another process trains on one core
+    assert parallel.cpu_workers(5, busy=2.0) == 1  # others use everything: still one, never zero
+    assert parallel.cpu_workers(1, busy=0.0) == 1  # never more workers than jobs
+
+
+def test_busy_cores_sees_another_process_spinning():
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 4\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.5)
+        busy = parallel.busy_cores(1.0)
+    finally:
+        spin.wait()
+    assert 0.7 <= busy <= parallel.cpu_cores() + 0.05
 
 
 def test_an_unguarded_script_gets_one_line_naming_the_main_guard(tmp_path):

@@ -63,18 +63,29 @@ def cpu_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def cpu_workers(jobs: int, load: float | None = None) -> int:
+def busy_cores(seconds: float = 1.0) -> float:
+    """Cores that other processes keep busy now: psutil's per-CPU use over the next `seconds`, summed
+    over the cores this process may run on. The caller sleeps meanwhile, so its own work does not count.
+    """
+    import psutil
+
+    mine = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    use = psutil.cpu_percent(interval=seconds, percpu=True)
+    return sum(u for i, u in enumerate(use) if mine is None or i in mine) / 100
+
+
+def cpu_workers(jobs: int, busy: float | None = None) -> int:
     """Worker processes for `jobs` independent CPU runs: one per idle core, at most one per job.
 
-    Idle cores are the cores minus other processes' demand, rounded: the 1-minute load average
-    less one core for the caller itself (a notebook or the benchmark that has just been training
-    on one thread shows up as load ~1). On a shared 2-core machine at load 3.5, two workers took
-    53 s for what one process did in 36 s; on an idle one (load 1.25, the caller's own) the R0
-    study's epoch took 23.7 s in two workers against 32.2 s in one. The choice never changes
-    results: every run uses one thread on either path.
+    Idle cores are the cores minus what other processes use now (`busy_cores`, a one-second sample),
+    rounded. On a shared 2-core machine at load 3.5, two workers took 53 s for what one process did in
+    36 s; on an idle one the R0 study's epoch took 23.7 s in two workers against 32.2 s in one. The
+    1-minute load average, used before, lags: after any two-core job it still read ~1.6 when the next
+    notebook started, so a full `make report` trained notebook 02 on one core (1,463 s instead of 784 s).
+    The choice never changes results: every run uses one thread on either path.
     """
-    load = os.getloadavg()[0] if load is None and hasattr(os, "getloadavg") else (load or 0.0)
-    idle = int(cpu_cores() - max(0.0, load - 1.0) + 0.5)
+    busy = busy_cores() if busy is None else busy
+    idle = int(cpu_cores() - busy + 0.5)
     return max(1, min(jobs, cpu_cores(), idle))
 
 
