@@ -80,7 +80,7 @@ def cpu_workers(jobs: int, busy: float | None = None) -> int:
     Idle cores are the cores minus what other processes use now (`busy_cores`, a one-second sample),
     rounded. On a shared 2-core machine at load 3.5, two workers took 53 s for what one process did in
     36 s; on an idle one the R0 study's epoch took 23.7 s in two workers against 32.2 s in one. The
-    1-minute load average, used before, lags: after any two-core job it still read ~1.6 when the next
+    1-minute load average, used before, lags: after a two-core job it still read 1.5 or more when the next
     notebook started, so a full `make report` trained notebook 02 on one core (1,463 s instead of 784 s).
     The choice never changes results: every run uses one thread on either path.
     """
@@ -435,7 +435,8 @@ def can_stack(configs: list[runs.RunConfig]) -> bool:
 
 def cpu_strategy(configs: list[runs.RunConfig]) -> str:
     """What `train_many(strategy="auto")` does with these CPU runs now: "processes" or "sequential"."""
-    if len(configs) > 1 and cpu_workers(len(configs)) > 1 and runs.training_images(configs) >= MIN_IMAGE_EPOCHS_FOR_PROCESSES:
+    if len(configs) > 1 and runs.training_images(configs) >= MIN_IMAGE_EPOCHS_FOR_PROCESSES \
+            and cpu_workers(len(configs)) > 1:  # last: it samples the cores for a second
         return "processes"
     return "sequential"
 
