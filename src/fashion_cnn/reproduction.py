@@ -500,7 +500,7 @@ class Reproduction:
         """One report's tested comparisons, formatted for reading."""
         c = self.report(name)[1].copy()
 
-        def count(k) -> str:
+        def count(k: str) -> list[str]:  # "k of n", blank where not tested
             return [("" if pd.isna(x) else f"{x} of {n}") for x, n in zip(c[k], c["mcnemar_n"])]
 
         c["mcnemar_p"] = [", ".join("≈0" if p == 0 else f"{p:.3g}" for p in ps) for ps in c["mcnemar_p"]]
