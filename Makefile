@@ -11,9 +11,10 @@ STUDY ?= R0
 REPRODUCE ?=
 JOBS ?= 2
 WORKERS ?= 0
+SEEDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test test-fast bench report report-all lab tune strip
+.PHONY: help setup system test test-fast bench report report-all plan train lab tune strip
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,10 +61,16 @@ report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPR
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)")
 
+plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n)
+	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS))
+
+train: setup ## train a study's runs ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS)
+	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS))
+
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/ (~15 min on 2 busy cores, ~1 min on a GPU)
+bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/ (~4 min on 2 idle cores, ~1 min on a GPU)
 	$(PY) -m fashion_cnn.bench
 
 tune: setup ## Optuna search (WORKERS=0: one process per idle core, up to BATCH=2 trials proposed together; STORAGE=url for many machines; SEED=0)

@@ -8,8 +8,8 @@ import pytest
 from fashion_cnn import config
 from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
-from fashion_cnn.runs import get_or_train_many
-from fashion_cnn.studies import Arm, Study, get_study, list_studies
+from fashion_cnn.runs import get_or_train, get_or_train_many, run_key
+from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
 # Smaller than "quick" for the test: it keeps the quick profile's rules (epochs and subset capped).
@@ -96,3 +96,40 @@ def test_study_runs_in_a_quick_profile(name, store, monkeypatch):
         assert math.isfinite(run.metrics["train_loss"])
         if job.part != "trainval":
             assert 0.0 <= run.metrics["val_acc"] <= 1.0 and run.metrics["val_size"] > 0
+
+
+def test_plan_table_counts_what_the_store_holds(store, monkeypatch):
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    jobs = get_study("R2").plan(TINY, device="cpu")  # R2: main view and 10-fold (2 folds here), no extra arms
+    before = plan_table(jobs)
+    assert list(before.index) == ["main", "fold", "all"]
+    assert before.loc["all", "runs"] == len(jobs) == before.loc["main", "runs"] + before.loc["fold", "runs"]
+    assert before.loc["all", "stored"] == 0 and before.loc["all", "cpu_hours_left"] > 0
+    get_or_train(jobs[0].config)
+    (store / run_key(jobs[1].config)).mkdir(parents=True)
+    (store / run_key(jobs[1].config) / "checkpoint.safetensors").write_bytes(b"")  # an interrupted run
+    after = plan_table(jobs)
+    assert (after.loc["main", "stored"], after.loc["main", "resumable"]) == (1, 1)
+    assert after.loc["all", "images_M"] == before.loc["all", "images_M"]
+    assert after.loc["all", "cpu_hours_left"] < before.loc["all", "cpu_hours_left"]
+
+
+def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
+    tiny = dataclasses.replace(TINY, name="tiny")
+    monkeypatch.setitem(config.PROFILES, "tiny", tiny)
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    jobs = get_study("R2").plan(tiny, device="cpu")
+    assert main(["train", "R2", "--profile", "tiny", "--device", "cpu", "--strategy", "sequential"]) == 0
+    assert len(list(store.glob("*/run.json"))) == len(jobs) and plan_table(jobs).loc["all", "stored"] == len(jobs)
+    assert f"R2: {len(jobs)} run(s) trained or resumed" in capsys.readouterr().out
+    assert main(["train", "R2", "--profile", "tiny", "--device", "cpu"]) == 0  # nothing left: nothing trained
+    assert "R2: 0 run(s) trained" in capsys.readouterr().out
+    assert main(["list", "--profile", "tiny"]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"\n{name} " in listed for name in list_studies())
+    assert main(["train", "R9"]) == 2 and main(["plan", "R2", "--seeds", "0"]) == 2
+    assert main(["plan", "R2", "--profile", "fast"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4", "studies: --seeds 0: give at least 1",
+        "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']"]
+    assert len(list(store.glob("*/run.json"))) == len(jobs)

@@ -7,16 +7,30 @@ is what `configs()` returns and what notebook 02 compares. Everything else a rep
 `Arm` (a model plus the RunConfig fields that differ from `settings`), named by a label such as
 ``"cnn_2/sigmoid/aug"``; `config()` accepts an arm label wherever it accepts a model name.
 `plan()` lists every run the study needs, tagged with its part, for the reproduction.
+
+From the shell, `python -m fashion_cnn.studies` (`make train`) lists the studies with what their
+runs cost, shows one study's plan against the run store, and trains the runs a report will read
+ahead of it (resumable: stop it any time and run it again):
+
+    python -m fashion_cnn.studies list
+    python -m fashion_cnn.studies plan R3 --seeds 3
+    python -m fashion_cnn.studies train R3 R4 --profile full --seeds 3
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .config import Profile
-from .runs import RunConfig
+import pandas as pd
+
+from . import config as cfg
+from .config import Profile, get_profile
+from .runs import RunConfig, estimated_cpu_seconds, get_or_train_many, run_key, training_images
 
 
 @dataclass(frozen=True)
@@ -275,3 +289,96 @@ register_study(Study(
           "validation accuracy; we test the last epoch. The crop's padding is not stated: we pad by 2. "
           "Its tuned CNN_2 puts the L2 strength into the optimizer's weight decay, as R4's code did.",
 ))
+
+
+# ----------------------------------------------------------------------------------------------
+# What a plan needs from the run store, and the command line
+
+PARTS = ("main", "extra", "fold", "trainval")
+
+
+def plan_table(jobs: list[Job]) -> pd.DataFrame:
+    """Per part of a plan, and in all: runs, how many the store holds finished, how many it can resume
+    (a checkpoint), the training images (millions) and the estimated single-core CPU hours left
+    (`runs.estimated_cpu_seconds`; a resumable run counts in full). Only parts the plan has appear."""
+    rows = []
+    for job in jobs:
+        path = cfg.RUNS_DIR / run_key(job.config)
+        stored = (path / "run.json").is_file()
+        rows.append({"part": job.part, "runs": 1, "stored": int(stored),
+                     "resumable": int(not stored and (path / "checkpoint.safetensors").is_file()),
+                     "images_M": training_images([job.config]) / 1e6,
+                     "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600})
+    columns = ["runs", "stored", "resumable", "images_M", "cpu_hours_left"]
+    frame = pd.DataFrame(rows, columns=["part", *columns])
+    table = frame.groupby("part").sum().reindex([p for p in PARTS if p in set(frame["part"])])
+    table.loc["all"] = frame[columns].sum()
+    return table.astype({c: int for c in ("runs", "stored", "resumable")})
+
+
+def _names(names: list[str]) -> list[str]:
+    """Study names from the command line ("all" for every one); raises ValueError naming the known ones."""
+    names = list_studies() if names == ["all"] else names
+    for name in names:
+        get_study(name)
+    return names
+
+
+def _print(table: pd.DataFrame) -> None:
+    print(table.to_string(float_format=lambda x: f"{x:.2f}"), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
+    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.studies",
+                                     description="The named studies: what their runs cost, and training them "
+                                                 "ahead of the report (resumable).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every study: title, runs, images and estimated CPU hours left")
+    plan = commands.add_parser("plan", help="one study's runs per part against the run store")
+    train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
+    for sub in (listing, plan, train):
+        sub.add_argument("--profile", default="full", help="full (default) or quick")
+        sub.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the profile's)")
+        sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    for sub in (plan, train):
+        sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
+    train.add_argument("--strategy", default="auto", choices=("auto", "processes", "stacked", "sequential"),
+                       help="how runs share the device (default auto: processes on a CPU, stacks on a GPU)")
+    args = parser.parse_args(argv)
+    try:
+        profile = get_profile(args.profile)
+        if args.seeds is not None and args.seeds < 1:
+            raise ValueError(f"--seeds {args.seeds}: give at least 1")
+        names = _names(getattr(args, "studies", ["all"]))
+        print(f"profile {profile.name}, {args.seeds or profile.seeds} seed(s), run store {cfg.RUNS_DIR}", flush=True)
+        if args.command == "list":
+            rows = {name: plan_table(get_study(name).plan(profile, args.seeds, args.device)).loc["all"]
+                    for name in names}
+            table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "resumable")})
+            table.insert(0, "title", [get_study(n).title for n in names])
+            _print(table)
+            return 0
+        for name in names:
+            jobs = get_study(name).plan(profile, args.seeds, args.device)
+            before = plan_table(jobs)
+            print(f"\n{name}: {get_study(name).title}", flush=True)
+            _print(before)
+            if args.command == "train":
+                started = time.perf_counter()
+                get_or_train_many([j.config for j in jobs], strategy=args.strategy)
+                left = before.loc["all", "runs"] - before.loc["all", "stored"]
+                print(f"{name}: {left} run(s) trained or resumed in {time.perf_counter() - started:.0f} s; "
+                      f"all {len(jobs)} stored", flush=True)
+    except ValueError as err:
+        print(f"studies: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstudies: interrupted; finished runs are stored and an unfinished one resumes from its last "
+              "epoch: run the same command again to go on", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # spawned training workers re-import this module: keep the guard
+    sys.exit(main())
