@@ -36,6 +36,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 import warnings
 from concurrent.futures.process import BrokenProcessPool
@@ -97,6 +98,30 @@ def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
     return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
 
 
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """Worker initializer: a daemon thread ends the worker once its parent is gone (a kernel shut down
+    by papermill, a `kill -9`), instead of training on for nobody. Files are written atomically and a
+    run keeps the checkpoint of its last finished epoch, so ending mid-epoch loses only that epoch."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _stop(pool: futures.ProcessPoolExecutor) -> None:
+    """Cancel the queued runs and end the workers now (Ctrl-C, SIGTERM, a failed run): a worker whose
+    run raised takes the next queued one, and `shutdown(wait=True)` would wait for all of them."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # CPython's; no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=10)
+    pool.shutdown(wait=True)  # joins the pool's management thread, which sees the workers gone
+
+
 class WorkerDied(RuntimeError):
     """A worker process of `train_in_processes` ended without returning (its pool is broken)."""
 
@@ -112,7 +137,9 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
 
     Each worker calls `get_or_train`, so the store holds the same runs a sequential loop makes. The
     runs are handed out longest first (`runs.estimated_cpu_seconds`), so that no worker is left with
-    a long run after the others have finished; the order never changes a run's result.
+    a long run after the others have finished; the order never changes a run's result. An interrupt
+    (Ctrl-C, SIGTERM turned into an exception) or a failed run stops every worker at once: finished
+    runs stay stored, an interrupted one resumes from its last epoch's checkpoint next time.
     """
     if not configs:
         return []
@@ -121,14 +148,19 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
     bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
                leave=False, dynamic_ncols=True)
+    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent,
+                                       initargs=(os.getpid(),))
     try:
-        with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            jobs = {i: pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force) for i in order}
-            for job in futures.as_completed(jobs.values()):
-                job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
-                bar.update(1)
-            keys = [jobs[i].result() for i in range(len(configs))]
-    except BrokenProcessPool:
+        jobs = {i: pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force) for i in order}
+        for job in futures.as_completed(jobs.values()):
+            job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
+            bar.update(1)
+        keys = [jobs[i].result() for i in range(len(configs))]
+        pool.shutdown()
+    except BaseException as err:
+        _stop(pool)
+        if not isinstance(err, BrokenProcessPool):
+            raise
         raise WorkerDied(
             "a training worker process died before finishing its run (killed, out of memory, or started from a "
             "script without an `if __name__ == \"__main__\":` guard, which spawned workers need); the runs it "
