@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -328,6 +329,10 @@ def _print(table: pd.DataFrame) -> None:
     print(table.to_string(float_format=lambda x: f"{x:.2f}"), flush=True)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.studies",
@@ -346,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--strategy", default="auto", choices=("auto", "processes", "stacked", "sequential"),
                        help="how runs share the device (default auto: processes on a CPU, stacks on a GPU)")
     args = parser.parse_args(argv)
+    if argv is None:  # the command line: a `kill` stops like Ctrl-C (workers ended, checkpoints kept)
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         profile = get_profile(args.profile)
         if args.seeds is not None and args.seeds < 1:
