@@ -98,8 +98,8 @@ def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
     return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
 
 
-def _exit_with_parent(parent: int, every: float = 1.0) -> None:
-    """Worker initializer: a daemon thread ends the worker once its parent is gone (a kernel shut down
+def exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """For worker processes (the pool's initializer here, `tune`'s workers): a daemon thread ends the worker once its parent is gone (a kernel shut down
     by papermill, a `kill -9`), instead of training on for nobody. Files are written atomically and a
     run keeps the checkpoint of its last finished epoch, so ending mid-epoch loses only that epoch."""
     def watch() -> None:
@@ -148,7 +148,7 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
     bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
                leave=False, dynamic_ncols=True)
-    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent,
+    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
                                        initargs=(os.getpid(),))
     try:
         jobs = {i: pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force) for i in order}

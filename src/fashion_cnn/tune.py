@@ -50,7 +50,7 @@ from . import data as data_mod
 from . import metrics, stats
 from .engine import TrainingDiverged
 from .models import create_model
-from .parallel import cpu_workers
+from .parallel import cpu_workers, exit_with_parent
 from .runs import Run, RunConfig, device_name, get_or_train, get_or_train_many, run_key
 
 R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
@@ -797,8 +797,11 @@ def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None
     return ran
 
 
-def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, timeout: float | None = None) -> None:
+def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, timeout: float | None = None,
+                 parent: int | None = None) -> None:
     os.environ.setdefault("FASHION_CNN_QUIET", "1")
+    if parent is not None:  # a killed caller: end too; the trial's heartbeat stops and the next run re-queues it
+        exit_with_parent(parent)
     try:
         run_worker(plan, worker, runs_dir=runs_dir, threads=threads, timeout=timeout)
     except TuneError as err:
@@ -831,7 +834,8 @@ def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | N
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
         ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads, timeout)) for i in range(workers)]
+        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads, timeout, os.getpid()))
+                 for i in range(workers)]
         for p in procs:
             p.start()
         try:
