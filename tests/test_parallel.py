@@ -1,4 +1,3 @@
-import contextlib
 import json
 import signal
 import statistics
@@ -6,7 +5,6 @@ import subprocess
 import sys
 import time
 
-import psutil
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -142,7 +140,7 @@ def test_an_unguarded_script_gets_one_line_naming_the_main_guard(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["interrupt", "kill -9"])
-def test_stopping_the_caller_stops_its_workers_and_keeps_their_checkpoints(tmp_path, stop):
+def test_stopping_the_caller_stops_its_workers_and_keeps_their_checkpoints(tmp_path, stop, stop_while_training):
     script, store = tmp_path / "driver.py", tmp_path / "runs"
     script.write_text(  # four runs far too long to finish here, two workers
         "import pathlib, sys\n"
@@ -151,23 +149,9 @@ def test_stopping_the_caller_stops_its_workers_and_keeps_their_checkpoints(tmp_p
         "    config.RUNS_DIR = pathlib.Path(sys.argv[1])\n"
         "    configs = [RunConfig('lenet5', epochs=500, subset=3000, device='cpu', seed=s) for s in range(4)]\n"
         "    parallel.train_in_processes(configs, workers=2, progress=False)\n")
-    driver = subprocess.Popen([sys.executable, str(script), str(store)], stderr=subprocess.DEVNULL)
-    children: list[psutil.Process] = []
-    try:
-        deadline = time.monotonic() + 180
-        while len(list(store.glob("*/checkpoint.safetensors"))) < 2:  # both workers are training
-            assert driver.poll() is None and time.monotonic() < deadline, "the workers never wrote a checkpoint"
-            time.sleep(0.5)
-        children = psutil.Process(driver.pid).children(recursive=True)  # the workers and the resource tracker
-        driver.send_signal(signal.SIGINT if stop == "interrupt" else signal.SIGKILL)
-        driver.wait(timeout=60)
-        _, alive = psutil.wait_procs(children, timeout=30)
-        assert not alive, f"{len(alive)} worker process(es) still running after the caller stopped"
-    finally:  # a failing check leaves nothing running
-        driver.kill()
-        for process in children:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
+    alive = stop_while_training([sys.executable, str(script), str(store)], store,
+                                signal.SIGINT if stop == "interrupt" else signal.SIGKILL)
+    assert not alive, f"{len(alive)} worker process(es) still running after the caller stopped"
     assert not list(store.glob("*/run.json")) and len(list(store.glob("*/checkpoint.safetensors"))) == 2
     assert not list(store.glob("*/.*"))  # no half-written file
 

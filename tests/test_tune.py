@@ -1,13 +1,10 @@
-import contextlib
 import json
 import multiprocessing as mp
 import signal
-import subprocess
 import sys
 import time
 
 import optuna
-import psutil
 import pytest
 from optuna.trial import TrialState
 
@@ -239,8 +236,8 @@ def test_a_worker_killed_mid_trial_leaves_a_study_the_next_run_finishes(store, t
 
 
 @pytest.mark.slow
-def test_workers_end_when_the_search_that_started_them_is_killed(tmp_path):
-    script, db = tmp_path / "driver.py", tmp_path / "tune.sqlite3"
+def test_workers_end_when_the_search_that_started_them_is_killed(tmp_path, stop_while_training):
+    script = tmp_path / "driver.py"
     script.write_text(  # two workers, trials far too long to finish here
         "import pathlib, sys\n"
         "from fashion_cnn import config, tune\n"
@@ -249,24 +246,9 @@ def test_workers_end_when_the_search_that_started_them_is_killed(tmp_path):
         "    plan = tune.plan_search('r3_lenet', 'quick', trials=4, device='cpu', storage=sys.argv[2], subset=3000,\n"
         "                            space={'lr': ['log', 1e-4, 1e-2], 'epochs': ['choice', [500]]})\n"
         "    tune.search(plan, workers=2, log=lambda line: None)\n")
-    driver = subprocess.Popen([sys.executable, str(script), str(tmp_path / "runs"), f"sqlite:///{db}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: list[psutil.Process] = []
-    try:
-        deadline = time.monotonic() + 180
-        while len(list((tmp_path / "runs").glob("*/checkpoint.safetensors"))) < 2:  # both workers train
-            assert driver.poll() is None and time.monotonic() < deadline, "the workers never trained an epoch"
-            time.sleep(0.5)
-        workers = psutil.Process(driver.pid).children(recursive=True)
-        driver.send_signal(signal.SIGKILL)
-        driver.wait(timeout=30)
-        _, alive = psutil.wait_procs(workers, timeout=30)
-        assert not alive, f"{len(alive)} worker process(es) still running after the search was killed"
-    finally:  # a failing check leaves nothing running
-        driver.kill()
-        for process in workers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
+    alive = stop_while_training([sys.executable, str(script), str(tmp_path / "runs"),
+                                 f"sqlite:///{tmp_path / 'tune.sqlite3'}"], tmp_path / "runs", signal.SIGKILL)
+    assert not alive, f"{len(alive)} worker process(es) still running after the search was killed"
 
 
 def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys):
