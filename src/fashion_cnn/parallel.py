@@ -99,9 +99,10 @@ def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
 
 
 def exit_with_parent(parent: int, every: float = 1.0) -> None:
-    """For worker processes (the pool's initializer here, `tune`'s workers): a daemon thread ends the worker once its parent is gone (a kernel shut down
-    by papermill, a `kill -9`), instead of training on for nobody. Files are written atomically and a
-    run keeps the checkpoint of its last finished epoch, so ending mid-epoch loses only that epoch."""
+    """Call in a worker process (the pool's initializer here, `tune`'s workers): a daemon thread ends the
+    worker once its parent is gone (a kernel shut down by papermill, a `kill -9`), instead of training on
+    for nobody. Files are written atomically and a run keeps the checkpoint of its last finished epoch,
+    so ending mid-epoch loses only that epoch."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
@@ -114,12 +115,11 @@ def _stop(pool: futures.ProcessPoolExecutor) -> None:
     """Cancel the queued runs and end the workers now (Ctrl-C, SIGTERM, a failed run): a worker whose
     run raised takes the next queued one, and `shutdown(wait=True)` would wait for all of them."""
     workers = list((getattr(pool, "_processes", None) or {}).values())  # CPython's; no public handle
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.terminate()
     for process in workers:
         process.join(timeout=10)
-    pool.shutdown(wait=True)  # joins the pool's management thread, which sees the workers gone
+    pool.shutdown(wait=True, cancel_futures=True)  # the pool's thread sees the workers gone and ends
 
 
 class WorkerDied(RuntimeError):
