@@ -94,7 +94,13 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     _notebook(notebooks / "01_first.ipynb", "md:# 1. First section\nSome text.\n## A subsection",
               "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
     _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\nprint('[worker 0] log')\n"
-              "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')", study=True)
+              "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')",
+              # as wide as the reproduction table: long unbreakable names, many columns, the last one short
+              "import pandas as pd\npd.DataFrame({'where': ['Table: training and validation top-1 accuracy'] * 3,\n"
+              "  'arm': ['lenet5_3x3_leaky_dropout_avgpool_%d' % i for i in range(3)], 'setting': 'trainval-test',\n"
+              "  'metric': 'train_acc (%)', 'reported': 95.08, 'ours mean ± std': '92.98 ± 0.31',\n"
+              "  '95% interval': '[92.22, 93.75]', 'difference': 2.10, 'p_value': 0.0387, 'lastcolumn': 'rowend'})",
+              study=True)
     (reports / "bench").mkdir()
     (reports / "bench" / "bench-cpu.md").write_text("# Benchmark on Some CPU (cpu)\n\n| model | s/epoch |\n|---|---:|\n| lenet5 | 1.234 |\n")
     lines = []
@@ -118,6 +124,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     assert rep.pages and rep.pages >= 2
     text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "1. First section" in text and "2. Second section" in text and "Appendix: provenance" in text
+    assert "lastcolumn" in text and text.count("rowend") == 3  # a wide table fits the page: no column cut off
 
 
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):

@@ -348,6 +348,8 @@ def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitl
             link.decompose()
     for anchor in soup.select("a.anchor-link"):
         anchor.decompose()
+    for cell in soup.select(".jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th"):
+        _break_after_underscores(soup, cell)
     soup.title.string = title
     style = soup.new_tag("style")
     style.string = REPORT_CSS
@@ -383,6 +385,18 @@ def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitl
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(str(soup), encoding="utf-8")
     return out
+
+
+def _break_after_underscores(soup, cell) -> None:
+    """Let long names in a table cell (lenet5_3x3_leaky_dropout_avgpool) wrap after their underscores."""
+    for text in list(cell.find_all(string=lambda s: "_" in s)):
+        pieces = text.split("_")
+        nodes = []
+        for i, piece in enumerate(pieces):
+            nodes.append(piece + ("_" if i < len(pieces) - 1 else ""))
+            if i < len(pieces) - 1:
+                nodes.append(soup.new_tag("wbr"))
+        text.replace_with(*nodes)
 
 
 def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
