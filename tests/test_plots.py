@@ -96,6 +96,12 @@ def test_html_table_formats_percent_and_missing():
     assert plots.html_table(pd.DataFrame({"acc": []})).data == ""  # no header-only table
 
 
+def test_html_table_keeps_small_values_readable():
+    html = plots.html_table(pd.DataFrame({"weight_decay": [7.32e-06, 0.00296, 0.0], "seconds": [81.05481, 0.5, 2.0]})).data
+    assert "7.32e-06" in html and "0.00296" in html and ">0<" in html  # not 0.0000 and 0.0030
+    assert "81.0548" in html and "0.5000" in html  # columns without small values keep their decimals
+
+
 @pytest.mark.parametrize("ratio, word", [(1.0, "balanced"), (2.0, "imbalanced")])
 def test_balance_sentence_follows_the_counts(ratio, word):
     counts = pd.DataFrame({"train": [100, int(100 * ratio)], "test": [10, 10]}, index=["a", "b"])

@@ -257,8 +257,9 @@ def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = Non
 # Tables
 
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
-    """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals;
-    cells may hold links). A frame without rows shows nothing (no header-only table)."""
+    """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
+    floats with `digits` decimals, or 3 significant digits in a column holding values too small for
+    them, such as weight decays of 1e-5; cells may hold links). A frame without rows shows nothing."""
     from IPython.display import HTML
 
     if frame.empty:
@@ -268,5 +269,7 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
         if column in percent:
             shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v * 100:.2f}")
         elif pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v:.{digits}f}")
+            small = ((shown[column].abs() < 10 ** (2 - digits)) & (shown[column] != 0)).any()
+            spec = ".3g" if small else f".{digits}f"
+            shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else format(v, spec))
     return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
