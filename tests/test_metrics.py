@@ -1,5 +1,7 @@
 import pandas as pd
+import pytest
 
+from fashion_cnn import metrics
 from fashion_cnn.metrics import gap_sentences
 
 
@@ -12,3 +14,16 @@ def test_gap_sentences_name_overfitting_only_where_train_beats_validation():
     assert out[4].startswith("Validation accuracy is at or above train accuracy for b:")
     only_under = gap_sentences(final[final.model == "b"])
     assert len(only_under) == 2 and "no sign of overfitting" in only_under[1]
+
+
+def test_count_puts_the_noun_in_its_number():
+    assert metrics.count(1, "seed") == "1 seed" and metrics.count(3, "time") == "3 times"
+    assert metrics.count(0, "pixel") == "0 pixels" and metrics.count(2, "analysis", "analyses") == "2 analyses"
+
+
+@pytest.mark.parametrize("seeds, says", [(1, "trained once, with seed 0, on"), (3, "trained 3 times with seeds 0…2 on")])
+def test_study_text_says_how_often_each_model_is_trained(seeds, says):
+    from fashion_cnn import config, studies
+
+    text = metrics.study_markdown(studies.get_study("R0"), config.get_profile("quick"), seeds)
+    assert says in text and "(s)" not in text

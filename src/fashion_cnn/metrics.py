@@ -71,6 +71,11 @@ def class_counts(data: data_mod.FashionMNIST | None = None) -> pd.DataFrame:
     return out
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun in the number it needs: count(1, "seed") → "1 seed", count(3, "time") → "3 times"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def balance_sentence(counts: pd.DataFrame) -> str:
     """One generated sentence: how balanced the classes are, and what that means for accuracy."""
     parts = []
@@ -119,7 +124,7 @@ def border_sentence(table: pd.DataFrame, kernel: int = 5) -> str:
     """Generated sentences on the padding argument from `border_signal`'s table."""
     w = kernel // 2
     row = table.loc[w]
-    return (f"A {kernel}x{kernel} convolution without padding never centres on the outer {w} pixel(s) of the image. "
+    return (f"A {kernel}x{kernel} convolution without padding never centres on the outer {count(w, 'pixel')} of the image. "
             f"That ring is {row.pixel_share:.1%} of the pixels and holds {row.ink_share:.1%} of the ink and "
             f"{row.variance_share:.1%} of the pixel variance; {row.images_touching:.1%} of the training images have "
             f"a non-zero pixel in it. Padding by {w} keeps the output 28x28 and lets the kernels centre on those pixels.")
@@ -231,10 +236,11 @@ def study_markdown(study, profile, seeds: int) -> str:
     """What the study compares and how it was trained (generated from the study and profile)."""
     c = study.config(study.baseline, profile)
     data = f"a stratified subset of {c.subset:,} training images" if c.subset else "all 60,000 training images"
+    trained = "once, with seed 0," if seeds == 1 else f"{seeds} times with seeds 0…{seeds - 1}"
     return (f"**{study.name}: {study.title}.** Baseline `{study.baseline}`; variants "
             + ", ".join(f"`{v}`" for v in study.variants)
             + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
-            + f".\n\nEvery model is trained {seeds} time(s) with seeds 0…{seeds - 1} on {data}, "
+            + f".\n\nEvery model is trained {trained} on {data}, "
             f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
             f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
             f"{c.batch_size}, loss `{c.loss}`. Profile `{profile.name}`. {study.notes}")

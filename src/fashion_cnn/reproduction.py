@@ -447,7 +447,7 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
     if claims is not None and len(claims):
         counts = claims["verdict"].value_counts()
         parts = [f"{n} {v}" for v, n in counts.items()]
-        out.append(f"Of its {len(claims)} comparisons we tested: {', '.join(parts)}.")
+        out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')} we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
