@@ -35,6 +35,15 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     assert any("n_base=" in line for line in result.describe())
 
 
+def test_sweep_timing_is_a_finding_only_beyond_timing_noise():
+    import pandas as pd
+
+    batch = tune.timing_sentence(pd.Series([11.05, 6.84, 4.75], index=[8, 32, 128]), "batch_size")
+    assert batch == "An epoch takes 4.75 s at batch_size=128 and 11.05 s at batch_size=8 (2.3×)."
+    lr = tune.timing_sentence(pd.Series([6.22, 6.84, 6.05], index=[1e-5, 1e-4, 1e-3]), "lr")
+    assert lr.startswith("An epoch takes about as long at every lr (6.05–6.84 s)") and "×)" not in lr
+
+
 def test_sweep_of_a_config_field_changes_only_that_field():
     base = RunConfig("r3_lenet", **TINY)
     configs = tune.Sweep("learning rate", "lr", (1e-5, 1e-4, 1e-3), base).configs()
