@@ -72,3 +72,12 @@ def test_markdown_shows_a_dash_for_what_a_gpu_variant_did_not_measure():
               "gpu_variants": [{"variant": "5 seeds one by one", "s_per_epoch": 0.363, "first_epoch_s": float("nan"),
                                 "val_acc": float("nan")}]}
     assert "| 5 seeds one by one | 0.363 | – | – |" in bench.markdown(result)
+
+
+def test_cli_refuses_a_missing_dataset_in_one_line_before_any_timing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(SystemExit):
+        bench.main(["--device", "cpu", "--models", "lenet5", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "nowhere does not exist" in err and "FASHION_MNIST_DIR" in err and "Traceback" not in err
+    assert not (tmp_path / "bench-cpu.json").exists()

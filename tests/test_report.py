@@ -138,6 +138,17 @@ def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     assert list(reports.iterdir()) == []
 
 
+def test_a_missing_dataset_fails_in_one_line_before_any_notebook_runs(folders, capsys, monkeypatch):
+    notebooks, reports = folders
+    marker = notebooks.parent / "ran"
+    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(reports / "nowhere"))
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("report failed: ") and "nowhere does not exist" in err and "FASHION_MNIST_DIR" in err
+    assert len(err.splitlines()) == 1 and not marker.exists() and list(reports.iterdir()) == []  # nothing ran
+
+
 def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
     # Twelve heading cells, each followed by an unbreakable figure of growing height: some land
     # near a page end, where the heading must move to the next page with its figure.

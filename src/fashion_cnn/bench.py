@@ -354,6 +354,10 @@ def main(argv: list[str] | None = None) -> dict:
     unknown = sorted(set(models) - set(list_models()))
     if unknown:
         parser.error(f"unknown model(s) {unknown}: see fashion_cnn.models.list_models()")
+    try:
+        data_mod.load()  # a missing or damaged dataset fails here, before any timing
+    except data_mod.DataError as err:
+        parser.error(str(err))
     epochs = args.epochs or (1 if on_cpu else 3)
     parse_subset = lambda s, default: None if s == "full" else int(s) if s else default  # noqa: E731
     subset = parse_subset(args.subset, CPU_SUBSET if on_cpu else None)

@@ -499,6 +499,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: run the notebooks and render the report(s); exit 1 naming a failing notebook."""
+    from . import data as data_mod
     from . import studies
 
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
@@ -518,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
+        data_mod.load()  # so does a missing or damaged dataset (DataError says how to install it)
         names = studies.list_studies() if args.all_studies else [args.study]
         started = time.perf_counter()
         for name in names:
