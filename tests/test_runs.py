@@ -110,3 +110,26 @@ def test_weights_reload_without_pickle_and_predict_the_same(store):
     second = predictions(reloaded.model(), "test", indices=range(0, 10_000, 50))
     assert (first["pred"] == second["pred"]).all() and first["logits"].shape == (200, 10)
     assert set(load_file(run.weights_path)) >= {"body.2.running_mean", "head.weight"}
+
+
+@pytest.mark.parametrize("damage", ["weights", "metrics", "checkpoint"])
+def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(store, damage):
+    cfg = RunConfig("lenet5", epochs=2, **SMALL)
+    if damage == "checkpoint":
+        def stop(epoch, *rest):
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            get_or_train(cfg, progress=False, on_epoch_end=stop)
+        target = store / run_key(cfg) / "checkpoint.safetensors"
+    else:
+        run = get_or_train(cfg, progress=False)
+        target = run.weights_path if damage == "weights" else run.path / "metrics.json"
+    size = target.stat().st_size
+    with open(target, "r+b") as f:
+        f.truncate(size // 2)  # a copy or a disk that stopped half-way
+    with pytest.raises(runs.StoreError) as err:
+        get_or_train(cfg, progress=False).model()
+    message = str(err.value)
+    assert str(target) in message and "damaged" in message and ("delete" in message) and "\n" not in message
+    assert target.stat().st_size == size // 2  # nothing removed or rewritten behind the user's back

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from . import config as cfg
@@ -192,6 +193,17 @@ def provenance(device: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # Runs
 
+class StoreError(RuntimeError):
+    """A file of the run store that cannot be read (truncated, edited, copied half-way)."""
+
+
+def _damaged(path: Path, err: Exception, fix: str) -> StoreError:
+    return StoreError(f"{path} is damaged ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unreadable'}); {fix}")
+
+
+RETRAIN = "delete the run's folder (or pass force=True) to train it again"
+
+
 @dataclass
 class Run:
     """A finished run as stored: config, per-epoch history, final metrics and provenance."""
@@ -215,7 +227,10 @@ class Run:
         """The trained model, weights loaded from safetensors (no pickle), in eval mode."""
         device = device or cfg.resolve_device(self.config.device)
         model = create_model(self.config.model, **self.config.model_args)
-        model.load_state_dict(load_file(self.weights_path, device="cpu"))
+        try:
+            model.load_state_dict(load_file(self.weights_path, device="cpu"))
+        except (OSError, SafetensorError, RuntimeError) as err:  # missing, truncated, or not this model's tensors
+            raise _damaged(self.weights_path, err, RETRAIN) from None
         return model.to(device).eval()
 
 
@@ -226,10 +241,19 @@ def load_run(path: Path | str) -> Run:
         path = cfg.RUNS_DIR / str(path)
     if not (path / "run.json").is_file():
         raise FileNotFoundError(f"{path} holds no finished run (no run.json); train it with get_or_train(config)")
-    read = lambda name: json.loads((path / name).read_text())  # noqa: E731
+    def read(name: str):
+        try:
+            return json.loads((path / name).read_text())
+        except (OSError, ValueError) as err:  # missing, or not JSON (json.JSONDecodeError is a ValueError)
+            raise _damaged(path / name, err, RETRAIN) from None
+
     meta = read("run.json")
-    return Run(meta["key"], path, RunConfig.from_dict(read("config.json")), read("history.json"),
-               read("metrics.json"), read("provenance.json"))
+    try:
+        config = RunConfig.from_dict(read("config.json"))
+    except (TypeError, ValueError) as err:  # unknown fields or values: not a config this version wrote
+        raise _damaged(path / "config.json", err, RETRAIN) from None
+    return Run(meta.get("key", path.name), path, config, read("history.json"), read("metrics.json"),
+               read("provenance.json"))
 
 
 def list_runs() -> pd.DataFrame:
@@ -358,7 +382,10 @@ def get_or_train(
     scheduler = make_scheduler(optimizer, config)
     generator = torch.Generator(device=device).manual_seed(config.seed)
     checkpoint = path / "checkpoint.safetensors"
-    history = _restore(checkpoint, model, optimizer, scheduler, generator) if checkpoint.is_file() else []
+    try:
+        history = _restore(checkpoint, model, optimizer, scheduler, generator) if checkpoint.is_file() else []
+    except (SafetensorError, RuntimeError, ValueError, KeyError) as err:
+        raise _damaged(checkpoint, err, "delete it to train this run again from its first epoch") from None
     train, val = splits_for(config, device)
     write_json(path / "config.json", config.to_dict())
 
