@@ -204,7 +204,8 @@ def per_class_bars(tables: Mapping[str, pd.DataFrame], metric: str = "recall") -
     ax.set_xticks(np.arange(len(CLASSES)) + 0.4 - width / 2, CLASSES, rotation=30, ha="right")
     ax.set_ylabel(f"test {metric}")
     ax.set_ylim(0, 1)
-    ax.legend(loc="lower left", fontsize=7)
+    # above the axes, not over the bars of the first classes
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(tables), fontsize=7, frameon=False)
     return _close(fig)
 
 
