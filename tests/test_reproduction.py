@@ -109,6 +109,7 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert shown.iloc[1]["… the opposite direction"] == "3 of 3" and shown.iloc[2]["… the opposite direction"] == ""
     text = rep.commentary(pd.DataFrame(), table)
     assert "1 supported" in text[0] and "1 contradicted" in text[0] and "1 not run" in text[0]
+    assert any(t.startswith("b beats a: supported (difference +31.00 points, paired t p=") for t in text)  # in points, like the tables
 
     # Two seeds: the paired t-test cannot tell, McNemar on each seed's predictions can.
     two = rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),

@@ -449,7 +449,9 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         parts = [f"{n} {v}" for v, n in counts.items()]
         out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')} we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
-            out.append(f"{c['claim']}: {c['verdict']} (difference {c['difference']:+.4f}, paired t p={c['p_value']:.3g}).")
+            loss = str(c["metric"]).endswith("loss")
+            gap = f"{c['difference']:+.4f}" if loss else f"{c['difference'] * 100:+.2f} points"
+            out.append(f"{c['claim']}: {c['verdict']} (difference {gap}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
         for _, c in undecided.iterrows():
             out.append(_mcnemar_sentence(c))
