@@ -104,6 +104,7 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert table.loc[0, "mcnemar_agree"] == 3 and table.loc[1, "mcnemar_agree"] == 0
     assert pd.isna(table.loc[2, "mcnemar_agree"]) and table.loc[2, "mcnemar_p"] == ()  # never run: not tested
     shown = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
+    assert shown.iloc[0][["metric", "ours: a", "ours: b", "difference"]].tolist() == ["test_acc (%)", "60.00", "91.00", "31.00"]
     assert shown.iloc[0]["McNemar p per seed"] == ", ".join([f"{p:.3g}"] * 3)
     assert shown.iloc[0]["seeds where McNemar finds the claimed direction"] == "3 of 3"
     assert shown.iloc[1]["… the opposite direction"] == "3 of 3" and shown.iloc[2]["… the opposite direction"] == ""
@@ -191,3 +192,10 @@ def test_auto_reproduces_all_five_only_in_the_full_profile_on_a_gpu():
     assert rep.default_reports("full", "cuda:1") == rep.ALL_REPORTS
     assert rep.default_reports("full", "cpu") == ("R0",)
     assert rep.default_reports("quick", "cuda") == ("R0",)
+
+
+def test_values_are_shown_in_their_units():
+    assert (rep.fmt("test_acc", 0.91234), rep.metric_label("test_acc")) == ("91.23", "test_acc (%)")
+    assert (rep.fmt("val_loss", 0.31), rep.metric_label("val_loss")) == ("0.3100", "val_loss")
+    assert (rep.fmt("epoch_seconds", 1.5), rep.metric_label("epoch_seconds")) == ("1.5000", "epoch_seconds")  # not %
+    assert rep.fmt("val_acc", float("nan")) == "–"

@@ -395,20 +395,26 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
     return table.astype({"mcnemar_n": int, "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
 
 
+def fmt(metric: str, x: float) -> str:
+    """A value of `metric` for reading: accuracies (and precision, recall) in %, losses and seconds as numbers."""
+    if not np.isfinite(x):
+        return "–"
+    return f"{100 * x:.2f}" if not metric.endswith("loss") and metric != "epoch_seconds" else f"{x:.4f}"
+
+
+def metric_label(metric: str) -> str:
+    """The metric's name with its unit where it is shown in %."""
+    return metric + ("" if metric.endswith("loss") or metric == "epoch_seconds" else " (%)")
+
+
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table for reading: accuracies in %, losses as numbers, the interval as text."""
-
-    def fmt(metric: str, x: float) -> str:
-        if not np.isfinite(x):
-            return "–"
-        return f"{100 * x:.2f}" if not metric.endswith("loss") and metric != "epoch_seconds" else f"{x:.4f}"
-
     out = []
     for _, r in table.iterrows():
         m = r["metric"]
         out.append({
             "where": r["where"], "arm": r["arm"], "setting": r["setting"],
-            "metric": m + ("" if m.endswith("loss") else " (%)"),
+            "metric": metric_label(m),
             "reported": fmt(m, r["reported"]),
             "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
             "95% interval": "–" if not np.isfinite(r["ci_low"]) else f"[{fmt(m, r['ci_low'])}, {fmt(m, r['ci_high'])}]",
@@ -449,8 +455,9 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         parts = [f"{n} {v}" for v, n in counts.items()]
         out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')} we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
-            loss = str(c["metric"]).endswith("loss")
-            gap = f"{c['difference']:+.4f}" if loss else f"{c['difference'] * 100:+.2f} points"
+            m = str(c["metric"])
+            gap = (f"{c['difference'] * 100:+.2f} points" if metric_label(m).endswith("(%)")
+                   else f"{c['difference']:+.4f}" + (" s" if m == "epoch_seconds" else ""))
             out.append(f"{c['claim']}: {c['verdict']} (difference {gap}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
         for _, c in undecided.iterrows():
@@ -507,6 +514,10 @@ class Reproduction:
 
         c["mcnemar_p"] = [", ".join("≈0" if p == 0 else f"{p:.3g}" for p in ps) for ps in c["mcnemar_p"]]
         c["mcnemar_agree"], c["mcnemar_against"] = count("mcnemar_agree"), count("mcnemar_against")
+        for k in ("mean_a", "mean_b", "difference"):  # in the units of the reproduction table
+            c[k] = [fmt(m, x) for m, x in zip(c["metric"], c[k])]
+        c["p_value"] = ["–" if not np.isfinite(p) else f"{p:.3g}" for p in c["p_value"]]
+        c["metric"] = c["metric"].map(metric_label)
         return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
                   "mcnemar_p", "mcnemar_agree", "mcnemar_against"]].rename(columns={
             "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
