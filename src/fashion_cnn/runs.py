@@ -197,11 +197,13 @@ class StoreError(RuntimeError):
     """A file of the run store that cannot be read (truncated, edited, copied half-way)."""
 
 
-def _damaged(path: Path, err: Exception, fix: str) -> StoreError:
-    return StoreError(f"{path} is damaged ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'unreadable'}); {fix}")
-
-
 RETRAIN = "delete the run's folder (or pass force=True) to train it again"
+
+
+def _damaged(path: Path, err: Exception, fix: str) -> StoreError:
+    """One line: the file, what reading it raised (its first line) and the fix."""
+    cause = str(err).splitlines()[0] if str(err) else "unreadable"
+    return StoreError(f"{path} is damaged ({type(err).__name__}: {cause}); {fix}")
 
 
 @dataclass
@@ -241,6 +243,7 @@ def load_run(path: Path | str) -> Run:
         path = cfg.RUNS_DIR / str(path)
     if not (path / "run.json").is_file():
         raise FileNotFoundError(f"{path} holds no finished run (no run.json); train it with get_or_train(config)")
+
     def read(name: str):
         try:
             return json.loads((path / name).read_text())
