@@ -105,6 +105,11 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert pd.isna(table.loc[2, "mcnemar_agree"]) and table.loc[2, "mcnemar_p"] == ()  # never run: not tested
     shown = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
     assert shown.iloc[0][["metric", "ours: a", "ours: b", "difference"]].tolist() == ["test_acc (%)", "60.00", "91.00", "31.00"]
+    val_only = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout", "val_acc", [0.6, 0.61, 0.59]),
+                                                          ("R9", "b", "holdout", "val_acc", [0.9, 0.92, 0.91])]), {}),
+                                (rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a on validation"),))
+    val_rows = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), val_only).claim_rows("R9")
+    assert list(val_rows.columns)[-1] == "verdict" and "McNemar p per seed" not in val_rows  # no test set, no McNemar columns
     assert shown.iloc[0]["McNemar p per seed"] == ", ".join([f"{p:.3g}"] * 3)
     assert shown.iloc[0]["seeds where McNemar finds the claimed direction"] == "3 of 3"
     assert shown.iloc[1]["… the opposite direction"] == "3 of 3" and shown.iloc[2]["… the opposite direction"] == ""

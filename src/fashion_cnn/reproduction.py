@@ -518,8 +518,10 @@ class Reproduction:
             c[k] = [fmt(m, x) for m, x in zip(c["metric"], c[k])]
         c["p_value"] = ["–" if not np.isfinite(p) else f"{p:.3g}" for p in c["p_value"]]
         c["metric"] = c["metric"].map(metric_label)
-        return c[["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict",
-                  "mcnemar_p", "mcnemar_agree", "mcnemar_against"]].rename(columns={
+        columns = ["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict"]
+        # McNemar's columns only where some comparison has test predictions (R3 has none): a page holds 9 or 12 columns
+        columns += [k for k in ("mcnemar_p", "mcnemar_agree", "mcnemar_against") if c[k].ne("").any()]
+        return c[columns].rename(columns={
             "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
             "mcnemar_agree": "seeds where McNemar finds the claimed direction",
             "mcnemar_against": "… the opposite direction"})
