@@ -33,7 +33,7 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(path):
 
 
 @pytest.mark.slow
-def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monkeypatch):
+def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monkeypatch, wide_tables):
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
     rep = report.build("quick", "R0", "cpu", reports_dir=tmp_path, echo=lambda *a, **k: None)
@@ -53,6 +53,7 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     assert len(trained) == 5 * config.get_profile("quick").seeds
     assert all((tmp_path / "runs" / k["key"] / "weights.safetensors").is_file() for k in trained)
     assert rep.pages and rep.pages > 10
+    assert wide_tables(rep.html) == []  # every table fits the page's width
     text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(text.split())
     for t in titles + ["Appendix: provenance"]:

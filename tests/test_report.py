@@ -89,7 +89,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(fold
     assert (reports / "report.html").read_text() == "old html"
 
 
-def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
+def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_tables):
     notebooks, reports = folders
     _notebook(notebooks / "01_first.ipynb", "md:# 1. First section\nSome text.\n## A subsection",
               "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
@@ -125,6 +125,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders):
     text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "1. First section" in text and "2. Second section" in text and "Appendix: provenance" in text
     assert "lastcolumn" in text and text.count("rowend") == 3  # a wide table fits the page: no column cut off
+    assert wide_tables(rep.html) == []
 
 
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
