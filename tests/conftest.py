@@ -1,9 +1,11 @@
 import contextlib
 import html
 import json
+import os
 import re
 import subprocess
 import time
+from signal import SIGABRT
 
 import psutil
 import pytest
@@ -49,14 +51,18 @@ def store(tmp_path, monkeypatch):
 
 
 @pytest.fixture()
-def stop_while_training():
+def stop_while_training(tmp_path):
     """`stop(args, runs, signal)`: start the script `args`, wait until its workers have each written a
     checkpoint under `runs` (two), send `signal` to the script and return the processes it started that
-    are still alive 30 s later. Whatever the test finds, nothing it started is left running."""
+    are still alive 30 s later. Whatever the test finds, nothing it started is left running. A script
+    still running 60 s after the signal fails the test with the traceback of each of its threads."""
     started: list = []
 
     def stop(args: list[str], runs, signal: int, checkpoints: int = 2) -> list[psutil.Process]:
-        driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = tmp_path / "driver-stderr.txt"
+        with open(log, "w") as err:  # faulthandler: a SIGABRT prints every thread's stack to stderr
+            driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err,
+                                      env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         started.append(driver)
         deadline = time.monotonic() + 180
         while len(list(runs.glob("*/checkpoint.safetensors"))) < checkpoints:
@@ -65,7 +71,12 @@ def stop_while_training():
         children = psutil.Process(driver.pid).children(recursive=True)  # workers and the resource tracker
         started.extend(children)
         driver.send_signal(signal)
-        driver.wait(timeout=60)
+        try:
+            driver.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            driver.send_signal(SIGABRT)
+            driver.wait(timeout=30)
+            pytest.fail(f"the script still ran 60 s after signal {signal}; its threads then:\n{log.read_text()[-6000:]}")
         return psutil.wait_procs(children, timeout=30)[1]
 
     yield stop
