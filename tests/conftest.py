@@ -5,7 +5,8 @@ import os
 import re
 import subprocess
 import time
-from signal import SIGABRT
+import signal as signal_module
+from signal import SIG_DFL, SIGABRT, SIGINT
 
 import psutil
 import pytest
@@ -50,6 +51,13 @@ def store(tmp_path, monkeypatch):
     return runs
 
 
+def _sigint_as_from_a_terminal() -> None:
+    """Popen's preexec_fn: SIGINT back to its default in the script, which Python then turns into
+    KeyboardInterrupt. A background job (`cmd &` in a script, nohup) inherits SIGINT ignored, and Python
+    keeps it ignored: the SIGINT test then waited forever when the suite ran in the background."""
+    signal_module.signal(SIGINT, SIG_DFL)
+
+
 @pytest.fixture()
 def stop_while_training(tmp_path):
     """`stop(args, runs, signal)`: start the script `args`, wait until its workers have each written a
@@ -61,7 +69,7 @@ def stop_while_training(tmp_path):
     def stop(args: list[str], runs, signal: int, checkpoints: int = 2) -> list[psutil.Process]:
         log = tmp_path / "driver-stderr.txt"
         with open(log, "w") as err:  # faulthandler: a SIGABRT prints every thread's stack to stderr
-            driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err,
+            driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_sigint_as_from_a_terminal,
                                       env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         started.append(driver)
         deadline = time.monotonic() + 180
