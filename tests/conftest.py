@@ -28,9 +28,7 @@ _WIDE_TABLES = """<script>window.addEventListener("load", () => {
 def _wide_tables(html_path, scratch) -> list[str]:
     probe = scratch / "wide-tables-probe.html"
     probe.write_text(html_path.read_text().replace("</body>", _WIDE_TABLES + "</body>"))
-    dom = subprocess.run([report.CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          f"--user-data-dir={scratch / 'chromium-profile'}", "--window-size=794,1123", "--dump-dom",
-                          probe.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = report.chromium(probe, "--window-size=794,1123", "--dump-dom", timeout=120).stdout
     found = re.search(r'<pre id="wide-tables">(.*?)</pre>', dom, re.S)
     assert found, "the probe did not run"
     return json.loads(html.unescape(found.group(1)))

@@ -391,25 +391,27 @@ def _break_after_underscores(soup, cell) -> None:
     """Let long names in a table cell (lenet5_3x3_leaky_dropout_avgpool) wrap after their underscores."""
     for text in list(cell.find_all(string=lambda s: "_" in s)):
         pieces = text.split("_")
-        nodes = []
-        for i, piece in enumerate(pieces):
-            nodes.append(piece + ("_" if i < len(pieces) - 1 else ""))
-            if i < len(pieces) - 1:
-                nodes.append(soup.new_tag("wbr"))
+        nodes = [pieces[0]]
+        for piece in pieces[1:]:
+            nodes += ["_", soup.new_tag("wbr"), piece]
         text.replace_with(*nodes)
 
 
-def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
-    """Print the HTML to an A4 PDF with Chromium headless (offline: a fresh profile, no network services)."""
+def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess:
+    """Run Chromium headless on the HTML with `args` (offline: a fresh profile, no network services)."""
     browser = shutil.which(CHROMIUM)
     if browser is None:
         raise RuntimeError("chromium not found: install it with `make setup` (Debian package chromium)")
     with tempfile.TemporaryDirectory(prefix="fashion-cnn-chromium-") as profile_dir:
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile_dir}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-               html_path.resolve().as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+               f"--user-data-dir={profile_dir}", *args, html_path.resolve().as_uri()]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
+    """Print the HTML to an A4 PDF with Chromium headless."""
+    done = chromium(html_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", timeout=timeout)
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         raise RuntimeError(f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}")
     return pdf

@@ -395,16 +395,21 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
     return table.astype({"mcnemar_n": int, "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
 
 
+def in_percent(metric: str) -> bool:
+    """Accuracies, precision and recall are shown in %; losses and seconds as numbers."""
+    return not metric.endswith("loss") and metric != "epoch_seconds"
+
+
 def fmt(metric: str, x: float) -> str:
-    """A value of `metric` for reading: accuracies (and precision, recall) in %, losses and seconds as numbers."""
+    """A value of `metric` for reading, in its unit (`in_percent`)."""
     if not np.isfinite(x):
         return "–"
-    return f"{100 * x:.2f}" if not metric.endswith("loss") and metric != "epoch_seconds" else f"{x:.4f}"
+    return f"{100 * x:.2f}" if in_percent(metric) else f"{x:.4f}"
 
 
 def metric_label(metric: str) -> str:
     """The metric's name with its unit where it is shown in %."""
-    return metric + ("" if metric.endswith("loss") or metric == "epoch_seconds" else " (%)")
+    return metric + (" (%)" if in_percent(metric) else "")
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -456,7 +461,7 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')} we tested: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             m = str(c["metric"])
-            gap = (f"{c['difference'] * 100:+.2f} points" if metric_label(m).endswith("(%)")
+            gap = (f"{c['difference'] * 100:+.2f} points" if in_percent(m)
                    else f"{c['difference']:+.4f}" + (" s" if m == "epoch_seconds" else ""))
             out.append(f"{c['claim']}: {c['verdict']} (difference {gap}, paired t p={c['p_value']:.3g}).")
         undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
