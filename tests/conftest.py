@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 import signal as signal_module
 from signal import SIG_DFL, SIGABRT, SIGINT
@@ -11,7 +12,7 @@ from signal import SIG_DFL, SIGABRT, SIGINT
 import psutil
 import pytest
 
-from fashion_cnn import config, report
+from fashion_cnn import RunConfig, config, report
 
 # Lists, after the page has laid out, every table wider than the block it sits in: what the PDF would cut off.
 _WIDE_TABLES = """<script>window.addEventListener("load", () => {
@@ -47,6 +48,44 @@ def store(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     monkeypatch.setattr(config, "RUNS_DIR", runs)
     return runs
+
+
+_HOLDER = """\
+import json, pathlib, sys, time
+from fashion_cnn import RunConfig, config, runs
+config.RUNS_DIR = pathlib.Path(sys.argv[1])
+c = RunConfig.from_dict(json.loads(sys.argv[4]))
+with runs.run_lock(runs.run_key(c)):
+    pathlib.Path(sys.argv[2]).touch()
+    time.sleep(float(sys.argv[3]))
+    run = runs.get_or_train(c, progress=False)
+    runs.write_json(run.path / "metrics.json", {**run.metrics, "trained_by": "holder"})
+"""
+HELD = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
+
+
+@pytest.fixture()
+def trained_elsewhere(store, tmp_path):
+    """`trained_elsewhere(seconds, config=HELD)`: another process takes the lock of `config`'s run in
+    `store`, holds it `seconds`, then trains the run and marks its metrics `trained_by: holder`; returns
+    that process once it holds the lock. Teardown kills it (a kill releases the lock)."""
+    started: list[subprocess.Popen] = []
+
+    def start(seconds: float, config: RunConfig = HELD) -> subprocess.Popen:
+        ready = tmp_path / f"holder-{len(started)}.ready"
+        holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(store), str(ready), str(seconds),
+                                   json.dumps(config.to_dict())])
+        started.append(holder)
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "the holder never took the lock"
+            time.sleep(0.1)
+        return holder
+
+    yield start
+    for holder in started:
+        holder.kill()
+        holder.wait()
 
 
 def _sigint_as_from_a_terminal() -> None:

@@ -97,6 +97,32 @@ def test_workers_take_the_longest_runs_first_and_return_them_in_the_callers_orde
     assert finished[1] < finished[0]  # the 3-epoch run was handed out first
 
 
+def test_workers_leave_a_run_another_process_trains_to_it_and_take_the_others(store, trained_elsewhere):
+    holder = trained_elsewhere(4)
+    configs = [RunConfig("lenet5", epochs=1, subset=300, device="cpu", seed=s) for s in (0, 1)]  # seed 0: the holder's
+    assert parallel._train_in_worker(configs[0].to_dict(), str(store), False) is None  # busy: skipped, not trained
+    done = parallel.train_in_processes(configs, workers=2, progress=False)  # waits for the holder's run at the end
+    assert holder.wait(timeout=60) == 0
+    assert done[0].metrics.get("trained_by") == "holder" and "trained_by" not in done[1].metrics
+    assert [r.config for r in done] == configs
+
+
+def test_an_interrupted_run_resumes_in_a_worker_process(store, monkeypatch):
+    configs = [RunConfig("lenet5", epochs=2, subset=300, device="cpu", seed=s) for s in (0, 1)]
+
+    def stop(epoch, *_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        get_or_train(configs[0], progress=False, on_epoch_end=stop)
+    assert (store / runs.run_key(configs[0]) / "checkpoint.safetensors").is_file()
+    monkeypatch.setattr(parallel, "cpu_strategy", lambda configs: "processes")
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("resumed in this process after the workers"))
+    done = runs.get_or_train_many(configs, progress=False)
+    assert [r.config for r in done] == configs
+    assert [row["epoch"] for row in done[0].history] == [1, 2]
+
+
 def test_a_diverging_run_in_a_worker_names_itself(store, monkeypatch):
     configs = [RunConfig("r3_mlp", epochs=1, subset=300, device="cpu", lr=1e6, optimizer="sgd", seed=s) for s in (0, 1)]
     with pytest.raises(engine.TrainingDiverged, match=r"r3_mlp seed \d: training loss became"):

@@ -133,3 +133,17 @@ def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(s
     message = str(err.value)
     assert str(target) in message and "damaged" in message and ("delete" in message) and "\n" not in message
     assert target.stat().st_size == size // 2  # nothing removed or rewritten behind the user's back
+
+
+def test_a_run_another_process_is_training_is_waited_for_not_trained_twice(store, trained_elsewhere, monkeypatch, capfd):
+    holder = trained_elsewhere(3)
+    c = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
+    with pytest.raises(runs.RunBusy, match=rf"^run {run_key(c)} \(lenet5 seed 0\) is being trained by process "
+                                           rf"{holder.pid} on .*; wait for it, or train another run meanwhile$"):
+        get_or_train(c, progress=False, wait=False)
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("trained while another process trained it"))
+    run = get_or_train(c, progress=False)  # blocks until the holder has stored it
+    assert holder.wait(timeout=60) == 0
+    assert run.metrics["trained_by"] == "holder"
+    assert f"is being trained by process {holder.pid}" in capfd.readouterr().err
+    assert not (run.path / "checkpoint.safetensors").exists()

@@ -98,7 +98,7 @@ def test_study_runs_in_a_quick_profile(name, store, monkeypatch):
             assert 0.0 <= run.metrics["val_acc"] <= 1.0 and run.metrics["val_size"] > 0
 
 
-def test_plan_table_counts_what_the_store_holds(store, monkeypatch):
+def test_plan_table_counts_what_the_store_holds(store, monkeypatch, trained_elsewhere):
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
     jobs = get_study("R2").plan(TINY, device="cpu")  # R2: main view and 10-fold (2 folds here), no extra arms
     before = plan_table(jobs)
@@ -110,6 +110,12 @@ def test_plan_table_counts_what_the_store_holds(store, monkeypatch):
     (store / run_key(jobs[1].config) / "checkpoint.safetensors").write_bytes(b"")  # an interrupted run
     after = plan_table(jobs)
     assert (after.loc["main", "stored"], after.loc["main", "resumable"]) == (1, 1)
+    assert after.loc["all", "training"] == 0
+    holder = trained_elsewhere(600, jobs[2].config)  # another process is training a third run
+    assert plan_table(jobs).loc["main", ["stored", "training", "resumable"]].tolist() == [1, 1, 1]
+    holder.kill()
+    holder.wait()
+    assert plan_table(jobs).loc["main", "training"] == 0  # its lock went with it
     assert after.loc["all", "images_M"] == before.loc["all", "images_M"]
     assert after.loc["all", "cpu_hours_left"] < before.loc["all", "cpu_hours_left"]
 

@@ -93,9 +93,13 @@ def cpu_workers(jobs: int, busy: float | None = None) -> int:
 # ----------------------------------------------------------------------------------------------
 # Processes (the CPU path)
 
-def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str:
+def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str | None:
+    """The run's key once stored; None when another process is training it (the worker moves on)."""
     cfg.RUNS_DIR = Path(runs_dir)  # fit() sets the thread count (engine.SPEED.cpu_threads)
-    return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False).key
+    try:
+        return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False, wait=False).key
+    except runs.RunBusy:
+        return None
 
 
 def exit_with_parent(parent: int, every: float = 1.0) -> None:
@@ -139,7 +143,9 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
     runs are handed out longest first (`runs.estimated_cpu_seconds`), so that no worker is left with
     a long run after the others have finished; the order never changes a run's result. An interrupt
     (Ctrl-C, SIGTERM turned into an exception) or a failed run stops every worker at once: finished
-    runs stay stored, an interrupted one resumes from its last epoch's checkpoint next time.
+    runs stay stored, an interrupted one resumes from its last epoch's checkpoint next time. A run
+    that another process is training (`runs.run_lock`) is left to it: the workers go on with the
+    others, and this process waits for it at the end.
     """
     if not configs:
         return []
@@ -155,7 +161,7 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
         for job in futures.as_completed(jobs.values()):
             job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
             bar.update(1)
-        keys = [jobs[i].result() for i in range(len(configs))]
+        keys = [jobs[i].result() for i in range(len(configs))]  # None: another process trains it
         pool.shutdown()
     except BaseException as err:
         _stop(pool)
@@ -167,7 +173,8 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
             "finished are stored: guard the script's entry point, or pass strategy=\"sequential\"") from None
     finally:
         bar.close()
-    return [runs.load_run(cfg.RUNS_DIR / key) for key in keys]
+    return [runs.load_run(cfg.RUNS_DIR / key) if key else runs.get_or_train(c, progress=progress)
+            for key, c in zip(keys, configs)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -414,6 +421,9 @@ class StackedTrainer:
         started = time.perf_counter()
         on_cpu = torch.device(self.device).type == "cpu"
         with contextlib.ExitStack() as cleanup:
+            for member in self.members:  # held until every member is stored; RunBusy if another process has one
+                cleanup.enter_context(runs.run_lock(member.key, wait=False,
+                                                    what=f" ({member.config.model} seed {member.config.seed})"))
             cleanup.callback(bar.close)
             cleanup.enter_context(engine.cpu_threads(engine.SPEED.cpu_threads if on_cpu else None))
             for epoch in range(epochs):
@@ -436,15 +446,15 @@ class StackedTrainer:
                     self.scheduler.step()
                 for member in self.members:
                     self._checkpoint(member)
-        wall = time.perf_counter() - started
-        finished = []
-        for member in self.members:
-            run = runs.get_or_train(member.config, progress=False)  # finishes from the checkpoint: no epoch left
-            prov = json.loads((run.path / "provenance.json").read_text())
-            prov.update(wall_seconds_this_session=wall, trained_together=[m.key for m in self.members])
-            runs.write_json(run.path / "provenance.json", prov)
-            finished.append(runs.load_run(run.path))
-        return finished
+            wall = time.perf_counter() - started
+            finished = []
+            for member in self.members:
+                run = runs.get_or_train(member.config, progress=False)  # finishes from the checkpoint: no epoch left
+                prov = json.loads((run.path / "provenance.json").read_text())
+                prov.update(wall_seconds_this_session=wall, trained_together=[m.key for m in self.members])
+                runs.write_json(run.path / "provenance.json", prov)
+                finished.append(runs.load_run(run.path))
+            return finished
 
 
 def train_stacked(configs: list[runs.RunConfig], *, progress: bool = True) -> list[runs.Run]:
@@ -473,6 +483,16 @@ def cpu_strategy(configs: list[runs.RunConfig]) -> str:
     return "sequential"
 
 
+def _claim(held: contextlib.ExitStack, key: str) -> bool:
+    """Take run `key`'s lock into `held` unless another process has it; False also when the run was
+    stored or started while we looked (it is then loaded or resumed on its own)."""
+    try:
+        held.enter_context(runs.run_lock(key, wait=False))
+    except runs.RunBusy:
+        return False
+    return not any((cfg.RUNS_DIR / key / f).is_file() for f in ("run.json", "checkpoint.safetensors"))
+
+
 def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: bool = False,
                progress: bool = True, max_stack: int = 16) -> list[runs.Run]:
     """Train (or load) every config and return the runs in order, several at a time where that is faster.
@@ -488,22 +508,27 @@ def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: 
     if force:
         for key in unique:
             shutil.rmtree(cfg.RUNS_DIR / key, ignore_errors=True)
-    # stored runs load; interrupted ones (a checkpoint) resume one by one in get_or_train below
-    pending = [c for key, c in unique.items()
-               if not any((cfg.RUNS_DIR / key / f).is_file() for f in ("run.json", "checkpoint.safetensors"))]
-    cuda = [c for c in pending if torch.device(cfg.resolve_device(c.device)).type == "cuda"]
-    cpu = [c for c in pending if torch.device(cfg.resolve_device(c.device)).type != "cuda"]
-    if strategy in ("auto", "stacked"):
-        groups: dict[str, list[runs.RunConfig]] = {}
-        for c in (cuda if strategy == "auto" else pending):
-            groups.setdefault(stack_signature(c), []).append(c)
+
+    def has(key: str, name: str) -> bool:
+        return (cfg.RUNS_DIR / key / name).is_file()
+
+    unfinished = {k: c for k, c in unique.items() if not has(k, "run.json")}  # stored runs just load
+    on_cuda = {k for k, c in unfinished.items() if torch.device(cfg.resolve_device(c.device)).type == "cuda"}
+    cpu = [c for k, c in unfinished.items() if k not in on_cuda]  # interrupted ones too: they resume in a worker
+    if strategy in ("auto", "stacked"):  # a stack starts its members at epoch 0: interrupted runs resume alone
+        groups: dict[str, dict[str, runs.RunConfig]] = {}
+        for k, c in unfinished.items():
+            if (strategy == "stacked" or k in on_cuda) and not has(k, "checkpoint.safetensors"):
+                groups.setdefault(stack_signature(c), {})[k] = c
         for group in groups.values():
-            for i in range(0, len(group), max_stack):
-                chunk = group[i:i + max_stack]
-                if can_stack(chunk):
-                    train_stacked(chunk, progress=progress)
+            keys = list(group)
+            for i in range(0, len(keys), max_stack):
+                with contextlib.ExitStack() as held:  # runs another process trains stay out of the stack
+                    chunk = [group[k] for k in keys[i:i + max_stack] if _claim(held, k)]
+                    if can_stack(chunk):
+                        train_stacked(chunk, progress=progress)
     if strategy == "processes":
-        train_in_processes(pending, progress=progress)
+        train_in_processes(list(unfinished.values()), progress=progress)
     elif strategy == "auto" and cpu_strategy(cpu) == "processes":
         try:
             train_in_processes(cpu, progress=progress)

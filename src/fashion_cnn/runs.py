@@ -5,23 +5,32 @@ checksums and the package version, so asking for the same run twice trains once.
 writes one checkpoint file atomically (weights, optimizer, schedule and RNG states in
 safetensors, the history in its metadata), so an interrupted run resumes from its last finished
 epoch and ends with the numbers an uninterrupted run gives. Nothing is ever unpickled.
+
+Several processes may share one store (`make train` in one terminal, `make report` in another):
+a process trains a run only while it holds the run's lock (`run_lock`, an flock the kernel drops
+when the process ends, however it ends), so no run is trained twice at once; the others wait for
+it, or, in a pool of workers, take another run meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -122,6 +131,69 @@ def _atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ----------------------------------------------------------------------------------------------
+# One trainer per run
+
+class RunBusy(RuntimeError):
+    """Another process holds the run's lock: it is training that run now."""
+
+
+_HELD: set[str] = set()  # keys whose lock this process holds
+
+
+def _holder(fd: int) -> str:
+    return os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+
+
+@contextlib.contextmanager
+def run_lock(key: str, *, wait: bool = True, what: str = "") -> Iterator[None]:
+    """Hold the lock of run `key` in the store (`<store>/.locks/<key>.lock`) for the block.
+
+    Held already by another process: `wait` blocks until it is released (saying so on stderr,
+    once), otherwise raises `RunBusy`. Re-entrant within one process. The lock file stays behind
+    (empty of meaning once released: it names its last holder).
+    """
+    if key in _HELD:
+        yield
+        return
+    path = cfg.RUNS_DIR / ".locks" / f"{key}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            busy = f"run {key}{what} is being trained by {_holder(fd)}"
+            if not wait:
+                raise RunBusy(f"{busy}; wait for it, or train another run meanwhile") from None
+            print(f"{busy}: waiting for it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def training_elsewhere(key: str) -> bool:
+    """Whether a process holds run `key`'s lock now, i.e. is training it (writes nothing)."""
+    try:
+        fd = os.open(cfg.RUNS_DIR / ".locks" / f"{key}.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -357,27 +429,9 @@ def default_progress() -> bool:
     return os.environ.get("FASHION_CNN_QUIET", "0") != "1"
 
 
-def get_or_train(
-    config: RunConfig,
-    *,
-    force: bool = False,
-    progress: bool | None = None,
-    on_epoch_end: EpochHook | None = None,
-    name: str | None = None,
-) -> Run:
-    """The stored run for `config`, trained first when it is not stored (or when `force`).
-
-    An unfinished run resumes from its last checkpoint. `progress=None` shows a tqdm bar unless
-    FASHION_CNN_QUIET=1.
-    """
-    key = run_key(config)
-    path = cfg.RUNS_DIR / key
-    if force and path.exists():
-        shutil.rmtree(path)
-    if (path / "run.json").is_file():
-        return load_run(path)
-    if progress is None:
-        progress = default_progress()
+def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: EpochHook | None, name: str | None) -> None:
+    """Train `config` (from its checkpoint, if any) and store it in `path`; the caller holds its lock."""
+    key = path.name
     device = cfg.resolve_device(config.device)
     torch.manual_seed(config.seed)
     model = create_model(config.model, **config.model_args).to(device)
@@ -417,7 +471,35 @@ def get_or_train(
                                           "wall_seconds_this_session": wall})
     write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     checkpoint.unlink(missing_ok=True)
-    return load_run(path)
+
+
+def get_or_train(
+    config: RunConfig,
+    *,
+    force: bool = False,
+    progress: bool | None = None,
+    on_epoch_end: EpochHook | None = None,
+    name: str | None = None,
+    wait: bool = True,
+) -> Run:
+    """The stored run for `config`, trained first when it is not stored (or when `force`).
+
+    An unfinished run resumes from its last checkpoint. `progress=None` shows a tqdm bar unless
+    FASHION_CNN_QUIET=1. While another process trains the same run, `wait` waits for it and loads
+    its result; `wait=False` raises `RunBusy` instead.
+    """
+    key = run_key(config)
+    path = cfg.RUNS_DIR / key
+    if not force and (path / "run.json").is_file():
+        return load_run(path)
+    with run_lock(key, wait=wait, what=f" ({config.model} seed {config.seed})"):
+        if force and path.exists():
+            shutil.rmtree(path)
+        if (path / "run.json").is_file():  # finished by the process we waited for
+            return load_run(path)
+        _train(config, path, progress=default_progress() if progress is None else progress,
+               on_epoch_end=on_epoch_end, name=name)
+        return load_run(path)
 
 
 def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None,

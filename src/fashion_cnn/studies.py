@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import config as cfg
 from .config import Profile, get_profile
-from .runs import RunConfig, estimated_cpu_seconds, get_or_train_many, run_key, training_images
+from .runs import RunConfig, estimated_cpu_seconds, get_or_train_many, run_key, training_elsewhere, training_images
 
 
 @dataclass(frozen=True)
@@ -299,22 +299,25 @@ PARTS = ("main", "extra", "fold", "trainval")
 
 
 def plan_table(jobs: list[Job]) -> pd.DataFrame:
-    """Per part of a plan, and in all: runs, how many the store holds finished, how many it can resume
-    (a checkpoint), the training images (millions) and the estimated single-core CPU hours left
-    (`runs.estimated_cpu_seconds`; a resumable run counts in full). Only parts the plan has appear."""
+    """Per part of a plan, and in all: runs, how many the store holds finished, how many a process is
+    training now, how many it can resume (a checkpoint, nobody training it), the training images
+    (millions) and the estimated single-core CPU hours left (`runs.estimated_cpu_seconds`; a run
+    begun counts in full). Only parts the plan has appear."""
     rows = []
     for job in jobs:
-        path = cfg.RUNS_DIR / run_key(job.config)
-        stored = (path / "run.json").is_file()
-        rows.append({"part": job.part, "runs": 1, "stored": int(stored),
-                     "resumable": int(not stored and (path / "checkpoint.safetensors").is_file()),
+        key = run_key(job.config)
+        stored = (cfg.RUNS_DIR / key / "run.json").is_file()
+        training = not stored and training_elsewhere(key)
+        rows.append({"part": job.part, "runs": 1, "stored": int(stored), "training": int(training),
+                     "resumable": int(not stored and not training
+                                      and (cfg.RUNS_DIR / key / "checkpoint.safetensors").is_file()),
                      "images_M": training_images([job.config]) / 1e6,
                      "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600})
-    columns = ["runs", "stored", "resumable", "images_M", "cpu_hours_left"]
+    columns = ["runs", "stored", "training", "resumable", "images_M", "cpu_hours_left"]
     frame = pd.DataFrame(rows, columns=["part", *columns])
     table = frame.groupby("part").sum().reindex([p for p in PARTS if p in set(frame["part"])])
     table.loc["all"] = frame[columns].sum()
-    return table.astype({c: int for c in ("runs", "stored", "resumable")})
+    return table.astype({c: int for c in ("runs", "stored", "training", "resumable")})
 
 
 def _names(names: list[str]) -> list[str]:
@@ -362,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             rows = {name: plan_table(get_study(name).plan(profile, args.seeds, args.device)).loc["all"]
                     for name in names}
-            table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "resumable")})
+            table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
             table.insert(0, "title", [get_study(n).title for n in names])
             _print(table)
             return 0
