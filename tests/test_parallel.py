@@ -123,6 +123,41 @@ def test_an_interrupted_run_resumes_in_a_worker_process(store, monkeypatch):
     assert [row["epoch"] for row in done[0].history] == [1, 2]
 
 
+def test_the_pool_bar_fills_as_workers_finish_epochs_counting_a_resumed_runs_epochs(store, monkeypatch):
+    configs = [RunConfig("lenet5", epochs=2, subset=300, device="cpu", seed=s) for s in (0, 1, 2)]  # equal costs
+
+    def stop(epoch, *_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        get_or_train(configs[0], progress=False, on_epoch_end=stop)  # 1 of its 2 epochs done
+    shown = []
+
+    class Recording:  # what tqdm would draw, after each change
+        def __init__(self, total, initial, **kw):
+            self.total, self.n, self.postfix = total, initial, ""
+
+        def set_postfix_str(self, text, refresh):
+            self.postfix = text
+
+        def update(self, work):
+            self.n += work
+            self.refresh()
+
+        def refresh(self):
+            shown.append((self.postfix, self.n / self.total))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(parallel, "tqdm", Recording)
+    parallel.train_in_processes(configs, workers=2, progress=True)
+    assert shown[0] == ("runs 0/3, epochs 1/6", pytest.approx(1 / 6))
+    assert shown[-1] == ("runs 3/3, epochs 6/6", pytest.approx(1.0))
+    fractions = [f for _, f in shown]
+    assert fractions == sorted(fractions) and len(set(fractions)) >= 4  # it moved epoch by epoch, never back
+
+
 def test_a_diverging_run_in_a_worker_names_itself(store, monkeypatch):
     configs = [RunConfig("r3_mlp", epochs=1, subset=300, device="cpu", lr=1e6, optimizer="sgd", seed=s) for s in (0, 1)]
     with pytest.raises(engine.TrainingDiverged, match=r"r3_mlp seed \d: training loss became"):

@@ -35,6 +35,7 @@ import copy
 import json
 import multiprocessing
 import os
+import queue
 import shutil
 import threading
 import time
@@ -93,15 +94,6 @@ def cpu_workers(jobs: int, busy: float | None = None) -> int:
 # ----------------------------------------------------------------------------------------------
 # Processes (the CPU path)
 
-def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str | None:
-    """The run's key once stored; None when another process is training it (the worker moves on)."""
-    cfg.RUNS_DIR = Path(runs_dir)  # fit() sets the thread count (engine.SPEED.cpu_threads)
-    try:
-        return runs.get_or_train(runs.RunConfig.from_dict(config), force=force, progress=False, wait=False).key
-    except runs.RunBusy:
-        return None
-
-
 def exit_with_parent(parent: int, every: float = 1.0) -> None:
     """Call in a worker process (the pool's initializer here, `tune`'s workers): a daemon thread ends the
     worker once its parent is gone (a kernel shut down by papermill, a `kill -9`), instead of training on
@@ -126,6 +118,31 @@ def _stop(pool: futures.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)  # the pool's thread sees the workers gone and ends
 
 
+_EPOCHS = None  # in a worker of train_in_processes: the multiprocessing queue its finished (key, epoch)s go to
+
+
+def _init_worker(parent: int, epochs) -> None:
+    global _EPOCHS
+    exit_with_parent(parent)
+    _EPOCHS = epochs
+
+
+def _train_in_worker(config: dict, runs_dir: str, force: bool) -> str | None:
+    """The run's key once stored; None when another process is training it (the worker moves on)."""
+    cfg.RUNS_DIR = Path(runs_dir)  # fit() sets the thread count (engine.SPEED.cpu_threads)
+    config = runs.RunConfig.from_dict(config)
+    key = runs.run_key(config)
+
+    def tell(epoch: int, *_) -> None:
+        if _EPOCHS is not None:
+            _EPOCHS.put((key, epoch + 1))
+
+    try:
+        return runs.get_or_train(config, force=force, progress=False, wait=False, on_epoch_end=tell).key
+    except runs.RunBusy:
+        return None
+
+
 class WorkerDied(RuntimeError):
     """A worker process of `train_in_processes` ended without returning (its pool is broken)."""
 
@@ -133,6 +150,41 @@ class WorkerDied(RuntimeError):
 # Starting a worker (spawn, import torch, load and check the data) costs ~5 s on 2 busy cores:
 # below ~30 s of sequential training (8k images/s) processes do not pay.
 MIN_IMAGE_EPOCHS_FOR_PROCESSES = 240_000
+
+
+class _WorkBar:
+    """The progress of a pool of runs: the bar fills by estimated single-core work
+    (`runs.estimated_cpu_seconds`) as each epoch finishes in a worker, so that its time left means
+    something while runs of very different sizes train; the postfix counts runs and epochs."""
+
+    def __init__(self, configs: list[runs.RunConfig], workers: int, progress: bool, resumed: bool = True):
+        self.keys = [runs.run_key(c) for c in configs]
+        self.epochs = {k: c.epochs for k, c in zip(self.keys, configs)}
+        self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in zip(self.keys, configs)}  # per epoch
+        self.done = {k: runs.checkpoint_epochs(k) if resumed else 0 for k in self.keys}  # a resumed run's epochs
+        self.runs = 0
+        self.bar = tqdm(total=sum(self.cost[k] * self.epochs[k] for k in self.keys),
+                        initial=sum(self.cost[k] * self.done[k] for k in self.keys),
+                        desc=f"{len(configs)} runs in {workers} processes", disable=not progress, leave=False,
+                        dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]")
+        self._show(0.0)
+
+    def epoch(self, key: str, epoch: int) -> None:
+        self._show(self._advance(key, epoch))
+
+    def run_done(self, key: str) -> None:
+        self.runs += 1
+        self._show(self._advance(key, self.epochs[key]))  # a run loaded, or left to another process: done
+
+    def _advance(self, key: str, epoch: int) -> float:
+        work = self.cost[key] * max(0, epoch - self.done[key])
+        self.done[key] = max(self.done[key], epoch)
+        return work
+
+    def _show(self, work: float) -> None:
+        self.bar.set_postfix_str(f"runs {self.runs}/{len(self.keys)}, "
+                                 f"epochs {sum(self.done.values())}/{sum(self.epochs.values())}", refresh=False)
+        self.bar.update(work) if work else self.bar.refresh()
 
 
 def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = None, force: bool = False,
@@ -152,16 +204,22 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
     order = sorted(range(len(configs)), key=lambda i: -runs.estimated_cpu_seconds(configs[i]))
     workers = workers or max(2, cpu_workers(len(configs)))  # asked for processes: at least two
     context = multiprocessing.get_context("spawn")  # fork after torch's thread pools started is unsafe
-    bar = tqdm(total=len(configs), desc=f"runs ({workers} processes)", unit="run", disable=not progress,
-               leave=False, dynamic_ncols=True)
-    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent,
-                                       initargs=(os.getpid(),))
+    epochs = context.Queue()
+    bar = _WorkBar(configs, workers, progress, resumed=not force)
+    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                       initargs=(os.getpid(), epochs))
     try:
-        jobs = {i: pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force) for i in order}
-        for job in futures.as_completed(jobs.values()):
-            job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
-            bar.update(1)
-        keys = [jobs[i].result() for i in range(len(configs))]  # None: another process trains it
+        jobs = {pool.submit(_train_in_worker, configs[i].to_dict(), str(cfg.RUNS_DIR), force): i for i in order}
+        waiting = set(jobs)
+        while waiting:
+            finished, waiting = futures.wait(waiting, timeout=1.0, return_when=futures.FIRST_COMPLETED)
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    bar.epoch(*epochs.get_nowait())
+            for job in finished:
+                job.result()  # a worker's exception (e.g. TrainingDiverged) surfaces here
+                bar.run_done(bar.keys[jobs[job]])
+        keys = [job.result() for job in sorted(jobs, key=jobs.get)]  # None: another process trains it
         pool.shutdown()
     except BaseException as err:
         _stop(pool)
@@ -172,7 +230,8 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
             "script without an `if __name__ == \"__main__\":` guard, which spawned workers need); the runs it "
             "finished are stored: guard the script's entry point, or pass strategy=\"sequential\"") from None
     finally:
-        bar.close()
+        bar.bar.close()
+        epochs.close()
     return [runs.load_run(cfg.RUNS_DIR / key) if key else runs.get_or_train(c, progress=progress)
             for key, c in zip(keys, configs)]
 

@@ -358,6 +358,17 @@ def _checkpoint_tensors(model, optimizer, generator) -> tuple[dict[str, torch.Te
     return tensors, {"opt_scalars": scalars, "param_groups": opt_state["param_groups"]}
 
 
+def checkpoint_epochs(key: str) -> int:
+    """How many epochs run `key`'s checkpoint holds (0: none, or unreadable: it then starts over)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(cfg.RUNS_DIR / key / "checkpoint.safetensors"), framework="pt") as f:
+            return len(json.loads(f.metadata()["state"])["history"])
+    except (OSError, SafetensorError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def _restore(path: Path, model, optimizer, scheduler, generator) -> list[dict]:
     from safetensors import safe_open
 
