@@ -107,6 +107,14 @@ def test_workers_leave_a_run_another_process_trains_to_it_and_take_the_others(st
     assert [r.config for r in done] == configs
 
 
+def test_force_retrains_a_run_after_the_process_training_it_has_finished(store, trained_elsewhere):
+    holder = trained_elsewhere(2)
+    config = RunConfig("lenet5", epochs=1, subset=300, device="cpu")  # the holder's run
+    [run] = runs.get_or_train_many([config], force=True, progress=False, strategy="sequential")
+    assert holder.wait(timeout=60) == 0
+    assert "trained_by" not in run.metrics  # deleted only once the holder had stored it, then trained again
+
+
 def test_an_interrupted_run_resumes_in_a_worker_process(store, monkeypatch):
     configs = [RunConfig("lenet5", epochs=2, subset=300, device="cpu", seed=s) for s in (0, 1)]
 

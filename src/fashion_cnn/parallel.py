@@ -565,8 +565,9 @@ def train_many(configs: list[runs.RunConfig], *, strategy: str = "auto", force: 
     for c in configs:
         unique.setdefault(runs.run_key(c), c)
     if force:
-        for key in unique:
-            shutil.rmtree(cfg.RUNS_DIR / key, ignore_errors=True)
+        for key, c in unique.items():
+            with runs.run_lock(key, what=f" ({c.model} seed {c.seed})"):  # never under a process training it
+                shutil.rmtree(cfg.RUNS_DIR / key, ignore_errors=True)
 
     def has(key: str, name: str) -> bool:
         return (cfg.RUNS_DIR / key / name).is_file()
