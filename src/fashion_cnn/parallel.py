@@ -184,7 +184,13 @@ class _WorkBar:
     def _show(self, work: float) -> None:
         self.bar.set_postfix_str(f"runs {self.runs}/{len(self.keys)}, "
                                  f"epochs {sum(self.done.values())}/{sum(self.epochs.values())}", refresh=False)
-        self.bar.update(work) if work else self.bar.refresh()
+        if work:
+            self.bar.update(work)
+        else:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = None, force: bool = False,
@@ -230,7 +236,7 @@ def train_in_processes(configs: list[runs.RunConfig], *, workers: int | None = N
             "script without an `if __name__ == \"__main__\":` guard, which spawned workers need); the runs it "
             "finished are stored: guard the script's entry point, or pass strategy=\"sequential\"") from None
     finally:
-        bar.bar.close()
+        bar.close()
         epochs.close()
     return [runs.load_run(cfg.RUNS_DIR / key) if key else runs.get_or_train(c, progress=progress)
             for key, c in zip(keys, configs)]

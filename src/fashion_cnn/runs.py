@@ -35,7 +35,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from . import config as cfg
@@ -359,9 +359,7 @@ def _checkpoint_tensors(model, optimizer, generator) -> tuple[dict[str, torch.Te
 
 
 def checkpoint_epochs(key: str) -> int:
-    """How many epochs run `key`'s checkpoint holds (0: none, or unreadable: it then starts over)."""
-    from safetensors import safe_open
-
+    """How many epochs run `key`'s checkpoint holds (0: none or unreadable; for progress bars)."""
     try:
         with safe_open(str(cfg.RUNS_DIR / key / "checkpoint.safetensors"), framework="pt") as f:
             return len(json.loads(f.metadata()["state"])["history"])
@@ -370,8 +368,6 @@ def checkpoint_epochs(key: str) -> int:
 
 
 def _restore(path: Path, model, optimizer, scheduler, generator) -> list[dict]:
-    from safetensors import safe_open
-
     with safe_open(str(path), framework="pt") as f:
         meta = json.loads(f.metadata()["state"])
     tensors = load_file(path, device="cpu")
