@@ -9,7 +9,7 @@ from fashion_cnn import config
 from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
 from fashion_cnn.runs import get_or_train, get_or_train_many, run_key
-from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table
+from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table, select
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
 # Smaller than "quick" for the test: it keeps the quick profile's rules (epochs and subset capped).
@@ -139,3 +139,23 @@ def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
         "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4", "studies: --seeds 0: give at least 1",
         "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']"]
     assert len(list(store.glob("*/run.json"))) == len(jobs)
+
+
+def test_only_picks_arms_by_pattern_and_a_pattern_matching_nothing_fails(store, monkeypatch, capsys):
+    jobs = get_study("R4").plan(FULL, seeds=2)
+    picked = select(jobs, ["cnn_4*", "cnn_2/tuned"])
+    assert sorted({j.label for j in picked}) == ["cnn_2/tuned", "cnn_4", "cnn_4/sigmoid/aug", "cnn_4/sigmoid/none",
+                                                 "cnn_4/softmax/aug"]
+    assert len(picked) == 5 * 2 and select(jobs, None) == jobs
+    with pytest.raises(ValueError, match=r"--only 'cnn_9\*' matches no arm; the arms are: cnn_1, cnn_2, "):
+        select(jobs, ["cnn_4", "cnn_9*"])
+    tiny = dataclasses.replace(TINY, name="tiny")
+    monkeypatch.setitem(config.PROFILES, "tiny", tiny)
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    assert main(["train", "R4", "--profile", "tiny", "--device", "cpu", "--strategy", "sequential",
+                 "--only", "cnn_4/sig*"]) == 0
+    trained = select(get_study("R4").plan(tiny, device="cpu"), ["cnn_4/sig*"])
+    assert sorted(p.parent.name for p in store.glob("*/run.json")) == sorted(run_key(j.config) for j in trained)
+    assert "(only cnn_4/sig*: 2 runs)" in capsys.readouterr().out
+    assert main(["plan", "R4", "--only", "CNN_4"]) == 2  # labels are case-sensitive: a typo trains nothing
+    assert "studies: --only 'CNN_4' matches no arm" in capsys.readouterr().err

@@ -480,6 +480,11 @@ def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: Epoch
     checkpoint.unlink(missing_ok=True)
 
 
+def is_stored(config: RunConfig) -> bool:
+    """Whether the run store holds `config`'s run finished (a checkpoint alone does not count)."""
+    return (cfg.RUNS_DIR / run_key(config) / "run.json").is_file()
+
+
 def get_or_train(
     config: RunConfig,
     *,

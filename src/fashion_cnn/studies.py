@@ -15,11 +15,13 @@ ahead of it (resumable: stop it any time and run it again):
     python -m fashion_cnn.studies list
     python -m fashion_cnn.studies plan R3 --seeds 3
     python -m fashion_cnn.studies train R3 R4 --profile full --seeds 3
+    python -m fashion_cnn.studies train R4 --only "cnn_4*" cnn_2/tuned   # a part of a study
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import signal
 import sys
@@ -31,7 +33,8 @@ import pandas as pd
 
 from . import config as cfg
 from .config import Profile, get_profile
-from .runs import RunConfig, estimated_cpu_seconds, get_or_train_many, run_key, training_elsewhere, training_images
+from .runs import (RunConfig, estimated_cpu_seconds, get_or_train_many, is_stored, run_key, training_elsewhere,
+                   training_images)
 
 
 @dataclass(frozen=True)
@@ -306,7 +309,7 @@ def plan_table(jobs: list[Job]) -> pd.DataFrame:
     rows = []
     for job in jobs:
         key = run_key(job.config)
-        stored = (cfg.RUNS_DIR / key / "run.json").is_file()
+        stored = is_stored(job.config)
         training = not stored and training_elsewhere(key)
         rows.append({"part": job.part, "runs": 1, "stored": int(stored), "training": int(training),
                      "resumable": int(not stored and not training
@@ -318,6 +321,18 @@ def plan_table(jobs: list[Job]) -> pd.DataFrame:
     table = frame.groupby("part").sum().reindex([p for p in PARTS if p in set(frame["part"])])
     table.loc["all"] = frame[columns].sum()
     return table.astype({c: int for c in ("runs", "stored", "training", "resumable")})
+
+
+def select(jobs: list[Job], patterns: list[str] | None) -> list[Job]:
+    """The jobs whose arm label matches one of the shell-style `patterns` (all jobs for none); raises
+    ValueError naming the labels when a pattern matches nothing, so a typo never trains nothing quietly."""
+    if not patterns:
+        return jobs
+    labels = list(dict.fromkeys(j.label for j in jobs))
+    for pattern in patterns:
+        if not fnmatch.filter(labels, pattern):
+            raise ValueError(f"--only {pattern!r} matches no arm; the arms are: {', '.join(labels)}")
+    return [j for j in jobs if any(fnmatch.fnmatchcase(j.label, p) for p in patterns)]
 
 
 def _names(names: list[str]) -> list[str]:
@@ -351,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     for sub in (plan, train):
         sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
+        sub.add_argument("--only", nargs="+", metavar="ARM", default=None,
+                         help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'")
     train.add_argument("--strategy", default="auto", choices=("auto", "processes", "stacked", "sequential"),
                        help="how runs share the device (default auto: processes on a CPU, stacks on a GPU)")
     args = parser.parse_args(argv)
@@ -370,9 +387,10 @@ def main(argv: list[str] | None = None) -> int:
             _print(table)
             return 0
         for name in names:
-            jobs = get_study(name).plan(profile, args.seeds, args.device)
+            jobs = select(get_study(name).plan(profile, args.seeds, args.device), args.only)
             before = plan_table(jobs)
-            print(f"\n{name}: {get_study(name).title}", flush=True)
+            part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""
+            print(f"\n{name}: {get_study(name).title}{part}", flush=True)
             _print(before)
             if args.command == "train":
                 started = time.perf_counter()
