@@ -55,17 +55,17 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all) → reports/report.html + report.pdf
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)")
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all, STORED_ONLY=1) → reports/report.html + report.pdf
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)")
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only)
 
-plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n)
-	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS))
+plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n, ONLY="cnn_4*")
+	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(ONLY),--only $(ONLY))
 
-train: setup ## train a study's runs ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS)
-	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS))
+train: setup ## train a study's runs ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS, ONLY)
+	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(ONLY),--only $(ONLY))
 
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -58,6 +58,11 @@ def test_reproduce_reaches_only_notebooks_declaring_reports(folders):
     assert "reports" not in report.parameters_for(plain, "full", "cpu", "R0", "R0 R4")
     assert report.parameters_for(repro, "full", "cpu", "R0", "R0 R4")["reports"] == "R0 R4"
     assert "reports" not in report.parameters_for(repro, "full", "cpu", "R0", None)
+    nb.cells[0].source += "\nstored_only: bool = False"
+    __import__("nbformat").write(nb, repro)
+    assert report.parameters_for(repro, "full", "cpu", "R0", "R4", stored_only=True)["stored_only"] is True
+    assert "stored_only" not in report.parameters_for(repro, "full", "cpu", "R0", "R4")
+    assert "stored_only" not in report.parameters_for(plain, "full", "cpu", "R0", "R4", stored_only=True)
     assert report._check_reproduce("all") == "R0 R1 R2 R3 R4"
     assert report._check_reproduce("auto") is None and report._check_reproduce(None) is None
     assert report._check_reproduce(" R4  R0 ") == "R4 R0"

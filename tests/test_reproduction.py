@@ -79,7 +79,7 @@ def test_reproduction_table_on_synthetic_runs():
 
     text = rep.commentary(rep.reproduction_table(values, FIGS), profile="quick")
     assert text[0].startswith("1 of the 3 reported figures with an interval lie inside our 95% interval in the quick")
-    assert any("2 figures have no interval" in t for t in text)
+    assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
     assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
     assert {"val_acc", "val_loss", "holdout"} <= set(rep.definitions(rep.reproduction_table(values, FIGS))["term"])
@@ -141,6 +141,18 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert text and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed" in text[0]
 
 
+def test_claims_pair_seeds_and_drop_a_seed_one_side_lacks():
+    # a has seeds 0, 1, 2; b only 1 and 2 (seed 0 not stored): the test pairs seeds 1 and 2
+    values = pd.concat([_values([("R9", "a", "holdout", "val_acc", [0.10, 0.60, 0.62])]),
+                        _values([("R9", "b", "holdout", "val_acc", [0.0, 0.80, 0.81])]).iloc[1:]])
+    claim = rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a")
+    row = rep.claims_table(rep.Measurements(values), (claim,)).iloc[0]
+    assert row["verdict"] == "supported"  # the paired differences 0.20 and 0.19: seed 0's 0.10 would have blurred it
+    assert (row["mean_a"], row["mean_b"]) == pytest.approx((0.61, 0.805))  # seed 0 of a left out
+    shifted = values.assign(seed=np.where(values["arm"] == "b", values["seed"] + 5, values["seed"]))
+    assert rep.claims_table(rep.Measurements(shifted), (claim,)).iloc[0]["verdict"] == "not run"  # no common seed
+
+
 def test_plot_has_a_panel_per_scale():
     values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
                       ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])])
@@ -174,6 +186,33 @@ def test_measure_a_tiny_study(store, monkeypatch):
     acc = v[(v.arm == "lenet5") & (v.setting == "holdout-test") & (v.metric == "test_acc") & (v.seed == 0)]["value"].item()
     p = m.predictions[("R0", "lenet5", "holdout-test", 0)]
     assert acc == pytest.approx((p["labels"] == p["pred"]).mean())
+
+
+@pytest.mark.slow
+def test_stored_only_measures_what_the_store_holds_and_trains_nothing(store, monkeypatch):
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    study = Study("R0", "tiny", "lenet5", ("lenet5_3x3",), settings=dict(epochs=1),
+                  kfold=(("lenet5", 2),), test=(("lenet5", "holdout"),))
+    jobs = study.plan(TINY, device="cpu")
+    mains = [j for j in jobs if j.label == "lenet5" and j.part == "main"]
+    one_fold = next(j for j in jobs if j.part == "fold")
+    for job in [*mains, one_fold]:
+        get_or_train(job.config)
+    before = sorted(p.name for p in store.iterdir())
+    m = rep.measure(study, TINY, device="cpu", stored_only=True)
+    assert sorted(p.name for p in store.iterdir()) == before  # nothing trained, nothing begun
+    v = m.values
+    assert set(zip(v["arm"], v["setting"])) == {("lenet5", "holdout"), ("lenet5", "holdout-test")}  # half a k-fold: none
+    assert set(v["seed"]) == {0, 1} and set(m.predictions) == {("R0", "lenet5", "holdout-test", s) for s in (0, 1)}
+    assert m.planned == {"R0": len(jobs)} and len(m.runs) == 3
+    r = rep.Reproduction("full", m, rep.reproduction_table(v, reports=("R0",)), rep.claims_table(m, reports=("R0",)),
+                         ("R0",), stored_only=True)
+    assert f"Measured from the run store alone: 3 of the {len(jobs)} runs this study plans are stored" in r.section("R0")
+    assert set(r.claims["verdict"]) == {"not run"}  # every R0 claim needs a run that is not stored
+    nothing = rep.measure(study, dataclasses.replace(TINY, subset=200), device="cpu", stored_only=True)  # none stored
+    assert nothing.values.empty and nothing.runs.empty and sorted(p.name for p in store.iterdir()) == before
+    assert "No runs were measured." == rep.Reproduction("full", nothing, rep.reproduction_table(nothing.values),
+                                                        rep.claims_table(nothing)).closing_note()
 
 
 def test_a_report_left_out_renders_as_skipped():

@@ -116,9 +116,9 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
 
 
 def parameters_for(path: Path, profile: str, device: str, study: str | None,
-                   reproduce: str | None = None) -> dict[str, Any]:
-    """`profile` and `device` for every notebook; `study` and `reports` (the source reports to
-    reproduce, e.g. "R0 R4") where the parameters cell declares them."""
+                   reproduce: str | None = None, stored_only: bool = False) -> dict[str, Any]:
+    """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
+    reproduce, e.g. "R0 R4") and `stored_only` where the parameters cell declares them."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
@@ -127,6 +127,8 @@ def parameters_for(path: Path, profile: str, device: str, study: str | None,
         params["study"] = study
     if reproduce is not None and "reports" in declared:
         params["reports"] = reproduce
+    if stored_only and "stored_only" in declared:
+        params["stored_only"] = True
     return params
 
 
@@ -449,10 +451,11 @@ def _check_reproduce(reproduce: str | None) -> str | None:
 def build(profile: str = "full", study: str | None = "R0", device: str = "auto", *,
           notebooks_dir: Path | str | None = None, reports_dir: Path | str | None = None,
           out_dir: Path | str | None = None, kernel: str = KERNEL, pdf: bool = True, reproduce: str | None = None,
-          echo=print) -> Report:
+          stored_only: bool = False, echo=print) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` into `out_dir` (default: the reports folder).
 
-    `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default).
+    `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
+    `stored_only` makes it measure only the runs the store holds, training none of the rest.
     `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in
     `out_dir` changes unless everything succeeded. Raises NotebookFailed naming the notebook and cell.
     """
@@ -468,7 +471,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(path, profile, device, study, reproduce)
+            params = parameters_for(path, profile, device, study, reproduce, stored_only)
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
                 result = execute(path, staging / "notebooks" / path.name, params, reports_dir=reports_dir,
@@ -514,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reproduce", default=None,
                         help='source reports notebook 08 reproduces: "all", or names such as "R0 R4" '
                              "(default: all five in the full profile on a GPU, R0 alone otherwise)")
+    parser.add_argument("--stored-only", action="store_true",
+                        help="notebook 08 trains nothing and measures the runs the store holds (a study trained in "
+                             "part with `studies train --only`); the other figures show as not run")
     args = parser.parse_args(argv)
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -528,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
             out = cfg.REPORTS_DIR / "studies" / name if args.all_studies else cfg.REPORTS_DIR
             print(f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}", flush=True)
             rep = build(args.profile, name, args.device, notebooks_dir=args.notebooks, out_dir=out, pdf=not args.no_pdf,
-                        reproduce=args.reproduce)
+                        reproduce=args.reproduce, stored_only=args.stored_only)
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
         from .runs import device_name

@@ -227,6 +227,7 @@ class Measurements:
     values: pd.DataFrame
     predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = field(default_factory=dict)
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per run: study, key, device, seconds
+    planned: dict[str, int] = field(default_factory=dict)  # study → runs its plan has (measured or not)
 
 
 def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]) -> list[dict]:
@@ -258,8 +259,12 @@ def evaluation_indices(profile: Profile) -> np.ndarray | None:
 
 
 def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | None = None,
-            device: str = "auto") -> Measurements:
+            device: str = "auto", stored_only: bool = False) -> Measurements:
     """Run (or load) every run of `study` under `profile` and measure what the figures need.
+
+    `stored_only` trains nothing: it measures the runs the store holds finished (a study trained in
+    part, e.g. `studies train R4 --only cnn_4*`) and leaves out the rest, and any k-fold whose folds
+    are not all stored; their figures then show as not run.
 
     Returns per-seed values for the holdout runs (train/val accuracy and loss, seconds per epoch),
     the k-fold runs (mean and max over folds, with Keras precision/recall on each fold's validation
@@ -269,10 +274,14 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
     study = get_study(study) if isinstance(study, str) else study
     profile = get_profile(profile) if isinstance(profile, str) else profile
     jobs = study.plan(profile, seeds, device)
+    planned = len(jobs)
+    if stored_only:
+        jobs = [j for j in jobs if runs_mod.is_stored(j.config)]
     runs = runs_mod.get_or_train_many([j.config for j in jobs])
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []
     folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    k_of: dict[tuple[str, int], int] = {}
     labels = data_mod.load().train_labels
     for job, run in zip(jobs, runs):
         seed = job.config.seed
@@ -285,9 +294,12 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
             _, val_idx = data_mod.split_indices(labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset,
                                                 seed=c.split_seed)
             pred = _scored(run, "train", val_idx, device)
+            k_of[(job.label, seed)] = c.folds
             folds[(job.label, seed)].append({**_last_epoch(run, "train"), **_last_epoch(run, "val"),
                                              **_keras(pred, c.loss, "val")})
     for (label, seed), per_fold in folds.items():
+        if len(per_fold) < k_of[(label, seed)]:  # some folds not stored (stored_only): no k-fold figure
+            continue
         frame = pd.DataFrame(per_fold)
         rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict())
         rows += _row(study.name, label, "kfold-max", seed, frame.max().to_dict())
@@ -298,7 +310,9 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
         part = "main" if label in study.models else "extra"
         part = "trainval" if split == "trainval" else part
         for seed in range(n):
-            run = by_job[(label, part, seed, 0)]
+            run = by_job.get((label, part, seed, 0))
+            if run is None:  # not stored (stored_only)
+                continue
             pred = _scored(run, "test", indices, device)
             report = metrics_mod.classification_report(pred["labels"], pred["pred"], pred["logits"])
             values = {"test_acc": report["acc"], "test_loss": report["loss"], "test_precision": report["precision"],
@@ -308,19 +322,24 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
             predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
     info = pd.DataFrame([{"study": study.name, "key": r.key, "device": r.provenance.get("device_name", "?"),
                           "train_seconds": float(sum(h["seconds"] for h in r.history)),
-                          "finished": (r.path / "run.json").stat().st_mtime} for r in runs])
+                          "finished": (r.path / "run.json").stat().st_mtime} for r in runs],
+                        columns=["study", "key", "device", "train_seconds", "finished"])
     return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
-                        predictions, info)
+                        predictions, info, {study.name: planned})
 
 
 # ----------------------------------------------------------------------------------------------
 # Tables
 
 
-def _ours(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> np.ndarray:
+def _by_seed(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> pd.Series:
     sel = values[(values["study"] == report) & (values["arm"] == arm) & (values["setting"] == setting)
                  & (values["metric"] == metric)]
-    return sel.sort_values("seed")["value"].to_numpy(dtype=float)
+    return sel.set_index("seed")["value"].sort_index().astype(float)
+
+
+def _ours(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> np.ndarray:
+    return _by_seed(values, report, arm, setting, metric).to_numpy()
 
 
 def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGURES, confidence: float = 0.95,
@@ -369,19 +388,21 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
         if reports is not None and claim.report not in reports:
             continue
         set_a, set_b = claim.settings
-        a = _ours(values, claim.report, claim.a, set_a, claim.metric)
-        b = _ours(values, claim.report, claim.b, set_b, claim.metric)
+        a = _by_seed(values, claim.report, claim.a, set_a, claim.metric)
+        b = _by_seed(values, claim.report, claim.b, set_b, claim.metric)
+        seeds = a.index.intersection(b.index)  # paired by seed: a run missing on one side drops its seed
+        a, b = a[seeds].to_numpy(), b[seeds].to_numpy()
         row = {"report": claim.report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
                "metric": claim.metric, "direction": claim.direction, "mean_a": np.nan, "mean_b": np.nan,
                "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": (), "mcnemar_n": 0,
                "mcnemar_agree": pd.NA, "mcnemar_against": pd.NA}
-        if len(a) and len(a) == len(b):
+        if len(seeds):
             verdict, test = direction_verdict(a, b, claim.direction, alpha)
             row.update(mean_a=a.mean(), mean_b=b.mean(), difference=b.mean() - a.mean(), p_value=test.p_value,
                        verdict=verdict)
             if set_a.endswith("-test"):
                 tests = []
-                for seed in range(len(a)):
+                for seed in seeds:
                     pa = measurements.predictions.get((claim.report, claim.a, set_a, seed))
                     pb = measurements.predictions.get((claim.report, claim.b, set_b, seed))
                     if pa is not None and pb is not None:
@@ -436,13 +457,13 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
     if len(table):
         judged = table[table["inside"].notna()]
         inside = int(judged["inside"].astype(bool).sum())
-        seeds = sorted(set(int(n) for n in table["n"]))
+        seeds = sorted(set(int(n) for n in table["n"] if n > 0)) or [0]
         where = f" in the {profile} profile" if profile else ""
         out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% interval"
                    f"{where} (n = {', '.join(map(str, seeds))} seeds per configuration).")
-        missing = len(table) - len(judged)
-        if missing:
-            out.append(f"{missing} figures have no interval of ours (not run, or a single seed).")
+        for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
+            if k := int((table["n"] == n).sum()):
+                out.append(f"{k} of the {len(table)} figures: {why}.")
         finite = table[np.isfinite(table["difference"].astype(float))]
         if len(finite):
             above = int((finite["difference"] > 0).sum())
@@ -501,6 +522,7 @@ class Reproduction:
     table: pd.DataFrame
     claims: pd.DataFrame
     studies: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")  # the studies measured
+    stored_only: bool = False  # measured from the run store alone (`measure(stored_only=True)`)
 
     def report(self, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(figure rows, claim rows) of one source report."""
@@ -559,6 +581,13 @@ class Reproduction:
             lines += [f"Profile `{p.name}` trains at most {p.epochs} epochs on {data}: it checks that every run and "
                       "measurement works, it does not reproduce; compare values with the report in the `full` "
                       "profile only.", ""]
+        if self.stored_only:
+            measured = int((self.measurements.runs["study"] == name).sum())
+            planned = self.measurements.planned.get(name, measured)
+            lines += [f"Measured from the run store alone: {measured} of the {planned} runs this study plans are "
+                      "stored; figures and comparisons whose runs are missing show as not run, and a comparison "
+                      "uses only the seeds both sides have. Train the rest with "
+                      f"`python -m fashion_cnn.studies train {name}`.", ""]
         if name not in NUMERIC_REPORTS:
             lines += [f"{name} ran on another data set, so its numbers are left out of the numeric table; "
                       "only the direction of its comparisons is tested here, on Fashion-MNIST.", ""]
@@ -610,19 +639,22 @@ def report_names(studies: tuple[str, ...] | str, profile: str = "full", device: 
 
 
 def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
-              studies: tuple[str, ...] | str = "auto") -> Reproduction:
+              studies: tuple[str, ...] | str = "auto", stored_only: bool = False) -> Reproduction:
     """Measure every study in `studies` (names, one space-separated string, "all", or "auto" for
-    `default_reports(profile, device)`) and build the reproduction and claims tables."""
+    `default_reports(profile, device)`) and build the reproduction and claims tables.
+    `stored_only`: train nothing, measure the runs the store holds (`measure`)."""
     from tqdm.auto import tqdm
 
     studies = report_names(studies, profile, device)  # an unknown name fails here, before any training
 
-    parts = [measure(name, profile, seeds, device) for name in tqdm(studies, desc="studies", unit="study")]
+    parts = [measure(name, profile, seeds, device, stored_only) for name in tqdm(studies, desc="studies", unit="study")]
     measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
                             {k: v for m in parts for k, v in m.predictions.items()},
-                            pd.concat([m.runs for m in parts], ignore_index=True))
+                            pd.concat([m.runs for m in parts], ignore_index=True),
+                            {k: v for m in parts for k, v in m.planned.items()})
     table = reproduction_table(measured.values, reports=tuple(s for s in studies if s in NUMERIC_REPORTS))
-    return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)), tuple(studies))
+    return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)), tuple(studies),
+                        stored_only)
 
 
 def plot_reproduction(table: pd.DataFrame, title: str = ""):
