@@ -572,7 +572,8 @@ class Reproduction:
                     f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
                     f"training (estimated from the models' multiply-adds and steps); `reports=\"auto\"` reproduces all five reports "
                     "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
-                    f"reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`.")
+                    f"reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`, or train a part of it "
+                    f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`.")
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
         if self.profile != "full":
