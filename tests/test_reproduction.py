@@ -10,6 +10,7 @@ import pytest
 
 from fashion_cnn import reproduction as rep
 from fashion_cnn.config import get_profile
+from fashion_cnn.metrics import count
 from fashion_cnn.runs import get_or_train
 from fashion_cnn.stats import mean_ci
 from fashion_cnn.studies import Arm, Study, get_study
@@ -209,6 +210,10 @@ def test_stored_only_measures_what_the_store_holds_and_trains_nothing(store, mon
                          ("R0",), stored_only=True)
     assert f"Measured from the run store alone: 3 of the {len(jobs)} runs this study plans are stored" in r.section("R0")
     assert set(r.claims["verdict"]) == {"not run"}  # every R0 claim needs a run that is not stored
+    figures = len(r.table)
+    none_run = rep.commentary(rep.reproduction_table(v.iloc[0:0], reports=("R0",)), r.claims)
+    assert figures > 1 and none_run == [f"{figures} of the {figures} figures: not run.",  # nothing said about nothing
+                                        f"Of its {count(len(r.claims), 'comparison')}: {len(r.claims)} not run."]
     nothing = rep.measure(study, dataclasses.replace(TINY, subset=200), device="cpu", stored_only=True)  # none stored
     assert nothing.values.empty and nothing.runs.empty and sorted(p.name for p in store.iterdir()) == before
     assert "No runs were measured." == rep.Reproduction("full", nothing, rep.reproduction_table(nothing.values),
@@ -221,6 +226,9 @@ def test_a_report_left_out_renders_as_skipped():
     r = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=("R0",)),
                          rep.claims_table(empty, reports=("R0",)), ("R0",))
     assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
+    assert 'REPRODUCE="R0 R4"`' in r.section("R4")
+    left_out = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=()), rep.claims_table(empty, reports=()), ())
+    assert 'REPRODUCE="R0"`' in left_out.section("R0")  # not "R0 R0"
     # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k
     assert "45 runs over 35.1 M training images" in r.section("R2")
     hours = {name: float(re.search(r"roughly (\d+) h of single-core CPU", r.section(name)).group(1)) for name in ("R2", "R4")}

@@ -457,10 +457,11 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
     if len(table):
         judged = table[table["inside"].notna()]
         inside = int(judged["inside"].astype(bool).sum())
-        seeds = sorted(set(int(n) for n in table["n"] if n > 0)) or [0]
+        seeds = sorted(set(int(n) for n in judged["n"]))
         where = f" in the {profile} profile" if profile else ""
-        out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% interval"
-                   f"{where} (n = {', '.join(map(str, seeds))} seeds per configuration).")
+        if len(judged):
+            out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% interval"
+                       f"{where} (n = {', '.join(map(str, seeds))} seeds per configuration).")
         for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
             if k := int((table["n"] == n).sum()):
                 out.append(f"{k} of the {len(table)} figures: {why}.")
@@ -479,7 +480,8 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
     if claims is not None and len(claims):
         counts = claims["verdict"].value_counts()
         parts = [f"{n} {v}" for v, n in counts.items()]
-        out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')} we tested: {', '.join(parts)}.")
+        tested = "" if counts.index.tolist() == ["not run"] else " we tested"
+        out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')}{tested}: {', '.join(parts)}.")
         for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
             m = str(c["metric"])
             gap = (f"{c['difference'] * 100:+.2f} points" if in_percent(m)
@@ -572,7 +574,7 @@ class Reproduction:
                     f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
                     f"training (estimated from the models' multiply-adds and steps); `reports=\"auto\"` reproduces all five reports "
                     "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
-                    f"reproduce it, e.g. `make report REPRODUCE=\"R0 {name}\"`, or train a part of it "
+                    f"reproduce it, e.g. `make report REPRODUCE=\"{' '.join(dict.fromkeys(('R0', name)))}\"`, or train a part of it "
                     f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`.")
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
