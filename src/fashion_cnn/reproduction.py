@@ -281,7 +281,6 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []
     folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
-    k_of: dict[tuple[str, int], int] = {}
     labels = data_mod.load().train_labels
     for job, run in zip(jobs, runs):
         seed = job.config.seed
@@ -294,11 +293,11 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
             _, val_idx = data_mod.split_indices(labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset,
                                                 seed=c.split_seed)
             pred = _scored(run, "train", val_idx, device)
-            k_of[(job.label, seed)] = c.folds
             folds[(job.label, seed)].append({**_last_epoch(run, "train"), **_last_epoch(run, "val"),
                                              **_keras(pred, c.loss, "val")})
+    k_of = {label: study.folds(profile, k) for label, k in study.kfold}  # folds a complete k-fold has
     for (label, seed), per_fold in folds.items():
-        if len(per_fold) < k_of[(label, seed)]:  # some folds not stored (stored_only): no k-fold figure
+        if len(per_fold) < k_of[label]:  # some folds not stored (stored_only): no k-fold figure
             continue
         frame = pd.DataFrame(per_fold)
         rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict())

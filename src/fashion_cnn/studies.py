@@ -330,7 +330,7 @@ def select(jobs: list[Job], patterns: list[str] | None) -> list[Job]:
         return jobs
     labels = list(dict.fromkeys(j.label for j in jobs))
     for pattern in patterns:
-        if not fnmatch.filter(labels, pattern):
+        if not any(fnmatch.fnmatchcase(label, pattern) for label in labels):
             raise ValueError(f"--only {pattern!r} matches no arm; the arms are: {', '.join(labels)}")
     return [j for j in jobs if any(fnmatch.fnmatchcase(j.label, p) for p in patterns)]
 
