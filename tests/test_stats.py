@@ -5,8 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from fashion_cnn.stats import (class_scores, compare_variants, contingency, direction_verdict, discussion,
-                               keras_precision_recall, mcnemar_test, mean_ci, paired_t)
+from scipy import stats as sps
+
+from fashion_cnn import text
+from fashion_cnn.stats import (choose_seeds, class_scores, cochran_q, compare_family, contingency, corrected_kfold_ci,
+                               corrected_kfold_t, corrected_kfold_tost, diff_ci, equivalence, equivalence_power,
+                               family_table, holm, keras_precision_recall, mcnemar_test, mean_ci, min_detectable,
+                               paired_t, prediction_interval, seeds_needed, seeds_to_decide)
 
 
 def test_mean_ci_of_a_known_sample():
@@ -94,26 +99,194 @@ def test_class_scores_are_softmax_or_sigmoid():
     assert class_scores(logits, "bce")[1] == pytest.approx([1 / (1 + math.exp(-2)), 1 / (1 + math.exp(2))])
 
 
-def test_direction_verdict():
-    a = np.array([0.80, 0.81, 0.82, 0.80])
-    b = a + np.array([0.05, 0.06, 0.05, 0.07])
-    assert direction_verdict(a, b, ">")[0] == "supported"
-    assert direction_verdict(a, b, "<")[0] == "contradicted"
-    assert direction_verdict(a, b, "≈")[0] == "contradicted"
-    noisy = a + np.array([0.02, -0.03, 0.01, -0.01])
-    assert direction_verdict(a, noisy, ">")[0] == "not detectable at n=4"
-    assert direction_verdict(a, noisy, "≈")[0] == "consistent"
-    assert direction_verdict([0.8], [0.9], ">")[0] == "no test at n=1"
-    with pytest.raises(ValueError, match="direction"):
-        direction_verdict(a, b, ">=")
+def test_diff_ci_is_the_interval_of_the_paired_differences():
+    a, b = [0.80, 0.82, 0.81, 0.79], [0.83, 0.83, 0.84, 0.80]
+    d = np.subtract(b, a)  # 0.03, 0.01, 0.03, 0.01: mean 0.02, sd 0.011547
+    half = 3.182446305284263 * d.std(ddof=1) / 2  # t(0.975, 3) from tables, √4 = 2
+    ci = diff_ci(a, b)
+    assert ci.mean == pytest.approx(0.02) and ci.n == 4
+    assert (ci.low, ci.high) == pytest.approx((0.02 - half, 0.02 + half))
+    with pytest.raises(ValueError, match="matched samples"):
+        diff_ci([0.8], [0.8, 0.9])
 
 
-def test_discussion_claims_only_what_the_test_supports():
-    values = {"base": [0.80, 0.81, 0.82], "better": [0.85, 0.87, 0.87], "same": [0.81, 0.80, 0.83]}
-    table = compare_variants(values, "base")
-    assert table.loc["better", "significant"] and not table.loc["same", "significant"]
-    better, same = discussion(table, "base")
-    assert "better is higher" in better
-    assert "no detectable difference at n=3" in same and "higher" not in same
-    with pytest.raises(ValueError, match="baseline 'other'"):
-        compare_variants(values, "other")
+def test_holm_on_a_fixed_vector():
+    # sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → raised to the running max 0.06
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.2, 0.9]) == pytest.approx([0.4, 0.9])
+    out = holm([0.01, float("nan"), 0.04])  # a comparison without a test is not part of the family
+    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and out[2] == pytest.approx(0.04)
+    assert holm([]) == []
+    from statsmodels.stats.multitest import multipletests
+
+    for p in np.random.default_rng(0).uniform(0, 0.2, (20, 6)):  # the same numbers as statsmodels' Holm
+        assert holm(p) == pytest.approx(multipletests(p, method="holm")[1].tolist())
+
+
+def _tost_by_hand(a, b, margin):
+    d = np.subtract(b, a)
+    n = len(d)
+    se = d.std(ddof=1) / math.sqrt(n)
+    return max(sps.t.sf((d.mean() + margin) / se, n - 1), sps.t.cdf((d.mean() - margin) / se, n - 1))
+
+
+def test_equivalence_is_a_paired_tost():
+    a = np.array([0.900, 0.905, 0.898, 0.903, 0.901])
+    same = a + np.array([0.001, -0.001, 0.0005, -0.0005, 0.0002])  # tiny differences, tight
+    shifted = a + np.array([0.010, 0.012, 0.009, 0.011, 0.010])  # 1 point higher: outside ±0.5
+    noisy = a + np.array([0.010, -0.012, 0.006, -0.008, 0.003])  # mean ≈ 0 but spread ≈ 1 point
+    res = equivalence(a, same, 0.005)
+    assert res.p_value == pytest.approx(_tost_by_hand(a, same, 0.005)) and res.p_value < 0.001
+    for b, above in ((shifted, 0.5), (noisy, 0.05)):
+        p = equivalence(a, b, 0.005).p_value
+        assert p == pytest.approx(_tost_by_hand(a, b, 0.005)) and p > above
+    assert math.isnan(equivalence([0.9], [0.9], 0.005).p_value)
+    with pytest.raises(ValueError, match="margin"):
+        equivalence(a, same, 0)
+
+
+def _power_by_hand(effect, n, alpha):
+    """Two-sided one-sample t-test power from the noncentral t (scipy), not statsmodels."""
+    crit = sps.t.ppf(1 - alpha / 2, n - 1)
+    nc = effect * math.sqrt(n)
+    return sps.nct.sf(crit, n - 1, nc) + sps.nct.cdf(-crit, n - 1, nc)
+
+
+def test_power_functions_against_the_noncentral_t():
+    std = 0.004
+    for n in (3, 5, 10):
+        d = min_detectable(std, n)
+        assert _power_by_hand(d / std, n, 0.05) == pytest.approx(0.8, abs=1e-4)
+    assert math.isnan(min_detectable(std, 1))
+    n = seeds_needed(0.003, 0.004)
+    assert _power_by_hand(0.003 / 0.004, n, 0.05) >= 0.8 > _power_by_hand(0.003 / 0.004, n - 1, 0.05)
+    assert seeds_needed(0.0, 0.004) == math.inf and seeds_needed(0.01, 0.0) == 2
+
+
+def test_equivalence_power_and_seeds_to_decide():
+    assert equivalence_power(0.006, 0.001, 10, 0.005) == 0  # the truth lies outside the margin
+    assert equivalence_power(0.0, 0.0005, 10, 0.005) > 0.99
+    assert equivalence_power(0.0, 0.003, 3, 0.005) < equivalence_power(0.0, 0.003, 8, 0.005)
+    # a large difference is decided by the t-test, a null one by the TOST, a margin-sized one by neither soon
+    assert seeds_to_decide(0.02, 0.004, 0.005) == seeds_needed(0.02, 0.004)
+    n0 = seeds_to_decide(0.0, 0.002, 0.005)
+    assert equivalence_power(0.0, 0.002, n0, 0.005) >= 0.8 > equivalence_power(0.0, 0.002, n0 - 1, 0.005)
+    assert seeds_to_decide(0.003, 0.008, 0.005, cap=20) == math.inf  # needs ~58 for the t-test, ~100 for the TOST
+
+
+def test_corrected_kfold_t_on_a_worked_example():
+    d = np.array([0.010, 0.020, 0.015, 0.005, 0.012])  # mean 0.0124, sample variance 3.13e-05
+    var = np.sum((d - 0.0124) ** 2) / 4
+    se = math.sqrt(var * (1 / 5 + 12000 / 48000))  # Nadeau–Bengio: 1/k + n_test/n_train = 0.45
+    t = 0.0124 / se
+    res = corrected_kfold_t(d, 48000, 12000)
+    assert res.statistic == pytest.approx(t) and res.p_value == pytest.approx(2 * sps.t.sf(t, 4)) and res.n == 5
+    plain = paired_t(np.zeros(5), d)
+    assert res.p_value > plain.p_value  # the correction widens the interval: the plain t-test is overconfident
+    ci = corrected_kfold_ci(d, 48000, 12000)
+    assert ci.high - ci.mean == pytest.approx(sps.t.ppf(0.975, 4) * se)
+    tost = corrected_kfold_tost(d, 48000, 12000, 0.05)
+    assert tost.p_value == pytest.approx(max(sps.t.sf((0.0124 + 0.05) / se, 4), sps.t.cdf((0.0124 - 0.05) / se, 4)))
+    with pytest.raises(ValueError, match="positive sizes"):
+        corrected_kfold_t(d, 0, 12000)
+
+
+def test_prediction_interval_formula():
+    values = [0.90, 0.91, 0.92]  # mean 0.91, sd 0.01
+    half = 4.302652729911275 * 0.01 * math.sqrt(1 + 1 / 3)  # t(0.975, 2) from tables
+    assert prediction_interval(values) == pytest.approx((0.91 - half, 0.91 + half))
+    ci = mean_ci(values)
+    assert ci.high - ci.mean < half  # one new run spreads wider than the mean
+    assert all(math.isnan(x) for x in prediction_interval([0.9]))
+
+
+def test_cochran_q_on_a_hand_made_table():
+    x = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 0], [1, 1, 0], [1, 0, 0], [1, 1, 0], [0, 0, 0]])
+    k, col, row = 3, x.sum(0), x.sum(1)  # columns 6, 5, 1; N = 12
+    q = (k - 1) * (k * np.sum(col ** 2) - row.sum() ** 2) / (k * row.sum() - np.sum(row ** 2))
+    res = cochran_q(x)
+    assert res.statistic == pytest.approx(q) and res.p_value == pytest.approx(sps.chi2.sf(q, k - 1))
+    with pytest.raises(ValueError, match="k ≥ 3"):
+        cochran_q(x[:, :2])
+
+
+def _family():
+    a = np.array([0.900, 0.905, 0.898, 0.903, 0.901])
+    return {"base": a, "better": a + np.array([0.020, 0.022, 0.019, 0.021, 0.020]),
+            "same": a + np.array([0.001, -0.001, 0.0005, -0.0005, 0.0002]),
+            "noisy": a + np.array([0.010, -0.012, 0.006, -0.008, 0.003])}
+
+
+def test_compare_family_decides_three_outcomes_with_holm():
+    values = _family()
+    out = compare_family(values, [("base", "better"), ("base", "same"), ("base", "noisy")], 0.005)
+    assert [c.outcome for c in out] == ["higher", "equivalent", "inconclusive"]
+    raw = [c.test.p_value for c in out]
+    assert [c.p_holm for c in out] == pytest.approx(holm(raw)) and all(c.family == 3 for c in out)
+    assert all(c.p_holm >= c.test.p_value for c in out)
+    assert out[0].diff.mean == pytest.approx(0.0204)
+    reverse = compare_family(values, [("better", "base")], 0.005)[0]
+    assert reverse.outcome == "lower"
+    table = family_table(out)
+    assert list(table["outcome"]) == ["higher", "equivalent", "inconclusive"]
+    assert table.loc["better − base", "difference"] == pytest.approx(2.04)
+    with pytest.raises(ValueError, match="'other'"):
+        compare_family(values, [("base", "other")], 0.005)
+
+
+def test_holm_can_turn_a_raw_rejection_into_inconclusive():
+    rng = np.random.default_rng(3)
+    base = rng.normal(0.9, 0.002, 4)
+    values = {"base": base, "x": base + np.array([0.004, 0.007, 0.001, 0.006])}  # raw p ≈ 0.03
+    values.update({f"n{i}": base + rng.normal(0, 0.01, 4) for i in range(6)})
+    alone = compare_family(values, [("base", "x")], 0.001)[0]
+    family = compare_family(values, [("base", "x")] + [("base", f"n{i}") for i in range(6)], 0.001)[0]
+    assert alone.test.p_value < 0.05 and alone.outcome == "higher"
+    assert family.p_holm >= 0.05 and family.outcome == "inconclusive"
+
+
+def test_compare_family_pairs_by_seed():
+    import pandas as pd
+
+    a = pd.Series([0.90, 0.91, 0.92, 0.93], index=[0, 1, 2, 3])
+    b = pd.Series([0.95, 0.91, 0.93], index=[0, 2, 3])  # seed 1 missing: dropped from the pair
+    c = compare_family({"a": a, "b": b}, [("a", "b")], 0.005)[0]
+    assert c.diff.n == 3 and c.diff.mean == pytest.approx((0.05 - 0.01 + 0.0) / 3)
+    empty = compare_family({"a": a, "b": pd.Series([0.9], index=[9])}, [("a", "b")], 0.005)[0]
+    assert empty.diff.n == 0 and empty.outcome == "no test"
+
+
+def test_kfold_family_uses_the_corrected_test():
+    a = np.array([0.90, 0.91, 0.89, 0.90, 0.92])
+    b = a + np.array([0.010, 0.020, 0.015, 0.005, 0.012])
+    c = compare_family({"a": a, "b": b}, [("a", "b")], 0.005, kfold=(48000, 12000))[0]
+    assert c.test.name == "corrected k-fold t"
+    assert c.test.p_value == pytest.approx(corrected_kfold_t(b - a, 48000, 12000).p_value)
+
+
+def test_choose_seeds_from_a_pilot():
+    a = np.array([0.900, 0.905, 0.898])
+    pilot = compare_family({"a": a, "b": a + np.array([0.006, 0.002, 0.004]), "c": a + np.array([0.03, 0.031, 0.029])},
+                           [("a", "b"), ("a", "c")], 0.005)
+    choice = choose_seeds(pilot, cap=10)
+    b = pilot[0]
+    assert choice.pilot == 3 and choice.alpha == pytest.approx(0.025)
+    assert choice.needs["b − a"] == seeds_to_decide(b.diff.mean, b.diff.std, 0.005, 0.025, 0.8, 10)
+    assert choice.n == min(10, max(choice.needs.values())) and choice.n >= 3
+    tight = choose_seeds(compare_family({"a": a, "c": a + np.array([0.03, 0.031, 0.029])}, [("a", "c")], 0.005))
+    assert tight.n == 3 and tight.undecidable == []  # the pilot already decides: no extra seeds
+
+
+def test_sentences_say_only_what_the_tests_support():
+    values = _family()
+    better, same, noisy = compare_family(values, [("base", "better"), ("base", "same"), ("base", "noisy")], 0.005)
+    s = text.comparison(better)
+    assert s.startswith("`better` vs `base`, validation accuracy: +2.04 points, 95% CI ")
+    assert "`better` is higher" in s and "Holm over 3 comparisons" in s and "equivalent" not in s
+    s = text.comparison(same)
+    assert "equivalent within ±0.50 points" in s and "higher" not in s and "lower" not in s
+    s = text.comparison(noisy)
+    assert "inconclusive at n=5" in s and "neither a difference" in s
+    assert " is higher" not in s and " is lower" not in s and "equivalent within" not in s.replace("nor equivalence within", "")
+    assert "−" in text.interval(noisy) or "+" in text.interval(noisy)
+    assert text.p(0.0004) == "p<0.001" and text.p(0.0312) == "p=0.0312"

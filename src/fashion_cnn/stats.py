@@ -1,13 +1,28 @@
-"""Statistics for honest comparisons: mean ± std with a t-interval, a paired test across seeds and
-McNemar's test on paired test-set predictions (statsmodels / scipy)."""
+"""Statistics that reach conclusions (scipy / statsmodels do the arithmetic).
+
+Every comparison of two configurations over matched seeds leads with the estimated difference and
+its interval (`diff_ci`), then decides one of three outcomes (`compare_family`): *higher/lower*
+(the paired t-test rejects, Holm-adjusted over the family), *equivalent* within ±margin (the paired
+TOST rejects, Holm-adjusted), or *inconclusive* at n. Around that: the power of the design
+(`min_detectable`, `seeds_needed`, `choose_seeds`), the Nadeau–Bengio corrected t-test for models
+compared over the same folds, the prediction interval of one new run, McNemar's and Cochran's Q
+tests on test-set predictions.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
-from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
+from statsmodels.stats.power import TTestPower
+from statsmodels.stats.weightstats import ttost_paired
+
+OUTCOMES = ("higher", "lower", "equivalent", "inconclusive", "no test")
 
 
 @dataclass(frozen=True)
@@ -48,16 +63,166 @@ class TestResult:
         return bool(np.isfinite(self.p_value) and self.p_value < alpha)
 
 
-def paired_t(a, b) -> TestResult:
-    """Paired t-test of b against a over matched seeds (nan p-value when n < 2 or no variance)."""
+def _paired(a, b, what: str) -> np.ndarray:
+    """b − a of matched samples; raises ValueError when their shapes differ."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
-        raise ValueError(f"paired_t needs matched samples, got {a.shape} and {b.shape}")
-    d = b - a
-    if len(d) < 2 or np.allclose(d, d[0]):
+        raise ValueError(f"{what} needs matched samples, got {a.shape} and {b.shape}")
+    return b - a
+
+
+def _no_variance(d: np.ndarray) -> bool:
+    return len(d) < 2 or bool(np.allclose(d, d[0], rtol=0, atol=1e-12))
+
+
+def paired_t(a, b) -> TestResult:
+    """Paired t-test of b against a over matched seeds (nan p-value when n < 2 or no variance)."""
+    d = _paired(a, b, "paired_t")
+    if _no_variance(d):
         return TestResult("paired t", float("nan"), float("nan"), len(d), float(d.mean()) if len(d) else float("nan"))
-    res = sps.ttest_rel(b, a)
+    res = sps.ttest_1samp(d, 0.0)
     return TestResult("paired t", float(res.statistic), float(res.pvalue), len(d), float(d.mean()))
+
+
+def diff_ci(a, b, confidence: float = 0.95) -> Interval:
+    """The mean of the paired differences b − a over matched seeds, with its Student-t interval."""
+    return mean_ci(_paired(a, b, "diff_ci"), confidence)
+
+
+def equivalence(a, b, margin: float) -> TestResult:
+    """Paired TOST: two one-sided t-tests of H0 |mean(b − a)| ≥ margin; p is the larger of the two.
+
+    A p below α shows b and a equivalent within ±margin (in the units of the values). nan when
+    n < 2 or the differences have no variance.
+    """
+    if margin <= 0:
+        raise ValueError(f"equivalence margin {margin!r} must be positive")
+    d = _paired(a, b, "equivalence")
+    if _no_variance(d):
+        return TestResult("TOST", float("nan"), float("nan"), len(d), float(d.mean()) if len(d) else float("nan"))
+    p, lower, upper = ttost_paired(np.asarray(b, float), np.asarray(a, float), -margin, margin)
+    # the statistic of the one-sided test that decides (the one with the larger p)
+    stat = lower[0] if lower[1] >= upper[1] else upper[0]
+    return TestResult("TOST", float(stat), float(p), len(d), float(d.mean()))
+
+
+def corrected_kfold_t(diffs, n_train: int, n_test: int) -> TestResult:
+    """Nadeau–Bengio corrected resampled t-test of per-fold differences (two-sided).
+
+    The folds' training sets overlap, so the plain variance of the k differences understates the
+    variance of their mean; the correction replaces var/k by var·(1/k + n_test/n_train), with k − 1
+    degrees of freedom (Nadeau & Bengio 2003).
+    """
+    d = np.asarray(diffs, dtype=float)
+    k = len(d)
+    if n_train <= 0 or n_test <= 0:
+        raise ValueError(f"corrected_kfold_t needs positive sizes, got n_train={n_train}, n_test={n_test}")
+    if _no_variance(d):
+        return TestResult("corrected k-fold t", float("nan"), float("nan"), k, float(d.mean()) if k else float("nan"))
+    se = math.sqrt(d.var(ddof=1) * (1 / k + n_test / n_train))
+    t = float(d.mean() / se)
+    return TestResult("corrected k-fold t", t, float(2 * sps.t.sf(abs(t), k - 1)), k, float(d.mean()))
+
+
+def corrected_kfold_ci(diffs, n_train: int, n_test: int, confidence: float = 0.95) -> Interval:
+    """The mean per-fold difference with its interval under the Nadeau–Bengio corrected variance."""
+    d = np.asarray(diffs, dtype=float)
+    k = len(d)
+    plain = mean_ci(d, confidence)
+    if k < 2:
+        return plain
+    half = float(sps.t.ppf(0.5 + confidence / 2, k - 1) * math.sqrt(d.var(ddof=1) * (1 / k + n_test / n_train)))
+    return Interval(plain.mean, plain.std, plain.mean - half, plain.mean + half, k)
+
+
+def corrected_kfold_tost(diffs, n_train: int, n_test: int, margin: float) -> TestResult:
+    """TOST of per-fold differences within ±margin, with the Nadeau–Bengio corrected variance."""
+    d = np.asarray(diffs, dtype=float)
+    k = len(d)
+    if _no_variance(d):
+        return TestResult("corrected TOST", float("nan"), float("nan"), k, float(d.mean()) if k else float("nan"))
+    se = math.sqrt(d.var(ddof=1) * (1 / k + n_test / n_train))
+    lower, upper = (d.mean() + margin) / se, (d.mean() - margin) / se
+    p_lower, p_upper = float(sps.t.sf(lower, k - 1)), float(sps.t.cdf(upper, k - 1))
+    stat = lower if p_lower >= p_upper else upper
+    return TestResult("corrected TOST", float(stat), max(p_lower, p_upper), k, float(d.mean()))
+
+
+def prediction_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Where one new run of the same configuration falls: mean ± t·s·√(1 + 1/n) (nan for n < 2)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("nan"), float("nan")
+    half = float(sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) * math.sqrt(1 + 1 / n))
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values: sorted ascending, the i-th (from 0) times m − i, a running maximum,
+    clipped at 1. nan stays nan and is not counted in the family.
+
+    The same numbers as statsmodels' `multipletests(method="holm")` (the tests check it), computed
+    here because that call runs a full `gc.collect()` each time: 0.25 s in a process holding torch,
+    and a report makes hundreds of these adjustments.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(len(p), np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = len(order)
+    out[order] = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    return out.tolist()
+
+
+def min_detectable(std: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest mean paired difference a two-sided paired t-test over `n` seeds detects with
+    `power`, given the standard deviation `std` of the differences (statsmodels' TTestPower)."""
+    if n < 2 or not np.isfinite(std):
+        return float("nan")
+    return float(TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha, power=power) * std)
+
+
+_NS = np.arange(2, 10_001)  # seed counts the power searches look through
+
+
+def seeds_needed(diff: float, std: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Seeds a two-sided paired t-test needs to detect a true difference `diff` with `power`
+    (statsmodels' TTestPower over n = 2 …; at least 2; inf for no difference or beyond 10,000)."""
+    if diff == 0 or not np.isfinite(diff):
+        return math.inf
+    if std <= 0:
+        return 2
+    reached = TTestPower().power(abs(diff) / std, _NS, alpha) >= power
+    return int(_NS[reached.argmax()]) if reached.any() else math.inf
+
+
+def equivalence_power(diff: float, std: float, n, margin: float, alpha: float = 0.05):
+    """Lower bound on the power of the paired TOST at ±margin with n seeds (a number or an array)
+    when the true difference is `diff`: P(both one-sided tests reject) ≥ P(lower) + P(upper) − 1."""
+    n = np.asarray(n)
+    if abs(diff) >= margin:
+        return np.zeros(n.shape) if n.ndim else 0.0
+    if std <= 0:
+        return np.ones(n.shape) if n.ndim else 1.0
+    t = TTestPower()
+    bound = (t.power((margin + diff) / std, n, alpha, alternative="larger")
+             + t.power((margin - diff) / std, n, alpha, alternative="larger") - 1)
+    bound = np.clip(np.where(n >= 2, bound, 0.0), 0.0, 1.0)
+    return bound if bound.ndim else float(bound)
+
+
+def seeds_to_decide(diff: float, std: float, margin: float, alpha: float = 0.05, power: float = 0.8,
+                    cap: int = 100) -> float:
+    """The fewest seeds that decide a comparison with `power` if `diff` and `std` are the truth:
+    the paired t-test's n for a difference, or the TOST's n for equivalence, whichever is smaller
+    (inf when neither decides within `cap` seeds)."""
+    ns = np.arange(2, cap + 1)
+    reached = equivalence_power(diff, std, ns, margin, alpha) >= power
+    equivalent = int(ns[reached.argmax()]) if reached.any() else math.inf
+    detect = seeds_needed(diff, std, alpha, power)
+    best = min(detect, equivalent)
+    return best if best <= cap else math.inf
 
 
 def contingency(labels, pred_a, pred_b) -> np.ndarray:
@@ -84,48 +249,153 @@ def mcnemar_test(labels, pred_a, pred_b, exact: bool | None = None) -> TestResul
                       discordant, float((pred_b == labels).mean() - (pred_a == labels).mean()))
 
 
-def compare_variants(values: dict[str, list[float]], baseline: str, alpha: float = 0.05,
-                     confidence: float = 0.95) -> "pd.DataFrame":
-    """One row per model: mean, std, confidence interval, n, and the paired t-test against `baseline`.
+def cochran_q(correct) -> TestResult:
+    """Cochran's Q over k ≥ 3 models' correctness on the same samples ((samples, k) of 0/1):
+    whether any of them differs from the others, before pairwise McNemar tests (statsmodels)."""
+    x = np.asarray(correct, dtype=int)
+    if x.ndim != 2 or x.shape[1] < 3:
+        raise ValueError(f"cochran_q needs (samples, k ≥ 3) correctness, got shape {x.shape}")
+    res = cochrans_q(x)
+    return TestResult("Cochran's Q", float(res.statistic), float(res.pvalue), x.shape[1], float("nan"))
 
-    `values` maps model name → one value per seed, seeds in the same order for every model.
+
+# ----------------------------------------------------------------------------------------------
+# Families of comparisons
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """b against a on one metric over matched seeds: the estimate, both tests and the outcome."""
+
+    a: str
+    b: str
+    diff: Interval  # b − a over matched seeds, with its confidence interval
+    test: TestResult  # paired t (or the corrected k-fold t)
+    tost: TestResult  # paired TOST at ±margin
+    margin: float  # equivalence margin, in the units of the values (nan: equivalence not tested)
+    family: int = 1  # comparisons in the family the Holm adjustment of the difference tests runs over
+    tost_family: int = 1  # equivalence tests the Holm adjustment of the TOSTs runs over
+    p_holm: float = float("nan")  # the test's p, Holm-adjusted over the family
+    tost_holm: float = float("nan")  # the TOST's p, Holm-adjusted over the family
+    outcome: str = "no test"  # one of OUTCOMES
+    alpha: float = 0.05
+
+    @property
+    def decided(self) -> bool:
+        return self.outcome in ("higher", "lower", "equivalent")
+
+
+def _decide(c: Comparison) -> str:
+    if not np.isfinite(c.p_holm) and not np.isfinite(c.tost_holm):
+        return "no test"
+    if np.isfinite(c.p_holm) and c.p_holm < c.alpha:
+        return "higher" if c.diff.mean > 0 else "lower"
+    if np.isfinite(c.tost_holm) and c.tost_holm < c.alpha:
+        return "equivalent"
+    return "inconclusive"
+
+
+def _by_seed(values) -> pd.Series:
+    return values.astype(float) if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
+
+
+def compare_family(values: Mapping[str, Sequence[float] | pd.Series], pairs: Sequence[tuple[str, str]],
+                   margin: float | Sequence[float | None], alpha: float = 0.05, confidence: float = 0.95,
+                   kfold: tuple[int, int] | None = None) -> list[Comparison]:
+    """Each (a, b) in `pairs` compared over the seeds both have, as one family.
+
+    `values` maps a name to one value per seed (a Series indexed by seed, or a list in seed order).
+    `margin` is the equivalence margin of every pair, or one per pair (None: no equivalence test
+    for that pair, e.g. a loss). Decisions use Holm-adjusted p-values over the family, separately
+    for the difference tests and for the equivalence tests. `kfold=(n_train, n_test)`: the values are
+    per fold of the same folds, so the tests are the Nadeau–Bengio corrected ones.
     """
-    import pandas as pd
+    margins = list(margin) if isinstance(margin, (list, tuple)) else [margin] * len(pairs)
+    if len(margins) != len(pairs):
+        raise ValueError(f"compare_family: {len(margins)} margins for {len(pairs)} pairs; give one or one per pair")
+    raw = []
+    for (a, b), margin in zip(pairs, margins):
+        for name in (a, b):
+            if name not in values:
+                raise ValueError(f"compare_family: {name!r} is not among the compared names {list(values)}")
+        sa, sb = _by_seed(values[a]), _by_seed(values[b])
+        seeds = sa.index.intersection(sb.index)
+        xa, xb = sa[seeds].to_numpy(), sb[seeds].to_numpy()
+        nan = float("nan")
+        untested = TestResult("TOST", nan, nan, len(seeds), nan)
+        margin = nan if margin is None else float(margin)
+        if len(seeds) == 0:
+            raw.append(Comparison(a, b, Interval(nan, nan, nan, nan, 0), TestResult("paired t", nan, nan, 0, nan),
+                                  untested, margin, alpha=alpha))
+            continue
+        if kfold:
+            test, diff = corrected_kfold_t(xb - xa, *kfold), corrected_kfold_ci(xb - xa, *kfold, confidence)
+            tost = corrected_kfold_tost(xb - xa, *kfold, margin) if np.isfinite(margin) else untested
+        else:
+            test, diff = paired_t(xa, xb), diff_ci(xa, xb, confidence)
+            tost = equivalence(xa, xb, margin) if np.isfinite(margin) else untested
+        raw.append(Comparison(a, b, diff, test, tost, margin, alpha=alpha))
+    p_holm = holm([c.test.p_value for c in raw])
+    tost_holm = holm([c.tost.p_value for c in raw])
+    family = int(sum(np.isfinite(c.test.p_value) for c in raw))
+    tost_family = int(sum(np.isfinite(c.tost.p_value) for c in raw))
+    out = []
+    for c, p, q in zip(raw, p_holm, tost_holm):
+        c = replace(c, family=family, tost_family=tost_family, p_holm=p, tost_holm=q)
+        out.append(replace(c, outcome=_decide(c)))
+    return out
 
-    if baseline not in values:
-        raise ValueError(f"baseline {baseline!r} is not among the compared models {list(values)}")
+
+def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.DataFrame:
+    """One row per comparison: the difference and its interval (×`scale`), raw and Holm-adjusted p
+    of both tests side by side, and the outcome."""
+    rows = [{"comparison": f"{c.b} − {c.a}", "n": c.diff.n, "difference": c.diff.mean * scale,
+             "ci_low": c.diff.low * scale, "ci_high": c.diff.high * scale, "p": c.test.p_value, "p_holm": c.p_holm,
+             "p_tost": c.tost.p_value, "p_tost_holm": c.tost_holm, "outcome": c.outcome} for c in comparisons]
+    return pd.DataFrame(rows, columns=["comparison", "n", "difference", "ci_low", "ci_high", "p", "p_holm", "p_tost",
+                                       "p_tost_holm", "outcome"]).set_index("comparison")
+
+
+def mean_table(values: Mapping[str, Sequence[float]], confidence: float = 0.95) -> pd.DataFrame:
+    """One row per name: mean, std, the confidence interval of the mean and n (`plots.ci_bars`)."""
     rows = []
-    for model, vals in values.items():
+    for name, vals in values.items():
         ci = mean_ci(vals, confidence)
-        row = {"model": model, "mean": ci.mean, "std": ci.std, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n}
-        if model != baseline:
-            test = paired_t(values[baseline], vals)
-            row.update(diff=test.difference, p_value=test.p_value, significant=test.significant(alpha))
-        rows.append(row)
+        rows.append({"model": name, "mean": ci.mean, "std": ci.std, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n})
     return pd.DataFrame(rows).set_index("model")
 
 
-def discussion(table: "pd.DataFrame", baseline: str, what: str = "validation accuracy",
-               alpha: float = 0.05, scale: float = 100.0, unit: str = " points") -> list[str]:
-    """Sentences comparing every variant with the baseline, generated from `compare_variants`' table.
+@dataclass(frozen=True)
+class SeedChoice:
+    """How many seeds a design needs, chosen from a pilot before any test is made."""
 
-    A difference is claimed only when the paired test's p-value is below `alpha`; otherwise the
-    sentence says no difference was detectable at that n.
+    pilot: int  # seeds of the pilot
+    n: int  # seeds chosen (pilot ≤ n ≤ cap)
+    cap: int
+    needs: dict[str, float]  # comparison → seeds that decide it at the pilot's estimates (inf: never)
+    power: float
+    alpha: float  # per-comparison level used (α over the family size: Holm's strictest step)
+
+    @property
+    def undecidable(self) -> list[str]:
+        """Comparisons that would need more seeds than the cap."""
+        return [k for k, v in self.needs.items() if v > self.cap]
+
+
+def choose_seeds(pilot: Sequence[Comparison], cap: int = 10, power: float = 0.8) -> SeedChoice:
+    """The n that decides every comparison of a pilot family with `power`, at most `cap`.
+
+    Uses the pilot's mean difference and its spread as the truth and α/m (m comparisons), the level
+    Holm's first step uses, so the choice holds after the correction. The n is fixed before the
+    final test is made: no seeds are added after looking at a p-value.
     """
-    base = table.loc[baseline]
-    out = []
-    for model, row in table.drop(index=baseline).iterrows():
-        diff = row["diff"] * scale
-        head = (f"{model} vs {baseline}: mean {what} {row['mean'] * scale:.2f} vs {base['mean'] * scale:.2f} "
-                f"(difference {diff:+.2f}{unit}, n={int(row['n'])} seeds")
-        if not np.isfinite(row["p_value"]):
-            out.append(head + "); too few seeds for a test, so no difference can be claimed.")
-        elif row["significant"]:
-            word = "higher" if diff > 0 else "lower"
-            out.append(head + f", paired t p={row['p_value']:.3f}): {model} is {word}, a difference the test supports at α={alpha}.")
-        else:
-            out.append(head + f", paired t p={row['p_value']:.3f}): no detectable difference at n={int(row['n'])}.")
-    return out
+    pilot = list(pilot)
+    n0 = max((c.diff.n for c in pilot), default=0)
+    alpha = (pilot[0].alpha if pilot else 0.05) / max(len(pilot), 1)
+    needs = {f"{c.b} − {c.a}": seeds_to_decide(c.diff.mean, c.diff.std, c.margin, alpha, power, cap)
+             for c in pilot if c.diff.n >= 2}
+    wanted = min(cap, max(needs.values(), default=n0))  # a comparison no n up to the cap decides gets the cap
+    return SeedChoice(n0, int(max(n0, wanted)), cap, needs, power, alpha)
 
 
 def class_scores(logits, loss: str = "ce") -> np.ndarray:
@@ -158,25 +428,3 @@ def keras_precision_recall(labels, scores, threshold: float = 0.5) -> tuple[floa
     fp = float(np.sum(predicted & ~target))
     fn = float(np.sum(~predicted & target))
     return (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0)
-
-
-def direction_verdict(a, b, direction: str, alpha: float = 0.05) -> tuple[str, TestResult]:
-    """Whether matched samples support the claim "b `direction` a" (direction ">", "<" or "≈").
-
-    ">"/"<" is "supported" only when the paired t-test finds a difference in that direction at
-    `alpha`, "contradicted" when it finds one the other way, else "not detectable at n=…".
-    "≈" is "consistent" when no difference is detectable and "contradicted" when one is. Fewer
-    than two seeds (or identical differences) give "no test at n=…".
-    """
-    if direction not in (">", "<", "≈"):
-        raise ValueError(f"direction {direction!r} must be '>', '<' or '≈'")
-    test = paired_t(a, b)
-    if not np.isfinite(test.p_value):
-        return f"no test at n={test.n}", test
-    found = test.significant(alpha)
-    if direction == "≈":
-        return ("contradicted" if found else "consistent"), test
-    if not found:
-        return f"not detectable at n={test.n}", test
-    agrees = (test.difference > 0) == (direction == ">")
-    return ("supported" if agrees else "contradicted"), test
