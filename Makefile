@@ -55,17 +55,19 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all, STORED_ONLY=1) → reports/report.html + report.pdf
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only)
+STATS_ARGS = $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
+
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10) → reports/report.html + report.pdf
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only)
+	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS)
 
-plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n, ONLY="cnn_4*")
-	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(ONLY),--only $(ONLY))
+plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n|auto, ONLY="cnn_4*")
+	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY))
 
-train: setup ## train a study's runs ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS, ONLY)
-	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(ONLY),--only $(ONLY))
+train: setup ## train a study's runs ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS=n|auto, ONLY)
+	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY))
 
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

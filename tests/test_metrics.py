@@ -27,3 +27,43 @@ def test_study_text_says_how_often_each_model_is_trained(seeds, says):
 
     text = metrics.study_markdown(studies.get_study("R0"), config.get_profile("quick"), seeds)
     assert says in text and "(s)" not in text
+
+
+@pytest.mark.slow
+def test_test_comparison_pairs_seeds_and_corrects_every_family(store, monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    from fashion_cnn import config, stats, studies
+    from fashion_cnn.runs import get_or_train_many
+
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    tiny = dataclasses.replace(config.get_profile("quick"), epochs=1, subset=300, seeds=2, test_subset=300)
+    st = studies.Study("tiny", "three LeNets", "lenet5", ("lenet5_3x3", "lenet5_3x3_leaky"))
+    runs = get_or_train_many(st.configs(tiny, 2, "cpu"))
+    cmp = metrics.compare_on_test(st, runs, tiny, "cpu", top=2, margin=0.005)
+    best, second = cmp.models
+    labels = [f"{best} (train)", f"{best} (train+val)", f"{second} (train+val)"]
+    assert list(cmp.runs) == labels and all(len(r) == 2 for r in cmp.runs.values())
+    assert cmp.pairs == [(labels[0], labels[1]), (labels[1], labels[2])]
+    assert {r.config.split for r in cmp.runs[labels[1]]} == {"trainval"}
+    # test accuracy paired over seeds: the family's estimate is the mean of the per-seed differences
+    acc = {label: [cmp.results[label][s]["report"]["acc"] for s in (0, 1)] for label in labels}
+    first = cmp.families["test_acc"][0]
+    assert first.diff.mean == pytest.approx(np.mean(np.subtract(acc[labels[1]], acc[labels[0]])))
+    assert [c.p_holm for c in cmp.families["test_acc"]] == pytest.approx(
+        stats.holm([c.test.p_value for c in cmp.families["test_acc"]]), nan_ok=True)
+    assert set(cmp.families) == {"test_acc", "train_acc", "test_gap"}
+    # Cochran's Q over the three models per seed, then McNemar per pair and seed, Holm over all four
+    assert sorted(cmp.cochran) == [0, 1] and all(q.n == 3 for q in cmp.cochran.values())
+    assert len(cmp.mcnemar) == 4 and list(cmp.mcnemar["p_holm"]) == pytest.approx(stats.holm(cmp.mcnemar["p"]))
+    ranked = cmp.ranking
+    assert [c.a for c in ranked] == [best, best] and cmp.could_be_best[0] == best
+    assert all(c.outcome != "lower" for c in ranked if c.b in cmp.could_be_best)
+    from fashion_cnn import text
+
+    sentences = text.test_discussion(cmp)
+    assert sentences[0].startswith(f"`{best}` has the highest mean validation accuracy over 2 seeds")
+    assert any(s.startswith("Cochran's Q over the correctness of all 3 evaluated models") for s in sentences)
+    assert sum(s.startswith("McNemar's test of") for s in sentences) == 2

@@ -70,7 +70,7 @@ def test_gallery_and_grids_have_one_axis_per_image():
 
 
 def test_ci_bars_one_point_per_model():
-    table = stats.compare_variants({"base": [0.80, 0.82, 0.81], "v": [0.85, 0.86, 0.84]}, "base")
+    table = stats.mean_table({"base": [0.80, 0.82, 0.81], "v": [0.85, 0.86, 0.84]})
     fig = plots.ci_bars(table, highlight="base")
     ax = fig.axes[0]
     position = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}

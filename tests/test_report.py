@@ -63,6 +63,13 @@ def test_reproduce_reaches_only_notebooks_declaring_reports(folders):
     assert report.parameters_for(repro, "full", "cpu", "R0", "R4", stored_only=True)["stored_only"] is True
     assert "stored_only" not in report.parameters_for(repro, "full", "cpu", "R0", "R4")
     assert "stored_only" not in report.parameters_for(plain, "full", "cpu", "R0", "R4", stored_only=True)
+    nb.cells[0].source += '\nseeds: str = "default"\nmargin: float = 0.5'
+    __import__("nbformat").write(nb, repro)
+    stats = report.parameters_for(repro, "full", "cpu", "R0", seeds="auto", margin=0.25, max_seeds=6)
+    assert stats["seeds"] == "auto" and stats["margin"] == 0.25 and "max_seeds" not in stats  # max_seeds: not declared
+    assert report.parameters_for(repro, "full", "cpu", "R0", seeds=5)["seeds"] == "5"
+    assert not {"seeds", "margin"} & set(report.parameters_for(repro, "full", "cpu", "R0"))
+    assert not {"seeds", "margin"} & set(report.parameters_for(plain, "full", "cpu", "R0", seeds="auto", margin=1.0))
     assert report._check_reproduce("all") == "R0 R1 R2 R3 R4"
     assert report._check_reproduce("auto") is None and report._check_reproduce(None) is None
     assert report._check_reproduce(" R4  R0 ") == "R4 R0"
@@ -135,12 +142,18 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_
 
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     notebooks, reports = folders
-    assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 1
+    assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 2
     assert "unknown study 'R9'" in capsys.readouterr().err
-    assert report.main(["--reproduce", "R0 R9", "--notebooks", str(notebooks)]) == 1
+    assert report.main(["--reproduce", "R0 R9", "--notebooks", str(notebooks)]) == 2
     assert "unknown study 'R9'" in capsys.readouterr().err
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 1
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 2
     assert "no notebooks matching" in capsys.readouterr().err
+    assert report.main(["--seeds", "some", "--notebooks", str(notebooks)]) == 2
+    assert "seeds='some': give a number of seeds (1 or more), 'auto' or 'default'" in capsys.readouterr().err
+    assert report.main(["--margin", "0", "--notebooks", str(notebooks)]) == 2
+    assert "margin 0: give the equivalence margin in accuracy points" in capsys.readouterr().err
+    assert report.main(["--seeds", "auto", "--max-seeds", "2", "--notebooks", str(notebooks)]) == 2
+    assert "max_seeds 2: give at least 3" in capsys.readouterr().err
     assert list(reports.iterdir()) == []
 
 
@@ -149,9 +162,9 @@ def test_a_missing_dataset_fails_in_one_line_before_any_notebook_runs(folders, c
     marker = notebooks.parent / "ran"
     _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
     monkeypatch.setenv("FASHION_MNIST_DIR", str(reports / "nowhere"))
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("report failed: ") and "nowhere does not exist" in err and "FASHION_MNIST_DIR" in err
+    assert err.startswith("report: ") and "nowhere does not exist" in err and "FASHION_MNIST_DIR" in err
     assert len(err.splitlines()) == 1 and not marker.exists() and list(reports.iterdir()) == []  # nothing ran
 
 

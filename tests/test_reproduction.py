@@ -12,8 +12,8 @@ from fashion_cnn import reproduction as rep
 from fashion_cnn.config import get_profile
 from fashion_cnn.metrics import count
 from fashion_cnn.runs import get_or_train
-from fashion_cnn.stats import mean_ci
-from fashion_cnn.studies import Arm, Study, get_study
+from fashion_cnn.stats import cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
+from fashion_cnn.studies import R0_BEST, Arm, SeedPlan, Study, get_study
 
 TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
 
@@ -65,33 +65,61 @@ def test_reproduction_table_on_synthetic_runs():
     table = rep.reproduction_table(values, FIGS).set_index(["arm", "metric"])
     a = table.loc[("a", "val_acc")]
     ci = mean_ci([0.89, 0.90, 0.91])
+    pi = prediction_interval([0.89, 0.90, 0.91])
     assert (a["mean"], a["ci_low"], a["ci_high"], a["n"]) == pytest.approx((ci.mean, ci.low, ci.high, 3))
+    assert (a["pi_low"], a["pi_high"]) == pytest.approx(pi) and a["pi_low"] < a["ci_low"] < a["ci_high"] < a["pi_high"]
     assert a["inside"] is True and a["difference"] == pytest.approx(0.0)
     b = table.loc[("b", "val_acc")]
     assert b["inside"] is False and b["difference"] == pytest.approx(0.09)
     assert table.loc[("c", "val_acc")]["inside"] is None and table.loc[("c", "val_acc")]["n"] == 1
+    assert math.isnan(table.loc[("c", "val_acc")]["pi_low"])
     d = table.loc[("d", "val_acc")]
     assert d["n"] == 0 and math.isnan(d["mean"]) and d["inside"] is None
     assert table.loc[("a", "val_loss")]["difference"] == pytest.approx(0.30 - 0.41)
 
     shown = rep.display_table(rep.reproduction_table(values, FIGS))
-    assert shown.loc[0, "reported"] == "90.00" and shown.loc[0, "inside"] == "yes" and shown.loc[3, "inside"] == "n/a"
+    assert shown.loc[0, "reported"] == "90.00" and shown.loc[0, "inside PI"] == "yes" and shown.loc[3, "inside PI"] == "n/a"
     assert shown.loc[4, "reported"] == "0.3000" and shown.loc[1, "difference"] == "9.00"
+    assert shown.loc[0, rep.PI_COLUMN] == f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]"
+    assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
     text = rep.commentary(rep.reproduction_table(values, FIGS), profile="quick")
-    assert text[0].startswith("1 of the 3 reported figures with an interval lie inside our 95% interval in the quick")
+    assert text[0].startswith("1 of the 3 reported figures with an interval lie inside our 95% prediction interval "
+                              "(where one new run of the same configuration would fall) in the quick profile")
+    assert "1 of them also lie inside the narrower 95% confidence interval of our mean" in text[0]
     assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
     assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
     assert {"val_acc", "val_loss", "holdout"} <= set(rep.definitions(rep.reproduction_table(values, FIGS))["term"])
 
 
+def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
+    runs = [0.89, 0.90, 0.91]  # mean 0.90, s 0.01: CI ±2.48 points, PI ±4.97 points
+    ci, (low, high) = mean_ci(runs), prediction_interval(runs)
+    figs = (rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.93),  # outside the CI, inside the PI
+            rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.96),  # outside both
+            rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.87))  # outside the CI below, inside the PI
+    assert ci.high < 0.93 < high and 0.96 > high and low < 0.87 < ci.low
+    table = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", runs)]), figs)
+    assert table["inside"].tolist() == [True, False, True]
+    assert rep.commentary(table)[0].startswith("2 of the 3 reported figures with an interval lie inside our 95% "
+                                               "prediction interval")
+    assert "0 of them also lie inside the narrower 95% confidence interval of our mean" in rep.commentary(table)[0]
+    # a prediction interval reaching past 100 % is shown clipped to what an accuracy can be
+    wide = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", [0.95, 0.99])]), figs[:1])
+    assert wide.loc[0, "pi_high"] > 1 and rep.display_table(wide).loc[0, rep.PI_COLUMN].endswith(", 100.00]")
+
+
+def _preds(correct: int, n: int = 100) -> dict[str, np.ndarray]:
+    """Predictions right on the first `correct` of `n` images of class 0."""
+    return {"labels": np.zeros(n, dtype=int), "pred": np.r_[np.zeros(correct), np.ones(n - correct)].astype(int)}
+
+
 def test_claims_table_tests_direction_and_mcnemar():
-    labels = np.zeros(100, dtype=int)
     preds = {}
     for seed in range(3):
-        preds[("R9", "a", "holdout-test", seed)] = {"labels": labels, "pred": np.r_[np.zeros(60), np.ones(40)].astype(int)}
-        preds[("R9", "b", "holdout-test", seed)] = {"labels": labels, "pred": np.r_[np.zeros(90), np.ones(10)].astype(int)}
+        preds[("R9", "a", "holdout-test", seed)] = _preds(60)
+        preds[("R9", "b", "holdout-test", seed)] = _preds(90)
     values = _values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61, 0.59]),
                       ("R9", "b", "holdout-test", "test_acc", [0.90, 0.92, 0.91])])
     claims = (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
@@ -99,35 +127,56 @@ def test_claims_table_tests_direction_and_mcnemar():
               rep.Claim("R9", "t", "a", "c", "holdout-test", "test_acc", ">", "c was never run"))
     table = rep.claims_table(rep.Measurements(values, preds), claims)
     assert table["verdict"].tolist() == ["supported", "contradicted", "not run"]
-    assert table.loc[0, "difference"] == pytest.approx(0.31)
+    assert table["outcome"].tolist() == ["higher", "higher", "not run"]
+    diff = diff_ci([0.60, 0.61, 0.59], [0.90, 0.92, 0.91])
+    row = table.loc[0]
+    assert (row["difference"], row["diff_low"], row["diff_high"], row["n"]) == pytest.approx((0.31, diff.low, diff.high, 3))
+    assert row["p"] == pytest.approx(paired_t([0.60, 0.61, 0.59], [0.90, 0.92, 0.91]).p_value)
+    assert row["family"] == 2 and row["p_holm"] == pytest.approx(2 * row["p"])  # Holm over the two claims run
     p = math.erfc(math.sqrt(((30 - 1) ** 2 / 30) / 2))  # 30 discordant pairs, all for b
     assert table.loc[0, "mcnemar_p"] == pytest.approx((p, p, p)) and table.loc[0, "mcnemar_n"] == 3
+    assert table.loc[0, "mcnemar_p_holm"] == pytest.approx((6 * p,) * 3)  # Holm over the report's 6 McNemar tests
+    assert table.loc[0, "mcnemar_family"] == 6 and table.loc[0, "mcnemar_diff"] == pytest.approx((0.3,) * 3)
     assert table.loc[0, "mcnemar_agree"] == 3 and table.loc[1, "mcnemar_agree"] == 0
     assert pd.isna(table.loc[2, "mcnemar_agree"]) and table.loc[2, "mcnemar_p"] == ()  # never run: not tested
     shown = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
-    assert shown.iloc[0][["metric", "ours: a", "ours: b", "difference"]].tolist() == ["test_acc (%)", "60.00", "91.00", "31.00"]
+    assert (table.loc[0, "mean_a"], table.loc[0, "mean_b"]) == pytest.approx((0.60, 0.91))
+    assert "metric" not in shown and shown.iloc[0][["claim", "claimed"]].tolist() == ["t: b beats a", "b > a"]
+    assert shown.iloc[0]["b − a, test_acc (%) [95% CI]"] == f"31.00 [{diff.low * 100:.2f}, {diff.high * 100:.2f}]"
+    assert row["p"] < row["p_holm"] < 0.001  # shown as "<0.001" both
+    assert shown.iloc[0][["p", "p Holm", "TOST p", "outcome", "verdict"]].tolist() == [
+        "<0.001", "<0.001", f"{row['p_tost']:.3g}", "higher", "supported"]
+    at = list(shown.columns).index("p")
+    assert list(shown.columns[at:at + 4]) == ["p", "p Holm", "TOST p", "TOST p Holm"]  # raw and adjusted side by side
     val_only = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout", "val_acc", [0.6, 0.61, 0.59]),
                                                           ("R9", "b", "holdout", "val_acc", [0.9, 0.92, 0.91])]), {}),
                                 (rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a on validation"),))
     val_rows = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), val_only).claim_rows("R9")
-    assert list(val_rows.columns)[-1] == "verdict" and "McNemar p per seed" not in val_rows  # no test set, no McNemar columns
-    assert shown.iloc[0]["McNemar p per seed"] == ", ".join([f"{p:.3g}"] * 3)
-    assert shown.iloc[0]["seeds where McNemar finds the claimed direction"] == "3 of 3"
-    assert shown.iloc[1]["… the opposite direction"] == "3 of 3" and shown.iloc[2]["… the opposite direction"] == ""
+    assert list(val_rows.columns)[-1] == "verdict" and "McNemar p Holm per seed" not in val_rows  # no test set, no McNemar
+    assert shown.iloc[0]["McNemar p Holm per seed"] == ", ".join(["<0.001"] * 3)
+    assert shown.iloc[0]["McNemar seeds: claimed / opposite"] == "3 / 0 of 3"
+    assert shown.iloc[1]["McNemar seeds: claimed / opposite"] == "0 / 3 of 3"
+    assert shown.iloc[2]["McNemar seeds: claimed / opposite"] == ""
     text = rep.commentary(pd.DataFrame(), table)
-    assert "1 supported" in text[0] and "1 contradicted" in text[0] and "1 not run" in text[0]
-    assert any(t.startswith("b beats a: supported (difference +31.00 points, paired t p=") for t in text)  # in points, like the tables
+    assert text[0].startswith("Of its 3 comparisons, tested as one family (Holm over 2 comparisons, equivalence at "
+                              "±0.50 points on accuracy-like metrics): 1 supported, 1 contradicted, 1 not run")
+    beats = next(t for t in text if t.startswith("b beats a:"))
+    # the estimate and its interval first, then the test, then the outcome, then the verdict
+    order = [beats.index(k) for k in ("+31.00 points, 95% CI", "paired t p", "is higher (adjusted p",
+                                      "Holm over 2 comparisons", "Verdict: supported.")]
+    assert order == sorted(order)
+    assert not any(t.startswith("c was never run") for t in text)
 
     # Two seeds: the paired t-test cannot tell, McNemar on each seed's predictions can.
     two = rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),
                                     ("R9", "b", "holdout-test", "test_acc", [0.90, 0.62])]), preds)
     table = rep.claims_table(two, claims[:1])
-    assert table.loc[0, "verdict"] == "not detectable at n=2" and table.loc[0, "mcnemar_agree"] == 2
-    assert any("McNemar" in t and "2 of 2 seeds" in t and "not shown to hold across seeds" in t
-               for t in rep.commentary(pd.DataFrame(), table))
+    assert table.loc[0, "verdict"] == "inconclusive at n=2" and table.loc[0, "mcnemar_agree"] == 2
+    assert any("McNemar" in t and "Holm over 2 McNemar tests of R9" in t and "claimed direction in 2 of 2 seeds" in t
+               and "not shown to hold across seeds" in t for t in rep.commentary(pd.DataFrame(), table))
     # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
     opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
-    assert opposite.loc[0, "verdict"] == "not detectable at n=2" and opposite.loc[0, "mcnemar_agree"] == 0
+    assert opposite.loc[0, "verdict"] == "inconclusive at n=2" and opposite.loc[0, "mcnemar_agree"] == 0
     assert opposite.loc[0, "mcnemar_against"] == 2
     text = [t for t in rep.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
     assert text and "none of the seeds (0 of 2) and the opposite direction in 2 of 2." in text[0]
@@ -142,24 +191,221 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert text and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed" in text[0]
 
 
+def test_mcnemar_counts_use_the_holm_adjusted_p():
+    # every seed: b right on 12 more images and wrong on 3: exact McNemar p = 0.035 alone, 0.21 after Holm over 6
+    better = _preds(50)
+    better["pred"] = better["pred"].copy()
+    better["pred"][50:62], better["pred"][0:3] = 0, 1
+    preds = {}
+    for seed in range(3):
+        preds[("R9", "a", "holdout-test", seed)] = _preds(50)
+        preds[("R9", "b", "holdout-test", seed)] = better
+    values = _values([("R9", "a", "holdout-test", "test_acc", [0.50, 0.50, 0.50]),
+                      ("R9", "b", "holdout-test", "test_acc", [0.59, 0.60, 0.58])])
+    claims = (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
+              rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "≈", "b is like a"))
+    table = rep.claims_table(rep.Measurements(values, preds), claims)
+    raw = table.loc[0, "mcnemar_p"]
+    assert raw == pytest.approx((0.03515625,) * 3) and all(p < 0.05 for p in raw)  # significant one by one
+    flat = [p for ps in table["mcnemar_p"] for p in ps]
+    assert [p for ps in table["mcnemar_p_holm"] for p in ps] == pytest.approx(holm(flat))
+    assert table.loc[0, "mcnemar_agree"] == 0 and table.loc[0, "mcnemar_against"] == 0  # but not after adjustment
+    assert pd.isna(table.loc[1, "mcnemar_agree"])  # "≈": tested (and in the family), no direction to count
+
+
+def _family(rows, claims, margin=0.005):
+    return rep.claims_table(rep.Measurements(_values(rows)), claims, margin=margin)
+
+
+EQUIVALENT = [0.900, 0.910, 0.905, 0.895], [0.901, 0.911, 0.904, 0.896]  # differences +0.05 ± 0.1 points
+NOISY = [0.90, 0.92], [0.88, 0.95]  # two seeds that disagree: neither shown
+DIFFERENT = [0.80, 0.81, 0.82], [0.90, 0.915, 0.925]  # +10 points
+
+
+def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
+    rows = [("R9", arm, "holdout", "val_acc", v) for arms, vals in
+            ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT)) for arm, v in zip(arms, vals)]
+    claims = tuple(rep.Claim("R9", "t", a, b, "holdout", "val_acc", "≈", f"{a} ≈ {b}")
+                   for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2")))
+    table = _family(rows, claims)
+    assert table["outcome"].tolist() == ["equivalent", "inconclusive", "higher"]
+    assert table["verdict"].tolist() == ["supported", "inconclusive at n=2", "contradicted"]
+    assert table.loc[1, "p_holm"] > 0.05  # the noisy pair's t-test does not reject: that is no support for "≈"
+    assert table.loc[0, "p_tost_holm"] < 0.05 <= table.loc[1, "p_tost_holm"]
+    # a narrower margin than the differences' spread can show: the same pair is no longer equivalent
+    assert _family(rows, claims[:1], margin=0.0001).loc[0, "verdict"] == "inconclusive at n=4"
+    # a claimed difference where equivalence is shown is contradicted, and says within what margin
+    other = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", ">", c.text) for c in claims)
+    assert _family(rows, other)["verdict"].tolist() == ["contradicted (equivalent within ±0.50 points)",
+                                                       "inconclusive at n=2", "supported"]
+    lower = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", "<", c.text) for c in claims)
+    assert _family(rows, lower)["verdict"].tolist() == ["contradicted (equivalent within ±0.50 points)",
+                                                       "inconclusive at n=2", "contradicted"]
+    text = rep.commentary(pd.DataFrame(), table)
+    assert any(t.startswith("e1 ≈ e2:") and "equivalent within ±0.50 points" in t
+               and t.endswith("Verdict: supported.") for t in text)
+    noisy = next(t for t in text if t.startswith("n1 ≈ n2:"))
+    assert "inconclusive at n=2" in noisy and "consistent" not in noisy and "equivalent within" not in noisy
+    with pytest.raises(ValueError, match="direction"):
+        rep.verdict(">=", table.loc[0, "comparison"])
+
+
+def test_holm_runs_over_each_reports_claims_as_one_family():
+    rows = [("R9", arm, "holdout", "val_acc", v) for arms, vals in
+            ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT)) for arm, v in zip(arms, vals)]
+    rows += [("R8", "d1", "holdout", "val_acc", DIFFERENT[0]), ("R8", "d2", "holdout", "val_acc", DIFFERENT[1])]
+    claims = (*(rep.Claim("R9", "t", a, b, "holdout", "val_acc", ">", f"{b} beats {a}")
+                for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2"), ("d1", "x"))),
+              rep.Claim("R8", "t", "d1", "d2", "holdout", "val_acc", ">", "R8's only claim"))
+    table = _family(rows, claims)
+    r9, r8 = table[table["report"] == "R9"], table[table["report"] == "R8"]
+    tested = r9[r9["outcome"] != "not run"]
+    assert (tested["p_holm"] >= tested["p"]).all() and (tested["p_tost_holm"] >= tested["p_tost"]).all()
+    assert tested["p_holm"].tolist() == pytest.approx(holm(tested["p"].tolist()))
+    assert tested["p_tost_holm"].tolist() == pytest.approx(holm(tested["p_tost"].tolist()))
+    assert set(r9["family"]) == {3}  # the claim never run is not in the family
+    assert r8["p_holm"].tolist() == pytest.approx(r8["p"].tolist()) and set(r8["family"]) == {1}  # its own family
+    text = rep.commentary(pd.DataFrame(), r9)
+    assert "Holm over 3 comparisons" in text[0] and "outcomes of those run: 1 higher, 1 equivalent, 1 inconclusive" in text[0]
+    assert sum("Holm over 3 comparisons" in t for t in text[1:]) == 3
+
+
+def test_losses_and_seconds_get_no_equivalence_test():
+    same = [1.000, 1.100, 1.050, 1.020], [1.0001, 1.1000, 1.0502, 1.0201]  # within 0.005 s: "equivalent" at ±0.5 points
+    rows = [("R9", "a", "holdout", "epoch_seconds", same[0]), ("R9", "b", "holdout", "epoch_seconds", same[1]),
+            ("R9", "a", "holdout", "val_acc", EQUIVALENT[0]), ("R9", "b", "holdout", "val_acc", EQUIVALENT[1])]
+    claims = (rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", "≈", "as fast"),
+              rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", ">", "slower"),
+              rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", "≈", "as accurate"))
+    table = _family(rows, claims)
+    assert table.loc[0, "outcome"] == "inconclusive" and math.isnan(table.loc[0, "p_tost"])
+    assert math.isnan(table.loc[0, "margin"]) and table.loc[2, "margin"] == 0.005
+    assert table["verdict"].tolist() == ["inconclusive at n=4 (equivalence not tested)", "inconclusive at n=4", "supported"]
+    assert set(table["tost_family"]) == {1} and set(table["family"]) == {3}
+    assert table.loc[2, "p_tost_holm"] == pytest.approx(table.loc[2, "p_tost"])  # the only TOST: nothing to adjust
+    shown = rep.Reproduction("full", rep.Measurements(_values(rows)), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
+    assert shown["metric"].tolist() == ["epoch_seconds", "epoch_seconds", "val_acc (%)"] and "b − a [95% CI]" in shown
+    assert shown["TOST p"].tolist()[:2] == ["–", "–"] and shown.iloc[0]["b − a [95% CI]"].startswith("0.0001 [")
+    text = rep.commentary(pd.DataFrame(), table)
+    fast = next(t for t in text if t.startswith("as fast:"))
+    assert " s, 95% CI " in fast and "equivalence is not tested (no margin for this metric)" in fast
+    assert "Holm over 1 equivalence test)" in next(t for t in text if t.startswith("as accurate:"))
+
+
 def test_claims_pair_seeds_and_drop_a_seed_one_side_lacks():
     # a has seeds 0, 1, 2; b only 1 and 2 (seed 0 not stored): the test pairs seeds 1 and 2
     values = pd.concat([_values([("R9", "a", "holdout", "val_acc", [0.10, 0.60, 0.62])]),
                         _values([("R9", "b", "holdout", "val_acc", [0.0, 0.80, 0.81])]).iloc[1:]])
     claim = rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a")
     row = rep.claims_table(rep.Measurements(values), (claim,)).iloc[0]
-    assert row["verdict"] == "supported"  # the paired differences 0.20 and 0.19: seed 0's 0.10 would have blurred it
+    assert row["verdict"] == "supported" and row["n"] == 2  # differences 0.20 and 0.19: seed 0's 0.10 would blur it
     assert (row["mean_a"], row["mean_b"]) == pytest.approx((0.61, 0.805))  # seed 0 of a left out
     shifted = values.assign(seed=np.where(values["arm"] == "b", values["seed"] + 5, values["seed"]))
     assert rep.claims_table(rep.Measurements(shifted), (claim,)).iloc[0]["verdict"] == "not run"  # no common seed
+    # one family may pair different seeds per claim: c has seeds 1 and 2 only, d all three
+    more = pd.concat([values, _values([("R9", "c", "holdout", "val_acc", [0.5, 0.5, 0.5]),
+                                       ("R9", "d", "holdout", "val_acc", [0.7, 0.71, 0.72])])])
+    both = rep.claims_table(rep.Measurements(more), (claim, rep.Claim("R9", "t", "c", "d", "holdout", "val_acc", ">", "d")))
+    assert both["n"].tolist() == [2, 3] and set(both["family"]) == {2}
 
 
-def test_plot_has_a_panel_per_scale():
+def _cochran(correct: np.ndarray) -> float:
+    """Cochran's Q by its formula: (k − 1)(k Σ C_j² − N²) / (k N − Σ R_i²)."""
+    k = correct.shape[1]
+    cols, rows, total = correct.sum(axis=0), correct.sum(axis=1), correct.sum()
+    return (k - 1) * (k * (cols ** 2).sum() - total ** 2) / (k * total - (rows ** 2).sum())
+
+
+def test_cochran_q_per_seed_over_a_reports_test_arms():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 200)
+    preds, correct = {}, {}
+    for seed in range(3):
+        right = rng.random((200, 3)) < [0.6, 0.7, 0.8 - 0.1 * seed]  # the third arm's edge shrinks with the seed
+        correct[seed] = right
+        for j, arm in enumerate(("x", "y", "z")):
+            preds[("R9", arm, "holdout-test", seed)] = {"labels": labels, "pred": np.where(right[:, j], labels, (labels + 1) % 10)}
+        preds[("R8", "x", "holdout-test", seed)] = preds[("R9", "x", "holdout-test", seed)]  # R8: two arms only
+        preds[("R8", "y", "holdout-test", seed)] = preds[("R9", "y", "holdout-test", seed)]
+    m = rep.Measurements(_values([]), preds)
+    table = rep.cochran_table(m)
+    assert table["report"].tolist() == ["R9"] * 3 and table["seed"].tolist() == [0, 1, 2]  # R8 has no Q
+    assert table["q"].tolist() == pytest.approx([_cochran(correct[s].astype(int)) for s in range(3)])
+    assert table["p"].tolist() == pytest.approx([cochran_q(correct[s]).p_value for s in range(3)])
+    assert table["p_holm"].tolist() == pytest.approx(holm(table["p"].tolist())) and set(table["family"]) == {3}
+    assert set(table["k"]) == {3} and set(table["images"]) == {200}
+    assert table.loc[0, "acc_low"] == pytest.approx(correct[0].mean(axis=0).min())
+    text = rep._cochran_sentence(table)
+    assert text.startswith("Before the pairwise McNemar tests, Cochran's Q") and "Holm over 3 seeds" in text
+    assert f"seed 0: test accuracy {correct[0].mean(axis=0).min() * 100:.2f}–" in text and "Q=" in text
+    # the same images right in every arm: nothing to test
+    same = {k: preds[("R9", "x", "holdout-test", 0)] for k in preds if k[0] == "R9" and k[3] == 0}
+    assert rep.cochran_table(rep.Measurements(_values([]), same))["p"].isna().all()
+    shuffled = dict(same)
+    shuffled[("R9", "z", "holdout-test", 0)] = {"labels": labels[::-1], "pred": labels[::-1]}
+    with pytest.raises(ValueError, match="different test images"):
+        rep.cochran_table(rep.Measurements(_values([]), shuffled))
+
+
+def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
+    calls = []
+
+    def fake_measure(name, profile, seeds, device, stored_only):
+        calls.append((name, seeds, stored_only))
+        rows = [("R0", R0_BEST, "holdout-test", "test_acc", [0.90, 0.91]),
+                ("R0", R0_BEST, "trainval-test", "test_acc", [0.901, 0.911])]
+        preds = {("R0", arm, setting, s): _preds(60 + 10 * j + s) for s in range(2)
+                 for j, (arm, setting) in enumerate(((R0_BEST, "holdout-test"), (R0_BEST, "trainval-test"),
+                                                     (f"{R0_BEST}/augment", "holdout-test")))}
+        return rep.Measurements(_values(rows), preds, pd.DataFrame(columns=["study", "key"]), {name: 1})
+
+    monkeypatch.setattr(rep, "measure", fake_measure)
+    r = rep.reproduce("quick", 2, "cpu", "R0", margin=0.01)
+    assert calls == [("R0", 2, False)] and r.seeds["R0"].n == 2 and r.seeds["R0"].source == "given"
+    assert set(r.claims["margin"]) == {0.01} and r.margin == 0.01
+    assert len(r.cochran) == 2 and set(r.cochran["k"]) == {3}  # R0's three test-set arms, per seed
+    section = r.section("R0")
+    assert "Seeds: 2 seeds per configuration (given)." in section
+    assert section.index("Cochran's Q") < section.index("retraining model 5")  # Q before the pairwise claims
+    assert "±1.00 points" in r.method()
+    assert rep.reproduce("quick", "default", "cpu", "R0").seeds["R0"].source == "profile"
+    with pytest.raises(ValueError, match="seeds="):
+        rep.reproduce("quick", "many", "cpu", "R0")
+
+
+def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
+    study, quick = get_study("R0"), get_profile("quick")
+    trained = []
+    monkeypatch.setattr(rep.runs_mod, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
+    # the pilot is incomplete in the store: use the seeds the store holds (here 0 and 4 of one model: n = 5)
+    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: c.model == "lenet5_3x3" and c.seed in (0, 4))
+    seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)
+    assert (seeds.n, seeds.source) == (5, "store") and not trained
+    assert "uses the seeds the store holds: seeds 0–4 (cap 10)" in rep.seeds_sentence(seeds, "quick")
+    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: False)  # nothing stored: the pilot's size
+    assert rep.study_seeds(study, quick, "auto", "cpu", stored_only=True).n == 3 and not trained
+    # the whole pilot stored: its choice, the same n a training run would get
+    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: True)
+    asked = []
+    monkeypatch.setattr(rep.studies_mod, "seed_plan", lambda *a: asked.append(a) or SeedPlan(7))
+    seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.004, 8, stored_only=True)
+    assert (seeds.n, seeds.source) == (7, "pilot") and asked == [(study, quick, "auto", "cpu", 0.004, 8)]
+    assert rep.study_seeds(study, quick, 4, "cpu").source == "given"
+
+
+def test_plot_has_a_panel_per_scale_and_draws_the_prediction_interval():
     values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
                       ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])])
     fig = rep.plot_reproduction(rep.reproduction_table(values, FIGS), "R0")
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "R0"
     assert len(fig.axes[0].get_yticklabels()) == 4 and len(fig.axes[1].get_yticklabels()) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert sorted(labels) == ["ours: 95% prediction interval (one new run)", "ours: mean and 95% CI of the mean",
+                              "reported"]
+    pi = prediction_interval([0.89, 0.90, 0.91])
+    bars = fig.axes[0].containers[0]  # the prediction interval's error bars
+    segments = bars.lines[2][0].get_segments()
+    assert segments[0][:, 0] == pytest.approx([pi[0] * 100, pi[1] * 100])  # row a, the top one
 
 
 @pytest.mark.slow

@@ -133,10 +133,10 @@ def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
     assert main(["list", "--profile", "tiny"]) == 0
     listed = capsys.readouterr().out
     assert all(f"\n{name} " in listed for name in list_studies())
-    assert main(["train", "R9"]) == 2 and main(["plan", "R2", "--seeds", "0"]) == 2
+    assert main(["train", "R9"]) == 2 and main(["plan", "R2", "--seeds", "many"]) == 2
     assert main(["plan", "R2", "--profile", "fast"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4", "studies: --seeds 0: give at least 1",
+        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4", "studies: seeds='many': give a number of seeds (1 or more), 'auto' or 'default'",
         "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']"]
     assert len(list(store.glob("*/run.json"))) == len(jobs)
 
@@ -159,3 +159,36 @@ def test_only_picks_arms_by_pattern_and_a_pattern_matching_nothing_fails(store, 
     assert "(only cnn_4/sig*: 2 runs)" in capsys.readouterr().out
     assert main(["plan", "R4", "--only", "CNN_4"]) == 2  # labels are case-sensitive: a typo trains nothing
     assert "studies: --only 'CNN_4' matches no arm" in capsys.readouterr().err
+
+
+def test_pairs_are_the_main_views_family():
+    r0, r2 = get_study("R0"), get_study("R2")
+    assert r2.pairs == [("r2_base", v) for v in r2.variants]  # one change each: each against the baseline
+    steps = list(zip(r0.models[1:-1], r0.models[2:]))  # cumulative: each step against the model before it too
+    assert r0.pairs == [("lenet5", v) for v in r0.variants] + steps and len(r0.pairs) == 7
+
+
+def test_seeds_resolve_to_a_number_or_auto():
+    assert config.resolve_seeds("default", FULL, "cpu") == 3 and config.resolve_seeds(0, QUICK, "cpu") == 2
+    assert config.resolve_seeds("5", FULL, "cpu") == 5 and config.resolve_seeds(4, QUICK, "cpu") == 4
+    assert config.resolve_seeds(" AUTO ", QUICK, "cpu") == "auto"
+    for bad in ("-1", "three", "2.5"):
+        with pytest.raises(ValueError, match="give a number of seeds"):
+            config.resolve_seeds(bad, FULL, "cpu")
+
+
+@pytest.mark.slow
+def test_auto_seeds_choose_n_from_a_stored_pilot(store, monkeypatch):
+    from fashion_cnn import metrics, stats
+    from fashion_cnn.studies import PILOT_SEEDS, SeedPlan, seed_plan
+
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    study = Study("tiny", "two LeNets", "lenet5", ("lenet5_3x3",), {"epochs": 1, "subset": 300})
+    plan = seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6)
+    pilot = get_or_train_many(study.configs(TINY, PILOT_SEEDS, "cpu"))
+    assert len(list(store.glob("*/run.json"))) == 2 * PILOT_SEEDS  # the pilot, nothing more
+    family = stats.compare_family(metrics.values_by(metrics.final_metrics(pilot)), study.pairs, 0.005)
+    expected = stats.choose_seeds(family, cap=6)
+    assert plan.choice == expected and plan.n == expected.n and PILOT_SEEDS <= plan.n <= 6
+    assert seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6) == plan  # the same n for every notebook
+    assert seed_plan(study, TINY, "2", "cpu") == SeedPlan(2)  # a given number trains no pilot

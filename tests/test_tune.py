@@ -3,12 +3,15 @@ import multiprocessing as mp
 import signal
 import sys
 import time
+from types import SimpleNamespace
 
+import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from fashion_cnn import RunConfig, config, tune
+from fashion_cnn import RunConfig, config, stats, text, tune
 
 TINY = dict(subset=600, epochs=1, device="cpu")
 SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
@@ -32,7 +35,13 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     assert list(table.index) == [2, 4]
     assert table.loc[4, "val_acc"] == result.runs[1].metrics["val_acc"]
     assert (table["s_per_epoch"] > 0).all()
-    assert any("n_base=" in line for line in result.describe())
+    lines = result.describe()
+    assert any("n_base=" in line for line in lines)
+    comparing = [line for line in lines if "ranges from" in line or "gap is largest" in line]
+    assert len(comparing) == 2 and all(line.endswith(f"; {tune.NO_TEST}.") for line in comparing)
+    assert tune.NO_TEST == "one run per value: no test, so no difference or equivalence is claimed"
+    assert not any(word in line for line in lines for word in ("is higher", "is lower", "equivalent within",
+                                                               "inconclusive at"))
 
 
 def test_sweep_timing_is_a_finding_only_beyond_timing_noise():
@@ -83,6 +92,230 @@ def test_bad_sweep_gets_a_one_line_cause(field, values, message):
     with pytest.raises(tune.TuneError, match=message) as err:
         tune.Sweep("bad", field, values, RunConfig("r3_lenet", **TINY))
     assert "\n" not in str(err.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning-rate decay
+
+QUICK = config.get_profile("quick")
+
+
+
+TINY_PROFILE = config.Profile("quick", epochs=2, subset=600, seeds=2, folds=3, test_subset=200)
+
+
+def _decay(acc_diffs, train_diffs=None, gap_diffs=None, margin=config.MARGIN, choice=None):
+    """A DecayResult built by hand: per-seed metrics of the constant rate, and the step decay's as
+    the constant's plus the given differences (test accuracy, training accuracy, gap)."""
+    n = len(acc_diffs)
+    base = np.linspace(0.89, 0.91, n)
+    train_diffs = acc_diffs if train_diffs is None else train_diffs
+    gap_diffs = acc_diffs if gap_diffs is None else gap_diffs
+    rows = []
+    for label, sign in (("none", 0), ("step", 1)):
+        for seed in range(n):
+            val = base[seed] - 0.01
+            train = base[seed] + 0.02 + sign * train_diffs[seed]
+            rows.append({"schedule": label, "seed": seed, "acc": base[seed] + sign * acc_diffs[seed],
+                         "precision": 0.9, "recall": 0.9, "f1": 0.9, "loss": 0.3, "n": 2000,
+                         "train_acc": train, "val_acc": train - (0.03 + sign * gap_diffs[seed]),
+                         "gap": 0.03 + sign * gap_diffs[seed]})
+    configs = tune.decay_configs(QUICK, device="cpu")
+    return tune.DecayResult(configs, {label: [] for label in configs}, pd.DataFrame(rows), margin, choice)
+
+
+def _sentence(lines, what):
+    found = [line for line in lines if line.startswith(f"`step` vs `none`, {what}: ")]
+    assert len(found) == 1, lines
+    return found[0]
+
+
+@pytest.mark.parametrize("diffs, outcome, words", [
+    ([0.010, 0.012, 0.011, 0.009, 0.010], "higher", "is higher ("),
+    ([-0.010, -0.012, -0.011, -0.009, -0.010], "lower", "is lower ("),
+    ([0.0005, -0.0005, 0.0003, -0.0002, 0.0001], "equivalent", "equivalent within ±0.50 points ("),
+    ([0.010, -0.008, 0.004], "inconclusive", "inconclusive at n=3: neither a difference"),
+])
+def test_decay_describe_states_the_outcome_the_adjusted_tests_support(diffs, outcome, words):
+    decay = _decay(diffs)
+    c = decay.comparisons()["acc"]
+    assert c.outcome == outcome and c.family == 1
+    line = _sentence(decay.describe(), "test accuracy")
+    assert line == text.comparison(c, "test accuracy")
+    mean = np.mean(diffs) * 100
+    assert line.startswith(f"`step` vs `none`, test accuracy: {text.signed(np.mean(diffs))}, 95% CI ")
+    assert f"{abs(mean):.2f}" in line and f"(n={len(diffs)} seeds)" in line  # the estimate and interval lead
+    assert words in line and "Holm over 1 comparison" in line
+    assert line.index("95% CI") < line.index(words)
+    table = decay.comparison_table()
+    assert list(table.index) == ["test accuracy", "training accuracy", "gap (train − val)"]
+    assert table.loc["test accuracy", "outcome"] == outcome
+    assert table.loc["test accuracy", "difference"] == pytest.approx(mean)
+
+
+def test_decay_describe_claims_nothing_the_adjusted_tests_do_not_support():
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        n = int(rng.integers(2, 8))
+        diffs = rng.normal(rng.choice([0.0, 0.004, -0.01]), rng.choice([0.001, 0.004, 0.01]), n)
+        decay = _decay(list(diffs))
+        c = decay.comparisons()["acc"]
+        line = _sentence(decay.describe(), "test accuracy")
+        differs = c.p_holm < 0.05
+        equivalent = not differs and c.tost_holm < 0.05
+        assert ("is higher" in line or "is lower" in line) == differs
+        assert ("is higher" in line) == (differs and c.diff.mean > 0)
+        assert ("equivalent within" in line) == equivalent
+        assert ("inconclusive at n=" in line) == (not differs and not equivalent)
+        seen.add(c.outcome)
+    assert {"higher", "lower", "equivalent", "inconclusive"} <= seen  # every branch was checked
+
+
+def test_decay_compares_each_metric_as_its_own_family():
+    decay = _decay(acc_diffs=[0.010, 0.012, 0.011, 0.009, 0.010],  # step higher on test accuracy
+                   train_diffs=[0.0005, -0.0005, 0.0003, -0.0002, 0.0001],  # equivalent on training accuracy
+                   gap_diffs=[0.010, -0.008, 0.004, -0.012, 0.006])  # inconclusive on the gap
+    got = decay.comparisons()
+    assert {m: c.outcome for m, c in got.items()} == {"acc": "higher", "train_acc": "equivalent",
+                                                       "gap": "inconclusive"}
+    assert all(c.family == 1 for c in got.values())
+    assert decay.values("gap")["step"].tolist() == pytest.approx(
+        (decay.values("train_acc")["step"] - decay.values("val_acc")["step"]).tolist())
+    lines = decay.describe()
+    assert "is higher (" in _sentence(lines, "test accuracy")
+    assert "equivalent within ±0.50 points" in _sentence(lines, "training accuracy")
+    assert "inconclusive at n=5" in _sentence(lines, "generalisation gap (train − validation accuracy, last epoch)")
+    power = text.power([got["acc"]])  # what n=5 tells apart on test accuracy, and the seeds that would settle it
+    assert f"On test accuracy, {power[0].lower()}{power[1:]}" in lines and "n=5" in power
+    assert lines[-1] == "R1 reported 89.74% constant and 90.85% with the decay (+1.11 points, one run each)."
+    assert not any("Seeds chosen from a pilot" in line for line in lines)  # n was given, not chosen
+
+
+def test_decay_margin_decides_equivalence():
+    diffs = [0.003, 0.004, 0.0035, 0.0045, 0.003]
+    assert _decay(diffs, margin=0.01).comparisons()["acc"].outcome == "higher"  # the t-test decides first
+    near = [0.0010, -0.0015, 0.0020, -0.0005, 0.0005]
+    assert _decay(near, margin=0.005).comparisons()["acc"].outcome == "equivalent"
+    assert _decay(near, margin=0.0005).comparisons()["acc"].outcome == "inconclusive"
+    assert "equivalent within ±0.50 points" in _sentence(_decay(near).describe(), "test accuracy")
+
+
+def _fake_training(monkeypatch, acc):
+    """get_or_train_many and evaluate_on_test replaced: no training, `acc(schedule, seed)` as test
+    accuracy; returns the seeds of every training call and the number of evaluations."""
+    calls, evaluated = [], []
+
+    def train(configs, **_):
+        calls.append([(c.schedule, c.seed) for c in configs])
+        return [SimpleNamespace(config=c, metrics={"train_acc": 0.95, "val_acc": 0.9}, history=[{"lr": c.lr}])
+                for c in configs]
+
+    def evaluate(run, profile, device="auto"):
+        evaluated.append((run.config.schedule, run.config.seed))
+        return {"acc": acc(run.config.schedule, run.config.seed), "precision": 0.9, "recall": 0.9, "f1": 0.9,
+                "loss": 0.3, "n": 2000}
+
+    monkeypatch.setattr(tune, "get_or_train_many", train)
+    monkeypatch.setattr(tune, "evaluate_on_test", evaluate)
+    return calls, evaluated
+
+
+PILOT_DIFFS = [0.004, 0.010, 0.001]  # step − constant on the pilot's seeds 0, 1, 2
+
+
+def _acc(schedule, seed):
+    diff = PILOT_DIFFS[seed] if seed < len(PILOT_DIFFS) else (-0.02 if seed % 2 else 0.03)  # later seeds differ
+    return 0.9 + (diff if schedule == "step" else 0.0)
+
+
+@pytest.mark.parametrize("cap", [10, 4])
+def test_auto_seeds_choose_n_from_the_pilot_then_train_and_test_once(monkeypatch, cap):
+    calls, evaluated = _fake_training(monkeypatch, _acc)
+    decay = tune.decay_study(QUICK, "cpu", seeds="auto", margin=0.005, cap=cap)
+    pilot = {s: pd.Series([_acc(s, seed) for seed in range(3)]) for s in ("none", "step")}
+    expected = stats.choose_seeds(stats.compare_family(pilot, [("none", "step")], 0.005), cap=cap)
+    assert decay.choice == expected and expected.pilot == 3 and 3 < expected.n <= cap
+    assert calls[0] == [(s, seed) for s in ("none", "step") for seed in range(3)]  # the pilot, both schedules
+    assert calls[1:] == [[(s, seed) for s in ("none", "step") for seed in range(3, expected.n)]]  # then up to n, once
+    assert sorted(evaluated) == sorted((s, seed) for s in ("none", "step") for seed in range(expected.n))  # once each
+    assert [r.config.seed for r in decay.runs["step"]] == list(range(expected.n))
+    assert decay.comparisons()["acc"].diff.n == expected.n  # the test is made at n, on every seed
+    lines = decay.describe()
+    assert text.seed_choice(expected) in lines
+    assert lines.index(text.seed_choice(expected)) < lines.index(_sentence(lines, "test accuracy"))
+    if cap == 4:
+        assert expected.n == 4 and expected.undecidable
+
+
+def test_auto_seeds_with_a_pilot_that_decides_train_no_more(monkeypatch):
+    calls, _ = _fake_training(monkeypatch, lambda s, seed: 0.9 + (0.0001 * (seed - 1) if s == "step" else 0.0))
+    decay = tune.decay_study(QUICK, "cpu", seeds="auto", margin=0.005)
+    assert decay.choice.n == 3 and len(calls) == 1  # the pilot's 3 seeds decide: nothing more is trained
+    assert decay.comparisons()["acc"].outcome == "equivalent"
+
+
+@pytest.mark.parametrize("seeds, profile, n", [
+    (None, QUICK, QUICK.seeds), ("default", QUICK, QUICK.seeds), ("3", QUICK, 3), (1, QUICK, 1),
+    ("default", config.get_profile("full"), config.get_profile("full").seeds),  # on a CPU: the profile's, not auto
+])
+def test_given_seeds_train_once_without_a_pilot(monkeypatch, seeds, profile, n):
+    calls, _ = _fake_training(monkeypatch, _acc)
+    decay = tune.decay_study(profile, "cpu", seeds=seeds)
+    assert calls == [[(s, seed) for s in ("none", "step") for seed in range(n)]]
+    assert decay.choice is None and len(decay.test) == 2 * n
+
+
+def test_one_seed_per_schedule_is_no_test(monkeypatch):
+    _fake_training(monkeypatch, _acc)
+    decay = tune.decay_study(QUICK, "cpu", seeds=1)
+    c = decay.comparisons()["acc"]
+    assert c.outcome == "no test" and c.diff.n == 1
+    lines = decay.describe()
+    assert "no test at n=1" in _sentence(lines, "test accuracy")
+    assert not any(word in line for line in lines for word in ("is higher", "is lower", "equivalent within",
+                                                               "inconclusive at"))
+    power = text.power([c])
+    assert f"On test accuracy, {power[0].lower()}{power[1:]}" in lines
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"seeds": "many"}, "give a number of seeds"), ({"margin": 0.0}, "margin must be positive"),
+    ({"seeds": "auto", "cap": 0}, "cap of at least 1"),
+])
+def test_bad_decay_options_get_a_one_line_cause(monkeypatch, options, message):
+    _fake_training(monkeypatch, _acc)
+    with pytest.raises(ValueError, match=message):
+        tune.decay_study(QUICK, "cpu", **options)
+
+
+def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
+    decay = tune.decay_study(TINY_PROFILE, "cpu", seeds=2)
+    assert list(decay.runs) == ["none", "step"] and [len(r) for r in decay.runs.values()] == [2, 2]
+    assert decay.test[["schedule", "seed"]].values.tolist() == [["none", 0], ["none", 1], ["step", 0], ["step", 1]]
+    for (label, runs) in decay.runs.items():
+        for run in runs:
+            row = decay.test[(decay.test["schedule"] == label) & (decay.test["seed"] == run.config.seed)].iloc[0]
+            assert row["train_acc"] == run.metrics["train_acc"] and row["val_acc"] == run.metrics["val_acc"]
+            assert row["gap"] == pytest.approx(run.metrics["train_acc"] - run.metrics["val_acc"])
+            assert row["n"] == 200
+    lines = decay.describe()
+    assert lines[0] == "The step schedule multiplies the rate by 0.5 every epoch (0.001 → 0.0005 in the last epoch)."
+    for what in tune.DECAY_COMPARED.values():
+        assert "(n=2 seeds); " in _sentence(lines, what)
+    assert list(decay.table().index) == ["none", "step"] and len(decay.comparison_table()) == 3
+
+
+def test_describe_search_compares_single_runs_without_a_test():
+    summary = {"finished": 2, "complete": 2, "pruned": 0, "fail": 0, "total": 2, "workers": [0], "devices": ["cpu"],
+               "trial_seconds": 60.0, "wall_seconds": 60.0, "best_number": 1, "best_value": 0.9,
+               "best_params": {"lr": 1e-3}}
+    run = SimpleNamespace(provenance={"device_name": "cpu"}, metrics={"train_size": 1000},
+                          config=RunConfig("cnn_2", epochs=1, split="trainval"))
+    lines = tune.describe_search(summary, {"acc": 0.92, "n": 2000}, run, SimpleNamespace(base=run.config))
+    assert lines[-1].endswith("scores 92.00% on 2000 test images, -0.91 points against R4's 92.91% (R4: CNN_2 with "
+                              "augmentation, 10 epochs; one run each: no test, so no difference or equivalence is "
+                              "claimed).")
 
 
 # ----------------------------------------------------------------------------------------------

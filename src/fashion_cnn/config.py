@@ -46,6 +46,27 @@ def get_profile(name: str) -> Profile:
         raise ValueError(f"unknown profile {name!r}: use one of {sorted(PROFILES)}") from None
 
 
+AUTO_SEEDS_CAP = 10  # the most seeds `seeds="auto"` trains per configuration
+MARGIN = 0.005  # equivalence margin of accuracies (±0.5 points; text.margin_reason says why)
+
+
+def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> int | str:
+    """A notebook's `seeds` parameter as a number of seeds or "auto".
+
+    `seeds` is a number (or its text), "auto" (a pilot chooses n: `studies.seed_plan`), or "default"
+    / 0: the profile's number, except the full profile on a GPU, where it is "auto". Raises
+    ValueError naming the accepted values.
+    """
+    text = str(seeds).strip().lower()
+    if text in ("default", "0", ""):
+        return "auto" if profile.name == "full" and resolve_device(device).startswith("cuda") else profile.seeds
+    if text == "auto":
+        return "auto"
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"seeds={seeds!r}: give a number of seeds (1 or more), 'auto' or 'default'")
+
+
 def resolve_device(device: str = "auto") -> str:
     """`auto` → `cuda` when a GPU is visible, else `cpu`; an explicit choice is checked."""
     if device == "auto":

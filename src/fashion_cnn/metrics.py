@@ -16,6 +16,7 @@ from . import data as data_mod
 from .config import resolve_device
 from .engine import predict
 from .models import count_parameters, create_model, model_info, summary
+from .text import count
 
 
 def predictions(model: torch.nn.Module, part: str = "test", indices: np.ndarray | None = None,
@@ -69,11 +70,6 @@ def class_counts(data: data_mod.FashionMNIST | None = None) -> pd.DataFrame:
         out[part] = counts
         out[f"{part}_share"] = counts / counts.sum()
     return out
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """`n` and the noun in the number it needs: count(1, "seed") → "1 seed", count(3, "time") → "3 times"."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def balance_sentence(counts: pd.DataFrame) -> str:
@@ -144,6 +140,15 @@ def history(runs) -> pd.DataFrame:
     return pd.concat([run.frame().assign(**_label(run)) for run in runs], ignore_index=True)
 
 
+def _from_history(run) -> dict:
+    """The generalisation gap (train − validation accuracy at the last epoch), the epoch of best
+    validation accuracy and the mean seconds per epoch."""
+    frame = run.frame()
+    best = int(frame.loc[frame["val_acc"].idxmax(), "epoch"]) if frame["val_acc"].notna().any() else np.nan
+    return {"gap": run.metrics["train_acc"] - run.metrics["val_acc"], "best_epoch": best,
+            "epoch_seconds": float(frame["seconds"].mean())}
+
+
 def final_metrics(runs, test: np.ndarray | None | bool = False, device: str = "auto") -> pd.DataFrame:
     """One row per run: its labels and the metrics of its last epoch.
 
@@ -152,16 +157,41 @@ def final_metrics(runs, test: np.ndarray | None | bool = False, device: str = "a
     """
     rows = []
     for run in runs:
-        row = {**_label(run), **run.metrics}
+        row = {**_label(run), **run.metrics, **_from_history(run)}
         if test is not False:
             row.update({f"test_{k}": v for k, v in evaluate_test(run, test, device)["report"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def values_by(final: pd.DataFrame, metric: str = "val_acc", by: str = "model") -> dict[str, list[float]]:
-    """`metric` per group (seed order kept), the input of `stats.compare_variants`."""
-    return {name: group.sort_values("seed")[metric].tolist() for name, group in final.groupby(by, sort=False)}
+def values_by(final: pd.DataFrame, metric: str = "val_acc", by: str = "model") -> dict[str, pd.Series]:
+    """`metric` per group as a Series indexed by seed (the input of `stats.compare_family`, which
+    pairs values by seed)."""
+    return {name: group.set_index("seed")[metric].sort_index().astype(float)
+            for name, group in final.groupby(by, sort=False)}
+
+
+COMPARED = ("val_acc", "train_acc", "gap")  # what every comparison of models reports (each its own family)
+
+
+def compare_pairs(final: pd.DataFrame, pairs, margin: float, by: str = "model", compared=COMPARED,
+                  alpha: float = 0.05) -> dict[str, list]:
+    """Each (a, b) of `pairs` compared over matched seeds on each metric of `compared`, one Holm
+    family per metric (`stats.compare_family`): metric → comparisons in the order of `pairs`."""
+    from . import stats
+
+    return {m: stats.compare_family(values_by(final, m, by), pairs, margin, alpha) for m in compared}
+
+
+def model_facts(final: pd.DataFrame) -> pd.DataFrame:
+    """Per model of `final`: trainable parameters, multiply-adds per image (torchinfo), mean seconds
+    per epoch and mean epoch of best validation accuracy over its runs."""
+    from .models import mult_adds
+
+    g = final.groupby("model", sort=False)[["epoch_seconds", "best_epoch"]].mean()
+    g.insert(0, "mult_adds", [mult_adds(m) for m in g.index])
+    g.insert(0, "parameters", [count_parameters(create_model(m)) for m in g.index])
+    return g
 
 
 def mean_std(final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -172,7 +202,7 @@ def mean_std(final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", p
         scale = 100.0 if m in percent else 1.0
         mu, sd = grouped[m].mean() * scale, grouped[m].std(ddof=1).fillna(0.0) * scale
         digits = 2 if m in percent else 4
-        out[m] = [f"{a:.{digits}f} ± {b:.{digits}f}" for a, b in zip(mu, sd)]
+        out[m] = ["–" if pd.isna(a) else f"{a:.{digits}f} ± {b:.{digits}f}" for a, b in zip(mu, sd)]
     return pd.DataFrame(out, index=mu.index.rename(by))
 
 
@@ -278,97 +308,102 @@ def weights_table(runs, base=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def study_discussion(final: pd.DataFrame, study, metric: str = "val_acc", alpha: float = 0.05) -> str:
-    """Markdown discussion generated from the numbers: each variant against the baseline (paired t
-    over seeds), each step against the previous model for cumulative studies, and the train −
-    validation gaps. A difference is only claimed where the test supports it."""
-    from . import stats
-
-    values = values_by(final, metric)
-    what = "validation accuracy" if metric == "val_acc" else metric
-    table = stats.compare_variants(values, study.baseline, alpha=alpha)
-    parts = ["**Each variant against the baseline**", "", bullets(stats.discussion(table, study.baseline, what, alpha))]
-    if study.cumulative and len(study.models) > 2:
-        steps = []
-        for prev, cur in zip(study.models[1:-1], study.models[2:]):
-            pair = stats.compare_variants({prev: values[prev], cur: values[cur]}, prev, alpha=alpha)
-            steps += stats.discussion(pair, prev, what, alpha)
-        parts += ["", "**Each step against the previous model** (the variants are cumulative)", "", bullets(steps)]
-    params = {m: count_parameters(create_model(m)) for m in study.models}
-    parts += ["", "**Fit against generalisation**", "", bullets(gap_sentences(final)), "",
-              "**Size**: " + ", ".join(f"`{m}` {n:,}" for m, n in params.items()) + " parameters."]
-    return "\n".join(parts)
-
-
 # ----------------------------------------------------------------------------------------------
 # Test comparison of the best models (notebook 03)
 
+TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
+
+
 @dataclass
 class TestComparison:
-    """The best models retrained on train + validation and evaluated on test, and the train-only best."""
+    """The best models retrained on train + validation with every seed of section 2 and evaluated
+    on test, beside the best model's train-only runs, compared paired over seeds."""
 
-    models: list[str]  # best first, by mean validation accuracy over seeds
-    runs: dict[str, object]  # label → Run: "<best> (train)" and "<model> (train+val)" for each model
-    results: dict[str, dict]  # label → evaluate_test output
-    table: pd.DataFrame  # one row per label: train/val/test metrics
-    mcnemar: object  # stats.TestResult between the two best train+val models (None with one model)
+    models: list[str]  # the `top` models by mean validation accuracy, best first
+    ranking: list  # stats.Comparison: the best against every other model on validation accuracy (one family)
+    runs: dict[str, list]  # label → one Run per seed: "<best> (train)" and "<model> (train+val)" per model
+    results: dict[str, dict[int, dict]]  # label → seed → evaluate_test output
+    final: pd.DataFrame  # one row per (label, seed): train/val/test metrics
+    families: dict[str, list]  # metric of TEST_COMPARED → stats.Comparison per pair of `pairs`
+    pairs: list[tuple[str, str]]  # (a, b) labels compared
+    cochran: dict[int, object]  # seed → stats.TestResult of Cochran's Q over every label (≥ 3 labels)
+    mcnemar: pd.DataFrame  # one row per (pair, seed): McNemar's p, its Holm-adjusted p, b − a on test
 
-    def label(self, model: str, split: str = "trainval") -> str:
+    @staticmethod
+    def label(model: str, split: str = "trainval") -> str:
         return f"{model} ({'train+val' if split == 'trainval' else 'train'})"
 
     @property
+    def could_be_best(self) -> list[str]:
+        """The best model and every model not shown below it on validation accuracy (Holm over the
+        comparisons with the best): the models the ranking does not tell apart from the top."""
+        return [self.models[0]] + [c.b for c in self.ranking if c.outcome != "lower"]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per label: mean ± std over seeds of the train, validation and test metrics."""
+        return mean_std(self.final, ("train_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
+                        by="model", percent=("train_acc", "val_acc", "test_acc", "test_precision", "test_recall"))
+
+    @property
     def best(self) -> dict:
-        """Test predictions of the best model retrained on train + validation."""
-        return self.results[self.label(self.models[0])]
+        """Test predictions of the best model retrained on train + validation, seed 0."""
+        runs = self.results[self.label(self.models[0])]
+        return runs[min(runs)]
 
 
-def compare_on_test(study, study_runs, profile, device: str = "auto", top: int = 2, seed: int = 0) -> TestComparison:
+def compare_on_test(study, study_runs, profile, device: str = "auto", top: int = 2, margin: float = 0.005,
+                    alpha: float = 0.05) -> TestComparison:
     """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
-    (seed `seed`) and evaluate them, and the best train-only run, on the profile's test images."""
+    with every seed `study_runs` has, and evaluate them and the best model's train-only runs on the
+    profile's test images. Compared paired over seeds (test accuracy, training accuracy, train − test
+    gap; one Holm family each), Cochran's Q over all of them per seed, then McNemar per pair and seed
+    (Holm over all McNemar tests)."""
     from . import stats
     from .runs import get_or_train_many
 
     final = final_metrics(study_runs)
-    models = rank_models(final)[:top]
-    trainval = get_or_train_many([study.config(m, profile, seed, device).replace(split="trainval") for m in models])
-    holdout = next(r for r in study_runs if r.config.model == models[0] and r.config.seed == seed)
-    runs = {f"{models[0]} (train)": holdout, **{f"{m} (train+val)": r for m, r in zip(models, trainval)}}
+    order = rank_models(final)
+    models = order[:top]
+    seeds = sorted(set(final["seed"]))
+    values = values_by(final, "val_acc")
+    ranking = stats.compare_family(values, [(order[0], m) for m in order[1:]], margin, alpha)
+    trainval = get_or_train_many([study.config(m, profile, s, device).replace(split="trainval")
+                                  for m in models for s in seeds])
+    runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.model == models[0]]}
+    runs.update({TestComparison.label(m): [r for r in trainval if r.config.model == m] for m in models})
     indices = test_indices(profile.test_subset)
-    results = {label: evaluate_test(run, indices, device) for label, run in runs.items()}
+    results = {label: {r.config.seed: evaluate_test(r, indices, device) for r in rs} for label, rs in runs.items()}
     rows = []
-    for label, run in runs.items():
-        rep = results[label]["report"]
-        rows.append({"model": label, "train images": run.metrics["train_size"], "train_acc": run.metrics["train_acc"],
-                     "val_acc": run.metrics.get("val_acc", float("nan")), "test_acc": rep["acc"],
-                     "test_precision": rep["precision"], "test_recall": rep["recall"], "test_loss": rep["loss"]})
-    labels = [f"{m} (train+val)" for m in models]
-    test = None
-    if len(labels) >= 2:
-        a, b = results[labels[0]], results[labels[1]]
-        test = stats.mcnemar_test(a["labels"], a["pred"], b["pred"])
-    return TestComparison(models, runs, results, pd.DataFrame(rows).set_index("model"), test)
-
-
-def test_sentences(cmp: TestComparison, alpha: float = 0.05) -> str:
-    """Generated discussion of the test comparison: train-only vs train+val, train vs test, McNemar."""
-    t = cmp.table
-    best = cmp.models[0]
-    train_only, both = t.loc[cmp.label(best, "holdout")], t.loc[cmp.label(best)]
-    out = [f"`{best}` trained on {int(train_only['train images']):,} images reaches {train_only.test_acc:.2%} on the "
-           f"test images; retrained on train + validation ({int(both['train images']):,} images) it reaches "
-           f"{both.test_acc:.2%} ({(both.test_acc - train_only.test_acc) * 100:+.2f} points). One seed each, so this "
-           "difference includes seed-to-seed variation; the validation table above shows how large that is."]
-    for label, row in t.iterrows():
-        out.append(f"{label}: training accuracy {row.train_acc:.2%} against test {row.test_acc:.2%} "
-                   f"(gap {(row.train_acc - row.test_acc) * 100:+.2f} points).")
-    if cmp.mcnemar is not None:
-        a, b = cmp.models[:2]
-        m = cmp.mcnemar
-        verdict = (f"the two models' test errors differ beyond chance (p={m.p_value:.3g} < {alpha})" if m.significant(alpha)
-                   else f"no difference between the two models is detectable on these test images (p={m.p_value:.3g})")
-        out.append(f"McNemar's test ({m.name}) on the {m.n} test images that exactly one of `{a}` and `{b}` (both "
-                   f"train+val) gets right: accuracy difference {m.difference * 100:+.2f} points ({b} − {a}); {verdict}.")
-    return bullets(out)
+    for label, rs in runs.items():
+        for r in rs:
+            rep = results[label][r.config.seed]["report"]
+            rows.append({"model": label, "seed": r.config.seed, "train images": r.metrics["train_size"],
+                         "train_acc": r.metrics["train_acc"], "val_acc": r.metrics.get("val_acc", float("nan")),
+                         "test_acc": rep["acc"], "test_precision": rep["precision"], "test_recall": rep["recall"],
+                         "test_loss": rep["loss"], "test_gap": r.metrics["train_acc"] - rep["acc"]})
+    table = pd.DataFrame(rows)
+    labels = list(runs)
+    pairs = [(labels[0], labels[1])] + [(labels[1], label) for label in labels[2:]]
+    families = {m: stats.compare_family(values_by(table, m), pairs, margin, alpha) for m in TEST_COMPARED}
+    cochran = {}
+    if len(labels) >= 3:
+        for seed in seeds:
+            if all(seed in results[label] for label in labels):
+                truth = results[labels[0]][seed]["labels"]
+                cochran[seed] = stats.cochran_q(np.column_stack([results[label][seed]["pred"] == truth
+                                                                 for label in labels]))
+    tests = []
+    for a, b in pairs:
+        for seed in seeds:
+            if seed in results[a] and seed in results[b]:
+                ra, rb = results[a][seed], results[b][seed]
+                t = stats.mcnemar_test(ra["labels"], ra["pred"], rb["pred"])
+                tests.append({"a": a, "b": b, "seed": seed, "test": t.name, "discordant": t.n,
+                              "difference": t.difference, "p": t.p_value})
+    mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
+    mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
+    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar)
 
 
 def confusion_sentence(pairs: pd.DataFrame) -> str:
@@ -394,17 +429,35 @@ def kfold_table(final: pd.DataFrame, columns=("train_acc", "val_acc", "val_preci
 
 
 def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
-    """The k-fold mean with its 95% t-interval, set against the single hold-out split."""
+    """The k-fold mean with its 95% t-interval, and whether the single hold-out split falls inside the
+    folds' 95% prediction interval (where one more split's run would fall; the interval of the mean
+    is the wrong yardstick for a single run)."""
     from . import stats
 
     ci = stats.mean_ci(final["val_acc"])
+    low, high = stats.prediction_interval(final["val_acc"])
     hold = holdout_run.metrics["val_acc"]
-    inside = ci.low <= hold <= ci.high
+    where = "inside" if low <= hold <= high else "outside"
     return (f"Over {k} folds `{holdout_run.config.model}` reaches a mean validation accuracy of {ci.mean:.2%} "
-            f"(std {ci.std * 100:.2f} points, 95% CI {ci.low:.2%} to {ci.high:.2%}); the single hold-out split gave "
-            f"{hold:.2%}, {'inside' if inside else 'outside'} that interval. The folds differ by up to "
+            f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
+            f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
+            f"{hold:.2%}, {where} it. The folds differ by up to "
             f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
             f"validation split alone can move the estimate.")
+
+
+def kfold_compare(final: pd.DataFrame, pair: tuple[str, str], margin: float, compared=COMPARED,
+                  alpha: float = 0.05) -> dict[str, list]:
+    """Two models cross-validated on the same folds, compared fold by fold with the Nadeau–Bengio
+    corrected t-test (and TOST): metric → [stats.Comparison] (`final`: one row per model and fold)."""
+    from . import stats
+
+    sizes = (int(final["train_size"].iloc[0]), int(final["val_size"].iloc[0]))
+    out = {}
+    for m in compared:
+        values = {name: g.set_index("fold")[m].astype(float) for name, g in final.groupby("model", sort=False)}
+        out[m] = stats.compare_family(values, [pair], margin, alpha, kfold=sizes)
+    return out
 
 
 def augmentation_examples(names, n: int = 8, seed: int = 0) -> dict[str, np.ndarray]:

@@ -134,7 +134,7 @@ def training_curves(hist: pd.DataFrame, rows: Sequence[str] | None = None, by: s
 
 def ci_bars(table: pd.DataFrame, what: str = "validation accuracy (%)", scale: float = 100.0,
             highlight: str | None = None) -> Figure:
-    """Horizontal bars of each model's mean with its 95% confidence interval (`stats.compare_variants`)."""
+    """Horizontal bars of each model's mean with its 95% confidence interval (`stats.mean_table`)."""
     fig, axes = _figure(1, 1, 0.35 * len(table) + 0.9)
     ax = axes[0, 0]
     y = np.arange(len(table))[::-1]

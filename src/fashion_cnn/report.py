@@ -116,9 +116,11 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
 
 
 def parameters_for(path: Path, profile: str, device: str, study: str | None,
-                   reproduce: str | None = None, stored_only: bool = False) -> dict[str, Any]:
+                   reproduce: str | None = None, stored_only: bool = False, *, seeds: str | None = None,
+                   margin: float | None = None, max_seeds: int | None = None) -> dict[str, Any]:
     """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
-    reproduce, e.g. "R0 R4") and `stored_only` where the parameters cell declares them."""
+    reproduce, e.g. "R0 R4"), `stored_only`, `seeds` (a number, "auto" or "default"), `margin`
+    (accuracy points) and `max_seeds` where the parameters cell declares them."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
@@ -129,7 +131,20 @@ def parameters_for(path: Path, profile: str, device: str, study: str | None,
         params["reports"] = reproduce
     if stored_only and "stored_only" in declared:
         params["stored_only"] = True
+    for name, value in (("seeds", seeds), ("margin", margin), ("max_seeds", max_seeds)):
+        if value is not None and name in declared:
+            params[name] = str(value) if name == "seeds" else value
     return params
+
+
+def check_statistics(profile: str, seeds: str | None, margin: float | None, max_seeds: int | None) -> None:
+    """Raises ValueError naming the fix for seeds, margin or max_seeds a notebook would reject."""
+    if seeds is not None:
+        cfg.resolve_seeds(seeds, cfg.get_profile(profile), "cpu")
+    if margin is not None and not 0 < margin < 100:
+        raise ValueError(f"margin {margin:g}: give the equivalence margin in accuracy points, above 0 (e.g. 0.5)")
+    if max_seeds is not None and max_seeds < 3:
+        raise ValueError(f"max_seeds {max_seeds}: give at least 3 (the pilot of seeds=auto trains 3 seeds)")
 
 
 @contextmanager
@@ -451,15 +466,18 @@ def _check_reproduce(reproduce: str | None) -> str | None:
 def build(profile: str = "full", study: str | None = "R0", device: str = "auto", *,
           notebooks_dir: Path | str | None = None, reports_dir: Path | str | None = None,
           out_dir: Path | str | None = None, kernel: str = KERNEL, pdf: bool = True, reproduce: str | None = None,
-          stored_only: bool = False, echo=print) -> Report:
+          stored_only: bool = False, seeds: str | None = None, margin: float | None = None,
+          max_seeds: int | None = None, echo=print) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` into `out_dir` (default: the reports folder).
 
     `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
     `stored_only` makes it measure only the runs the store holds, training none of the rest.
-    `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in
+    `seeds` ("3", "auto", "default"), `margin` (accuracy points) and `max_seeds` reach every notebook
+    that declares them (None: the notebooks' defaults). `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in
     `out_dir` changes unless everything succeeded. Raises NotebookFailed naming the notebook and cell.
     """
     cfg.get_profile(profile)  # a typo fails here, before anything runs
+    check_statistics(profile, seeds, margin, max_seeds)
     reproduce = _check_reproduce(reproduce)
     resolved = cfg.resolve_device(device)
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
@@ -471,7 +489,8 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(path, profile, device, study, reproduce, stored_only)
+            params = parameters_for(path, profile, device, study, reproduce, stored_only, seeds=seeds, margin=margin,
+                                    max_seeds=max_seeds)
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
                 result = execute(path, staging / "notebooks" / path.name, params, reports_dir=reports_dir,
@@ -520,6 +539,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stored-only", action="store_true",
                         help="notebook 08 trains nothing and measures the runs the store holds (a study trained in "
                              "part with `studies train --only`); the other figures show as not run")
+    parser.add_argument("--seeds", default=None,
+                        help='seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or '
+                             '"default" (the profile\'s; auto in the full profile on a GPU)')
+    parser.add_argument("--margin", type=float, default=None,
+                        help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
+                             "only where a TOST shows it")
+    parser.add_argument("--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)")
     args = parser.parse_args(argv)
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -527,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
+        check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
         data_mod.load()  # so does a missing or damaged dataset (DataError says how to install it)
         names = studies.list_studies() if args.all_studies else [args.study]
         started = time.perf_counter()
@@ -534,14 +561,18 @@ def main(argv: list[str] | None = None) -> int:
             out = cfg.REPORTS_DIR / "studies" / name if args.all_studies else cfg.REPORTS_DIR
             print(f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}", flush=True)
             rep = build(args.profile, name, args.device, notebooks_dir=args.notebooks, out_dir=out, pdf=not args.no_pdf,
-                        reproduce=args.reproduce, stored_only=args.stored_only)
+                        reproduce=args.reproduce, stored_only=args.stored_only, seeds=args.seeds,
+                        margin=args.margin, max_seeds=args.max_seeds)
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
         from .runs import device_name
 
         print(f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "
               f"wall time {time.perf_counter() - started:.1f} s")
-    except (NotebookFailed, ValueError, FileNotFoundError, RuntimeError) as err:
+    except (ValueError, FileNotFoundError) as err:  # bad input: nothing ran
+        print(f"report: {err}", file=sys.stderr)
+        return 2
+    except (NotebookFailed, RuntimeError) as err:
         print(f"\nreport failed: {err}", file=sys.stderr)
         return 1
     return 0

@@ -1,28 +1,48 @@
-"""The reproduction: every figure the source reports state, as data, beside our mean ± std and 95%
-interval for the same configuration, and the comparisons they drew, tested across seeds.
+"""The reproduction: every figure the source reports state, as data, beside where one new run of
+ours would fall (the 95% prediction interval) and our mean with its 95% confidence interval, and the
+comparisons the reports drew, tested across seeds.
 
 `FIGURES` holds each stated number (report, table or section, arm of the study, setting, metric,
 value as a fraction); `METRICS` and `SETTINGS` define what each column measures. `measure()` runs
 (or loads) every run of a study and returns one value per (arm, setting, metric, seed);
-`reproduction_table()` puts the figures beside those values; `claims_table()` tests the
-comparisons in `CLAIMS` (R3's only in direction: it ran on another data set, so its numbers are
-not comparable and are left out of the numeric table).
+`reproduction_table()` puts the figures beside those values: a reported figure comes from a single
+run, so it is judged against our *prediction interval*, not the narrower interval of our mean.
+`claims_table()` tests the comparisons in `CLAIMS`, each report's claims as one family
+(`stats.compare_family`: the difference b − a with its interval, the paired t-test and the paired
+TOST, Holm-adjusted over the report's claims), with McNemar's test per seed on test-set claims
+(Holm-adjusted over the report's McNemar tests); `cochran_table()` runs Cochran's Q per seed over a
+report's test-set arms before those pairwise tests. R3's claims are tested in direction only: it
+ran on another data set, so its numbers are not comparable and are left out of the numeric table.
+
+Verdicts on a claim "b `direction` a" (`verdict`): ">" is *supported* when the family's outcome is
+"higher", *contradicted* when it is "lower", and *contradicted (equivalent within ±m)* when the
+TOST shows the two equivalent within the margin (a difference the claim needs is ruled out at
+that margin); "<" mirrors it. "≈" is *supported* only when the outcome is "equivalent": a test that
+fails to find a difference is never read as support. Anything else is *inconclusive at n=…*,
+*no test at n=…* (one seed, or differences without spread) or *not run*. Equivalence is tested only
+for accuracy-like metrics (fractions: accuracy, precision, recall) at ±`margin`; losses and
+seconds per epoch have no scale on which a ±0.5-point margin means anything, so their TOST is
+skipped and their outcome can only be higher, lower, inconclusive or no test.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from . import config as cfg
 from . import data as data_mod
 from . import metrics as metrics_mod
 from . import runs as runs_mod
+from . import studies as studies_mod
+from . import text as wording
 from .config import Profile, get_profile, resolve_device
-from .stats import class_scores, direction_verdict, keras_precision_recall, mcnemar_test, mean_ci
-from .studies import R0_BEST, R4_LOSSES, R4_MODELS, R4_TUNED, Study, get_study, r4_label
+from .stats import (Comparison, TestResult, class_scores, cochran_q, compare_family, holm,
+                    keras_precision_recall, mcnemar_test, mean_ci, prediction_interval)
+from .studies import R0_BEST, R4_MODELS, R4_TUNED, SeedPlan, Study, get_study, r4_label
 
 SETTINGS = {
     "holdout": "trained on the study's train split; value after the last epoch",
@@ -328,7 +348,7 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
 
 
 # ----------------------------------------------------------------------------------------------
-# Tables
+# The reproduction table
 
 
 def _by_seed(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> pd.Series:
@@ -343,8 +363,11 @@ def _ours(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str
 
 def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGURES, confidence: float = 0.95,
                        reports: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """One row per reported figure: the reported value, our mean ± std, our `confidence` interval,
-    the difference (reported − ours) and whether the reported value lies inside our interval.
+    """One row per reported figure: the reported value, our mean ± std, our `confidence` prediction
+    interval (`pi_low`/`pi_high`: where one new run of the same configuration would fall,
+    `stats.prediction_interval`) and the confidence interval of our mean (`ci_low`/`ci_high`), the
+    difference (reported − our mean) and `inside`: whether the reported value, itself one run, lies
+    inside our prediction interval.
 
     Figures without runs of ours get NaN and `inside` None; one seed gives no interval (`inside` None).
     """
@@ -354,70 +377,222 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
             continue
         ours = _ours(values, fig.report, fig.arm, fig.setting, fig.metric)
         row = {"report": fig.report, "where": fig.where, "arm": fig.arm, "setting": fig.setting,
-               "metric": fig.metric, "reported": fig.value, "mean": np.nan, "std": np.nan, "ci_low": np.nan,
-               "ci_high": np.nan, "n": len(ours), "difference": np.nan, "inside": None, "note": fig.note}
+               "metric": fig.metric, "reported": fig.value, "mean": np.nan, "std": np.nan, "pi_low": np.nan,
+               "pi_high": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": len(ours), "difference": np.nan,
+               "inside": None, "note": fig.note}
         if len(ours):
             ci = mean_ci(ours, confidence)
             row.update(mean=ci.mean, std=ci.std, ci_low=ci.low, ci_high=ci.high, difference=fig.value - ci.mean)
             if ci.n >= 2:
-                row["inside"] = bool(ci.low <= fig.value <= ci.high)
+                low, high = prediction_interval(ours, confidence)
+                row.update(pi_low=low, pi_high=high, inside=bool(low <= fig.value <= high))
         rows.append(row)
     return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
 
 
-_TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "ci_low", "ci_high", "n",
-                  "difference", "inside", "note"]
-_CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "mean_a", "mean_b", "difference",
-                  "p_value", "verdict", "mcnemar_p", "mcnemar_n", "mcnemar_agree", "mcnemar_against"]
+_TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "pi_low", "pi_high",
+                  "ci_low", "ci_high", "n", "difference", "inside", "note"]
 
 
-def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
-                 reports: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Each claim tested across seeds (paired t) and, for test-set claims, by McNemar per seed.
-
-    Only directions are checked: the verdict says whether our runs support the direction the
-    report claimed, contradict it, or cannot tell at our number of seeds. McNemar's columns:
-    `mcnemar_p` the p-values seed by seed (a tuple; empty when not tested), `mcnemar_n` the seeds
-    tested, `mcnemar_agree`/`mcnemar_against` how many of them are significant in the claimed / the
-    opposite direction (NA for an "≈" claim or without test predictions).
-    """
-    rows = []
-    values = measurements.values
-    for claim in claims:
-        if reports is not None and claim.report not in reports:
-            continue
-        set_a, set_b = claim.settings
-        a = _by_seed(values, claim.report, claim.a, set_a, claim.metric)
-        b = _by_seed(values, claim.report, claim.b, set_b, claim.metric)
-        seeds = a.index.intersection(b.index)  # paired by seed: a run missing on one side drops its seed
-        a, b = a[seeds].to_numpy(), b[seeds].to_numpy()
-        row = {"report": claim.report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
-               "metric": claim.metric, "direction": claim.direction, "mean_a": np.nan, "mean_b": np.nan,
-               "difference": np.nan, "p_value": np.nan, "verdict": "not run", "mcnemar_p": (), "mcnemar_n": 0,
-               "mcnemar_agree": pd.NA, "mcnemar_against": pd.NA}
-        if len(seeds):
-            verdict, test = direction_verdict(a, b, claim.direction, alpha)
-            row.update(mean_a=a.mean(), mean_b=b.mean(), difference=b.mean() - a.mean(), p_value=test.p_value,
-                       verdict=verdict)
-            if set_a.endswith("-test"):
-                tests = []
-                for seed in seeds:
-                    pa = measurements.predictions.get((claim.report, claim.a, set_a, seed))
-                    pb = measurements.predictions.get((claim.report, claim.b, set_b, seed))
-                    if pa is not None and pb is not None:
-                        tests.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]))
-                row.update(mcnemar_p=tuple(t.p_value for t in tests), mcnemar_n=len(tests))
-                if tests and claim.direction != "≈":
-                    agree = sum(t.significant(alpha) and (t.difference > 0) == (claim.direction == ">") for t in tests)
-                    row.update(mcnemar_agree=agree, mcnemar_against=sum(t.significant(alpha) for t in tests) - agree)
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
-    return table.astype({"mcnemar_n": int, "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
+# ----------------------------------------------------------------------------------------------
+# Claims: one family per report, McNemar per seed, Cochran's Q over a report's test-set arms
 
 
 def in_percent(metric: str) -> bool:
     """Accuracies, precision and recall are shown in %; losses and seconds as numbers."""
     return not metric.endswith("loss") and metric != "epoch_seconds"
+
+
+def equivalence_tested(metric: str) -> bool:
+    """Whether a claim on `metric` gets a TOST at ±margin: accuracy-like metrics (fractions) only.
+
+    The margin is a fraction of the images (±0.5 points by default, `config.MARGIN`); a loss or a
+    number of seconds has no such scale, so for those equivalence is not tested and the outcome is
+    higher, lower, inconclusive or no test.
+    """
+    return in_percent(metric)
+
+
+def _units(metric: str) -> tuple[float, str, int]:
+    """(scale, unit, digits) of a difference in `metric` in a sentence: points, loss, or seconds."""
+    if in_percent(metric):
+        return 100.0, " points", 2
+    if metric == "epoch_seconds":
+        return 1.0, " s", 3
+    return 1.0, "", 4
+
+
+def verdict(direction: str, c: Comparison) -> str:
+    """The verdict on the claim "b `direction` a" from the family's outcome of `c` (module docstring)."""
+    if direction not in (">", "<", "≈"):
+        raise ValueError(f"direction {direction!r} must be '>', '<' or '≈'")
+    n = c.diff.n
+    if n == 0:
+        return "not run"
+    if c.outcome == "no test":
+        return f"no test at n={n}"
+    if direction == "≈":
+        if c.outcome == "equivalent":
+            return "supported"
+        if c.outcome in ("higher", "lower"):
+            return "contradicted"
+        return f"inconclusive at n={n}" + ("" if np.isfinite(c.margin) else " (equivalence not tested)")
+    claimed = "higher" if direction == ">" else "lower"
+    if c.outcome == claimed:
+        return "supported"
+    if c.outcome in ("higher", "lower"):
+        return "contradicted"
+    if c.outcome == "equivalent":
+        scale, unit, digits = _units("acc")
+        return f"contradicted (equivalent within ±{c.margin * scale:.{digits}f}{unit})"
+    return f"inconclusive at n={n}"
+
+
+def _name(arm: str, setting: str, other: str) -> str:
+    """A side of a claim: the arm, with its setting when the two sides differ only in it."""
+    return arm if setting == other else f"{arm} ({setting})"
+
+
+def compare_claims(values: pd.DataFrame, claims: list[Claim], margin: float = cfg.MARGIN,
+                   alpha: float = 0.05) -> list[Comparison]:
+    """One report's claims as one family (`stats.compare_family`, Holm over the claims with a test).
+
+    Each side is paired by seed (only the seeds both sides have). Claims on metrics without an
+    equivalence margin (`equivalence_tested`) get no TOST, so the TOSTs' Holm adjustment runs over
+    the claims that have one. The comparisons' names are the claims' arms (with the setting where
+    both sides are the same arm).
+    """
+    series, pairs = {}, []
+    for i, claim in enumerate(claims):
+        set_a, set_b = claim.settings
+        series[f"{i}:a"] = _by_seed(values, claim.report, claim.a, set_a, claim.metric)
+        series[f"{i}:b"] = _by_seed(values, claim.report, claim.b, set_b, claim.metric)
+        pairs.append((f"{i}:a", f"{i}:b"))
+    margins = [margin if equivalence_tested(claim.metric) else None for claim in claims]
+    family = compare_family(series, pairs, margins, alpha)
+    return [replace(c, a=_name(claim.a, *claim.settings), b=_name(claim.b, *claim.settings[::-1]))
+            for c, claim in zip(family, claims)]
+
+
+_CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "n", "mean_a", "mean_b", "difference",
+                  "diff_low", "diff_high", "p", "p_holm", "p_tost", "p_tost_holm", "family", "tost_family", "margin",
+                  "outcome", "verdict", "mcnemar_p", "mcnemar_p_holm", "mcnemar_diff", "mcnemar_family", "mcnemar_n",
+                  "mcnemar_agree", "mcnemar_against", "comparison"]
+
+
+def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
+                 reports: tuple[str, ...] | None = None, margin: float = cfg.MARGIN) -> pd.DataFrame:
+    """Each claim tested across seeds, each report's claims as one family, and test-set claims by
+    McNemar per seed.
+
+    Columns: `n` the seeds both sides have; `mean_a`, `mean_b` over those seeds; `difference` the
+    mean of b − a with its 95% interval `diff_low`/`diff_high`; `p` / `p_holm` the paired t-test's
+    raw and Holm-adjusted p (over the `family` claims of the report that have a test); `p_tost` /
+    `p_tost_holm` the paired TOST at ±`margin` (a fraction; `margin` nan and no TOST for losses and
+    seconds, `equivalence_tested`), adjusted over the report's `tost_family` TOSTs; `outcome` one of
+    higher, lower, equivalent, inconclusive, no test or not run; `verdict` against the claim's
+    direction (`verdict`); `comparison` the `stats.Comparison` the text is made from.
+
+    McNemar's columns: `mcnemar_p` and `mcnemar_p_holm` the raw and adjusted p-values seed by seed
+    (tuples, empty when not tested), adjusted over all `mcnemar_family` McNemar tests of the report;
+    `mcnemar_diff` test accuracy b − a per seed; `mcnemar_n` the seeds tested;
+    `mcnemar_agree`/`mcnemar_against` how many of them are significant after adjustment in the
+    claimed / the opposite direction (NA for an "≈" claim or without test predictions).
+    """
+    selected = [c for c in claims if reports is None or c.report in reports]
+    values = measurements.values
+    rows = []
+    for report in dict.fromkeys(c.report for c in selected):
+        family = [c for c in selected if c.report == report]
+        comparisons = compare_claims(values, family, margin, alpha)
+        tost_family = comparisons[0].tost_family if comparisons else 0
+        mcnemar = []  # per claim: the McNemar tests of its seeds
+        for claim in family:
+            set_a, set_b = claim.settings
+            tests = []
+            if set_a.endswith("-test") and set_b.endswith("-test"):
+                seeds = (_by_seed(values, report, claim.a, set_a, claim.metric).index
+                         .intersection(_by_seed(values, report, claim.b, set_b, claim.metric).index))
+                for seed in seeds:
+                    pa = measurements.predictions.get((report, claim.a, set_a, seed))
+                    pb = measurements.predictions.get((report, claim.b, set_b, seed))
+                    if pa is not None and pb is not None:
+                        tests.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]))
+            mcnemar.append(tests)
+        adjusted = iter(holm([t.p_value for tests in mcnemar for t in tests]))
+        mcnemar_family = sum(len(tests) for tests in mcnemar)
+        for claim, c, tests in zip(family, comparisons, mcnemar):
+            run = c.diff.n > 0
+            row = {"report": report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
+                   "metric": claim.metric, "direction": claim.direction, "n": c.diff.n,
+                   "mean_a": np.nan, "mean_b": np.nan, "difference": c.diff.mean if run else np.nan,
+                   "diff_low": c.diff.low, "diff_high": c.diff.high, "p": c.test.p_value, "p_holm": c.p_holm,
+                   "p_tost": c.tost.p_value, "p_tost_holm": c.tost_holm, "family": c.family,
+                   "tost_family": tost_family, "margin": c.margin, "outcome": c.outcome if run else "not run",
+                   "verdict": verdict(claim.direction, c), "mcnemar_p": tuple(t.p_value for t in tests),
+                   "mcnemar_p_holm": tuple(next(adjusted) for _ in tests),
+                   "mcnemar_diff": tuple(t.difference for t in tests), "mcnemar_family": mcnemar_family,
+                   "mcnemar_n": len(tests), "mcnemar_agree": pd.NA, "mcnemar_against": pd.NA, "comparison": c}
+            if run:
+                set_a, set_b = claim.settings
+                a = _by_seed(values, report, claim.a, set_a, claim.metric)
+                b = _by_seed(values, report, claim.b, set_b, claim.metric)
+                seeds = a.index.intersection(b.index)
+                row.update(mean_a=float(a[seeds].mean()), mean_b=float(b[seeds].mean()))
+            if tests and claim.direction != "≈":
+                significant = [(p < alpha, t.difference > 0) for p, t in zip(row["mcnemar_p_holm"], tests)]
+                agree = sum(s and up == (claim.direction == ">") for s, up in significant)
+                row.update(mcnemar_agree=agree, mcnemar_against=sum(s for s, _ in significant) - agree)
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
+    return table.astype({"n": int, "family": int, "tost_family": int, "mcnemar_family": int, "mcnemar_n": int,
+                         "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
+
+
+_COCHRAN_COLUMNS = ["report", "seed", "arms", "k", "images", "acc_low", "acc_high", "q", "p", "p_holm", "family"]
+
+
+def cochran_table(measurements: Measurements, reports: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Cochran's Q per report and seed over every arm with test predictions for that seed, where a
+    report has three or more (R0's three test evaluations, R1's three retrains, R4's 21 arms): does
+    any of them differ from the others in which test images it gets right? It comes before the
+    pairwise McNemar tests of `claims_table`.
+
+    One row per (report, seed): the arms (`arms`, "arm (setting)"; `k` of them), the test images,
+    the lowest and highest test accuracy among them, Q, its p and the p Holm-adjusted over the
+    report's seeds (`family` of them). Correctness is predictions == labels; every arm of a report
+    must have been evaluated on the same test images (raises ValueError otherwise). A seed whose arms
+    all get the same images right has no test (nan Q and p).
+    """
+    groups: dict[tuple[str, int], dict[str, dict[str, np.ndarray]]] = defaultdict(dict)
+    for (report, arm, setting, seed), pred in measurements.predictions.items():
+        if reports is None or report in reports:
+            groups[(report, seed)][f"{arm} ({setting})"] = pred
+    rows = []
+    for (report, seed), arms in sorted(groups.items()):
+        if len(arms) < 3:
+            continue
+        labels = next(iter(arms.values()))["labels"]
+        if any(not np.array_equal(p["labels"], labels) for p in arms.values()):
+            raise ValueError(f"cochran_table: {report}'s arms of seed {seed} were evaluated on different test images")
+        correct = np.column_stack([p["pred"] == labels for p in arms.values()])
+        if np.all(correct == correct[:, :1]):  # every arm right on the same images: nothing to test
+            result = TestResult("Cochran's Q", float("nan"), float("nan"), len(arms), float("nan"))
+        else:
+            result = cochran_q(correct)
+        acc = correct.mean(axis=0)
+        rows.append({"report": report, "seed": seed, "arms": tuple(arms), "k": len(arms), "images": len(labels),
+                     "acc_low": float(acc.min()), "acc_high": float(acc.max()), "q": result.statistic,
+                     "p": result.p_value})
+    table = pd.DataFrame(rows, columns=_COCHRAN_COLUMNS)
+    for report, part in table.groupby("report"):
+        table.loc[part.index, "p_holm"] = holm(part["p"].tolist())
+        table.loc[part.index, "family"] = int(np.isfinite(part["p"].astype(float)).sum())
+    return table.astype({"seed": int, "k": int, "images": int, "family": int})
+
+
+# ----------------------------------------------------------------------------------------------
+# For reading: tables and sentences generated from the numbers
 
 
 def fmt(metric: str, x: float) -> str:
@@ -432,8 +607,31 @@ def metric_label(metric: str) -> str:
     return metric + (" (%)" if in_percent(metric) else "")
 
 
+def _span(metric: str, low: float, high: float) -> str:
+    """"[low, high]" in the metric's unit, clipped to what the metric can take (0–100 % for
+    accuracy-like metrics, ≥ 0 for losses and seconds): with few seeds a prediction interval can
+    reach past them."""
+    if not np.isfinite(low):
+        return "–"
+    low, high = max(low, 0.0), (min(high, 1.0) if in_percent(metric) else high)
+    return f"[{fmt(metric, low)}, {fmt(metric, high)}]"
+
+
+def _p_cell(p: float) -> str:
+    """A p-value in a table cell: 3 significant digits, "<0.001" below that, "–" for no test."""
+    return "–" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3g}"
+
+
+PI_COLUMN = "95% PI: one new run"
+CI_COLUMN = "95% CI: our mean"
+
+
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The reproduction table for reading: accuracies in %, losses as numbers, the interval as text."""
+    """The reproduction table for reading: accuracies in %, losses as numbers, the intervals as text.
+
+    The 95% PI is where one new run of ours would fall (what a single-run reported figure is judged
+    against: `inside PI`), the 95% CI is where our mean lies.
+    """
     out = []
     for _, r in table.iterrows():
         m = r["metric"]
@@ -442,25 +640,89 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "metric": metric_label(m),
             "reported": fmt(m, r["reported"]),
             "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
-            "95% interval": "–" if not np.isfinite(r["ci_low"]) else f"[{fmt(m, r['ci_low'])}, {fmt(m, r['ci_high'])}]",
+            PI_COLUMN: _span(m, r["pi_low"], r["pi_high"]),
+            CI_COLUMN: _span(m, r["ci_low"], r["ci_high"]),
             "difference": fmt(m, r["difference"]),
-            "inside": {True: "yes", False: "no"}.get(r["inside"], "n/a"),
+            "inside PI": {True: "yes", False: "no"}.get(r["inside"], "n/a"),
             "n": int(r["n"]),
         })
     return pd.DataFrame(out)
 
 
-def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile: str = "") -> list[str]:
-    """Sentences about one report's rows, generated from the numbers in `table` (and `claims`)."""
+def _claim_sentence(row: pd.Series) -> str:
+    """One tested claim: the estimate and its interval, the adjusted test, the outcome, the verdict,
+    and for an undecided test-set claim what McNemar's test found seed by seed."""
+    c: Comparison = row["comparison"]
+    scale, unit, digits = _units(row["metric"])
+    raw = f", paired t {wording.p(c.test.p_value)}" if np.isfinite(c.test.p_value) else ""
+    out = (f"{row['claim']}: `{c.b}` vs `{c.a}`, {wording.metric_words(row['metric'])}: "
+           f"{wording.interval(c, scale, unit, digits)} (n={wording.count(c.diff.n, 'seed')}){raw}; "
+           f"{wording.outcome(c, scale, unit, digits)}. Verdict: {row['verdict']}.")
+    if str(row["verdict"]).startswith(("inconclusive", "no test")) and pd.notna(row["mcnemar_agree"]):
+        out += " " + _mcnemar_sentence(row)
+    return out
+
+
+def _mcnemar_sentence(c: pd.Series) -> str:
+    """What McNemar's test on the test predictions found seed by seed, for a claim the test over seeds
+    leaves undecided: the per-seed accuracy differences first, then the adjusted p-values, then the
+    count of seeds in the claimed and the opposite direction."""
+    n = int(c["mcnemar_n"])
+    per_seed = ", ".join(f"{wording.signed(d)} ({wording.p(p)}, {wording.p(q, 'Holm p')})"
+                         for d, p, q in zip(c["mcnemar_diff"], c["mcnemar_p"], c["mcnemar_p_holm"]))
+    start = (f"McNemar's test on each seed's test predictions (test accuracy b − a per seed: {per_seed}; Holm over "
+             f"{wording.count(int(c['mcnemar_family']), 'McNemar test')} of {c['report']}) ")
+    agree, against = int(c["mcnemar_agree"]), int(c["mcnemar_against"])
+    if agree == 0:
+        return start + (f"finds the claimed direction in none of the seeds (0 of {n})"
+                        + (f" and the opposite direction in {against} of {n}." if against else "."))
+    if against:
+        return start + (f"finds the claimed direction in {agree} of {n} seeds and the opposite direction in "
+                        f"{against} of {n}: which trained model is better depends on the seed.")
+    return start + (f"finds the claimed direction in {agree} of {n} seeds: those trained models differ on the "
+                    "test set, but the difference is not shown to hold across seeds.")
+
+
+def _cochran_sentence(rows: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Cochran's Q of one report's test-set arms, seed by seed, before the pairwise McNemar tests."""
+    k = sorted(set(int(x) for x in rows["k"]))
+    arms = rows.iloc[0]["arms"]
+    which = f" ({', '.join(arms)})" if len(arms) <= 4 else ""
+    per_seed = "; ".join(
+        f"seed {int(r.seed)}: test accuracy {r.acc_low * 100:.2f}–{r.acc_high * 100:.2f}% across arms, "
+        + (f"Q={r.q:.2f}, {wording.p(r.p)}, {wording.p(r.p_holm, 'Holm p')}" if np.isfinite(r.p) else
+           "every arm right on the same images, no test")
+        for r in rows.itertuples())
+    tested = rows[np.isfinite(rows["p"].astype(float))]
+    differ = int((tested["p_holm"] < alpha).sum())
+    family = int(rows["family"].iloc[0])
+    out = (f"Before the pairwise McNemar tests, Cochran's Q asks whether any of the {'/'.join(map(str, k))} arms "
+           f"evaluated on the test set{which} differs from the others, seed by seed (Holm over "
+           f"{wording.count(family, 'seed')}): {per_seed}.")
+    if not len(tested):
+        return out
+    if differ == len(tested):
+        return out + f" The arms differ on the test set in every tested seed ({differ} of {len(tested)})."
+    return out + (f" The arms are shown to differ in {differ} of {len(tested)} seeds; in the others the test does not "
+                  "reject, which does not show them equal.")
+
+
+def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile: str = "",
+               cochran: pd.DataFrame | None = None, alpha: float = 0.05) -> list[str]:
+    """Sentences about one report's rows, generated from the numbers in `table` (and `claims`, and
+    `cochran`: its Cochran's Q rows)."""
     out = []
     if len(table):
         judged = table[table["inside"].notna()]
         inside = int(judged["inside"].astype(bool).sum())
+        in_ci = int(sum(r["ci_low"] <= r["reported"] <= r["ci_high"] for _, r in judged.iterrows()))
         seeds = sorted(set(int(n) for n in judged["n"]))
         where = f" in the {profile} profile" if profile else ""
         if len(judged):
-            out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% interval"
-                       f"{where} (n = {', '.join(map(str, seeds))} seeds per configuration).")
+            out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% prediction "
+                       f"interval (where one new run of the same configuration would fall){where}, n = "
+                       f"{', '.join(map(str, seeds))} seeds per configuration; {in_ci} of them also lie inside the "
+                       "narrower 95% confidence interval of our mean.")
         for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
             if k := int((table["n"] == n).sum()):
                 out.append(f"{k} of the {len(table)} figures: {why}.")
@@ -479,32 +741,23 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
     if claims is not None and len(claims):
         counts = claims["verdict"].value_counts()
         parts = [f"{n} {v}" for v, n in counts.items()]
-        tested = "" if counts.index.tolist() == ["not run"] else " we tested"
-        out.append(f"Of its {metrics_mod.count(len(claims), 'comparison')}{tested}: {', '.join(parts)}.")
-        for _, c in claims[claims["verdict"].isin(["supported", "contradicted"])].iterrows():
-            m = str(c["metric"])
-            gap = (f"{c['difference'] * 100:+.2f} points" if in_percent(m)
-                   else f"{c['difference']:+.4f}" + (" s" if m == "epoch_seconds" else ""))
-            out.append(f"{c['claim']}: {c['verdict']} (difference {gap}, paired t p={c['p_value']:.3g}).")
-        undecided = claims[claims["verdict"].str.startswith(("not detectable", "no test")) & claims["mcnemar_agree"].notna()]
-        for _, c in undecided.iterrows():
-            out.append(_mcnemar_sentence(c))
+        run = claims[claims["outcome"] != "not run"]
+        if len(run):
+            family = int(run["family"].max())
+            margins = run["margin"][np.isfinite(run["margin"].astype(float))]
+            how = [f"Holm over {wording.count(family, 'comparison')}"] if family else []
+            how += [f"equivalence at ±{margins.iloc[0] * 100:.2f} points on accuracy-like metrics"] if len(margins) else []
+            out.append(f"Of its {wording.count(len(claims), 'comparison')}, tested as one family"
+                       + (f" ({', '.join(how)})" if how else "") + f": {', '.join(parts)}; outcomes of those run: "
+                       f"{wording.outcomes_line(list(run['comparison']))}.")
+        else:
+            out.append(f"Of its {wording.count(len(claims), 'comparison')}: {', '.join(parts)}.")
+        if cochran is not None and len(cochran):
+            out.append(_cochran_sentence(cochran, alpha))
+        out += [_claim_sentence(row) for _, row in run.iterrows()]
+    elif cochran is not None and len(cochran):
+        out.append(_cochran_sentence(cochran, alpha))
     return out
-
-
-def _mcnemar_sentence(c: pd.Series) -> str:
-    """A claim the paired test cannot decide, with what McNemar's test found seed by seed."""
-    start = f"{c['claim']}: the paired test over seeds cannot tell ({c['verdict']}), "
-    n = c["mcnemar_n"]
-    agree, against = f"{c['mcnemar_agree']} of {n}", f"{c['mcnemar_against']} of {n}"
-    if c["mcnemar_agree"] == 0:
-        return start + (f"and McNemar's test on the test predictions finds the claimed direction in none of the seeds "
-                        f"({agree})" + (f" and the opposite direction in {against}." if c["mcnemar_against"] else "."))
-    if c["mcnemar_against"]:
-        return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds "
-                        f"and the opposite direction in {against}: which trained model is better depends on the seed.")
-    return start + (f"while McNemar's test on the test predictions finds the claimed direction in {agree} seeds: those "
-                    "trained models differ on the test set, but the difference is not shown to hold across seeds.")
 
 
 def definitions(table: pd.DataFrame) -> pd.DataFrame:
@@ -512,6 +765,57 @@ def definitions(table: pd.DataFrame) -> pd.DataFrame:
     rows = [{"term": m, "definition": METRICS[m]} for m in dict.fromkeys(table["metric"])]
     rows += [{"term": s, "definition": SETTINGS[s]} for s in dict.fromkeys(table["setting"])]
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# Seeds per study, and the whole reproduction
+
+
+@dataclass(frozen=True)
+class StudySeeds:
+    """The seeds one study was measured with, and where that number came from."""
+
+    plan: SeedPlan
+    source: str  # "given" (a number) | "profile" (the profile's) | "pilot" (seeds="auto") | "store" (see study_seeds)
+    cap: int = cfg.AUTO_SEEDS_CAP
+
+    @property
+    def n(self) -> int:
+        return self.plan.n
+
+
+def study_seeds(study: Study, profile: Profile, seeds: int | str | None = "default", device: str = "auto",
+                margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP, stored_only: bool = False) -> StudySeeds:
+    """The seeds of one study: `config.resolve_seeds`, and under "auto" `studies.seed_plan` (a pilot of
+    `studies.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` at the margin, a fraction).
+
+    With `stored_only` no pilot is trained: when the store holds the whole pilot, its choice is
+    used (the same n a training run would choose); otherwise the study uses the seeds the store
+    holds, n = 1 + the highest seed (below `cap`) of any stored run of its plan, and `measure`
+    measures those that are stored (the pilot's size when nothing is stored).
+    """
+    seeds = "default" if seeds is None else seeds
+    resolved = cfg.resolve_seeds(seeds, profile, device)
+    if resolved != "auto":
+        default = str(seeds).strip().lower() in ("default", "0", "")
+        return StudySeeds(SeedPlan(int(resolved)), "profile" if default else "given", cap)
+    pilot = study.configs(profile, min(studies_mod.PILOT_SEEDS, cap), device)
+    if not stored_only or all(runs_mod.is_stored(c) for c in pilot):  # stored: loads the pilot, trains nothing
+        return StudySeeds(studies_mod.seed_plan(study, profile, "auto", device, margin, cap), "pilot", cap)
+    stored = [j.config.seed for j in study.plan(profile, cap, device) if runs_mod.is_stored(j.config)]
+    return StudySeeds(SeedPlan(max(stored) + 1 if stored else min(studies_mod.PILOT_SEEDS, cap)), "store", cap)
+
+
+def seeds_sentence(seeds: StudySeeds, profile: str) -> str:
+    """How many seeds the study has and why (`text.seed_choice` for a pilot's choice)."""
+    if seeds.source == "pilot" and seeds.plan.choice is not None:
+        return wording.seed_choice(seeds.plan.choice)
+    if seeds.source == "store":
+        return (f"Seeds: `seeds=\"auto\"` with `stored_only` trains no pilot, and the store lacks part of the "
+                f"{studies_mod.PILOT_SEEDS}-seed pilot, so this study uses the seeds the store holds: seeds 0–"
+                f"{seeds.n - 1} (cap {seeds.cap}), each comparison pairing only the seeds both sides have.")
+    why = "given" if seeds.source == "given" else f"the {profile} profile's"
+    return f"Seeds: {wording.count(seeds.n, 'seed')} per configuration ({why})."
 
 
 @dataclass
@@ -524,6 +828,10 @@ class Reproduction:
     claims: pd.DataFrame
     studies: tuple[str, ...] = ("R0", "R1", "R2", "R3", "R4")  # the studies measured
     stored_only: bool = False  # measured from the run store alone (`measure(stored_only=True)`)
+    cochran: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_COCHRAN_COLUMNS))
+    seeds: dict[str, StudySeeds] = field(default_factory=dict)  # study → its seeds and where they came from
+    margin: float = cfg.MARGIN  # equivalence margin of accuracy-like metrics (fraction)
+    alpha: float = 0.05
 
     def report(self, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(figure rows, claim rows) of one source report."""
@@ -534,32 +842,61 @@ class Reproduction:
         return display_table(self.report(name)[0])
 
     def claim_rows(self, name: str) -> pd.DataFrame:
-        """One report's tested comparisons, formatted for reading."""
+        """One report's tested comparisons, formatted for reading: the difference b − a with its 95%
+        CI, raw and Holm-adjusted p of the paired t-test and of the TOST side by side, the outcome and
+        the verdict; McNemar's Holm-adjusted p per seed and its counts where test predictions exist."""
         c = self.report(name)[1].copy()
-
-        def count(k: str) -> list[str]:  # "k of n", blank where not tested
-            return [("" if pd.isna(x) else f"{x} of {n}") for x, n in zip(c[k], c["mcnemar_n"])]
-
-        c["mcnemar_p"] = [", ".join("≈0" if p == 0 else f"{p:.3g}" for p in ps) for ps in c["mcnemar_p"]]
-        c["mcnemar_agree"], c["mcnemar_against"] = count("mcnemar_agree"), count("mcnemar_against")
-        for k in ("mean_a", "mean_b", "difference"):  # in the units of the reproduction table
-            c[k] = [fmt(m, x) for m, x in zip(c["metric"], c[k])]
-        c["p_value"] = ["–" if not np.isfinite(p) else f"{p:.3g}" for p in c["p_value"]]
+        c["mcnemar_p_holm"] = [", ".join(_p_cell(p) for p in ps) for ps in c["mcnemar_p_holm"]]
+        c["mcnemar_seeds"] = [("" if pd.isna(x) else f"{x} / {y} of {n}")
+                              for x, y, n in zip(c["mcnemar_agree"], c["mcnemar_against"], c["mcnemar_n"])]
+        c["difference"] = [
+            "–" if not np.isfinite(d) else fmt(m, d) + ("" if not np.isfinite(lo) else f" [{fmt(m, lo)}, {fmt(m, hi)}]")
+            for m, d, lo, hi in zip(c["metric"], c["difference"], c["diff_low"], c["diff_high"])]
+        for k in ("p", "p_holm", "p_tost", "p_tost_holm"):
+            c[k] = [_p_cell(p) for p in c[k]]
         c["metric"] = c["metric"].map(metric_label)
-        columns = ["where", "claim", "metric", "direction", "mean_a", "mean_b", "difference", "p_value", "verdict"]
-        # McNemar's columns only where some comparison has test predictions (R3 has none): a page holds 9 or 12 columns
-        columns += [k for k in ("mcnemar_p", "mcnemar_agree", "mcnemar_against") if c[k].ne("").any()]
+        # A page holds the difference and the tests: the sides' means stay in the raw claims table (`mean_a`,
+        # `mean_b`), where the report says it heads the claim, and one metric for all claims goes in the header.
+        c["claim"] = [f"{w}: {t}" for w, t in zip(c["where"], c["claim"])]
+        c["direction"] = [f"b {d} a" for d in c["direction"]]
+        single = c["metric"].nunique() == 1
+        columns = ["claim", *([] if single else ["metric"]), "direction", "difference", "p", "p_holm", "p_tost",
+                   "p_tost_holm", "outcome", "verdict"]
+        # McNemar's columns only where some comparison has test predictions (R3 has none)
+        columns += [k for k in ("mcnemar_p_holm", "mcnemar_seeds") if c[k].ne("").any()]
+        difference = f"b − a, {c['metric'].iloc[0]} [95% CI]" if single else "b − a [95% CI]"
         return c[columns].rename(columns={
-            "mean_a": "ours: a", "mean_b": "ours: b", "mcnemar_p": "McNemar p per seed",
-            "mcnemar_agree": "seeds where McNemar finds the claimed direction",
-            "mcnemar_against": "… the opposite direction"})
+            "direction": "claimed", "difference": difference, "p_holm": "p Holm", "p_tost": "TOST p",
+            "p_tost_holm": "TOST p Holm", "mcnemar_p_holm": "McNemar p Holm per seed",
+            "mcnemar_seeds": "McNemar seeds: claimed / opposite"})
 
     def plot(self, name: str):
         """One report's reported values against our intervals (None when it was not measured)."""
         table = self.report(name)[0]
         if not table["n"].gt(0).any():
             return None
-        return plot_reproduction(table, f"{name}: reported (x) against our mean and 95% interval")
+        return plot_reproduction(table, f"{name}: reported (x) against where one new run of ours would fall")
+
+    def method(self) -> str:
+        """How the figures and claims are judged, with this reproduction's margin and α (markdown)."""
+        m = f"±{self.margin * 100:.2f} points"
+        out = (f"A reported figure is one run, so it is judged against our 95% prediction interval: where one new run of "
+               "the same configuration would fall (mean ± t·s·√(1 + 1/n)); the 95% confidence interval of our mean "
+               "(mean ± t·s/√n) is shown beside it and is much narrower. Each report's claims are one family: every "
+               "claim leads with our difference b − a and its 95% interval, then the paired t-test over seeds and the "
+               f"paired TOST at {m} (accuracy, precision and recall only: losses and seconds per epoch have no such "
+               "margin and get no equivalence test), their p-values Holm-adjusted over the report's claims, then the "
+               f"outcome at α={self.alpha:g}: higher, lower, equivalent or inconclusive at n. A claimed difference is "
+               "supported by the outcome in its direction and contradicted by the opposite one or by equivalence "
+               f"within {m}; a claimed \"≈\" is supported only by equivalence, never by a test that failed to find a "
+               "difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
+               "then McNemar's test per seed, Holm-adjusted over all McNemar tests of the report.")
+        values = self.measurements.values
+        accuracy = values.loc[values["metric"] == "test_acc", "value"] if len(values) else []
+        images = {len(p["labels"]) for p in self.measurements.predictions.values()}
+        if len(accuracy) and len(images) == 1:  # the margin against one test accuracy's binomial error
+            out += " " + wording.margin_reason(self.margin, float(np.median(accuracy)), images.pop())
+        return out
 
     def section(self, name: str) -> str:
         """Markdown for one report: heading, where its settings come from, generated commentary."""
@@ -577,6 +914,8 @@ class Reproduction:
                     f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`.")
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
+        if name in self.seeds:
+            lines += [seeds_sentence(self.seeds[name], self.profile), ""]
         if self.profile != "full":
             p = get_profile(self.profile)
             data = f"{p.subset:,} training images" if p.subset else "all training images"
@@ -593,7 +932,9 @@ class Reproduction:
         if name not in NUMERIC_REPORTS:
             lines += [f"{name} ran on another data set, so its numbers are left out of the numeric table; "
                       "only the direction of its comparisons is tested here, on Fashion-MNIST.", ""]
-        lines += [f"- {t}" for t in commentary(table if name in NUMERIC_REPORTS else table.iloc[0:0], claims, self.profile)]
+        cochran = self.cochran[self.cochran["report"] == name] if len(self.cochran) else None
+        lines += [f"- {t}" for t in commentary(table if name in NUMERIC_REPORTS else table.iloc[0:0], claims,
+                                               self.profile, cochran, self.alpha)]
         return "\n".join(lines)
 
     def closing_note(self) -> str:
@@ -640,27 +981,39 @@ def report_names(studies: tuple[str, ...] | str, profile: str = "full", device: 
     return names
 
 
-def reproduce(profile: str = "quick", seeds: int | None = None, device: str = "auto",
-              studies: tuple[str, ...] | str = "auto", stored_only: bool = False) -> Reproduction:
+def reproduce(profile: str = "quick", seeds: int | str | None = "default", device: str = "auto",
+              studies: tuple[str, ...] | str = "auto", stored_only: bool = False, margin: float = cfg.MARGIN,
+              max_seeds: int = cfg.AUTO_SEEDS_CAP, alpha: float = 0.05) -> Reproduction:
     """Measure every study in `studies` (names, one space-separated string, "all", or "auto" for
-    `default_reports(profile, device)`) and build the reproduction and claims tables.
-    `stored_only`: train nothing, measure the runs the store holds (`measure`)."""
+    `default_reports(profile, device)`) and build the reproduction, claims and Cochran's Q tables.
+
+    `seeds`: a number, "auto" or "default" (`config.resolve_seeds`), resolved per study by
+    `study_seeds` (under "auto" a pilot chooses n ≤ `max_seeds` at `margin`). `margin`: the
+    equivalence margin of accuracy-like metrics, a fraction (0.005 = ±0.5 points).
+    `stored_only`: train nothing, measure the runs the store holds (`measure`, `study_seeds`).
+    """
     from tqdm.auto import tqdm
 
-    studies = report_names(studies, profile, device)  # an unknown name fails here, before any training
-
-    parts = [measure(name, profile, seeds, device, stored_only) for name in tqdm(studies, desc="studies", unit="study")]
+    names = report_names(studies, profile, device)  # an unknown name fails here, before any training
+    cfg.resolve_seeds("default" if seeds is None else seeds, get_profile(profile), device)  # a bad value fails here too
+    plans, parts = {}, []
+    for name in tqdm(names, desc="studies", unit="study"):
+        plans[name] = study_seeds(get_study(name), get_profile(profile), seeds, device, margin, max_seeds, stored_only)
+        parts.append(measure(name, profile, plans[name].n, device, stored_only))
     measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
                             {k: v for m in parts for k, v in m.predictions.items()},
                             pd.concat([m.runs for m in parts], ignore_index=True),
                             {k: v for m in parts for k, v in m.planned.items()})
-    table = reproduction_table(measured.values, reports=tuple(s for s in studies if s in NUMERIC_REPORTS))
-    return Reproduction(profile, measured, table, claims_table(measured, reports=tuple(studies)), tuple(studies),
-                        stored_only)
+    table = reproduction_table(measured.values, reports=tuple(s for s in names if s in NUMERIC_REPORTS))
+    claims = claims_table(measured, alpha=alpha, reports=tuple(names), margin=margin)
+    return Reproduction(profile, measured, table, claims, tuple(names), stored_only,
+                        cochran_table(measured, reports=tuple(names)), plans, margin, alpha)
 
 
 def plot_reproduction(table: pd.DataFrame, title: str = ""):
-    """Reported values (red x) against our mean and 95% interval (black), one row per figure.
+    """Reported values (red x) against our 95% prediction interval (black bar with caps: where one new
+    run would fall) and the 95% confidence interval of our mean (thick blue bar, the dot our mean),
+    one row per figure.
 
     Accuracy-like metrics (in %, intervals clipped to 0–100) and losses get separate panels.
     Returns the matplotlib figure.
@@ -676,11 +1029,16 @@ def plot_reproduction(table: pd.DataFrame, title: str = ""):
         y = np.arange(len(t))[::-1]
         names = [f"{r.arm} · {r.metric} · {r.setting}" for r in t.itertuples()]
         mean = t["mean"].to_numpy(float) * scale
-        low, high = t["ci_low"].to_numpy(float) * scale, t["ci_high"].to_numpy(float) * scale
-        if scale == 100:  # an accuracy interval cannot leave [0, 100] %
-            low, high = np.clip(low, 0, 100), np.clip(high, 0, 100)
-        err = np.vstack([mean - low, high - mean])
-        ax.errorbar(mean, y, xerr=np.nan_to_num(err), fmt="o", color="black", ms=3, capsize=2, label="ours: mean, 95% CI")
+
+        def bars(low: str, high: str) -> np.ndarray:
+            lo, hi = t[low].to_numpy(float) * scale, t[high].to_numpy(float) * scale
+            lo, hi = (np.clip(lo, 0, 100), np.clip(hi, 0, 100)) if scale == 100 else (np.maximum(lo, 0), hi)
+            return np.nan_to_num(np.vstack([mean - lo, hi - mean]))
+
+        ax.errorbar(mean, y, xerr=bars("pi_low", "pi_high"), fmt="none", ecolor="black", elinewidth=1, capsize=2,
+                    label="ours: 95% prediction interval (one new run)")
+        ax.errorbar(mean, y, xerr=bars("ci_low", "ci_high"), fmt="o", color="tab:blue", ms=3, elinewidth=3,
+                    capsize=0, label="ours: mean and 95% CI of the mean")
         ax.scatter(t["reported"].to_numpy(float) * scale, y, marker="x", color="tab:red", zorder=3, label="reported")
         ax.set_yticks(y, names, fontsize=7)
         ax.set_xlabel(lab)

@@ -35,6 +35,7 @@ from . import config as cfg
 from .config import Profile, get_profile
 from .runs import (RunConfig, estimated_cpu_seconds, get_or_train_many, is_stored, run_key, training_elsewhere,
                    training_images)
+from .stats import SeedChoice
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ class Study:
         return (self.baseline, *self.variants)
 
     @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The main view's comparisons, one family: each variant against the baseline and, in a
+        cumulative study, each step against the model before it (the first step is already there)."""
+        out = [(self.baseline, v) for v in self.variants]
+        if self.cumulative:
+            out += list(zip(self.variants[:-1], self.variants[1:]))
+        return out
+
+    @property
     def arms(self) -> tuple[Arm, ...]:
         """Every configuration of the study: one arm per main-view model, then the extra arms."""
         return (*(Arm(m, m) for m in self.models), *self.extra_arms)
@@ -116,6 +126,17 @@ class Study:
         n = profile.seeds if seeds is None else seeds
         return [self.config(m, profile, s, device) for m in self.models for s in range(n)]
 
+    def ranking(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[str]:
+        """The main view's models by mean validation accuracy over `seeds` seeds, best first (trained
+        here, or read from the store)."""
+        from . import metrics
+
+        return metrics.rank_models(metrics.final_metrics(get_or_train_many(self.configs(profile, seeds, device))))
+
+    def best(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> str:
+        """The main view's model with the highest mean validation accuracy (`ranking`)."""
+        return self.ranking(profile, seeds, device)[0]
+
     def folds(self, profile: Profile, k: int) -> int:
         """The k used under `profile`: the report's k in the full profile, at most the profile's otherwise."""
         return k if profile.name == "full" else min(k, profile.folds)
@@ -141,6 +162,34 @@ class Study:
                 seen.add(key)
                 unique.append(job)
         return unique
+
+
+PILOT_SEEDS = 3  # seeds per model of the pilot `seeds="auto"` chooses n from
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """How many seeds every model of a study gets, and how that number was chosen."""
+
+    n: int
+    choice: SeedChoice | None = None  # the pilot's choice under seeds="auto"; None for a given number
+
+
+def seed_plan(study: Study, profile: Profile, seeds: int | str = "default", device: str = "auto",
+              margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP) -> SeedPlan:
+    """The seeds of `study` under `profile`: a given number, or under "auto" (`config.resolve_seeds`)
+    the n that decides the main view's comparisons of validation accuracy (`Study.pairs`) with 80%
+    power, chosen from a pilot of `PILOT_SEEDS` seeds per model (trained here, or read from the store)
+    and capped at `cap`. Deterministic given the stored pilot, so every notebook gets the same n."""
+    from . import metrics
+    from .stats import choose_seeds, compare_family
+
+    resolved = cfg.resolve_seeds(seeds, profile, device)
+    if resolved != "auto":
+        return SeedPlan(int(resolved))
+    pilot = get_or_train_many(study.configs(profile, min(PILOT_SEEDS, cap), device))
+    values = metrics.values_by(metrics.final_metrics(pilot), "val_acc")
+    return SeedPlan((choice := choose_seeds(compare_family(values, study.pairs, margin), cap)).n, choice)
 
 
 _STUDIES: dict[str, Study] = {}
@@ -343,6 +392,15 @@ def _names(names: list[str]) -> list[str]:
     return names
 
 
+def _seeds(study: Study, profile: Profile, args, train: bool) -> int:
+    """Seeds per configuration from --seeds: under "auto" the pilot's choice (`seed_plan`), training
+    the pilot only for `train`; without a stored pilot, `plan` and `list` show the pilot itself."""
+    pilot = study.configs(profile, PILOT_SEEDS, args.device)
+    if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(is_stored, pilot)):
+        return PILOT_SEEDS  # n is chosen after the pilot: plan the pilot
+    return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds).n
+
+
 def _print(table: pd.DataFrame) -> None:
     print(table.to_string(float_format=lambda x: f"{x:.2f}"), flush=True)
 
@@ -362,7 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
     for sub in (listing, plan, train):
         sub.add_argument("--profile", default="full", help="full (default) or quick")
-        sub.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the profile's)")
+        sub.add_argument("--seeds", default="default",
+                         help='seeds per configuration: a number, "auto" (a 3-seed pilot chooses n) or "default" '
+                              "(the profile's; auto in the full profile on a GPU)")
+        sub.add_argument("--margin", type=float, default=cfg.MARGIN * 100,
+                         help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)")
+        sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     for sub in (plan, train):
         sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
@@ -375,19 +438,21 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         profile = get_profile(args.profile)
-        if args.seeds is not None and args.seeds < 1:
-            raise ValueError(f"--seeds {args.seeds}: give at least 1")
+        auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
         names = _names(getattr(args, "studies", ["all"]))
-        print(f"profile {profile.name}, {args.seeds or profile.seeds} seed(s), run store {cfg.RUNS_DIR}", flush=True)
+        print(f"profile {profile.name}, seeds {args.seeds}, run store {cfg.RUNS_DIR}", flush=True)
+        seeds = {name: _seeds(get_study(name), profile, args, train=args.command == "train") for name in names}
         if args.command == "list":
-            rows = {name: plan_table(get_study(name).plan(profile, args.seeds, args.device)).loc["all"]
+            rows = {name: plan_table(get_study(name).plan(profile, seeds[name], args.device)).loc["all"]
                     for name in names}
             table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
             table.insert(0, "title", [get_study(n).title for n in names])
             _print(table)
             return 0
         for name in names:
-            jobs = select(get_study(name).plan(profile, args.seeds, args.device), args.only)
+            if auto:
+                print(f"{name}: seeds=auto gives n={seeds[name]}", flush=True)
+            jobs = select(get_study(name).plan(profile, seeds[name], args.device), args.only)
             before = plan_table(jobs)
             part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""
             print(f"\n{name}: {get_study(name).title}{part}", flush=True)

@@ -1,9 +1,12 @@
 """Hyperparameter studies: learning-rate decay, one-field sweeps and an Optuna search that scales past one machine.
 
 * **Decay** (`decay_study`): step decay (×0.5 every 5 epochs, as R1 and R2 do) against a constant rate,
-  over several seeds, with validation curves, the rate per epoch and test metrics.
+  over the same seeds (a number, or "auto": a pilot fixes n), with validation curves, the rate per epoch
+  and test metrics. Test accuracy, training accuracy and the train − validation gap are each compared
+  paired over seeds (`stats.compare_family`): higher/lower, equivalent within ±margin, or inconclusive.
 * **Sweeps** (`Sweep`, `default_sweeps`): a base config, one varied field and its values (R3's learning
   rate, epochs, batch size, width, dropout, optimizer and loss); each gives overlaid curves and a table.
+  One run per value, so no test: no difference or equivalence is claimed.
 * **Search** (`plan_search`, `search`, `python -m fashion_cnn.tune`): TPE over a search space (lr log-uniform,
   weight decay, batch size, epochs, dropout), median pruning on validation accuracy after every epoch.
   The study lives in an RDB: by default the SQLite file `reports/tune.sqlite3`, shared by the worker
@@ -138,6 +141,9 @@ class Sweep:
         return SweepResult(self, get_or_train_many(self.configs(), progress=progress))
 
 
+# What a sentence comparing single runs says in place of an outcome (`text.outcome` would say "no test at n=1").
+NO_TEST = "one run per value: no test, so no difference or equivalence is claimed"
+
 # Epochs of the same arithmetic timed 1.09-1.13x apart in one sweep of the full report (the learning-rate,
 # dropout and loss sweeps, trained beside other runs on 2 cores): below this ratio a time is not a finding.
 TIMING_NOISE = 1.25
@@ -173,18 +179,19 @@ class SweepResult:
         return pd.DataFrame(rows).set_index(self.sweep.field)
 
     def describe(self) -> list[str]:
-        """Sentences generated from the table (one seed per value: ranges, no significance claims)."""
+        """Sentences generated from the table. One seed per value, so every sentence that compares values
+        says that no test was made (`NO_TEST`): ranges, no difference or equivalence claimed."""
         t = self.table()
         f = self.sweep.field
         hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
         gap = (t["train_acc"] - t["val_acc"]) * 100
         out = [f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
-               f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of {(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points."]
+               f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
+               f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."]
         out.append(f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
-                   f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points).")
+                   f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}.")
         out.append(timing_sentence(t["s_per_epoch"], f))
-        out.append(f"Each value is one run (seed {self.sweep.base.seed}), so these are single measurements, "
-                   f"not tested differences.")
+        out.append(f"Every value is trained once, with seed {self.sweep.base.seed} and the same split.")
         return out
 
     def plot(self):
@@ -282,13 +289,29 @@ def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> di
 # ----------------------------------------------------------------------------------------------
 # Learning-rate decay
 
+DECAY_COMPARED = {  # per-seed column → what it is; each one its own family of one comparison (step − constant)
+    "acc": "test accuracy",
+    "train_acc": "training accuracy",
+    "gap": "generalisation gap (train − validation accuracy, last epoch)",
+}
+DECAY_SHORT = {"acc": "test accuracy", "train_acc": "training accuracy", "gap": "gap (train − val)"}  # table rows
+
+
 @dataclass
 class DecayResult:
     """Runs of a constant rate and a step decay over the same seeds, with their test metrics."""
 
-    configs: dict[str, RunConfig]  # schedule label → config of seed 0
+    configs: dict[str, RunConfig]  # schedule label → config of seed 0 (constant first, then step)
     runs: dict[str, list[Run]]  # schedule label → one run per seed
-    test: pd.DataFrame  # one row per (schedule, seed): acc, precision, recall, f1, loss
+    test: pd.DataFrame  # per (schedule, seed): test acc, precision, recall, f1, loss, n; train_acc, val_acc, gap
+    margin: float = cfg.MARGIN  # equivalence margin of the comparisons (accuracy as a fraction)
+    choice: stats.SeedChoice | None = None  # how seeds="auto" chose n (None: n was given)
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(constant, step): the one comparison, step decay against the constant rate."""
+        a, b = list(self.configs)[:2]
+        return a, b
 
     def table(self) -> pd.DataFrame:
         """Mean and std over seeds of every test metric, one row per schedule."""
@@ -296,18 +319,43 @@ class DecayResult:
         agg.columns = [f"{m}_{s}" for m, s in agg.columns]
         return agg
 
-    def comparison(self) -> pd.DataFrame:
-        """stats.compare_variants of test accuracy across seeds, with the constant rate as baseline."""
-        values = {label: list(self.test.loc[self.test["schedule"] == label, "acc"]) for label in self.runs}
-        return stats.compare_variants(values, baseline=next(iter(self.runs)))
+    def values(self, metric: str = "acc") -> dict[str, pd.Series]:
+        """`metric` per schedule as a Series indexed by seed (what `stats.compare_family` pairs)."""
+        return {label: group.set_index("seed")[metric].sort_index().astype(float)
+                for label, group in self.test.groupby("schedule", sort=False)}
+
+    def comparisons(self) -> dict[str, stats.Comparison]:
+        """Step against constant over matched seeds on each metric of `DECAY_COMPARED`, each metric its own
+        family (`stats.compare_family`, so Holm runs over the 1 comparison): metric → comparison."""
+        return {m: stats.compare_family(self.values(m), [self.pair], self.margin)[0] for m in DECAY_COMPARED}
+
+    def comparison_table(self) -> pd.DataFrame:
+        """`stats.family_table` of the comparisons (differences in points), one row per metric."""
+        table = stats.family_table(list(self.comparisons().values()))
+        table.index = pd.Index([DECAY_SHORT[m] for m in DECAY_COMPARED], name=f"{self.pair[1]} − {self.pair[0]}")
+        return table
+
+    def _last_lr(self) -> float:
+        step = self.configs[self.pair[1]]
+        runs = self.runs.get(self.pair[1]) or []
+        if runs:
+            return runs[0].history[-1]["lr"]
+        return step.lr * step.gamma ** ((step.epochs - 1) // step.step_size)  # StepLR, stepped after each epoch
 
     def describe(self) -> list[str]:
-        """Sentences generated from the measured numbers (and R1's reported numbers beside them)."""
-        step = self.configs["step"]
+        """Sentences generated from the measured numbers (and R1's reported numbers beside them): each
+        comparison leads with the estimate and its interval, then its outcome (`text.comparison`)."""
+        from . import text
+
+        step = self.configs[self.pair[1]]
         every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
         out = [f"The step schedule multiplies the rate by {step.gamma} {every} "
-               f"({step.lr:g} → {self.runs['step'][0].history[-1]['lr']:g} in the last epoch)."]
-        out += stats.discussion(self.comparison(), baseline=next(iter(self.runs)), what="test accuracy")
+               f"({step.lr:g} → {self._last_lr():g} in the last epoch)."]
+        if self.choice is not None:
+            out.append(text.seed_choice(self.choice))
+        comparisons = self.comparisons()
+        out += [text.comparison(c, DECAY_COMPARED[m]) for m, c in comparisons.items()]
+        out.append(text.power([comparisons["acc"]], what=DECAY_COMPARED["acc"]))
         r1 = (R1_TEST_ACC["step"] - R1_TEST_ACC["none"]) * 100
         out.append(f"R1 reported {R1_TEST_ACC['none']:.2%} constant and {R1_TEST_ACC['step']:.2%} with the decay "
                    f"({r1:+.2f} points, one run each).")
@@ -351,15 +399,51 @@ def decay_configs(profile: cfg.Profile, model: str = "r1_relu", device: str = "a
     return {"none": constant, "step": constant.replace(schedule="step", step_size=step, gamma=gamma)}
 
 
-def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_relu", seeds: int | None = None,
-                **kwargs) -> DecayResult:
-    """Train (or load) both schedules for `seeds` seeds and evaluate every run on the test images."""
+def _decay_runs(configs: dict[str, RunConfig], seeds: range, profile: cfg.Profile,
+                device: str) -> dict[str, list[tuple[Run, dict]]]:
+    """Every schedule trained (or loaded) for `seeds` in one batch, each run evaluated once on the test
+    images: schedule label → (run, its row of per-seed metrics) in seed order."""
+    trained = get_or_train_many([c.replace(seed=s) for c in configs.values() for s in seeds]) if len(seeds) else []
+    out: dict[str, list[tuple[Run, dict]]] = {label: [] for label in configs}
+    for label, run in zip([label for label in configs for _ in seeds], trained):
+        train, val = run.metrics["train_acc"], run.metrics["val_acc"]
+        out[label].append((run, {"schedule": label, "seed": run.config.seed, **evaluate_on_test(run, profile, device),
+                                 "train_acc": train, "val_acc": val, "gap": train - val}))
+    return out
+
+
+def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_relu", seeds: int | str | None = None,
+                margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP, **kwargs) -> DecayResult:
+    """Train (or load) both schedules over the same seeds and evaluate every run on the test images.
+
+    `seeds`: a number, "auto" or "default"/None (`config.resolve_seeds`: the profile's, "auto" in the full
+    profile on a GPU). Under "auto" a pilot of `studies.PILOT_SEEDS` seeds per schedule (at most `cap`) is
+    trained and compared on test accuracy; `stats.choose_seeds` fixes from it the n (at most `cap`) that
+    decides the comparison with 80% power, both schedules are trained to n once and the comparison is made
+    once at n: no seeds are added after a p-value is seen. `margin`: the equivalence margin (a fraction of
+    accuracy, 0.005 = ±0.5 points).
+    """
+    from .studies import PILOT_SEEDS
+
+    if not margin > 0:
+        raise ValueError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
+    if cap < 1:
+        raise ValueError(f"cap={cap!r}: seeds=\"auto\" needs a cap of at least 1 seed")
     configs = decay_configs(profile, model, device, **kwargs)
-    n = profile.seeds if seeds is None else seeds
-    runs = {label: get_or_train_many([c.replace(seed=s) for s in range(n)]) for label, c in configs.items()}
-    rows = [{"schedule": label, "seed": r.config.seed, **evaluate_on_test(r, profile, device)}
-            for label, rs in runs.items() for r in rs]
-    return DecayResult(configs, runs, pd.DataFrame(rows))
+    resolved = cfg.resolve_seeds("default" if seeds is None else seeds, profile, device)
+    choice = None
+    if resolved == "auto":
+        pilot = min(PILOT_SEEDS, cap)
+        measured = _decay_runs(configs, range(pilot), profile, device)
+        values = {label: pd.Series({row["seed"]: row["acc"] for _, row in measured[label]}) for label in configs}
+        choice = stats.choose_seeds(stats.compare_family(values, [tuple(configs)], margin), cap=cap)
+        more = _decay_runs(configs, range(pilot, choice.n), profile, device)  # n fixed before the test
+        measured = {label: measured[label] + more[label] for label in configs}
+    else:
+        measured = _decay_runs(configs, range(int(resolved)), profile, device)
+    runs = {label: [run for run, _ in measured[label]] for label in configs}
+    frame = pd.DataFrame([row for label in configs for _, row in measured[label]])
+    return DecayResult(configs, runs, frame, margin, choice)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -970,7 +1054,8 @@ def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, p
         f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
         f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
         f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
-        f"{R4_TEST_ACC:.2%} (R4: CNN_2 with augmentation, 10 epochs, one run)"
+        f"{R4_TEST_ACC:.2%} (R4: CNN_2 with augmentation, 10 epochs; one run each: no test, so no "
+        "difference or equivalence is claimed)"
         + ("." if run.config.model == "cnn_2" else
            f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."),
     ]
