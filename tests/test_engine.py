@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as F
 
 from fashion_cnn import RunConfig, get_or_train, losses

@@ -114,7 +114,6 @@ def _decay(acc_diffs, train_diffs=None, gap_diffs=None, margin=config.MARGIN, ch
     rows = []
     for label, sign in (("none", 0), ("step", 1)):
         for seed in range(n):
-            val = base[seed] - 0.01
             train = base[seed] + 0.02 + sign * train_diffs[seed]
             rows.append({"schedule": label, "seed": seed, "acc": base[seed] + sign * acc_diffs[seed],
                          "precision": 0.9, "recall": 0.9, "f1": 0.9, "loss": 0.3, "n": 2000,

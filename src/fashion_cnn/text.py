@@ -10,11 +10,14 @@ adjusted tests do not support.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .stats import Comparison, SeedChoice, min_detectable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

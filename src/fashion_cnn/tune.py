@@ -32,14 +32,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import multiprocessing as mp
 import os
 import socket
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -49,7 +48,6 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from . import config as cfg
-from . import data as data_mod
 from . import metrics, stats
 from .engine import TrainingDiverged
 from .models import create_model
