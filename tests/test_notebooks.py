@@ -5,6 +5,7 @@ import re
 import subprocess
 
 import nbformat
+import papermill
 import pytest
 
 from fashion_cnn import config, report
@@ -30,6 +31,8 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(path):
     assert all(re.match(r"^\w+: [\w\[\], |]+ = .+  # .+", line) for line in source.splitlines() if line.strip()), \
         "every parameter is typed and commented"
     assert _title(path)  # a "# " heading names the report section
+    declared = {line.split(":")[0] for line in source.splitlines() if line.strip()}
+    assert set(papermill.inspect_notebook(str(path))) == declared, "papermill parses every parameter line"
 
 
 @pytest.mark.slow
