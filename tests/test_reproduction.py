@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fashion_cnn import plots
 from fashion_cnn import reproduction as rep
 from fashion_cnn.config import get_profile
 from fashion_cnn.metrics import count
@@ -396,7 +397,7 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
 def test_plot_has_a_panel_per_scale_and_draws_the_prediction_interval():
     values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
                       ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])])
-    fig = rep.plot_reproduction(rep.reproduction_table(values, FIGS), "R0")
+    fig = plots.reproduction(rep.reproduction_table(values, FIGS), "R0")
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "R0"
     assert len(fig.axes[0].get_yticklabels()) == 4 and len(fig.axes[1].get_yticklabels()) == 1
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from fashion_cnn import RunConfig, config, stats, text, tune
+from fashion_cnn import RunConfig, config, stats, sweeps, text, tune
 
 TINY = dict(subset=600, epochs=1, device="cpu")
 SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
@@ -38,8 +38,8 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     lines = result.describe()
     assert any("n_base=" in line for line in lines)
     comparing = [line for line in lines if "ranges from" in line or "gap is largest" in line]
-    assert len(comparing) == 2 and all(line.endswith(f"; {tune.NO_TEST}.") for line in comparing)
-    assert tune.NO_TEST == "one run per value: no test, so no difference or equivalence is claimed"
+    assert len(comparing) == 2 and all(line.endswith(f"; {sweeps.NO_TEST}.") for line in comparing)
+    assert sweeps.NO_TEST == "one run per value: no test, so no difference or equivalence is claimed"
     assert not any(word in line for line in lines for word in ("is higher", "is lower", "equivalent within",
                                                                "inconclusive at"))
 
@@ -76,7 +76,7 @@ def test_all_sweeps_are_handed_to_the_workers_in_one_batch(monkeypatch):
         calls.append(list(configs))
         raise Stop  # the first call is the one under test: nothing needs training
 
-    monkeypatch.setattr(tune, "get_or_train_many", record)
+    monkeypatch.setattr(sweeps, "get_or_train_many", record)
     with pytest.raises(Stop):
         tune.run_sweeps(config.get_profile("quick"), device="cpu")
     every = [c for s in tune.default_sweeps(config.get_profile("quick"), device="cpu") for c in s.configs()]
@@ -215,8 +215,8 @@ def _fake_training(monkeypatch, acc):
         return {"acc": acc(run.config.schedule, run.config.seed), "precision": 0.9, "recall": 0.9, "f1": 0.9,
                 "loss": 0.3, "n": 2000}
 
-    monkeypatch.setattr(tune, "get_or_train_many", train)
-    monkeypatch.setattr(tune, "evaluate_on_test", evaluate)
+    monkeypatch.setattr(sweeps, "get_or_train_many", train)
+    monkeypatch.setattr(sweeps, "evaluate_on_test", evaluate)
     return calls, evaluated
 
 
@@ -300,7 +300,7 @@ def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
             assert row["n"] == 200
     lines = decay.describe()
     assert lines[0] == "The step schedule multiplies the rate by 0.5 every epoch (0.001 → 0.0005 in the last epoch)."
-    for what in tune.DECAY_COMPARED.values():
+    for what in sweeps.DECAY_COMPARED.values():
         assert "(n=2 seeds); " in _sentence(lines, what)
     assert list(decay.table().index) == ["none", "step"] and len(decay.comparison_table()) == 3
 

@@ -3,7 +3,7 @@
 Metrics are accumulated on the device (a 10x10 confusion count and a loss sum) and read once per
 epoch, so the GPU never waits on the host inside an epoch.
 
-Speed (`SPEED`, measured with `python -m fashion_cnn.bench`; README "Speed"). On the CPU a run
+Speed (`SPEED`, measured with `python -m fashion_cnn.bench`; docs/speed.md). On the CPU a run
 uses one intra-op thread: two threads make a lone run 1.5-2x faster on an idle 2-core machine, but collapse
 (up to 20x slower) when other processes share the cores, and the thread count changes the float
 results; several runs go to one process per idle core instead (`parallel`). The model and its

@@ -1,6 +1,6 @@
 """Several runs at once: stacked (vmapped) models on a GPU, worker processes on the CPU.
 
-What wins where was measured with `python -m fashion_cnn.bench` (README, "Speed"):
+What wins where was measured with `python -m fashion_cnn.bench` (docs/speed.md):
 
 * CPU (2 cores): on an idle machine LeNet-5 trains at ~11k images/s in one process with 2
   threads, ~8k with 1 thread, and two 1-thread processes side by side give ~16k together;

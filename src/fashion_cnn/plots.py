@@ -274,3 +274,43 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
             spec = ".3g" if small else f".{digits}f"
             shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else format(v, spec))
     return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
+
+
+def reproduction(table: pd.DataFrame, title: str = ""):
+    """Reported values (red x) against our 95% prediction interval (black bar with caps: where one new
+    run would fall) and the 95% confidence interval of our mean (thick blue bar, the dot our mean),
+    one row per figure.
+
+    Accuracy-like metrics (in %, intervals clipped to 0–100) and losses get separate panels.
+    Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    is_loss = table["metric"].str.endswith("loss")
+    panels = [(t, scale, lab) for t, scale, lab in ((table[~is_loss], 100, "%"), (table[is_loss], 1, "loss")) if len(t)]
+    heights = [max(len(t), 1) for t, _, _ in panels] or [1]
+    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained")
+    for ax, (t, scale, lab) in zip(axes[:, 0], panels):
+        y = np.arange(len(t))[::-1]
+        names = [f"{r.arm} · {r.metric} · {r.setting}" for r in t.itertuples()]
+        mean = t["mean"].to_numpy(float) * scale
+
+        def bars(low: str, high: str) -> np.ndarray:
+            lo, hi = t[low].to_numpy(float) * scale, t[high].to_numpy(float) * scale
+            lo, hi = (np.clip(lo, 0, 100), np.clip(hi, 0, 100)) if scale == 100 else (np.maximum(lo, 0), hi)
+            return np.nan_to_num(np.vstack([mean - lo, hi - mean]))
+
+        ax.errorbar(mean, y, xerr=bars("pi_low", "pi_high"), fmt="none", ecolor="black", elinewidth=1, capsize=2,
+                    label="ours: 95% prediction interval (one new run)")
+        ax.errorbar(mean, y, xerr=bars("ci_low", "ci_high"), fmt="o", color="tab:blue", ms=3, elinewidth=3,
+                    capsize=0, label="ours: mean and 95% CI of the mean")
+        ax.scatter(t["reported"].to_numpy(float) * scale, y, marker="x", color="tab:red", zorder=3, label="reported")
+        ax.set_yticks(y, names, fontsize=7)
+        ax.set_xlabel(lab)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0, 0].legend(fontsize=7, loc="best")
+    if title:
+        axes[0, 0].set_title(title)
+    plt.close(fig)  # the notebook displays the returned figure once
+    return fig

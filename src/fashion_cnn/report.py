@@ -318,7 +318,7 @@ def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | 
         f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table>"
         '<h2 id="appendix-bench">Speed: the latest benchmark</h2><p>What <code>make bench</code> measured last on '
         "each device: our engine against a naive DataLoader loop, a study trained one by one and in parallel, "
-        f"and t-SNE (README, section Speed).</p>{benchmark_html(bench_dir)}</div>"
+        f"and t-SNE (docs/speed.md).</p>{benchmark_html(bench_dir)}</div>"
     )
 
 

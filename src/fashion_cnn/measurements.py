@@ -1,0 +1,134 @@
+"""Our runs measured the way the source reports' figures need: one value per (study, arm, setting,
+metric, seed), with the test predictions McNemar's and Cochran's tests use (`reproduction`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import data as data_mod
+from . import metrics as metrics_mod
+from . import runs as runs_mod
+from .config import Profile, get_profile, resolve_device
+from .stats import (class_scores, keras_precision_recall)
+from .studies import Study, get_study
+
+
+@dataclass
+class Measurements:
+    """Our per-seed values (one row per study, arm, setting, metric, seed) and test predictions."""
+
+    values: pd.DataFrame
+    predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = field(default_factory=dict)
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per run: study, key, device, seconds
+    planned: dict[str, int] = field(default_factory=dict)  # study → runs its plan has (measured or not)
+
+
+def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]) -> list[dict]:
+    return [{"study": study, "arm": arm, "setting": setting, "metric": m, "seed": seed, "value": float(v)}
+            for m, v in values.items()]
+
+
+def _last_epoch(run: runs_mod.Run, part: str) -> dict[str, float]:
+    last = run.history[-1]
+    out = {f"{part}_acc": last[f"{part}_acc"], f"{part}_loss": last[f"{part}_loss"]}
+    if part == "train":
+        out["epoch_seconds"] = float(np.mean([r["seconds"] for r in run.history]))
+    return out
+
+
+def _scored(run: runs_mod.Run, part: str, indices, device: str) -> dict[str, np.ndarray]:
+    device = resolve_device(device)  # "auto" → cuda or cpu
+    return metrics_mod.predictions(run.model(device), part, indices, device=device)
+
+
+def _keras(pred: dict[str, np.ndarray], loss: str, prefix: str) -> dict[str, float]:
+    precision, recall = keras_precision_recall(pred["labels"], class_scores(pred["logits"], loss))
+    return {f"{prefix}_keras_precision": precision, f"{prefix}_keras_recall": recall}
+
+
+def evaluation_indices(profile: Profile) -> np.ndarray | None:
+    """The test images a profile evaluates: a stratified subset of `test_subset`, or all 10k."""
+    return None if profile.test_subset is None else data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset)
+
+
+def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | None = None,
+            device: str = "auto", stored_only: bool = False) -> Measurements:
+    """Run (or load) every run of `study` under `profile` and measure what the figures need.
+
+    `stored_only` trains nothing: it measures the runs the store holds finished (a study trained in
+    part, e.g. `studies train R4 --only cnn_4*`) and leaves out the rest, and any k-fold whose folds
+    are not all stored; their figures then show as not run.
+
+    Returns per-seed values for the holdout runs (train/val accuracy and loss, seconds per epoch),
+    the k-fold runs (mean and max over folds, with Keras precision/recall on each fold's validation
+    part), the train + validation retrains, and the test evaluations the report made (accuracy,
+    loss, macro and Keras precision/recall), plus each test evaluation's predictions.
+    """
+    study = get_study(study) if isinstance(study, str) else study
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    jobs = study.plan(profile, seeds, device)
+    planned = len(jobs)
+    if stored_only:
+        jobs = [j for j in jobs if runs_mod.is_stored(j.config)]
+    runs = runs_mod.get_or_train_many([j.config for j in jobs])
+    by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
+    rows: list[dict] = []
+    folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    labels = data_mod.load().train_labels
+    for job, run in zip(jobs, runs):
+        seed = job.config.seed
+        if job.part in ("main", "extra"):
+            rows += _row(study.name, job.label, "holdout", seed, {**_last_epoch(run, "train"), **_last_epoch(run, "val")})
+        elif job.part == "trainval":
+            rows += _row(study.name, job.label, "trainval", seed, _last_epoch(run, "train"))
+        elif job.part == "fold":
+            c = job.config
+            _, val_idx = data_mod.split_indices(labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset,
+                                                seed=c.split_seed)
+            pred = _scored(run, "train", val_idx, device)
+            folds[(job.label, seed)].append({**_last_epoch(run, "train"), **_last_epoch(run, "val"),
+                                             **_keras(pred, c.loss, "val")})
+    k_of = {label: study.folds(profile, k) for label, k in study.kfold}  # folds a complete k-fold has
+    for (label, seed), per_fold in folds.items():
+        if len(per_fold) < k_of[label]:  # some folds not stored (stored_only): no k-fold figure
+            continue
+        frame = pd.DataFrame(per_fold)
+        rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict())
+        rows += _row(study.name, label, "kfold-max", seed, frame.max().to_dict())
+    predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = {}
+    indices = evaluation_indices(profile)
+    n = profile.seeds if seeds is None else seeds
+    for label, split in study.test:
+        part = "main" if label in study.models else "extra"
+        part = "trainval" if split == "trainval" else part
+        for seed in range(n):
+            run = by_job.get((label, part, seed, 0))
+            if run is None:  # not stored (stored_only)
+                continue
+            pred = _scored(run, "test", indices, device)
+            report = metrics_mod.classification_report(pred["labels"], pred["pred"], pred["logits"])
+            values = {"test_acc": report["acc"], "test_loss": report["loss"], "test_precision": report["precision"],
+                      "test_recall": report["recall"], **_keras(pred, run.config.loss, "test")}
+            setting = f"{split}-test"
+            rows += _row(study.name, label, setting, seed, values)
+            predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
+    info = pd.DataFrame([{"study": study.name, "key": r.key, "device": r.provenance.get("device_name", "?"),
+                          "train_seconds": float(sum(h["seconds"] for h in r.history)),
+                          "finished": (r.path / "run.json").stat().st_mtime} for r in runs],
+                        columns=["study", "key", "device", "train_seconds", "finished"])
+    return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
+                        predictions, info, {study.name: planned})
+
+
+def _by_seed(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> pd.Series:
+    sel = values[(values["study"] == report) & (values["arm"] == arm) & (values["setting"] == setting)
+                 & (values["metric"] == metric)]
+    return sel.set_index("seed")["value"].sort_index().astype(float)
+
+
+def _ours(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> np.ndarray:
+    return _by_seed(values, report, arm, setting, metric).to_numpy()

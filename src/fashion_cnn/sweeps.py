@@ -1,0 +1,412 @@
+"""One-field sweeps (R3's) and the learning-rate decay comparison (R1's, paired over seeds), plus the
+config-field helpers and `TuneError` the search in `tune` shares.
+
+* **Decay** (`decay_study`): step decay (×0.5 every 5 epochs, as R1 and R2 do) against a constant rate,
+  over the same seeds (a number, or "auto": a pilot fixes n), with validation curves, the rate per epoch
+  and test metrics. Test accuracy, training accuracy and the train − validation gap are each compared
+  paired over seeds (`stats.compare_family`): higher/lower, equivalent within ±margin, or inconclusive.
+* **Sweeps** (`Sweep`, `default_sweeps`): a base config, one varied field and its values (R3's learning
+  rate, epochs, batch size, width, dropout, optimizer and loss); each gives overlaid curves and a table.
+  One run per value, so no test: no difference or equivalence is claimed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import config as cfg
+from . import metrics, stats, text
+from .models import create_model
+from .runs import Run, RunConfig, get_or_train_many
+
+R1_TEST_ACC = {"none": 0.8974, "step": 0.9085}  # R1's ReLU variant on the test set, constant vs step decay
+
+
+class TuneError(ValueError):
+    """A bad search space, sweep or storage: the message is one line with the cause and the fix."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Config fields: a RunConfig field, else a model argument (kept in model_args)
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
+_FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not varied by a sweep or search
+
+
+def describe_config(config: RunConfig) -> str:
+    """One line naming the model and every setting that differs from RunConfig's defaults."""
+    defaults = RunConfig(config.model).to_dict()
+    changed = {k: v for k, v in config.to_dict().items()
+               if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")}
+    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
+    return f"{config.model}({args})" + "".join(f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}"
+                                               for k, v in changed.items())
+
+
+def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
+    """`config` with `name` set to `value`: a RunConfig field, or else a model argument (`n_base`, `dropout`)."""
+    if name in _CONFIG_FIELDS:
+        return config.replace(**{name: value})
+    return config.replace(model_args={**config.model_args, name: value})
+
+
+def value_of(config: RunConfig, name: str) -> Any:
+    """The value of `name` in `config` (a RunConfig field or a model argument; None when unset)."""
+    return getattr(config, name) if name in _CONFIG_FIELDS else config.model_args.get(name)
+
+
+def _check_field(config: RunConfig, name: str, values: Sequence[Any], what: str) -> None:
+    """Raise TuneError unless every value of `name` gives a valid config and a buildable model."""
+    if name in _FIXED_FIELDS:
+        raise TuneError(f"{what}: {name!r} cannot be varied here; vary a training field or a model argument")
+    for value in values:
+        try:
+            changed = with_value(config, name, value)
+        except (ValueError, TypeError) as err:
+            raise TuneError(f"{what}: {name}={value!r} is invalid ({err}); change its values") from None
+        if name not in _CONFIG_FIELDS:
+            try:
+                create_model(changed.model, **changed.model_args)
+            except (TypeError, ValueError) as err:
+                if "unexpected keyword" not in str(err):
+                    raise TuneError(f"{what}: {config.model} cannot be built with {name}={value!r} ({err})") from None
+                raise TuneError(
+                    f"{what}: {name!r} is neither a RunConfig field nor an argument of model {config.model!r}; "
+                    f"use a RunConfig field ({', '.join(sorted(_CONFIG_FIELDS - _FIXED_FIELDS))}) "
+                    f"or one of the model's arguments") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# Sweeps
+
+@dataclass(frozen=True)
+class Sweep:
+    """A base config, one varied field and its values: one run per value, everything else fixed."""
+
+    name: str  # title, e.g. "learning rate"
+    field: str  # a RunConfig field ("lr", "batch_size", …) or a model argument ("n_base", "dropout")
+    values: tuple  # the values tried, in display order
+    base: RunConfig  # every other setting
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:
+            raise TuneError(f"sweep {self.name!r} has no values: give at least one value for {self.field}")
+        _check_field(self.base, self.field, self.values, f"sweep {self.name!r}")
+
+    def configs(self) -> list[RunConfig]:
+        """One RunConfig per value, in the order of `values`."""
+        return [with_value(self.base, self.field, v) for v in self.values]
+
+    def run(self, progress: bool | None = None) -> SweepResult:
+        """Train (or load from the store) every run of the sweep."""
+        return SweepResult(self, get_or_train_many(self.configs(), progress=progress))
+
+
+# What a sentence comparing single runs says in place of an outcome (`text.outcome` would say "no test at n=1").
+NO_TEST = "one run per value: no test, so no difference or equivalence is claimed"
+
+# Epochs of the same arithmetic timed 1.09-1.13x apart in one sweep of the full report (the learning-rate,
+# dropout and loss sweeps, trained beside other runs on 2 cores): below this ratio a time is not a finding.
+TIMING_NOISE = 1.25
+
+
+def timing_sentence(seconds: pd.Series, field: str) -> str:
+    """The fastest and slowest seconds per epoch over a sweep's values, as a finding only beyond timing noise."""
+    slow, fast = seconds.idxmax(), seconds.idxmin()
+    ratio = seconds[slow] / seconds[fast]
+    if ratio < TIMING_NOISE:
+        return (f"An epoch takes about as long at every {field} ({seconds[fast]:.2f}–{seconds[slow]:.2f} s): "
+                f"differences under {TIMING_NOISE:g}× are within the timing noise of runs sharing a machine.")
+    return (f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
+            f"({ratio:.1f}×).")
+
+
+@dataclass
+class SweepResult:
+    """The runs of a sweep, with its table, figure and generated sentences."""
+
+    sweep: Sweep
+    runs: list[Run]
+
+    def table(self) -> pd.DataFrame:
+        """One row per value: final train/val accuracy and loss, best val accuracy and seconds per epoch."""
+        rows = []
+        for value, run in zip(self.sweep.values, self.runs):
+            frame = run.frame()
+            last = frame.iloc[-1]
+            rows.append({self.sweep.field: value, "epochs": len(frame), "train_acc": last["train_acc"],
+                         "val_acc": last["val_acc"], "train_loss": last["train_loss"], "val_loss": last["val_loss"],
+                         "best_val_acc": frame["val_acc"].max(), "s_per_epoch": frame["seconds"].mean()})
+        return pd.DataFrame(rows).set_index(self.sweep.field)
+
+    def describe(self) -> list[str]:
+        """Sentences generated from the table. One seed per value, so every sentence that compares values
+        says that no test was made (`NO_TEST`): ranges, no difference or equivalence claimed."""
+        t = self.table()
+        f = self.sweep.field
+        hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
+        gap = (t["train_acc"] - t["val_acc"]) * 100
+        out = [f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
+               f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
+               f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."]
+        out.append(f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
+                   f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}.")
+        out.append(timing_sentence(t["s_per_epoch"], f))
+        out.append(f"Every value is trained once, with seed {self.sweep.base.seed} and the same split.")
+        return out
+
+    def plot(self):
+        """Overlaid accuracy and loss curves (train dashed, validation solid) and seconds per epoch."""
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        from . import plots
+
+        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6), gridspec_kw={"width_ratios": [3, 3, 2]})
+        colours = plt.cm.viridis(np.linspace(0, 0.85, len(self.runs)))
+        for value, run, colour in zip(self.sweep.values, self.runs, colours):
+            frame = run.frame()
+            for ax, metric in zip(axes[:2], ("acc", "loss")):
+                ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=2.5, color=colour, label=f"{value}")
+                ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=colour, alpha=0.7)
+        for ax, metric in zip(axes[:2], ("accuracy", "loss")):
+            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: val, dashed: train)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[0].legend(title=self.sweep.field, fontsize=7, title_fontsize=7)
+        table = self.table()
+        axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colours)
+        axes[2].set(xlabel=self.sweep.field, ylabel="s / epoch", title="time per epoch")
+        plt.close(fig)  # shown once by the notebook
+        return fig
+
+    def show(self) -> None:
+        """Display the figure, the table (accuracies in %) and the generated sentences in a notebook."""
+        from IPython.display import Markdown, display
+
+        from . import plots
+
+        display(self.plot(), plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc")),
+                Markdown(metrics.bullets(self.describe())))
+
+
+# Values of the sweeps (R3's). The quick profile keeps fewer values on a small subset.
+SWEEP_VALUES = {
+    "full": {
+        "learning rate": ("lr", (1e-5, 1e-4, 1e-3)),
+        "epochs": ("epochs", (5, 15, 30)),
+        "batch size": ("batch_size", (8, 32, 128)),
+        "width (n_base)": ("n_base", (8, 16, 32)),
+        "dropout": ("dropout", (0.0, 0.2, 0.4)),
+        "optimizer": ("optimizer", ("adam", "sgd", "rmsprop")),
+        "loss": ("loss", ("ce", "bce", "hinge")),
+    },
+    "quick": {
+        "learning rate": ("lr", (1e-5, 1e-4, 1e-3)),
+        "epochs": ("epochs", (1, 2)),
+        "batch size": ("batch_size", (16, 128)),
+        "width (n_base)": ("n_base", (4, 8)),
+        "dropout": ("dropout", (0.0, 0.4)),
+        "optimizer": ("optimizer", ("adam", "sgd", "rmsprop")),
+        "loss": ("loss", ("ce", "bce", "hinge")),
+    },
+}
+QUICK_SUBSET = 1000  # training images of the quick profile's sweeps and decay runs
+
+
+def sweep_base(profile: cfg.Profile, device: str = "auto") -> RunConfig:
+    """R3's lab network as the sweeps' base: r3_lenet, n_base 8, Adam at 1e-4, batch 32, no dropout."""
+    subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
+    return RunConfig("r3_lenet", model_args={"n_base": 8, "dropout": 0.0}, optimizer="adam", lr=1e-4,
+                     batch_size=32, epochs=profile.epochs, subset=subset, device=device)
+
+
+def default_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> list[Sweep]:
+    """The seven sweeps of R3 (learning rate, epochs, batch size, width, dropout, optimizer, loss)."""
+    base = base or sweep_base(profile, device)
+    values = SWEEP_VALUES["quick" if profile.name == "quick" else "full"]
+    return [Sweep(name, fld, vals, base) for name, (fld, vals) in values.items()]
+
+
+def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> dict[str, SweepResult]:
+    """Every default sweep trained (or loaded), keyed by its field; runs shared between sweeps train once.
+
+    All sweeps' runs are handed to `get_or_train_many` together, so that on a multi-core CPU the worker
+    processes share the whole set (longest first) instead of idling at the end of each three-run sweep.
+    """
+    sweeps = default_sweeps(profile, device, base)
+    get_or_train_many([c for s in sweeps for c in s.configs()])
+    return {s.field: s.run() for s in sweeps}
+
+
+# ----------------------------------------------------------------------------------------------
+# Test-set evaluation
+
+def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> dict[str, float]:
+    """Accuracy, macro precision/recall/F1, loss and n of a run's model on the profile's test images."""
+    report = metrics.evaluate_test(run, metrics.test_indices(profile.test_subset), device)
+    return {**report["report"], "n": len(report["labels"])}
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning-rate decay
+
+DECAY_COMPARED = {  # per-seed column → what it is; each one its own family of one comparison (step − constant)
+    "acc": "test accuracy",
+    "train_acc": "training accuracy",
+    "gap": "generalisation gap (train − validation accuracy, last epoch)",
+}
+DECAY_SHORT = {"acc": "test accuracy", "train_acc": "training accuracy", "gap": "gap (train − val)"}  # table rows
+
+
+@dataclass
+class DecayResult:
+    """Runs of a constant rate and a step decay over the same seeds, with their test metrics."""
+
+    configs: dict[str, RunConfig]  # schedule label → config of seed 0 (constant first, then step)
+    runs: dict[str, list[Run]]  # schedule label → one run per seed
+    test: pd.DataFrame  # per (schedule, seed): test acc, precision, recall, f1, loss, n; train_acc, val_acc, gap
+    margin: float = cfg.MARGIN  # equivalence margin of the comparisons (accuracy as a fraction)
+    choice: stats.SeedChoice | None = None  # how seeds="auto" chose n (None: n was given)
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(constant, step): the one comparison, step decay against the constant rate."""
+        a, b = list(self.configs)[:2]
+        return a, b
+
+    def table(self) -> pd.DataFrame:
+        """Mean and std over seeds of every test metric, one row per schedule."""
+        agg = self.test.groupby("schedule", sort=False)[["acc", "precision", "recall", "f1", "loss"]].agg(["mean", "std"])
+        agg.columns = [f"{m}_{s}" for m, s in agg.columns]
+        return agg
+
+    def values(self, metric: str = "acc") -> dict[str, pd.Series]:
+        """`metric` per schedule as a Series indexed by seed (what `stats.compare_family` pairs)."""
+        return {label: group.set_index("seed")[metric].sort_index().astype(float)
+                for label, group in self.test.groupby("schedule", sort=False)}
+
+    def comparisons(self) -> dict[str, stats.Comparison]:
+        """Step against constant over matched seeds on each metric of `DECAY_COMPARED`, each metric its own
+        family (`stats.compare_family`, so Holm runs over the 1 comparison): metric → comparison."""
+        return {m: stats.compare_family(self.values(m), [self.pair], self.margin)[0] for m in DECAY_COMPARED}
+
+    def comparison_table(self) -> pd.DataFrame:
+        """`stats.family_table` of the comparisons (differences in points), one row per metric."""
+        table = stats.family_table(list(self.comparisons().values()))
+        table.index = pd.Index([DECAY_SHORT[m] for m in DECAY_COMPARED], name=f"{self.pair[1]} − {self.pair[0]}")
+        return table
+
+    def _last_lr(self) -> float:
+        step = self.configs[self.pair[1]]
+        runs = self.runs.get(self.pair[1]) or []
+        if runs:
+            return runs[0].history[-1]["lr"]
+        return step.lr * step.gamma ** ((step.epochs - 1) // step.step_size)  # StepLR, stepped after each epoch
+
+    def describe(self) -> list[str]:
+        """Sentences generated from the measured numbers (and R1's reported numbers beside them): each
+        comparison leads with the estimate and its interval, then its outcome (`text.comparison`)."""
+
+        step = self.configs[self.pair[1]]
+        every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
+        out = [f"The step schedule multiplies the rate by {step.gamma} {every} "
+               f"({step.lr:g} → {self._last_lr():g} in the last epoch)."]
+        if self.choice is not None:
+            out.append(text.seed_choice(self.choice))
+        comparisons = self.comparisons()
+        out += [text.comparison(c, DECAY_COMPARED[m]) for m, c in comparisons.items()]
+        out.append(text.power([comparisons["acc"]], what=DECAY_COMPARED["acc"]))
+        r1 = (R1_TEST_ACC["step"] - R1_TEST_ACC["none"]) * 100
+        out.append(f"R1 reported {R1_TEST_ACC['none']:.2%} constant and {R1_TEST_ACC['step']:.2%} with the decay "
+                   f"({r1:+.2f} points, one run each).")
+        return out
+
+    def plot(self):
+        """Validation accuracy and loss per epoch (mean ± std over seeds) and the learning rate per epoch."""
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        from . import plots
+
+        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6))
+        for label, runs in self.runs.items():
+            epochs = pd.concat([r.frame() for r in runs]).groupby("epoch")
+            mean, std = epochs.mean(numeric_only=True), epochs.std(numeric_only=True).fillna(0)
+            for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
+                line, = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
+                ax.fill_between(mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color())
+            axes[2].plot(mean.index, mean["lr"], "-o", ms=2.5, drawstyle="steps-mid", label=label)
+        axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
+        axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
+        axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
+        for ax in axes:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[0].legend(title="schedule", fontsize=7, title_fontsize=7)
+        plt.close(fig)
+        return fig
+
+
+def decay_configs(profile: cfg.Profile, model: str = "r1_relu", device: str = "auto",
+                  step_size: int = 5, gamma: float = 0.5, seed: int = 0) -> dict[str, RunConfig]:
+    """Constant rate vs step decay (×`gamma` every `step_size` epochs) for R1's best model.
+
+    With fewer than 2·step_size epochs (the quick profile) the step shrinks so the decay still shows.
+    """
+    step = max(1, min(step_size, profile.epochs // 2))
+    subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
+    constant = RunConfig(model, optimizer="adam", lr=1e-3, batch_size=64, epochs=profile.epochs, subset=subset,
+                         seed=seed, device=device)
+    return {"none": constant, "step": constant.replace(schedule="step", step_size=step, gamma=gamma)}
+
+
+def _decay_runs(configs: dict[str, RunConfig], seeds: range, profile: cfg.Profile,
+                device: str) -> dict[str, list[tuple[Run, dict]]]:
+    """Every schedule trained (or loaded) for `seeds` in one batch, each run evaluated once on the test
+    images: schedule label → (run, its row of per-seed metrics) in seed order."""
+    trained = get_or_train_many([c.replace(seed=s) for c in configs.values() for s in seeds]) if len(seeds) else []
+    out: dict[str, list[tuple[Run, dict]]] = {label: [] for label in configs}
+    for label, run in zip([label for label in configs for _ in seeds], trained):
+        train, val = run.metrics["train_acc"], run.metrics["val_acc"]
+        out[label].append((run, {"schedule": label, "seed": run.config.seed, **evaluate_on_test(run, profile, device),
+                                 "train_acc": train, "val_acc": val, "gap": train - val}))
+    return out
+
+
+def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_relu", seeds: int | str | None = None,
+                margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP, **kwargs) -> DecayResult:
+    """Train (or load) both schedules over the same seeds and evaluate every run on the test images.
+
+    `seeds`: a number, "auto" or "default"/None (`config.resolve_seeds`: the profile's, "auto" in the full
+    profile on a GPU). Under "auto" a pilot of `studies.PILOT_SEEDS` seeds per schedule (at most `cap`) is
+    trained and compared on test accuracy; `stats.choose_seeds` fixes from it the n (at most `cap`) that
+    decides the comparison with 80% power, both schedules are trained to n once and the comparison is made
+    once at n: no seeds are added after a p-value is seen. `margin`: the equivalence margin (a fraction of
+    accuracy, 0.005 = ±0.5 points).
+    """
+    from .studies import PILOT_SEEDS
+
+    if not margin > 0:
+        raise ValueError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
+    if cap < 1:
+        raise ValueError(f"cap={cap!r}: seeds=\"auto\" needs a cap of at least 1 seed")
+    configs = decay_configs(profile, model, device, **kwargs)
+    resolved = cfg.resolve_seeds("default" if seeds is None else seeds, profile, device)
+    choice = None
+    if resolved == "auto":
+        pilot = min(PILOT_SEEDS, cap)
+        measured = _decay_runs(configs, range(pilot), profile, device)
+        values = {label: pd.Series({row["seed"]: row["acc"] for _, row in measured[label]}) for label in configs}
+        choice = stats.choose_seeds(stats.compare_family(values, [tuple(configs)], margin), cap=cap)
+        more = _decay_runs(configs, range(pilot, choice.n), profile, device)  # n fixed before the test
+        measured = {label: measured[label] + more[label] for label in configs}
+    else:
+        measured = _decay_runs(configs, range(int(resolved)), profile, device)
+    runs = {label: [run for run, _ in measured[label]] for label in configs}
+    frame = pd.DataFrame([row for label in configs for _, row in measured[label]])
+    return DecayResult(configs, runs, frame, margin, choice)
