@@ -3,8 +3,10 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import signal as signal_module
 from signal import SIG_DFL, SIGABRT, SIGINT
@@ -40,6 +42,59 @@ def wide_tables(tmp_path):
     """`wide_tables(html_path)`: the tables of a report HTML wider than their column when Chromium lays
     it out at A4 width (794 px), as in the PDF, which cuts them off; their widths and first rows."""
     return lambda html_path: _wide_tables(html_path, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """A local Ray for this pytest process, in its own temp dir (short: Ray's socket paths must fit
+    108 bytes), shut down after the session; only the tests marked `xdist_group("ray")` use it, so one
+    pytest worker starts it. Returns the `ray` module."""
+    import ray
+
+    from fashion_cnn import schedule
+
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    before = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = temp
+    schedule.connect()
+    yield ray
+    ray.shutdown()
+    if before is None:
+        os.environ.pop("RAY_TMPDIR", None)
+    else:
+        os.environ["RAY_TMPDIR"] = before
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+def _kill_ray_under(folder: str) -> None:
+    """End the Ray processes whose command line names `folder` (a test's own Ray temp dir), and their
+    children (the workers); never another Ray on this machine."""
+    me = os.getpid()
+    roots = [p for p in psutil.process_iter(["cmdline"]) if p.pid != me and any(folder in a for a in p.info["cmdline"] or [])]
+    everything = set(roots)
+    for p in roots:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            everything |= set(p.children(recursive=True))
+    for p in everything:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(list(everything), timeout=30)
+
+
+@pytest.fixture()
+def ray_temp():
+    """`ray_temp()`: a new short temp dir for a Ray the test starts (a `ray start`, a driver's local
+    instance via RAY_TMPDIR); teardown ends every process of those Rays and removes the dirs."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+        return made[-1]
+
+    yield make
+    for folder in made:
+        _kill_ray_under(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()
@@ -97,13 +152,13 @@ def _sigint_as_from_a_terminal() -> None:
 
 @pytest.fixture()
 def stop_while_training(tmp_path):
-    """`stop(args, runs, signal)`: start the script `args`, wait until its workers have each written a
-    checkpoint under `runs` (two), send `signal` to the script and return the processes it started that
-    are still alive 30 s later. Whatever the test finds, nothing it started is left running. A script
+    """`stop(args, runs, signal, grace=30)`: start the script `args`, wait until its workers have each
+    written a checkpoint under `runs` (two), send `signal` to the script and return the processes it
+    started that are still alive `grace` seconds later. Whatever the test finds, nothing it started is left running. A script
     still running 60 s after the signal fails the test with the traceback of each of its threads."""
     started: list = []
 
-    def stop(args: list[str], runs, signal: int, checkpoints: int = 2) -> list[psutil.Process]:
+    def stop(args: list[str], runs, signal: int, checkpoints: int = 2, grace: float = 30) -> list[psutil.Process]:
         log = tmp_path / "driver-stderr.txt"
         with open(log, "w") as err:  # faulthandler: a SIGABRT prints every thread's stack to stderr
             driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_sigint_as_from_a_terminal,
@@ -122,7 +177,7 @@ def stop_while_training(tmp_path):
             driver.send_signal(SIGABRT)
             driver.wait(timeout=30)
             pytest.fail(f"the script still ran 60 s after signal {signal}; its threads then:\n{log.read_text()[-6000:]}")
-        return psutil.wait_procs(children, timeout=30)[1]
+        return psutil.wait_procs(children, timeout=grace)[1]
 
     yield stop
     for process in started:

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from fashion_cnn import RunConfig, bench
+from fashion_cnn.studies import get_study
 
 
 def test_naive_dataset_gives_the_pixels_the_engine_gives():
@@ -59,11 +60,17 @@ def test_cli_refuses_an_unknown_model_in_one_line(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_study_section_trains_every_variant_three_ways(store):
+@pytest.mark.xdist_group("ray")
+def test_study_section_trains_every_variant_three_ways(local_ray, store):
     out = bench.bench_study("R0", RunConfig("lenet5", epochs=1, subset=800, device="cpu"), "cpu")
-    assert out["runs"] == 5 and len(out["naive_val_acc"]) == 5 and len(out["parallel_val_acc"]) == 5
-    assert out["speedup_vs_naive"] == pytest.approx(out["naive_sequential_s"] / out["parallel_s"])
-    assert out["parallel_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way
+    assert out["runs"] == 5 and len(out["naive_val_acc"]) == 5 and len(out["ray_val_acc"]) == 5
+    assert out["speedup_vs_naive"] == pytest.approx(out["naive_sequential_s"] / out["ray_s"])
+    assert out["ray_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way
+    assert out["ray_startup_s"] >= 0 and out["ray_cluster"]["cpus"] >= 1
+    assert [w["model"] for w in out["trained_on"]] == list(get_study("R0").models)
+    result = {"device_name": "CPU", "device": "cpu", "when": "now", "torch": "2", "command": "c", "naive_threads": 1,
+              "engine_threads": 1, "models": [], "study": out}
+    assert "| engine on Ray (local: 1 node(s), " in bench.markdown(result)
 
 
 def test_markdown_shows_a_dash_for_what_a_gpu_variant_did_not_measure():

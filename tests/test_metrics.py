@@ -36,7 +36,7 @@ def test_test_comparison_pairs_seeds_and_corrects_every_family(store, monkeypatc
     import numpy as np
 
     from fashion_cnn import config, stats, studies
-    from fashion_cnn.runs import get_or_train_many
+    from fashion_cnn.schedule import get_or_train_many
 
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
     tiny = dataclasses.replace(config.get_profile("quick"), epochs=1, subset=300, seeds=2, test_subset=300)

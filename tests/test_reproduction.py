@@ -377,7 +377,7 @@ def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
 def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     study, quick = get_study("R0"), get_profile("quick")
     trained = []
-    monkeypatch.setattr(rep.runs_mod, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
+    monkeypatch.setattr(rep.studies_mod, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
     # the pilot is incomplete in the store: use the seeds the store holds (here 0 and 4 of one model: n = 5)
     monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: c.model == "lenet5_3x3" and c.seed in (0, 4))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)

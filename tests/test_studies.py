@@ -8,7 +8,8 @@ import pytest
 from fashion_cnn import config
 from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
-from fashion_cnn.runs import get_or_train, get_or_train_many, run_key
+from fashion_cnn.runs import get_or_train, run_key
+from fashion_cnn.schedule import get_or_train_many
 from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table, select
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
@@ -125,7 +126,7 @@ def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
     monkeypatch.setitem(config.PROFILES, "tiny", tiny)
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
     jobs = get_study("R2").plan(tiny, device="cpu")
-    assert main(["train", "R2", "--profile", "tiny", "--device", "cpu", "--strategy", "sequential"]) == 0
+    assert main(["train", "R2", "--profile", "tiny", "--device", "cpu"]) == 0
     assert len(list(store.glob("*/run.json"))) == len(jobs) and plan_table(jobs).loc["all", "stored"] == len(jobs)
     assert f"R2: {len(jobs)} run(s) trained or resumed" in capsys.readouterr().out
     assert main(["train", "R2", "--profile", "tiny", "--device", "cpu"]) == 0  # nothing left: nothing trained
@@ -152,7 +153,7 @@ def test_only_picks_arms_by_pattern_and_a_pattern_matching_nothing_fails(store, 
     tiny = dataclasses.replace(TINY, name="tiny")
     monkeypatch.setitem(config.PROFILES, "tiny", tiny)
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    assert main(["train", "R4", "--profile", "tiny", "--device", "cpu", "--strategy", "sequential",
+    assert main(["train", "R4", "--profile", "tiny", "--device", "cpu",
                  "--only", "cnn_4/sig*"]) == 0
     trained = select(get_study("R4").plan(tiny, device="cpu"), ["cnn_4/sig*"])
     assert sorted(p.parent.name for p in store.glob("*/run.json")) == sorted(run_key(j.config) for j in trained)

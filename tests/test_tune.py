@@ -1,12 +1,9 @@
 import json
-import multiprocessing as mp
 import signal
 import sys
-import time
 from types import SimpleNamespace
 
 import numpy as np
-import optuna
 import pandas as pd
 import pytest
 from optuna.trial import TrialState
@@ -405,91 +402,84 @@ def test_one_worker_repeats_a_seeded_search_also_when_resumed(store, tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
-# Workers
+# Trials on Ray
 
-@pytest.mark.slow
-def test_two_workers_finish_a_study_with_every_trial_once(store, tmp_path):
-    plan = _plan(tmp_path, 6)
-    lines = []
-    study = tune.search(plan, workers=2, log=lines.append)
-    trials = study.get_trials()
-    assert [t.number for t in trials] == list(range(6))
-    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-    assert tune.study_counts(study)["finished"] == 6
-    for t in trials:  # every complete trial's run is in the store, once
-        if t.state == TrialState.COMPLETE:
-            assert (store / t.user_attrs["run_key"] / "run.json").is_file()
-            assert t.value == pytest.approx(t.intermediate_values[0])
-    assert len({t.user_attrs["worker"] for t in trials}) == 2, "both workers should have run trials"
-    # running it again continues the same study: nothing left to do
-    again = tune.search(plan, workers=1, log=lines.append)
-    assert len(again.get_trials()) == 6
+def _by_slot(study):
+    """(slot, params, state, value) of the finished trials, in slot order: what a search decided."""
+    done = [t for t in study.get_trials() if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return sorted((tune.slot(t), t.params, t.state, t.value) for t in done)
 
 
 @pytest.mark.slow
-def test_two_workers_propose_prune_and_score_the_trials_one_worker_does(store, tmp_path, monkeypatch):
+@pytest.mark.xdist_group("ray")
+def test_one_or_two_trials_at_once_on_ray_propose_prune_and_score_the_same_trials(local_ray, store, tmp_path, monkeypatch):
     space = {**SPACE, "epochs": ["choice", [2]]}  # two epochs: the pruner can stop a trial midway
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
-    one = tune.search(_plan(tmp_path / "one", 6, space=space), workers=1, log=lambda line: None)
-    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs-two")  # the two workers train every trial again
-    two = tune.search(_plan(tmp_path / "two", 6, space=space), workers=2, log=lambda line: None)
-    assert _params(two) == _params(one)
-    assert len({t.user_attrs["worker"] for t in two.get_trials()}) == 2, "both workers should have run trials"
+    one = tune.search(_plan(tmp_path / "one", 4, space=space), workers=1, log=lambda line: None, local_seconds=0)
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs-two")  # the second search trains every trial again
+    lines = []
+    two = tune.search(_plan(tmp_path / "two", 4, space=space), workers=2, log=lines.append, local_seconds=0)
+    assert _params(two) == _params(one) and [t.number for t in two.get_trials()] == list(range(4))
     assert {t.state for t in one.get_trials()} == {TrialState.COMPLETE, TrialState.PRUNED}
+    assert len({t.user_attrs["worker"] for t in two.get_trials()}) == 2, "two Ray workers should have run trials"
     for t in two.get_trials():  # a trial starts only after the batches before it have finished
         earlier = [u for u in two.get_trials() if u.number < t.number // 2 * 2]
         assert all(u.datetime_complete <= t.datetime_start for u in earlier), t.number
+        if t.state == TrialState.COMPLETE:  # its run is in the store, once
+            assert (config.RUNS_DIR / t.user_attrs["run_key"] / "run.json").is_file()
+    assert len(lines) == 4 and lines[-1].startswith("trial 3 ") and " · 4/4 finished · best " in lines[-1]
+    again = tune.search(_plan(tmp_path / "two", 4, space=space), workers=2, log=lines.append, local_seconds=0)
+    assert len(again.get_trials()) == 4 and len(lines) == 4  # done: the same command trains nothing
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_trial_leaves_a_study_the_next_run_finishes(store, tmp_path):
-    space = {"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [4]]}
-    plan = _plan(tmp_path, 2, space=space, subset=1000, heartbeat=1, grace=2)
-    tune.open_study(plan)
-    worker = mp.get_context("spawn").Process(target=tune._worker_main, args=(plan, 0, str(store), 1))
-    worker.start()
-    study = tune.open_study(plan, create=False)
-    deadline = time.time() + 120
-    while time.time() < deadline:  # wait until a trial has trained at least one epoch, then kill it
-        running = study.get_trials(states=(TrialState.RUNNING,))
-        if running and running[0].intermediate_values:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the worker never started a trial")
-    worker.kill()
-    worker.join()
-    killed = running[0]
+def test_an_interrupted_search_retries_its_trials_in_their_slots_and_ends_as_an_uninterrupted_one(store, tmp_path):
+    for name in ("once", "interrupted"):
+        (tmp_path / name).mkdir()
+    once = tune.search(_plan(tmp_path / "once", 4), log=lambda line: None)
 
-    loaded = optuna.load_study(study_name=plan.study_name, storage=plan.storage)
-    assert loaded.trials[killed.number].state == TrialState.RUNNING  # loadable, the trial not lost
+    def interrupt(line):
+        raise KeyboardInterrupt  # Ctrl-C after the first trial of the first batch was told
 
-    ran = tune.run_worker(plan, log=lambda line: None, poll=0.5)
-    study = tune.open_study(plan, create=False)
+    with pytest.raises(KeyboardInterrupt):
+        tune.search(_plan(tmp_path / "interrupted", 4), log=interrupt)
+    study = tune.open_study(_plan(tmp_path / "interrupted", 4), create=False)
     counts = tune.study_counts(study)
-    assert counts["finished"] == 2 and counts["fail"] == 1 and counts["running"] == counts["waiting"] == 0
-    assert study.trials[killed.number].state == TrialState.FAIL
-    retry = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
-    assert len(retry) == 1 and retry[0].params == killed.params
-    assert retry[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
-    assert ran == 2
+    assert counts["finished"] == 1 and counts["fail"] == 1 and counts["waiting"] == 1 and counts["running"] == 0
+    resumed = tune.search(_plan(tmp_path / "interrupted", 4), log=lambda line: None)
+    assert _by_slot(resumed) == _by_slot(once)
+    [failed] = resumed.get_trials(states=(TrialState.FAIL,))
+    [retry] = [t for t in resumed.get_trials() if t.user_attrs.get("retry_of") == failed.number]
+    assert tune.slot(retry) == tune.slot(failed) == 1 and retry.params == failed.params
 
 
 @pytest.mark.slow
-def test_workers_end_when_the_search_that_started_them_is_killed(tmp_path, stop_while_training):
+def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(tmp_path, monkeypatch, ray_temp,
+                                                                                stop_while_training):
     script = tmp_path / "driver.py"
-    script.write_text(  # two workers, trials far too long to finish here
+    script.write_text(  # two trials on Ray, 3 epochs of ~2 s each
         "import pathlib, sys\n"
         "from fashion_cnn import config, tune\n"
-        "if __name__ == '__main__':\n"
-        "    config.RUNS_DIR = pathlib.Path(sys.argv[1])\n"
-        "    plan = tune.plan_search('r3_lenet', 'quick', trials=4, device='cpu', storage=sys.argv[2], subset=3000,\n"
-        "                            space={'lr': ['log', 1e-4, 1e-2], 'epochs': ['choice', [500]]})\n"
-        "    tune.search(plan, workers=2, log=lambda line: None)\n")
-    alive = stop_while_training([sys.executable, str(script), str(tmp_path / "runs"),
-                                 f"sqlite:///{tmp_path / 'tune.sqlite3'}"], tmp_path / "runs", signal.SIGKILL)
-    assert not alive, f"{len(alive)} worker process(es) still running after the search was killed"
+        "config.RUNS_DIR = pathlib.Path(sys.argv[1])\n"
+        "plan = tune.plan_search('lenet5', 'quick', trials=2, device='cpu', storage=sys.argv[2], subset=20000,\n"
+        "                        space={'lr': ['log', 1e-4, 1e-2], 'epochs': ['choice', [3]]})\n"
+        "tune.search(plan, log=lambda line: None, local_seconds=0)\n")
+    storage = f"sqlite:///{tmp_path / 'tune.sqlite3'}"
+    monkeypatch.setenv("RAY_TMPDIR", ray_temp())  # the driver's own local Ray
+    # Ray's per-node agents end once their GCS reconnect gives up, ~60 s after their raylet: wait for that
+    alive = stop_while_training([sys.executable, str(script), str(tmp_path / "runs"), storage],
+                                tmp_path / "runs", signal.SIGKILL, grace=120)
+    assert not alive, f"{len(alive)} process(es) of the killed search still running: {alive}"
+    plan = tune.plan_search("lenet5", "quick", trials=2, device="cpu", storage=storage, subset=20000,
+                            space={"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [3]]})
+    assert tune.study_counts(tune.open_study(plan, create=False))["running"] == 2  # left by the killed driver
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
+    study = tune.search(plan, log=lambda line: None)  # this process continues it, from the trials' checkpoints
+    counts = tune.study_counts(study)
+    assert counts["finished"] == 2 and counts["fail"] == 2 and counts["running"] == counts["waiting"] == 0
+    for t in study.get_trials(states=(TrialState.FAIL,)):
+        [retry] = [u for u in study.get_trials() if u.user_attrs.get("retry_of") == t.number]
+        assert retry.params == t.params and tune.slot(retry) == tune.slot(t)
 
 
 def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys):
@@ -501,4 +491,4 @@ def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys
     lines = []
     study = tune.search(plan, log=lines.append)
     assert tune.study_counts(study)["finished"] == 2 and len(lines) == 2
-    assert lines[-1].startswith("[worker 0] trial 1 ") and "2/2 finished · best " in lines[-1]
+    assert lines[-1].startswith("trial 1 ") and "2/2 finished · best " in lines[-1]

@@ -1,4 +1,4 @@
-"""`python -m fashion_cnn.bench` (`make bench`): our engine against a naive DataLoader loop, and a study trained in parallel.
+"""`python -m fashion_cnn.bench` (`make bench`): our engine against a naive DataLoader loop, and a study trained on Ray.
 
 For every model the same RunConfig (split, batch size, Adam, learning rate, seed, epochs) is
 trained two ways:
@@ -14,7 +14,8 @@ first when there are several, since the first holds warm-up and graph capture), 
 second, their ratio and the validation accuracy each reaches, which must agree within noise
 (3 standard errors of the difference of two accuracies on the same validation set). A study
 section trains the five R0 variants with the naive loop one by one, with the engine one by one,
-and with `parallel.train_many`; a last section times openTSNE on 10k points. Every CPU
+and on Ray (`schedule`: a local instance, or the cluster of `--address`), Ray's start-up
+timed apart; a last section times openTSNE on 10k points. Every CPU
 measurement records the load average.
 
 Output: a table on screen, `reports/bench/bench-<device>.json` and `.md` (atomically written);
@@ -39,8 +40,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from . import config as cfg
 from . import data as data_mod
-from . import engine, parallel, runs
+from . import engine, files, runs, schedule
 from .models import create_model, list_models
+from .stacked import train_stacked
 from .studies import get_study
 
 MODELS = ("lenet5", "r2_base", "cnn_2")
@@ -173,7 +175,13 @@ def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
 
 def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True,
                 naive_threads: int | None = None) -> dict:
-    """A study's models (one seed each) trained naively one by one, by the engine one by one, and in parallel."""
+    """A study's models (one seed each) trained naively one by one, by the engine one by one, and on Ray.
+
+    Ray is the local instance (or the cluster of RAY_ADDRESS / `--address`); its start-up is timed on
+    its own, before the training, and each run records the node it trained on.
+    """
+    import ray
+
     study = get_study(study_name)
     configs = [base.replace(model=m, **{**study.settings, "epochs": base.epochs}) for m in study.models]
     out: dict = {"study": study_name, "runs": len(configs), "device": device, "epochs": base.epochs,
@@ -185,20 +193,25 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
         start = time.perf_counter()
         out["engine_sequential_val_acc"] = [engine_fit(c)[-1]["val_acc"] for c in configs]
         out["engine_sequential_s"] = time.perf_counter() - start
-    on_cpu = torch.device(device).type == "cpu"
-    out["parallel_strategy"] = parallel.cpu_strategy(configs) if on_cpu else "stacked where possible"
-    out["workers"] = parallel.cpu_workers(len(configs)) if out["parallel_strategy"] == "processes" else 1
-    with tempfile.TemporaryDirectory() as store:  # an empty store: the parallel path trains everything
+    start = time.perf_counter()
+    schedule.connect()
+    out["ray_startup_s"] = time.perf_counter() - start
+    resources = ray.cluster_resources()
+    out["ray_cluster"] = {"address": os.environ.get("RAY_ADDRESS") or "local",
+                          "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+                          "cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0)}
+    with tempfile.TemporaryDirectory() as store:  # an empty store: Ray trains everything
         before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store)
         try:
             start = time.perf_counter()
-            trained = parallel.train_many(configs, progress=False)
-            out["parallel_s"] = time.perf_counter() - start
+            trained = schedule.get_or_train_many(configs, progress=False, local_seconds=0)
+            out["ray_s"] = time.perf_counter() - start
         finally:
             cfg.RUNS_DIR = before
     out["naive_val_acc"] = naive_acc
-    out["parallel_val_acc"] = [r.metrics["val_acc"] for r in trained]
-    out["speedup_vs_naive"] = out["naive_sequential_s"] / out["parallel_s"]
+    out["ray_val_acc"] = [r.metrics["val_acc"] for r in trained]
+    out["trained_on"] = [{"model": r.config.model, **r.provenance["trained_on"]} for r in trained]
+    out["speedup_vs_naive"] = out["naive_sequential_s"] / out["ray_s"]
     out["load_after"] = load()
     return out
 
@@ -228,13 +241,13 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
     for c in configs:  # train them again, stacked this time
         shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
     start = time.perf_counter()
-    stacked = parallel.train_stacked(configs, progress=False)
+    stacked = train_stacked(configs, progress=False)
     stacked_s = time.perf_counter() - start
     for c in configs:
         shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
     start = time.perf_counter()
     with engine.speed(cuda_graph=False):
-        parallel.train_stacked(configs, progress=False)
+        train_stacked(configs, progress=False)
     stacked_eager_s = time.perf_counter() - start
     rows.append({"variant": f"{seeds} seeds one by one (graph)", "s_per_epoch": sequential / config.epochs / seeds,
                  "first_epoch_s": float("nan"), "val_acc": float("nan")})
@@ -298,8 +311,14 @@ def markdown(result: dict) -> str:
         if "engine_sequential_s" in s:
             lines.append(f"| engine, one by one | {s['engine_sequential_s']:.1f} | "
                          f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |")
-        lines.append(f"| engine, get_or_train_many: {s['parallel_strategy']} ({s['workers']} worker(s)) | {s['parallel_s']:.1f} | "
-                     f"{s['speedup_vs_naive']:.1f}× |")
+        c = s["ray_cluster"]
+        nodes = sorted({w["host"] + " " + str(w["ray_node"])[:8] for w in s["trained_on"]})
+        gpus = f", {c['gpus']:.0f} GPUs" if c["gpus"] else ""
+        lines.append(f"| engine on Ray ({c['address']}: {c['nodes']} node(s), {c['cpus']:.0f} CPUs{gpus}; start-up "
+                     f"{s['ray_startup_s']:.1f} s, not counted) | {s['ray_s']:.1f} | {s['speedup_vs_naive']:.1f}× |")
+        lines += ["", "Where each run trained on Ray: " + "; ".join(
+            f"{w['model']} on {w['host']} (node {str(w['ray_node'])[:8]}, pid {w['pid']})" for w in s["trained_on"])
+            + f" ({len(nodes)} node(s))."]
     t = result.get("tsne")
     if t:
         lines += ["", f"t-SNE (openTSNE, {t['n_jobs']} thread(s), load {t['load'][0]:.2f}→{t['load'][1]:.2f}): "
@@ -336,7 +355,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--subset", default=None,
                         help=f"training images drawn before the 80/20 split, or 'full' (default: {CPU_SUBSET} on the CPU, full on a GPU)")
     parser.add_argument("--repeats", type=int, default=1, help="repeat each measurement, report the median")
-    parser.add_argument("--study", default="R0", help="study trained in parallel ('none' to skip)")
+    parser.add_argument("--study", default="R0", help="study trained one by one and on Ray ('none' to skip)")
+    parser.add_argument("--address", default=None, help="the Ray cluster of the study section (default RAY_ADDRESS, else local)")
     parser.add_argument("--study-subset", default="full", help="subset for the study section (default: full 48k)")
     parser.add_argument("--variants", action="store_true", help="also time GPU step options (CUDA only)")
     parser.add_argument("--compile", action="store_true", help="with --variants: also time torch.compile (slow to compile)")
@@ -345,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--tsne", type=int, default=10_000, help="points of the t-SNE timing (0 to skip; default 10000)")
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
+    schedule.use_address(args.address)
     try:
         device = cfg.resolve_device(args.device)
     except ValueError as err:
@@ -387,8 +408,8 @@ def main(argv: list[str] | None = None) -> dict:
             cfg.RUNS_DIR = before
     text = markdown(result)
     stem = f"bench-{torch.device(device).type}"
-    runs.write_json(out_dir / f"{stem}.json", result)
-    runs._atomic(out_dir / f"{stem}.md", lambda tmp: Path(tmp).write_text(text))
+    files.write_json(out_dir / f"{stem}.json", result)
+    files.atomic(out_dir / f"{stem}.md", lambda tmp: Path(tmp).write_text(text))
     print(text)
     print(f"wrote {out_dir / (stem + '.json')} and {out_dir / (stem + '.md')}")
     return result

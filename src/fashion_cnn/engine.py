@@ -1,4 +1,4 @@
-"""The training loop: `train_one_epoch`, `evaluate`, `predict` and `fit`, plus optimizers and schedules.
+"""The training loop: one `Step` (for a model or a stack), `train_one_epoch`, `evaluate`, `predict` and `fit`, plus optimizers and schedules.
 
 Metrics are accumulated on the device (a 10x10 confusion count and a loss sum) and read once per
 epoch, so the GPU never waits on the host inside an epoch.
@@ -6,7 +6,7 @@ epoch, so the GPU never waits on the host inside an epoch.
 Speed (`SPEED`, measured with `python -m fashion_cnn.bench`; docs/speed.md). On the CPU a run
 uses one intra-op thread: two threads make a lone run 1.5-2x faster on an idle 2-core machine, but collapse
 (up to 20x slower) when other processes share the cores, and the thread count changes the float
-results; several runs go to one process per idle core instead (`parallel`). The model and its
+results; several runs go to Ray tasks of one CPU each instead (`schedule`). The model and its
 optimizer state are kept channels_last on the CPU (mkldnn's pooling and convolutions: 15-25%
 faster for LeNet-5 and R2's net). On CUDA the whole training step (forward, loss, backward,
 optimizer step, metric tally) is captured once as a CUDA graph and replayed: LeNet-5 on an H100
@@ -175,25 +175,142 @@ def summarise(confusion: np.ndarray, loss_sum: float) -> dict[str, float]:
     }
 
 
-class _Tally:
-    """Loss sum and confusion counts kept on the device."""
+class Tally:
+    """Loss sums and confusion counts of one model, or of each member of a stack, kept on the device."""
 
-    def __init__(self, device: torch.device):
-        self.loss = torch.zeros((), dtype=torch.float64, device=device)
-        self.confusion = torch.zeros(NUM_CLASSES * NUM_CLASSES, dtype=torch.int64, device=device)
+    def __init__(self, device: torch.device, members: int = 1):
+        self.members = members
+        self.loss = torch.zeros(members, dtype=torch.float64, device=device)
+        self.confusion = torch.zeros(members * NUM_CLASSES ** 2, dtype=torch.int64, device=device)
+        self.offsets = torch.arange(members, device=device).unsqueeze(1) * NUM_CLASSES ** 2
 
     def reset(self) -> None:
         self.loss.zero_()
         self.confusion.zero_()
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
-        self.loss += loss.detach().double() * len(y)
-        cells = y * NUM_CLASSES + logits.detach().argmax(1)
-        self.confusion.scatter_add_(0, cells, torch.ones_like(cells))  # no host sync, unlike bincount
+        """loss () or (K,), logits (B, 10) or (K, B, 10), y (B,) or (K, B)."""
+        self.loss += loss.detach().double().reshape(-1) * y.shape[-1]
+        cells = self.offsets + y.reshape(self.members, -1) * NUM_CLASSES \
+            + logits.detach().reshape(self.members, -1, NUM_CLASSES).argmax(2)
+        self.confusion.scatter_add_(0, cells.flatten(), torch.ones_like(cells.flatten()))  # no host sync, unlike bincount
+
+    def results(self) -> list[dict[str, float]]:
+        confusion = self.confusion.view(self.members, NUM_CLASSES, NUM_CLASSES).cpu().numpy()
+        loss = self.loss.cpu().numpy()
+        return [summarise(confusion[k], float(loss[k])) for k in range(self.members)]
 
     def result(self) -> dict[str, float]:
-        confusion = self.confusion.view(NUM_CLASSES, NUM_CLASSES).cpu().numpy()
-        return summarise(confusion, float(self.loss))
+        return self.results()[0]
+
+
+def check_finite(loss: float, name: str, epoch: int, lr: float) -> None:
+    """Raise TrainingDiverged naming the run and epoch when an epoch's training loss is not finite."""
+    if not math.isfinite(loss):
+        raise TrainingDiverged(f"{name}: training loss became {loss} in epoch {epoch + 1}; "
+                               f"lower the learning rate (lr={lr}) or check the inputs")
+
+
+class Step:
+    """One optimisation step, run op by op: forward, loss, penalty, backward, optimizer step, tally.
+
+    The same step serves one model (`forward` is the model, `loss` a scalar) and a stack of K models
+    (`stacked`: a vmapped forward, one loss per member); `extra` inputs (a stack's dropout masks: a dict
+    of tensors) go to `forward` after x. The tally accumulates on the device.
+    """
+
+    def __init__(self, forward: Callable, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 penalty: Callable[[], torch.Tensor | None], optimizer: torch.optim.Optimizer, tally: Tally,
+                 bf16: bool = False):
+        self.forward, self.loss, self.penalty, self.optimizer, self.tally = forward, loss, penalty, optimizer, tally
+        self.bf16 = bf16 and tally.loss.device.type == "cuda"
+
+    def run(self, x: torch.Tensor, y: torch.Tensor, *extra) -> torch.Tensor:
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
+            logits = self.forward(x, *extra)
+            loss = self.loss(logits, y)
+        penalty = self.penalty()
+        total = loss if loss.dim() == 0 else loss.sum()  # a stack: each member's gradient is its own loss's
+        self.optimizer.zero_grad(set_to_none=True)
+        (total if penalty is None else total + penalty).backward()
+        self.optimizer.step()
+        self.tally.add(loss, logits.float(), y)
+        return loss
+
+    __call__ = run
+
+
+def _copy_into(static, value) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            static[k].copy_(v)
+    else:
+        static.copy_(value)
+
+
+def _clone(value):
+    return {k: v.clone() for k, v in value.items()} if isinstance(value, dict) else value.clone()
+
+
+class GraphStep(Step):
+    """The same step captured as a CUDA graph after a few eager warm-up steps, then replayed.
+
+    A graph is captured per learning rate since the optimizer bakes its rate into the graph; a
+    schedule therefore costs one capture per epoch. A ragged last batch runs eagerly (the same
+    kernels, so the same numbers). Inputs (x, y and any extra tensors) are copied into static buffers.
+    """
+
+    def __init__(self, *args, batch_size: int, warmup_steps: int = 3, **kw):
+        super().__init__(*args, **kw)
+        self.batch_size, self.warmup_left = batch_size, warmup_steps
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.key = None
+        self.side = torch.cuda.Stream()
+
+    def _eager(self, *inputs):
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side):
+            loss = self.run(*inputs)
+        torch.cuda.current_stream().wait_stream(self.side)
+        return loss
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor, *extra) -> torch.Tensor:
+        if y.shape[-1] != self.batch_size:
+            return self._eager(x, y, *extra)
+        if self.warmup_left > 0:
+            self.warmup_left -= 1
+            return self._eager(x, y, *extra)
+        key = tuple(g["lr"] for g in self.optimizer.param_groups)
+        if self.graph is None or key != self.key:
+            self.graph, self.key = None, key
+            self.static = [_clone(v) for v in (x, y, *extra)]
+            self.optimizer.zero_grad(set_to_none=True)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self.static_loss = self.run(*self.static)
+            self.graph = graph
+        else:
+            for static, value in zip(self.static, (x, y, *extra)):
+                _copy_into(static, value)
+        self.graph.replay()
+        return self.static_loss
+
+
+def make_step(forward: Callable, loss, penalty, optimizer: torch.optim.Optimizer, tally: Tally, batch_size: int) -> Step:
+    """The step `SPEED` asks for on this device: a captured CUDA graph on a GPU (unless `cuda_graph=False`),
+    else eager; bf16 autocast only when `SPEED.bf16`."""
+    if tally.loss.device.type == "cuda" and SPEED.cuda_graph:
+        make_capturable(optimizer)
+        return GraphStep(forward, loss, penalty, optimizer, tally, bf16=SPEED.bf16, batch_size=batch_size,
+                         warmup_steps=SPEED.warmup_steps)
+    return Step(forward, loss, penalty, optimizer, tally, bf16=SPEED.bf16)
+
+
+def model_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, l1: float, l2: float,
+               device: torch.device, batch_size: int, forward: Callable | None = None) -> Step:
+    """`make_step` for one model (`forward`: a compiled model, else the model itself)."""
+    return make_step(model if forward is None else forward, loss_fn, lambda: kernel_penalty(model, l1, l2),
+                     optimizer, Tally(device), batch_size)
 
 
 def train_one_epoch(
@@ -208,16 +325,15 @@ def train_one_epoch(
     l2: float = 0.0,
     augment: augment_mod.Augment | None = None,
     bar: tqdm | None = None,
-    stepper: _EagerStep | None = None,
+    stepper: Step | None = None,
 ) -> dict[str, float]:
     """One pass over `data` in shuffled batches; returns the running (Keras-style) train metrics.
 
     The reported loss is the data loss; the L1/L2 penalty is optimised but not included.
-    `stepper` (made by `fit`) replays a captured CUDA graph for the step; without it every step
-    runs eagerly.
+    `stepper` (made by `fit`) may replay a captured CUDA graph; without it every step runs eagerly.
     """
     model.train()
-    stepper = stepper or _EagerStep(model, optimizer, loss_fn, l1, l2, data.device)
+    stepper = stepper or Step(model, loss_fn, lambda: kernel_penalty(model, l1, l2), optimizer, Tally(data.device))
     stepper.tally.reset()
     on_cpu = data.device.type == "cpu"
     for step, (x, y) in enumerate(data.batches(batch_size, generator)):
@@ -231,79 +347,11 @@ def train_one_epoch(
     return stepper.tally.result()
 
 
-class _EagerStep:
-    """One optimisation step, run op by op; the tally accumulates on the device."""
-
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, l1: float, l2: float,
-                 device: torch.device, bf16: bool = False, forward: Callable | None = None):
-        self.model, self.optimizer, self.loss_fn, self.l1, self.l2 = model, optimizer, loss_fn, l1, l2
-        self.forward = model if forward is None else forward  # a compiled module has no truth value
-        self.tally = _Tally(device)
-        self.bf16 = bf16 and device.type == "cuda"
-
-    def run(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
-            logits = self.forward(x)
-            loss = self.loss_fn(logits, y)
-        penalty = kernel_penalty(self.model, self.l1, self.l2)
-        self.optimizer.zero_grad(set_to_none=True)
-        (loss if penalty is None else loss + penalty).backward()
-        self.optimizer.step()
-        self.tally.add(loss, logits.float(), y)
-        return loss
-
-    __call__ = run
-
-
-class _GraphStep(_EagerStep):
-    """The same step captured as a CUDA graph after a few eager warm-up steps, then replayed.
-
-    A graph is captured per (batch shape, learning rates) since the optimizer bakes its learning
-    rate into the graph; a schedule therefore costs one capture per epoch. A ragged last batch runs
-    eagerly (the same kernels, so the same numbers). Inputs are copied into static buffers.
-    """
-
-    def __init__(self, *args, batch_size: int, warmup_steps: int = 3, **kw):
-        super().__init__(*args, **kw)
-        self.batch_size, self.warmup_left = batch_size, warmup_steps
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.key = None
-        self.side = torch.cuda.Stream()
-
-    def _eager(self, x, y):
-        self.side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(self.side):
-            loss = self.run(x, y)
-        torch.cuda.current_stream().wait_stream(self.side)
-        return loss
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if len(y) != self.batch_size:
-            return self._eager(x, y)
-        if self.warmup_left > 0:
-            self.warmup_left -= 1
-            return self._eager(x, y)
-        key = tuple(g["lr"] for g in self.optimizer.param_groups)
-        if self.graph is None or key != self.key:
-            self.graph, self.key = None, key
-            self.static_x, self.static_y = x.clone(), y.clone()
-            self.optimizer.zero_grad(set_to_none=True)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                self.static_loss = self.run(self.static_x, self.static_y)
-            self.graph = graph
-        else:
-            self.static_x.copy_(x)
-            self.static_y.copy_(y)
-        self.graph.replay()
-        return self.static_loss
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, data: TensorSet, loss_fn: LossFn, batch_size: int = 2048) -> dict[str, float]:
     """Loss, accuracy and macro precision/recall of `model` on `data` (eval mode, no gradients)."""
     model.eval()
-    tally = _Tally(data.device)
+    tally = Tally(data.device)
     for x, y in data.batches(batch_size):
         logits = model(x)
         tally.add(loss_fn(logits, y), logits, y)
@@ -373,13 +421,8 @@ def fit(
     device = train.device
     if SPEED.use_channels_last(device):
         to_channels_last(model, optimizer)
-    options = dict(bf16=SPEED.bf16, forward=torch.compile(model) if SPEED.compile else None)
-    if device.type == "cuda" and SPEED.cuda_graph:
-        make_capturable(optimizer)
-        stepper = _GraphStep(model, optimizer, loss_fn, l1, l2, device, **options,
-                             batch_size=config.batch_size, warmup_steps=SPEED.warmup_steps)
-    else:
-        stepper = _EagerStep(model, optimizer, loss_fn, l1, l2, device, **options)
+    stepper = model_step(model, optimizer, loss_fn, l1, l2, device, config.batch_size,
+                         forward=torch.compile(model) if SPEED.compile else None)
     bar = tqdm(total=config.epochs * steps, initial=len(history) * steps, desc=name, unit="step",
                disable=not progress, leave=False, dynamic_ncols=True)
     with cpu_threads(SPEED.cpu_threads if device.type == "cpu" else None):  # see the module docstring
@@ -389,11 +432,7 @@ def fit(
                 start = time.perf_counter()
                 tr = train_one_epoch(model, train, optimizer, loss_fn, batch_size=config.batch_size,
                                      generator=generator, l1=l1, l2=l2, augment=augment, bar=bar, stepper=stepper)
-                if not math.isfinite(tr["loss"]):
-                    raise TrainingDiverged(
-                        f"{name}: training loss became {tr['loss']} in epoch {epoch + 1}; "
-                        f"lower the learning rate (lr={config.lr}) or check the inputs"
-                    )
+                check_finite(tr["loss"], name, epoch, config.lr)
                 train_seconds = time.perf_counter() - start
                 va = evaluate(model, val, loss_fn) if val is not None else {}
                 history.append(history_row(epoch, lr, tr, va, seconds=time.perf_counter() - start,

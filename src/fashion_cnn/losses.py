@@ -36,11 +36,11 @@ def dense_kernels(model: nn.Module) -> list[torch.Tensor]:
     return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
 
 
-def kernel_penalty(model: nn.Module, l1: float = 0.0, l2: float = 0.0) -> torch.Tensor | None:
-    """l1·Σ|w| + l2·Σw² over the dense kernels (Keras's regularizer definition), or None when both are 0."""
-    if l1 == 0.0 and l2 == 0.0:
+def penalty(kernels: list[torch.Tensor], l1: float = 0.0, l2: float = 0.0) -> torch.Tensor | None:
+    """l1·Σ|w| + l2·Σw² over `kernels` (Keras's regularizer definition), or None when both are 0. A
+    stack's kernels (K, out, in) give the sum of its members' penalties, so each member's gradient is its own."""
+    if (l1 == 0.0 and l2 == 0.0) or not kernels:
         return None
-    kernels = dense_kernels(model)
     total = kernels[0].new_zeros(())
     for w in kernels:
         if l1:
@@ -48,3 +48,8 @@ def kernel_penalty(model: nn.Module, l1: float = 0.0, l2: float = 0.0) -> torch.
         if l2:
             total = total + l2 * w.square().sum()
     return total
+
+
+def kernel_penalty(model: nn.Module, l1: float = 0.0, l2: float = 0.0) -> torch.Tensor | None:
+    """`penalty` over the model's dense kernels."""
+    return penalty(dense_kernels(model), l1, l2)

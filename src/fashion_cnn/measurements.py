@@ -13,6 +13,7 @@ from . import data as data_mod
 from . import metrics as metrics_mod
 from . import runs as runs_mod
 from .config import Profile, get_profile, resolve_device
+from .schedule import get_or_train_many
 from .stats import (class_scores, keras_precision_recall)
 from .studies import Study, get_study
 
@@ -74,7 +75,7 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
     planned = len(jobs)
     if stored_only:
         jobs = [j for j in jobs if runs_mod.is_stored(j.config)]
-    runs = runs_mod.get_or_train_many([j.config for j in jobs])
+    runs = get_or_train_many([j.config for j in jobs])
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []
     folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)

@@ -360,7 +360,7 @@ def compare_on_test(study, study_runs, profile, device: str = "auto", top: int =
     gap; one Holm family each), Cochran's Q over all of them per seed, then McNemar per pair and seed
     (Holm over all McNemar tests)."""
     from . import stats
-    from .runs import get_or_train_many
+    from .schedule import get_or_train_many
 
     final = final_metrics(study_runs)
     order = rank_models(final)

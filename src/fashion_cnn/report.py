@@ -37,7 +37,7 @@ NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 CHROMIUM = "chromium"
 HIDDEN_TAGS = ("injected-parameters", "parameters")  # cells left out of the rendered report
 LIBRARIES = ("fashion-cnn", "torch", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "kornia",
-             "openTSNE", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel")
+             "openTSNE", "ray", "optuna", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel")
 
 # Run at kernel start (IPython startup file): every run a notebook obtains passes through
 # runs.load_run, which appends its key to the log named by FASHION_CNN_RUN_LOG.
@@ -317,7 +317,7 @@ def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | 
         f"<th>wall time</th><th>runs used (models, then run keys)</th></tr>{''.join(notebooks)}"
         f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table>"
         '<h2 id="appendix-bench">Speed: the latest benchmark</h2><p>What <code>make bench</code> measured last on '
-        "each device: our engine against a naive DataLoader loop, a study trained one by one and in parallel, "
+        "each device: our engine against a naive DataLoader loop, a study trained one by one and on Ray, "
         f"and t-SNE (docs/speed.md).</p>{benchmark_html(bench_dir)}</div>"
     )
 
@@ -524,7 +524,7 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
 def main(argv: list[str] | None = None) -> int:
     """Command line: run the notebooks and render the report(s); exit 1 naming a failing notebook."""
     from . import data as data_mod
-    from . import studies
+    from . import schedule, studies
 
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
@@ -546,7 +546,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
                              "only where a TOST shows it")
     parser.add_argument("--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)")
+    parser.add_argument("--address", default=None,
+                        help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)")
     args = parser.parse_args(argv)
+    schedule.use_address(args.address)  # the notebooks' kernels inherit it
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:

@@ -9,7 +9,7 @@ epoch and ends with the numbers an uninterrupted run gives. Nothing is ever unpi
 Several processes may share one store (`make train` in one terminal, `make report` in another):
 a process trains a run only while it holds the run's lock (`run_lock`, an flock the kernel drops
 when the process ends, however it ends), so no run is trained twice at once; the others wait for
-it, or, in a pool of workers, take another run meanwhile.
+it, or (`schedule`) train other runs meanwhile.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +34,13 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 
+from . import checkpoint
 from . import config as cfg
 from . import data as data_mod
+from .files import save_tensors, write_json
 from .engine import EpochHook, SCHEDULES, OPTIMIZERS, fit, make_optimizer, make_scheduler
 from .losses import LOSSES
 from .models import create_model, list_models, mult_adds
@@ -119,21 +120,6 @@ def run_key(config: RunConfig) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Atomic files
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# ----------------------------------------------------------------------------------------------
 # One trainer per run
 
 class RunBusy(RuntimeError):
@@ -194,27 +180,6 @@ def training_elsewhere(key: str) -> bool:
         return True
     finally:
         os.close(fd)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (a reader sees the old file or the new one, never half)."""
-    _atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=_jsonable)))
-
-
-def _jsonable(x):
-    if isinstance(x, (np.generic,)):
-        return x.item()
-    if isinstance(x, torch.Tensor):
-        return x.tolist()
-    if isinstance(x, tuple):
-        return list(x)
-    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
-
-
-def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """safetensors, atomically; tensors are copied to contiguous CPU memory first."""
-    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    _atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,53 +306,9 @@ def list_runs() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _checkpoint_tensors(model, optimizer, generator) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    opt_state = optimizer.state_dict()
-    scalars: dict[str, Any] = {}
-    for pid, state in opt_state["state"].items():
-        for name, value in state.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"opt.{pid}.{name}"] = value
-            else:
-                scalars[f"{pid}.{name}"] = value
-    tensors["rng.cpu"] = torch.get_rng_state()
-    tensors["rng.generator"] = generator.get_state()
-    if generator.device.type == "cuda":
-        tensors["rng.cuda"] = torch.cuda.get_rng_state(generator.device)
-    return tensors, {"opt_scalars": scalars, "param_groups": opt_state["param_groups"]}
-
-
 def checkpoint_epochs(key: str) -> int:
     """How many epochs run `key`'s checkpoint holds (0: none or unreadable; for progress bars)."""
-    try:
-        with safe_open(str(cfg.RUNS_DIR / key / "checkpoint.safetensors"), framework="pt") as f:
-            return len(json.loads(f.metadata()["state"])["history"])
-    except (OSError, SafetensorError, ValueError, KeyError, TypeError):
-        return 0
-
-
-def _restore(path: Path, model, optimizer, scheduler, generator) -> list[dict]:
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["state"])
-    tensors = load_file(path, device="cpu")
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    state: dict[int, dict[str, Any]] = {}
-    for k, v in tensors.items():
-        if k.startswith("opt."):
-            _, pid, name = k.split(".", 2)
-            state.setdefault(int(pid), {})[name] = v
-    for k, v in meta["opt_scalars"].items():
-        pid, name = k.split(".", 1)
-        state.setdefault(int(pid), {})[name] = v
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    if scheduler is not None and meta["scheduler"] is not None:
-        scheduler.load_state_dict(meta["scheduler"])
-    torch.set_rng_state(tensors["rng.cpu"])
-    generator.set_state(tensors["rng.generator"])
-    if "rng.cuda" in tensors:
-        torch.cuda.set_rng_state(tensors["rng.cuda"], generator.device)
-    return meta["history"]
+    return checkpoint.epochs(cfg.RUNS_DIR / key / checkpoint.FILE)
 
 
 def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
@@ -432,7 +353,7 @@ def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data
 
 
 def default_progress() -> bool:
-    """Show tqdm bars unless FASHION_CNN_QUIET=1 (batch runs: papermill, tuning workers)."""
+    """Show tqdm bars unless FASHION_CNN_QUIET=1 (batch runs: papermill, Ray tasks)."""
     return os.environ.get("FASHION_CNN_QUIET", "0") != "1"
 
 
@@ -445,18 +366,16 @@ def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: Epoch
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config)
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    checkpoint = path / "checkpoint.safetensors"
+    saved = path / checkpoint.FILE
     try:
-        history = _restore(checkpoint, model, optimizer, scheduler, generator) if checkpoint.is_file() else []
+        history = checkpoint.restore(saved, model, optimizer, scheduler, generator) if saved.is_file() else []
     except (SafetensorError, RuntimeError, ValueError, KeyError) as err:
-        raise _damaged(checkpoint, err, "delete it to train this run again from its first epoch") from None
+        raise _damaged(saved, err, "delete it to train this run again from its first epoch") from None
     train, val = splits_for(config, device)
     write_json(path / "config.json", config.to_dict())
 
     def save_checkpoint(epoch, hist, opt, sched, gen):
-        tensors, meta = _checkpoint_tensors(model, opt, gen)
-        meta.update(history=hist, scheduler=sched.state_dict() if sched is not None else None)
-        save_tensors(checkpoint, tensors, {"state": json.dumps(meta, default=_jsonable)})
+        checkpoint.save(saved, model, opt, sched, gen, hist)
         if on_epoch_end is not None:
             on_epoch_end(epoch, hist, opt, sched, gen)
 
@@ -477,7 +396,7 @@ def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: Epoch
     write_json(path / "provenance.json", {**provenance(device), "seed": config.seed, "run_key": key,
                                           "wall_seconds_this_session": wall})
     write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    checkpoint.unlink(missing_ok=True)
+    saved.unlink(missing_ok=True)
 
 
 def is_stored(config: RunConfig) -> bool:
@@ -513,18 +432,3 @@ def get_or_train(
                on_epoch_end=on_epoch_end, name=name)
         return load_run(path)
 
-
-def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None,
-                      strategy: str = "auto") -> list[Run]:
-    """`get_or_train` for each config, in order: the entry point for studies, seeds and folds.
-
-    Stored runs are loaded; the rest are trained several at a time where that is faster
-    (`parallel.train_many`: one process per core on the CPU, stacked vmapped models of one
-    architecture on a GPU), each stored exactly as `get_or_train` stores it. `strategy`:
-    "auto", "processes", "stacked" or "sequential".
-    """
-    from .parallel import train_many  # parallel builds on this module
-
-    if progress is None:
-        progress = default_progress()
-    return train_many(configs, strategy=strategy, force=force, progress=progress)

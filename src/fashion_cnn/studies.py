@@ -33,8 +33,9 @@ import pandas as pd
 
 from . import config as cfg
 from .config import Profile, get_profile
-from .runs import (RunConfig, estimated_cpu_seconds, get_or_train_many, is_stored, run_key, training_elsewhere,
+from .runs import (RunConfig, estimated_cpu_seconds, is_stored, run_key, training_elsewhere,
                    training_images)
+from .schedule import get_or_train_many, use_address
 from .stats import SeedChoice
 
 
@@ -431,11 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
         sub.add_argument("--only", nargs="+", metavar="ARM", default=None,
                          help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'")
-    train.add_argument("--strategy", default="auto", choices=("auto", "processes", "stacked", "sequential"),
-                       help="how runs share the device (default auto: processes on a CPU, stacks on a GPU)")
+    train.add_argument("--address", default=None,
+                       help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
+                            "else a local Ray on this machine's cores)")
     args = parser.parse_args(argv)
-    if argv is None:  # the command line: a `kill` stops like Ctrl-C (workers ended, checkpoints kept)
+    if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
         signal.signal(signal.SIGTERM, _interrupt)
+    use_address(getattr(args, "address", None))
     try:
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
@@ -459,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             _print(before)
             if args.command == "train":
                 started = time.perf_counter()
-                get_or_train_many([j.config for j in jobs], strategy=args.strategy)
+                get_or_train_many([j.config for j in jobs])
                 left = before.loc["all", "runs"] - before.loc["all", "stored"]
                 print(f"{name}: {left} run(s) trained or resumed in {time.perf_counter() - started:.0f} s; "
                       f"all {len(jobs)} stored", flush=True)
@@ -473,5 +476,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # spawned training workers re-import this module: keep the guard
+if __name__ == "__main__":
     sys.exit(main())

@@ -1,33 +1,27 @@
-"""Hyperparameter studies: learning-rate decay, one-field sweeps and an Optuna search that scales past one machine.
+"""Hyperparameter studies: learning-rate decay, one-field sweeps and an Optuna search whose trials train on Ray.
 
 * **Decay and sweeps** live in `sweeps` (re-exported here for notebook 07 and `make tune`).
 * **Search** (`plan_search`, `search`, `python -m fashion_cnn.tune`): TPE over a search space (lr log-uniform,
   weight decay, batch size, epochs, dropout), median pruning on validation accuracy after every epoch.
-  The study lives in an RDB: by default the SQLite file `reports/tune.sqlite3`, shared by the worker
-  processes of one machine; any SQLAlchemy URL (PostgreSQL, MySQL) lets workers on many machines join
-  the same study. Every trial trains through the run store, so a retried trial resumes its checkpoint.
+  Optuna's ask/tell runs in this process (the driver); the trials train as Ray tasks through
+  `schedule.train_many`, on this machine or a cluster (`--address`), each through the run store, so a
+  retried trial resumes its checkpoint and a trial whose run is stored replays its epochs through the
+  pruner. The study lives in the SQLite file `reports/tune.sqlite3` by default, or in the RDB of any
+  SQLAlchemy URL (`--storage`); one driver works on a study at a time.
 
-Failure model: each running trial sends a heartbeat; a worker killed mid-trial leaves its trial RUNNING
-until the heartbeat is `grace` seconds old, then the next worker marks it FAIL and re-queues its
-parameters (`RetryHeartbeatStaleTrialCallback`). The total is enforced across workers: a worker starts
-a trial only while finished + running trials < total (checked and asked under a file lock for SQLite,
-so the count is exact; without a shared lock, workers that finish at the same instant can overshoot
-by at most workers − 1). Running the same command again continues the same study (load_if_exists).
-
-Reproducibility: trials are proposed in batches (`SearchPlan.batch`, default 2): trial n samples with
-TPE seeded by (plan seed, n) (`sampler_seed`) from the finished trials before its batch only, and the
-median pruner compares it with those only; a worker starts trial n once they have all finished. A trial
-whose run comes from the store replays its epochs through the pruner. So a search gives the same trials
-with one worker or `batch` workers, straight through or resumed, and `batch` workers stay busy.
+Reproducibility: trials are proposed in batches (`SearchPlan.batch`, default 2). The trial in slot n (its
+place in the search; a retry keeps the slot of the trial it retries) samples with TPE seeded by (plan
+seed, n) (`sampler_seed`) from the finished trials of earlier batches only, and the median pruner compares
+it with those only; a batch starts once the one before has finished. So a search gives the same trials
+however many train at once (`--workers`), on one machine or many, straight through or resumed. An
+interrupted search (Ctrl-C, a killed driver) leaves its running trials to be failed and queued again in
+their slots: the same command continues it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import os
-import socket
 import sys
 import time
 import warnings
@@ -41,9 +35,8 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from . import config as cfg
-from .engine import TrainingDiverged
-from .parallel import cpu_workers, exit_with_parent
 from .runs import Run, RunConfig, device_name, get_or_train, run_key
+from .schedule import LOCAL_SECONDS, train_many, use_address
 from .sweeps import (QUICK_SUBSET, R1_TEST_ACC, SWEEP_VALUES, TIMING_NOISE, DecayResult, Sweep,  # noqa: F401
                      SweepResult, TuneError, _check_field, decay_configs, decay_study, default_sweeps, describe_config,
                      evaluate_on_test, run_sweeps, sweep_base, timing_sentence, with_value)
@@ -143,7 +136,7 @@ DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "PyMySQL (and use mysql+pym
 
 
 def default_storage() -> str:
-    """`sqlite:///<REPORTS_DIR>/tune.sqlite3`: shared by the workers of one machine."""
+    """`sqlite:///<REPORTS_DIR>/tune.sqlite3`, beside the run store."""
     return f"sqlite:///{cfg.REPORTS_DIR / 'tune.sqlite3'}"
 
 
@@ -155,8 +148,8 @@ def _redact(url: str) -> str:
         return url
 
 
-def open_storage(url: str | None = None, *, heartbeat: int = 10, grace: int = 30, max_retry: int = 2) -> optuna.storages.RDBStorage:
-    """An RDB storage with heartbeats: a trial whose worker died is failed after `grace` s and re-queued.
+def open_storage(url: str | None = None) -> optuna.storages.RDBStorage:
+    """The RDB storage at `url` (default: `default_storage()`).
 
     Raises TuneError (one line: cause and fix) when the URL is malformed, its driver is missing or the
     database cannot be reached.
@@ -181,45 +174,19 @@ def open_storage(url: str | None = None, *, heartbeat: int = 10, grace: int = 30
             except OSError as err:
                 raise TuneError(f"storage {shown}: cannot create the folder {folder} ({err.strerror}); "
                                 f"choose a writable path or omit --storage") from None
-        engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another worker's write instead of failing
+        engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another writer instead of failing
     elif parsed.get_backend_name() in ("postgresql", "mysql"):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=grace,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except ImportError:
         driver = DRIVERS.get(parsed.get_backend_name(), "the SQLAlchemy driver of this database")
         raise TuneError(f"storage {shown} needs a database driver that is not installed: pip install {driver} "
-                        f"into .venv on every worker machine, or omit --storage") from None
+                        f"into .venv, or omit --storage") from None
     except (SQLAlchemyError, OSError) as err:
         cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
         raise TuneError(f"cannot reach storage {shown} ({cause}); check host, port, credentials and that the "
                         f"database exists, or omit --storage to use {default_storage()}") from None
-
-
-class _Lock:
-    """A file lock beside a SQLite database (no-op for other URLs): makes 'count, then ask' atomic."""
-
-    def __init__(self, url: str):
-        from sqlalchemy.engine import make_url
-
-        parsed = make_url(url)
-        self._lock = None
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            from filelock import FileLock
-
-            self._lock = FileLock(f"{parsed.database}.lock")
-
-    def acquire(self) -> None:
-        if self._lock is not None:
-            self._lock.acquire()
-
-    def release(self) -> None:
-        if self._lock is not None and self._lock.is_locked:
-            self._lock.release(force=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,33 +194,30 @@ class _Lock:
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """Everything a worker needs: the fixed base config, the space, the total and where the study lives."""
+    """Everything a search needs: the fixed base config, the space, the total and where the study lives."""
 
     base: RunConfig  # fixed settings; searched names override them per trial
     space: dict[str, Param]  # searched dimensions
-    trials: int  # total finished (complete + pruned) trials across all workers
+    trials: int  # total finished (complete + pruned) trials
     study_name: str  # the study's name in the storage
     storage: str  # SQLAlchemy URL
     pruner_startup: int = 5  # trials before the median pruner may prune
     pruner_warmup: int = 2  # epochs of a trial before it may be pruned
     tpe_startup: int = 10  # trials sampled at random before TPE models the results (Optuna's default)
-    heartbeat: int = 10  # seconds between a running trial's heartbeats
-    grace: int = 30  # seconds without a heartbeat before a trial counts as dead
-    seed: int = 0  # TPE's seed: trial n samples with a seed made of (seed, n)
-    batch: int = 2  # trials proposed together: trial n learns only from the trials before its batch
+    seed: int = 0  # TPE's seed: the trial in slot n samples with a seed made of (seed, n)
+    batch: int = 2  # trials proposed together: slot n learns only from the slots before its batch
 
     def __post_init__(self):
         if self.batch < 1:
             raise TuneError(f"--batch {self.batch}: trials are proposed at least one at a time")
 
-    def seen(self, number: int) -> int:
-        """How many trials trial `number` learns from (sampler and pruner): those numbered below its batch.
+    def seen(self, slot: int) -> int:
+        """How many slots the trial in `slot` learns from (sampler and pruner): those below its batch.
 
-        Every one of them has finished before trial `number` starts (workers wait for that), so a trial's
-        proposal and its pruning never depend on which worker was faster: the search is the same with one
-        worker or `batch` workers, and up to `batch` workers stay busy.
+        All of them have finished before its batch starts, so a trial's proposal and its pruning never
+        depend on which task was faster: the search is the same however many trials train at once.
         """
-        return number // self.batch * self.batch
+        return slot // self.batch * self.batch
 
     def config(self, params: dict[str, Any]) -> RunConfig:
         """The run config of a trial's parameters."""
@@ -263,7 +227,7 @@ class SearchPlan:
         return config
 
     def signature(self) -> dict[str, Any]:
-        """What must match for a worker to join an existing study."""
+        """What must match for a search to continue an existing study."""
         return {"base": self.base.to_dict() | {"device": None},
                 "space": {k: p.to_json() for k, p in self.space.items()}}
 
@@ -305,17 +269,22 @@ def plan_search(model: str | None = None, profile: str = "full", *, trials: int 
                       **{**defaults, **plan_options})
 
 
-def sampler_seed(plan: SearchPlan, number: int) -> int:
-    """The TPE seed of trial `number`: fixed by the plan's seed and the trial's number.
+def sampler_seed(plan: SearchPlan, slot: int) -> int:
+    """The TPE seed of the trial in `slot`: fixed by the plan's seed and the slot.
 
-    With `SearchPlan.seen`, a search therefore proposes the same trials on every run, whether it runs
-    in one worker or several, straight through or resumed.
+    With `SearchPlan.seen`, a search therefore proposes the same trials on every run, however many
+    trials train at once, straight through or resumed.
     """
-    return int(np.random.SeedSequence([plan.seed, number]).generate_state(1)[0])
+    return int(np.random.SeedSequence([plan.seed, slot]).generate_state(1)[0])
 
 
-def _sampler(plan: SearchPlan, number: int) -> optuna.samplers.TPESampler:
-    return optuna.samplers.TPESampler(seed=sampler_seed(plan, number), n_startup_trials=plan.tpe_startup)
+def _sampler(plan: SearchPlan, slot: int) -> optuna.samplers.TPESampler:
+    return optuna.samplers.TPESampler(seed=sampler_seed(plan, slot), n_startup_trials=plan.tpe_startup)
+
+
+def slot(trial: optuna.trial.FrozenTrial | optuna.Trial) -> int:
+    """A trial's place in the search (its number, unless it retries an interrupted trial's slot)."""
+    return trial.user_attrs.get("slot", trial.number)
 
 
 class _SeenStudy:
@@ -326,7 +295,8 @@ class _SeenStudy:
         self.direction = study.direction
 
     def get_trials(self, deepcopy: bool = True, states=None) -> list[optuna.trial.FrozenTrial]:
-        return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states) if t.number < self._limit]
+        return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states)
+                if slot(t) < self._limit and t.state != TrialState.FAIL]
 
 
 class _BatchPruner(optuna.pruners.MedianPruner):
@@ -337,13 +307,13 @@ class _BatchPruner(optuna.pruners.MedianPruner):
         self._plan = plan
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        return super().prune(_SeenStudy(study, self._plan.seen(trial.number)), trial)
+        return super().prune(_SeenStudy(study, self._plan.seen(slot(trial))), trial)
 
 
-def propose(plan: SearchPlan, study: optuna.Study, number: int) -> dict[str, Any]:
-    """Trial `number`'s parameters: TPE (seeded for that number) on the trials it may learn from only."""
-    view = optuna.create_study(direction="maximize", sampler=_sampler(plan, number))
-    seen = _SeenStudy(study, plan.seen(number))
+def propose(plan: SearchPlan, study: optuna.Study, at: int) -> dict[str, Any]:
+    """The parameters of the trial in slot `at`: TPE (seeded for that slot) on the trials it may learn from only."""
+    view = optuna.create_study(direction="maximize", sampler=_sampler(plan, at))
+    seen = _SeenStudy(study, plan.seen(at))
     view.add_trials(seen.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     trial = view.ask()
     return {name: p.suggest(trial, name) for name, p in plan.space.items()}
@@ -351,7 +321,7 @@ def propose(plan: SearchPlan, study: optuna.Study, number: int) -> dict[str, Any
 
 def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
     """Create the plan's study, or load it when it exists; TuneError when it was made with another plan."""
-    storage = open_storage(plan.storage, heartbeat=plan.heartbeat, grace=plan.grace)
+    storage = open_storage(plan.storage)
     pruner = _BatchPruner(plan)
     if create:
         study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
@@ -379,175 +349,134 @@ def study_counts(study: optuna.Study) -> dict[str, int]:
     return out
 
 
-def _next_number(study: optuna.Study) -> int:
-    """The number of the trial `optimize` starts next: a re-queued (WAITING) one first, else a new one."""
-    trials = study.get_trials(deepcopy=False)
-    waiting = [t.number for t in trials if t.state == TrialState.WAITING]
-    return min(waiting) if waiting else len(trials)
-
-
-def _next_step(study: optuna.Study, plan: SearchPlan) -> str:
-    """'go' (start a trial), 'wait' (for others' trials: the study's last ones, or the next trial's
-    earlier batches) or 'stop'."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # a dead worker's trial → FAIL, re-queued as WAITING
-    n = study_counts(study)
-    if n["finished"] >= plan.trials:
-        return "stop"
-    if n["finished"] + n["running"] >= plan.trials:
-        return "wait"
-    limit = plan.seen(_next_number(study))
-    busy = (TrialState.RUNNING, TrialState.WAITING)
-    return "wait" if any(t.number < limit and t.state in busy for t in study.get_trials(deepcopy=False)) else "go"
-
-
 def _best(study: optuna.Study) -> float | None:
     done = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     return max(done) if done else None
 
 
-class _Objective:
-    """Train one trial through the run store, reporting validation accuracy after every epoch."""
-
-    def __init__(self, plan: SearchPlan, lock: _Lock, worker: int):
-        self.plan, self.lock, self.worker = plan, lock, worker
-        self.number: int | None = None  # the trial this worker ran last
-
-    def __call__(self, trial: optuna.Trial) -> float:
-        self.lock.release()  # the trial exists now: other workers may count and ask
-        self.number = trial.number
-        params = {name: p.suggest(trial, name) for name, p in self.plan.space.items()}
-        config = self.plan.config(params)
-        trial.set_user_attr("run_key", run_key(config))
-        trial.set_user_attr("sampler_seed", sampler_seed(self.plan, trial.number))
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        trial.set_user_attr("device", f"{device_name(cfg.resolve_device(config.device))} on {socket.gethostname()}")
-
-        reported = 0
-
-        def report(epoch: int, history: list[dict], *_):
-            # every epoch not reported yet: a run resumed from its checkpoint, or loaded whole from the
-            # store, meets the pruner at the same epochs as one trained from scratch
-            nonlocal reported
-            for e in range(reported, len(history)):
-                value = history[e]["val_acc"]
-                trial.report(value, e)
-                reported = e + 1
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"val_acc {value:.4f} after epoch {e + 1} is below the median")
-
-        try:
-            run = get_or_train(config, on_epoch_end=report, progress=False, name=f"trial {trial.number}")
-        except TrainingDiverged as err:  # a diverging setting is a (bad) result, not a crash
-            trial.set_user_attr("diverged", str(err))
-            raise optuna.TrialPruned(str(err)) from None
-        report(len(run.history) - 1, run.history)
-        trial.set_user_attr("epoch_seconds", float(np.mean([r["seconds"] for r in run.history])))
-        return float(run.metrics["val_acc"])
+def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Fail an interrupted trial and queue its parameters again, in its slot."""
+    if trial.state == TrialState.RUNNING:
+        study.tell(trial.number, state=TrialState.FAIL)
+    study.enqueue_trial(trial.params, user_attrs={"slot": slot(trial), "retry_of": trial.number}, skip_if_exists=False)
 
 
-def run_worker(plan: SearchPlan, worker: int = 0, *, runs_dir: str | None = None, threads: int | None = None,
-               log: Callable[[str], None] | None = None, poll: float | None = None, timeout: float | None = None) -> int:
-    """Run trials of the plan's study until it has `plan.trials` finished trials; returns how many this worker ran.
-
-    With `timeout` (seconds) the worker starts no trial after that time (the running one finishes; the
-    study stays open for the next run). Prints one line per trial: this worker's trial, its result,
-    finished/total and the best value so far.
-    """
-    started = time.monotonic()
-    if runs_dir is not None:
-        cfg.RUNS_DIR = Path(runs_dir)  # the parent's run store (also when a test redirected it)
-    if threads:
-        import torch
-        torch.set_num_threads(threads)
-    log = log or (lambda line: print(line, flush=True))
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(plan, create=False)
-    lock = _Lock(plan.storage)
-    objective = _Objective(plan, lock, worker)
-    ran = 0
-    while True:
-        lock.acquire()
-        try:
-            step = _next_step(study, plan)
-            if timeout is not None and time.monotonic() - started > timeout:
-                step = "stop"
-            if step == "go":  # exact under the lock: the next trial's number, and all it may learn from
-                number = _next_number(study)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    study.sampler = optuna.samplers.PartialFixedSampler(propose(plan, study, number),
-                                                                        _sampler(plan, number))
-                study.optimize(objective, n_trials=1, catch=())  # the objective releases the lock once asked
-        finally:
-            lock.release()
-        if step == "stop":
-            break
-        if step == "wait":  # the remaining trials are running elsewhere (or are dead and not yet stale)
-            time.sleep(poll or max(1.0, plan.heartbeat / 2))
-            continue
-        ran += 1
-        trial = study.get_trials(deepcopy=False)[objective.number]
-        n = study_counts(study)
-        best = _best(study)
-        result = f"val_acc {trial.value:.4f}" if trial.state == TrialState.COMPLETE else trial.state.name.lower()
-        log(f"[worker {worker}] trial {trial.number} {result} · {n['finished']}/{plan.trials} finished"
-            + (f" · best {best:.4f}" if best is not None else ""))
-    return ran
+def _next_batch(study: optuna.Study, plan: SearchPlan) -> list[int]:
+    """The unfinished slots of the first batch that has any (empty: the search is done)."""
+    finished = {slot(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))}
+    left = [n for n in range(plan.trials) if n not in finished]
+    return [n for n in left if n // plan.batch == left[0] // plan.batch] if left else []
 
 
-def _worker_main(plan: SearchPlan, worker: int, runs_dir: str, threads: int, timeout: float | None = None,
-                 parent: int | None = None) -> None:
-    os.environ.setdefault("FASHION_CNN_QUIET", "1")
-    if parent is not None:  # a killed caller: end too; the trial's heartbeat stops and the next run re-queues it
-        exit_with_parent(parent)
-    try:
-        run_worker(plan, worker, runs_dir=runs_dir, threads=threads, timeout=timeout)
-    except TuneError as err:
-        print(f"[worker {worker}] error: {err}", file=sys.stderr, flush=True)
-        sys.exit(2)
+def _ask(study: optuna.Study, plan: SearchPlan, slots: list[int]) -> dict[int, optuna.Trial]:
+    """A trial for each slot: its queued retry, else TPE's proposal for the slot (queued, then asked)."""
+    waiting = {slot(t) for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    for n in slots:
+        if n not in waiting:
+            study.enqueue_trial(propose(plan, study, n), user_attrs={"slot": n}, skip_if_exists=False)
+    asked = {}
+    while len(asked) < len(slots):
+        trial = study.ask()
+        asked[slot(trial)] = trial
+    return asked
 
 
-def auto_workers(plan: SearchPlan) -> int:
-    """Workers worth starting on this machine: on a CPU one per idle core, at most `plan.batch` (more would
-    wait for the batch before theirs); on a GPU one."""
-    on_cpu = cfg.resolve_device(plan.base.device) == "cpu"
-    return cpu_workers(plan.batch) if on_cpu else 1
+class _Batch:
+    """One batch of trials training together: reports every epoch, prunes, and tells Optuna the results."""
+
+    def __init__(self, study: optuna.Study, plan: SearchPlan, trials: dict[int, optuna.Trial]):
+        self.study, self.plan = study, plan
+        self.trials = list(trials.values())
+        self.configs = [plan.config({name: p.suggest(t, name) for name, p in plan.space.items()}) for t in self.trials]
+        self.keys = [run_key(c) for c in self.configs]
+        self.reported = {t.number: 0 for t in self.trials}
+        self.pruned: set[int] = set()
+        self.told: set[int] = set()
+        for t, c, key in zip(self.trials, self.configs, self.keys):
+            t.set_user_attr("run_key", key)
+            t.set_user_attr("sampler_seed", sampler_seed(plan, slot(t)))
+
+    def _report(self, trial: optuna.Trial, history: list[dict]) -> bool:
+        """Report the epochs not reported yet (a resumed or stored run meets the pruner at the same epochs
+        as one trained now); True once the trial is pruned."""
+        for e in range(self.reported[trial.number], len(history)):
+            trial.report(history[e]["val_acc"], e)
+            self.reported[trial.number] = e + 1
+            if trial.should_prune():
+                self.pruned.add(trial.number)
+                return True
+        return trial.number in self.pruned
+
+    def _where(self, trial: optuna.Trial, where: dict, config: RunConfig) -> None:
+        if "worker" not in trial.user_attrs:
+            trial.set_user_attr("worker", f"{where.get('host')}:{where.get('pid')}")
+            trial.set_user_attr("device", f"{device_name(cfg.resolve_device(config.device))} on {where.get('host')}")
+
+    def on_epoch(self, key: str, history: list[dict], where: dict) -> bool:
+        sharing = [(t, c) for t, c, k in zip(self.trials, self.configs, self.keys) if k == key]
+        for t, c in sharing:
+            self._where(t, where, c)
+        return all([self._report(t, history) for t, _ in sharing])  # stop the run once every trial on it is pruned
+
+    def on_diverged(self, key: str, err: Exception) -> None:
+        for t, k in zip(self.trials, self.keys):
+            if k == key:
+                t.set_user_attr("diverged", str(err))
+                self.pruned.add(t.number)
+
+    def tell(self, results: list[Run | None], log: Callable[[str], None]) -> None:
+        for trial, run in zip(self.trials, results):
+            if run is not None:
+                self._where(trial, run.provenance.get("trained_on") or {"host": "stored", "pid": "-"}, run.config)
+                trial.set_user_attr("epoch_seconds", float(np.mean([r["seconds"] for r in run.history])))
+                self._report(trial, run.history)
+            if trial.number in self.pruned:
+                self.study.tell(trial, state=TrialState.PRUNED)
+                result = "pruned"
+            else:
+                self.study.tell(trial, float(run.metrics["val_acc"]))
+                result = f"val_acc {run.metrics['val_acc']:.4f}"
+            self.told.add(trial.number)
+            n, best = study_counts(self.study), _best(self.study)
+            log(f"trial {trial.number} {result} on {trial.user_attrs.get('worker', '?')} · "
+                f"{n['finished']}/{self.plan.trials} finished" + (f" · best {best:.4f}" if best is not None else ""))
+
+    def interrupted(self) -> None:
+        """Fail the trials not told yet and queue them again, so that the next run retries them in their slots."""
+        for trial in self.trials:
+            if trial.number not in self.told:
+                _retry(self.study, self.study.get_trials(deepcopy=False)[trial.number])
 
 
-def search(plan: SearchPlan, workers: int = 1, *, log: Callable[[str], None] | None = None,
-           timeout: float | None = None) -> optuna.Study:
-    """Run the plan's study to `plan.trials` finished trials with `workers` processes (1: in this process;
-    0: `auto_workers`). The trials do not depend on `workers` (see `SearchPlan.seen`).
+def search(plan: SearchPlan, workers: int = 0, *, log: Callable[[str], None] | None = None,
+           timeout: float | None = None, local_seconds: float = LOCAL_SECONDS) -> optuna.Study:
+    """Run the plan's study to `plan.trials` finished trials, a batch at a time, and return it loaded.
 
-    The study is created (or checked) first, so every worker joins the same one; returns it loaded.
-    `timeout` (seconds): no worker starts a trial after it (run again to continue).
+    Each batch's trials are proposed here and trained together through `schedule.train_many` (Ray,
+    unless the batch is too small to pay for it: `local_seconds`); `workers` caps the trials training at
+    once (0: the whole batch). The trials do not depend on `workers` (see `SearchPlan.seen`). `timeout`
+    (seconds): no batch starts after it (run again to continue). Trials left running by an interrupted
+    search are failed and retried in their slots first.
     """
     if workers < 0:
-        raise TuneError(f"--workers {workers}: use at least one worker, or 0 for one per idle core")
-    workers = workers or auto_workers(plan)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the workers
-    open_study(plan)
-    if workers == 1:
-        run_worker(plan, 0, log=log, timeout=timeout)
-    else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_worker_main, args=(plan, i, str(cfg.RUNS_DIR), threads, timeout, os.getpid()))
-                 for i in range(workers)]
-        for p in procs:
-            p.start()
+        raise TuneError(f"--workers {workers}: use at least one, or 0 for the whole batch at once")
+    log = log or (lambda line: print(line, flush=True))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(plan)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        _retry(study, trial)
+    started = time.monotonic()
+    while (slots := _next_batch(study, plan)) and (timeout is None or time.monotonic() - started <= timeout):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # enqueue_trial's user_attrs
+            batch = _Batch(study, plan, _ask(study, plan, slots))
         try:
-            for p in procs:
-                p.join()
-        except KeyboardInterrupt:
-            for p in procs:
-                p.join(timeout=30)
+            results = train_many(batch.configs, progress=False, on_epoch=batch.on_epoch, on_diverged=batch.on_diverged,
+                                 local_seconds=local_seconds, max_in_flight=workers or None)
+            batch.tell(results, log)
+        except BaseException:
+            batch.interrupted()
             raise
-        bad = [f"worker {i} exited with {p.exitcode}" for i, p in enumerate(procs) if p.exitcode != 0]
-        if bad:
-            raise RuntimeError(f"{'; '.join(bad)}: see its output above; the study is kept, run the same command to continue")
     return open_study(plan, create=False)
 
 
@@ -561,7 +490,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         seconds = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
         rows.append({"number": t.number, "state": t.state.name.lower(), "value": t.value, **t.params,
                      "epochs_run": len(t.intermediate_values), "seconds": seconds,
-                     "worker": t.user_attrs.get("worker"), "retry_of": t.system_attrs.get("failed_trial")})
+                     "worker": t.user_attrs.get("worker"), "retry_of": t.user_attrs.get("retry_of")})
     return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
 
 
@@ -668,33 +597,35 @@ def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, p
 # Command line
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m fashion_cnn.tune`: run (or continue) an Optuna study with several worker processes."""
+    """`python -m fashion_cnn.tune`: run (or continue) an Optuna study whose trials train on Ray."""
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
     parser.add_argument("--workers", type=int, default=0,
-                        help="worker processes on this machine (default 0: one per idle CPU core up to --batch; 1 on a GPU)")
+                        help="trials training at once (default 0: the whole batch, as the cluster's CPUs allow)")
+    parser.add_argument("--address", default=None,
+                        help="a Ray cluster to train the trials on (default RAY_ADDRESS, else a local Ray)")
     parser.add_argument("--storage", default=None, help=f"SQLAlchemy URL of the study (default {default_storage()})")
-    parser.add_argument("--trials", type=int, default=None, help="total finished trials across all workers (full: 30 on a GPU, 20 on a CPU; quick: 4)")
+    parser.add_argument("--trials", type=int, default=None, help="total finished trials (full: 30 on a GPU, 20 on a CPU; quick: 4)")
     parser.add_argument("--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)")
     parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)")
     parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
     parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds after which workers start no new trial (run again to continue)")
+                        help="seconds after which no new batch of trials starts (run again to continue)")
     parser.add_argument("--seed", type=int, default=0,
-                        help="TPE's seed (default 0): the same seed and batch propose the same trials, with any number of workers")
+                        help="TPE's seed (default 0): the same seed and batch propose the same trials, however many train at once")
     parser.add_argument("--batch", type=int, default=SearchPlan.batch,
                         help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
-                             "up to this many workers stay busy")
+                             "up to this many trials train at once")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         plan = plan_search(args.model, args.profile, trials=args.trials, space=args.space, storage=args.storage,
                            study_name=args.study_name, device=args.device, seed=args.seed, batch=args.batch)
-        workers = args.workers or auto_workers(plan)
+        use_address(args.address)
         print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
-              f"batches of {plan.batch}, {workers} worker(s)", flush=True)
-        study = search(plan, workers, timeout=args.timeout)
+              f"batches of {plan.batch}, at most {args.workers or plan.batch} at once", flush=True)
+        study = search(plan, args.workers, timeout=args.timeout)
     except TuneError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
