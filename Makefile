@@ -74,8 +74,8 @@ train: setup ## train a study's runs on Ray ahead of the report; stop any time, 
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-bench: setup ## benchmark the engine against a naive DataLoader loop → reports/bench/ (~4 min on 2 idle cores, ~1 min on a GPU)
-	$(PY) -m fashion_cnn.bench
+bench: setup ## benchmark the engine against a naive DataLoader loop, and a study on Ray (ADDRESS=host:port: a cluster) → reports/bench/ (~5 min on 2 idle cores)
+	$(PY) -m fashion_cnn.bench $(RAY_ARGS)
 
 tune: setup ## Optuna search, trials on Ray (BATCH=2 trials proposed and trained together, WORKERS=0: at most that many at once; STORAGE=url; SEED=0; ADDRESS=host:port)
 	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)

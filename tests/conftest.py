@@ -152,13 +152,13 @@ def _sigint_as_from_a_terminal() -> None:
 
 @pytest.fixture()
 def stop_while_training(tmp_path):
-    """`stop(args, runs, signal, grace=30)`: start the script `args`, wait until its workers have each
-    written a checkpoint under `runs` (two), send `signal` to the script and return the processes it
-    started that are still alive `grace` seconds later. Whatever the test finds, nothing it started is left running. A script
+    """`stop(args, runs, signal)`: start the script `args`, wait until its workers have each written a
+    checkpoint under `runs` (two), send `signal` to the script and return the processes it started that
+    are still alive 30 s later. Whatever the test finds, nothing it started is left running. A script
     still running 60 s after the signal fails the test with the traceback of each of its threads."""
     started: list = []
 
-    def stop(args: list[str], runs, signal: int, checkpoints: int = 2, grace: float = 30) -> list[psutil.Process]:
+    def stop(args: list[str], runs, signal: int, checkpoints: int = 2) -> list[psutil.Process]:
         log = tmp_path / "driver-stderr.txt"
         with open(log, "w") as err:  # faulthandler: a SIGABRT prints every thread's stack to stderr
             driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_sigint_as_from_a_terminal,
@@ -177,7 +177,7 @@ def stop_while_training(tmp_path):
             driver.send_signal(SIGABRT)
             driver.wait(timeout=30)
             pytest.fail(f"the script still ran 60 s after signal {signal}; its threads then:\n{log.read_text()[-6000:]}")
-        return psutil.wait_procs(children, timeout=grace)[1]
+        return psutil.wait_procs(children, timeout=30)[1]
 
     yield stop
     for process in started:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -55,6 +56,10 @@ RESOURCES_ENV = "FASHION_CNN_RAY_RESOURCES"
 POLL_SECONDS = 0.5  # how often the driver collects epochs and finished runs
 EpochCallback = Callable[[str, list[dict], dict], bool]  # (run key, history so far, where) → True: stop that run
 DivergedCallback = Callable[[str, engine.TrainingDiverged], None]
+
+
+# In a notebook kernel, importing Ray logs that ipywidgets is missing, into the report's output: not worth it.
+logging.getLogger("ray.widgets.util").setLevel(logging.WARNING)
 
 
 class RunFailed(RuntimeError):
@@ -275,8 +280,14 @@ class _Task:
 
     configs: dict[str, RunConfig]
     resources: dict[str, float]
-    held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    locks: dict[str, contextlib.ExitStack] = field(default_factory=dict)
     where: dict = field(default_factory=dict)
+
+    def release(self, key: str | None = None) -> None:
+        """Release the lock of run `key` (None: of every run of the task)."""
+        for k in [key] if key is not None else list(self.locks):
+            if k in self.locks:
+                self.locks.pop(k).close()
 
     def name(self) -> str:
         c = next(iter(self.configs.values()))
@@ -356,7 +367,7 @@ class _Driver:
             raise
         finally:
             for task in list(self.inflight.values()) + list(self.owner.values()):
-                task.held.close()
+                task.release()
             self.relay.forget.remote(list(self.bar.epochs))
             self.bar.close()
 
@@ -364,8 +375,9 @@ class _Driver:
         while self.pending and len(self.inflight) < self.window:
             task = self.pending.pop(0)
             for key in list(task.configs):
-                if not self._claim(task, key):
-                    del task.configs[key]  # another driver trains it (loaded at the end), or it is stored now
+                if not self._claim(task, key):  # another driver trains it (loaded at the end), or it is stored now
+                    del task.configs[key]
+                    task.release(key)
                     self.bar.run_done(key)
             if not task.configs:
                 continue
@@ -379,11 +391,12 @@ class _Driver:
             self.inflight[ref] = task
 
     def _claim(self, task: _Task, key: str) -> bool:
-        c = task.configs[key]
+        c, lock = task.configs[key], contextlib.ExitStack()
         try:
-            task.held.enter_context(runs.run_lock(key, wait=False, what=f" ({c.model} seed {c.seed})"))
+            lock.enter_context(runs.run_lock(key, wait=False, what=f" ({c.model} seed {c.seed})"))
         except runs.RunBusy:
             return False
+        task.locks[key] = lock
         return not (cfg.RUNS_DIR / key / "run.json").is_file()
 
     def _drain(self, timeout: float | None = None) -> None:
@@ -412,7 +425,7 @@ class _Driver:
         for k in task.configs:
             self.owner.pop(k, None)
             self.stopped.add(k)
-        task.held.close()
+        task.release()
 
     def _finish(self, ref, task: _Task) -> None:
         import ray.exceptions as rex
@@ -440,7 +453,7 @@ class _Driver:
             (path / checkpoint.FILE).unlink(missing_ok=True)
             self.owner.pop(key, None)
             self.bar.run_done(key)
-        task.held.close()
+        task.release()
 
 
 class _Stopped(Exception):
