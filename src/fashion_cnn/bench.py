@@ -197,7 +197,7 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
     schedule.connect()
     out["ray_startup_s"] = time.perf_counter() - start
     resources = ray.cluster_resources()
-    out["ray_cluster"] = {"address": os.environ.get("RAY_ADDRESS") or "local",
+    out["ray_cluster"] = {"address": schedule.cluster_address() or "local",
                           "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
                           "cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0)}
     for when in ("ray_s", "ray_warm_s"):  # Ray's workers start (import torch) in the first pass only

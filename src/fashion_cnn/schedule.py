@@ -88,6 +88,11 @@ def cpu_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def cluster_address() -> str | None:
+    """The Ray cluster to join (RAY_ADDRESS, which `--address` sets); None: a local Ray."""
+    return os.environ.get("RAY_ADDRESS") or None
+
+
 def connect(address: str | None = None) -> None:
     """Join the Ray cluster at `address` (default: RAY_ADDRESS) or start a local one; once per process.
 
@@ -99,7 +104,7 @@ def connect(address: str | None = None) -> None:
 
     if ray.is_initialized():
         return
-    address = address or os.environ.get("RAY_ADDRESS") or None
+    address = address or cluster_address()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     on_main = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if on_main else None
@@ -183,10 +188,14 @@ def _relay():
     return _RELAY[1]
 
 
-def _where() -> dict[str, object]:
-    import ray
+def _where(on_ray: bool = True) -> dict[str, object]:
+    """Where this process trains: host, Ray node id (None outside Ray) and pid."""
+    node = None
+    if on_ray:
+        import ray
 
-    return {"host": socket.gethostname(), "ray_node": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
+        node = ray.get_runtime_context().get_node_id()
+    return {"host": socket.gethostname(), "ray_node": node, "pid": os.getpid()}
 
 
 def _train_task(configs: list[dict], keys: list[str], saved: list[bytes | None], speed: engine.Speed,
@@ -463,7 +472,7 @@ class _Stopped(Exception):
 def _train_here(todo: dict[str, RunConfig], progress: bool, on_epoch: EpochCallback | None,
                 on_diverged: DivergedCallback | None) -> set[str]:
     stopped = set()
-    where = {"host": socket.gethostname(), "ray_node": None, "pid": os.getpid()}
+    where = _where(on_ray=False)
     for key, c in todo.items():
         def hook(epoch, history, *_, key=key):
             if on_epoch is not None and on_epoch(key, history, where):
@@ -505,7 +514,7 @@ def train_many(configs: list[RunConfig], *, force: bool = False, progress: bool 
     stopped: set[str] = set()
     if todo:
         work = sum(map(runs.estimated_cpu_seconds, todo.values()))
-        if not os.environ.get("RAY_ADDRESS") and (len(todo) == 1 or work < local_seconds):
+        if cluster_address() is None and (len(todo) == 1 or work < local_seconds):
             stopped = _train_here(todo, progress, on_epoch, on_diverged)
         else:
             stopped = _Driver(todo, progress=progress, on_epoch=on_epoch, on_diverged=on_diverged,
