@@ -14,7 +14,7 @@ WORKERS ?= 0
 SEEDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test test-fast bench report report-all plan train lab tune strip
+.PHONY: help setup system test lint format test-fast bench report report-all plan train lab tune strip
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,8 +46,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (fashion-cnn)" >/dev/null
 	@touch $(STAMP)
 
-test: setup ## run the whole test suite (real data, short real trainings, every notebook in the quick profile)
+test: setup lint ## run the lint and the whole test suite (real data, short real trainings, every notebook in the quick profile)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+
+lint: setup ## ruff: the lint rules and the formatting (line length 120, pyproject.toml); `make format` applies them
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-fast: setup ## the unit tests only (no notebook runs)
 	$(PY) -m pytest -m "not slow" -n $(JOBS)

@@ -4,11 +4,11 @@ import json
 import os
 import re
 import shutil
+import signal as signal_module
 import subprocess
 import sys
 import tempfile
 import time
-import signal as signal_module
 from signal import SIG_DFL, SIGABRT, SIGINT
 
 import psutil
@@ -32,7 +32,7 @@ def _wide_tables(html_path, scratch) -> list[str]:
     probe = scratch / "wide-tables-probe.html"
     probe.write_text(html_path.read_text().replace("</body>", _WIDE_TABLES + "</body>"))
     dom = report.chromium(probe, "--window-size=794,1123", "--dump-dom", timeout=120).stdout
-    found = re.search(r'<pre id="wide-tables">(.*?)</pre>', dom, re.S)
+    found = re.search(r'<pre id="wide-tables">(.*?)</pre>', dom, re.DOTALL)
     assert found, "the probe did not run"
     return json.loads(html.unescape(found.group(1)))
 
@@ -70,7 +70,9 @@ def _kill_ray_under(folder: str) -> None:
     """End the Ray processes whose command line names `folder` (a test's own Ray temp dir), and their
     children (the workers); never another Ray on this machine."""
     me = os.getpid()
-    roots = [p for p in psutil.process_iter(["cmdline"]) if p.pid != me and any(folder in a for a in p.info["cmdline"] or [])]
+    roots = [
+        p for p in psutil.process_iter(["cmdline"]) if p.pid != me and any(folder in a for a in p.info["cmdline"] or [])
+    ]
     everything = set(roots)
     for p in roots:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -128,8 +130,9 @@ def trained_elsewhere(store, tmp_path):
 
     def start(seconds: float, config: RunConfig = HELD) -> subprocess.Popen:
         ready = tmp_path / f"holder-{len(started)}.ready"
-        holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(store), str(ready), str(seconds),
-                                   json.dumps(config.to_dict())])
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLDER, str(store), str(ready), str(seconds), json.dumps(config.to_dict())]
+        )
         started.append(holder)
         deadline = time.monotonic() + 120
         while not ready.exists():
@@ -161,8 +164,13 @@ def stop_while_training(tmp_path):
     def stop(args: list[str], runs, signal: int, checkpoints: int = 2) -> list[psutil.Process]:
         log = tmp_path / "driver-stderr.txt"
         with open(log, "w") as err:  # faulthandler: a SIGABRT prints every thread's stack to stderr
-            driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_sigint_as_from_a_terminal,
-                                      env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+            driver = subprocess.Popen(
+                args,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                preexec_fn=_sigint_as_from_a_terminal,  # noqa: PLW1509 (the driver is started before any thread)
+                env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+            )
         started.append(driver)
         deadline = time.monotonic() + 180
         while len(list(runs.glob("*/checkpoint.safetensors"))) < checkpoints:
@@ -176,7 +184,9 @@ def stop_while_training(tmp_path):
         except subprocess.TimeoutExpired:
             driver.send_signal(SIGABRT)
             driver.wait(timeout=30)
-            pytest.fail(f"the script still ran 60 s after signal {signal}; its threads then:\n{log.read_text()[-6000:]}")
+            pytest.fail(
+                f"the script still ran 60 s after signal {signal}; its threads then:\n{log.read_text()[-6000:]}"
+            )
         return psutil.wait_procs(children, timeout=30)[1]
 
     yield stop

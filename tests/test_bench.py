@@ -36,8 +36,22 @@ def test_naive_loop_and_engine_train_the_same_thing(store):
 
 def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
     out = tmp_path / "bench"
-    result = bench.main(["--device", "cpu", "--models", "lenet5", "--subset", "1200", "--study", "none",
-                         "--tsne", "600", "--out", str(out)])
+    result = bench.main(
+        [
+            "--device",
+            "cpu",
+            "--models",
+            "lenet5",
+            "--subset",
+            "1200",
+            "--study",
+            "none",
+            "--tsne",
+            "600",
+            "--out",
+            str(out),
+        ]
+    )
     saved = json.loads((out / "bench-cpu.json").read_text())
     assert saved["models"][0]["model"] == "lenet5" and saved["device"] == "cpu"
     assert saved["models"][0]["engine_s_per_epoch"] == result["models"][0]["engine_s_per_epoch"]
@@ -68,16 +82,39 @@ def test_study_section_trains_every_variant_three_ways(local_ray, store):
     assert out["ray_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way
     assert out["ray_startup_s"] >= 0 and out["ray_cluster"]["cpus"] >= 1
     assert [w["model"] for w in out["trained_on"]] == list(get_study("R0").models)
-    result = {"device_name": "CPU", "device": "cpu", "when": "now", "torch": "2", "command": "c", "naive_threads": 1,
-              "engine_threads": 1, "models": [], "study": out}
+    result = {
+        "device_name": "CPU",
+        "device": "cpu",
+        "when": "now",
+        "torch": "2",
+        "command": "c",
+        "naive_threads": 1,
+        "engine_threads": 1,
+        "models": [],
+        "study": out,
+    }
     assert "| engine on Ray (local: 1 node(s), " in bench.markdown(result)
 
 
 def test_markdown_shows_a_dash_for_what_a_gpu_variant_did_not_measure():
-    result = {"device_name": "GPU", "device": "cuda", "when": "now", "torch": "2", "command": "c", "naive_threads": 1,
-              "engine_threads": None, "models": [],
-              "gpu_variants": [{"variant": "5 seeds one by one", "s_per_epoch": 0.363, "first_epoch_s": float("nan"),
-                                "val_acc": float("nan")}]}
+    result = {
+        "device_name": "GPU",
+        "device": "cuda",
+        "when": "now",
+        "torch": "2",
+        "command": "c",
+        "naive_threads": 1,
+        "engine_threads": None,
+        "models": [],
+        "gpu_variants": [
+            {
+                "variant": "5 seeds one by one",
+                "s_per_epoch": 0.363,
+                "first_epoch_s": float("nan"),
+                "val_acc": float("nan"),
+            }
+        ],
+    }
     assert "| 5 seeds one by one | 0.363 | – | – |" in bench.markdown(result)
 
 

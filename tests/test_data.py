@@ -68,7 +68,9 @@ def test_checksum_mismatch_names_file_and_expected_md5(tmp_path):
     raw = bytearray(gzip.decompress(target.read_bytes()))
     raw[100] = (raw[100] + 1) % 10  # one label changed: still a valid IDX file
     target.write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(data.DataError, match="train-labels-idx1-ubyte.gz: MD5 .* upstream's 9018921c3c673c538a1fc5bad174d6f9"):
+    with pytest.raises(
+        data.DataError, match="train-labels-idx1-ubyte.gz: MD5 .* upstream's 9018921c3c673c538a1fc5bad174d6f9"
+    ):
         data.load(folder)
 
 
@@ -114,11 +116,11 @@ def test_subset_and_trainval():
 def test_batches_are_scaled_and_shuffled_by_the_seeded_generator():
     ds = data.load()
     t = data.tensors(ds, "train", np.arange(300), "cpu")
-    x, y = next(t.batches(128))
+    x, _y = next(t.batches(128))
     assert x.dtype == torch.float32 and x.shape == (128, 1, 28, 28)
     assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.9
     torch.testing.assert_close(x[0, 0] * 255, torch.tensor(ds.train_images[0], dtype=torch.float32))
-    order = lambda seed: torch.cat([yb for _, yb in t.batches(100, torch.Generator().manual_seed(seed))])  # noqa: E731
+    order = lambda seed: torch.cat([yb for _, yb in t.batches(100, torch.Generator().manual_seed(seed))])
     assert torch.equal(order(1), order(1)) and not torch.equal(order(1), order(2))
     assert sorted(order(1).tolist()) == sorted(t.labels.tolist())
     assert t.num_batches(128) == 3

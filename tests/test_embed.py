@@ -45,6 +45,7 @@ def test_embedding_is_cached_by_its_inputs(reports, monkeypatch):
     x, labels = _clusters(n_per_class=20)
     first = embed.fit_with_held_out(x, labels, held_out=0.2, perplexity=10, tag="t")
     assert len(list((reports / "cache" / "tsne").glob("t-*.npz"))) == 1
+
     def refit(*args, **kwargs):
         raise RuntimeError("a cached embedding was fitted again")
 

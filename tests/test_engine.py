@@ -32,7 +32,7 @@ def test_same_config_and_seed_gives_identical_history(store, tmp_path, monkeypat
     cfg = RunConfig("lenet5_3x3_leaky_dropout", epochs=2, subset=1500, device="cpu", augment=("flip", "rotate"))
     first = get_or_train(cfg, progress=False)
     second = get_or_train(cfg, force=True, progress=False)
-    strip = lambda h: [{k: v for k, v in row.items() if k not in TIMING} for row in h]  # noqa: E731
+    strip = lambda h: [{k: v for k, v in row.items() if k not in TIMING} for row in h]
     assert strip(first.history) == strip(second.history)
     other = get_or_train(cfg.replace(seed=1), progress=False)
     assert strip(other.history) != strip(first.history)
@@ -48,8 +48,12 @@ def test_nan_loss_stops_the_run_naming_it_and_leaves_no_finished_run(store, monk
 
 def test_every_schedule_and_optimizer_trains(store):
     for opt, schedule in [("sgd", "step"), ("rmsprop", "cosine"), ("adamw", "exponential")]:
-        run = get_or_train(RunConfig("r3_mlp", epochs=2, subset=500, optimizer=opt, schedule=schedule,
-                                     step_size=1, lr=0.01, device="cpu"), progress=False)
+        run = get_or_train(
+            RunConfig(
+                "r3_mlp", epochs=2, subset=500, optimizer=opt, schedule=schedule, step_size=1, lr=0.01, device="cpu"
+            ),
+            progress=False,
+        )
         lrs = [row["lr"] for row in run.history]
         assert lrs[1] < lrs[0], (opt, schedule)
         assert np.isfinite(run.metrics["val_loss"])

@@ -6,8 +6,9 @@ from fashion_cnn.metrics import gap_sentences
 
 
 def test_gap_sentences_name_overfitting_only_where_train_beats_validation():
-    final = pd.DataFrame({"model": ["a", "a", "b", "c"], "train_acc": [0.95, 0.97, 0.80, 0.90],
-                          "val_acc": [0.90, 0.90, 0.85, 0.88]})
+    final = pd.DataFrame(
+        {"model": ["a", "a", "b", "c"], "train_acc": [0.95, 0.97, 0.80, 0.90], "val_acc": [0.90, 0.90, 0.85, 0.88]}
+    )
     out = gap_sentences(final)
     assert out[0] == "a: train 96.00%, validation 90.00%, gap +6.00 points."
     assert out[3].startswith("Train accuracy exceeds validation accuracy for a, c; the widest gap is a (+6.00 points)")
@@ -21,7 +22,9 @@ def test_count_puts_the_noun_in_its_number():
     assert metrics.count(0, "pixel") == "0 pixels" and metrics.count(2, "analysis", "analyses") == "2 analyses"
 
 
-@pytest.mark.parametrize("seeds, says", [(1, "trained once, with seed 0, on"), (3, "trained 3 times with seeds 0…2 on")])
+@pytest.mark.parametrize(
+    "seeds, says", [(1, "trained once, with seed 0, on"), (3, "trained 3 times with seeds 0…2 on")]
+)
 def test_study_text_says_how_often_each_model_is_trained(seeds, says):
     from fashion_cnn import config, studies
 
@@ -53,7 +56,8 @@ def test_test_comparison_pairs_seeds_and_corrects_every_family(store, monkeypatc
     first = cmp.families["test_acc"][0]
     assert first.diff.mean == pytest.approx(np.mean(np.subtract(acc[labels[1]], acc[labels[0]])))
     assert [c.p_holm for c in cmp.families["test_acc"]] == pytest.approx(
-        stats.holm([c.test.p_value for c in cmp.families["test_acc"]]), nan_ok=True)
+        stats.holm([c.test.p_value for c in cmp.families["test_acc"]]), nan_ok=True
+    )
     assert set(cmp.families) == {"test_acc", "train_acc", "test_gap"}
     # Cochran's Q over the three models per seed, then McNemar per pair and seed, Holm over all four
     assert sorted(cmp.cochran) == [0, 1] and all(q.n == 3 for q in cmp.cochran.values())

@@ -15,8 +15,13 @@ NOTEBOOKS = report.discover()
 
 def _title(path):
     nb = nbformat.read(path, as_version=4)
-    return next(line[2:].strip() for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("# "))
+    return next(
+        line[2:].strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("# ")
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -28,8 +33,9 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(path):
     assert len(params) == 1
     source = params[0].source
     assert 'profile: str = "full"' in source and 'device: str = "auto"' in source
-    assert all(re.match(r"^\w+: [\w\[\], |]+ = .+  # .+", line) for line in source.splitlines() if line.strip()), \
+    assert all(re.match(r"^\w+: [\w\[\], |]+ = .+  # .+", line) for line in source.splitlines() if line.strip()), (
         "every parameter is typed and commented"
+    )
     assert _title(path)  # a "# " heading names the report section
     declared = {line.split(":")[0] for line in source.splitlines() if line.strip()}
     assert set(papermill.inspect_notebook(str(path))) == declared, "papermill parses every parameter line"
@@ -46,8 +52,17 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     titles = [_title(p) for p in NOTEBOOKS]
     positions = [html.find(f">{t}<") for t in titles]
     assert all(p > 0 for p in positions) and positions == sorted(positions), "every section, in notebook order"
-    for text in ("Contents", "Training curves", "Model weights", "Train and validation metrics", "Discussion",
-                 "Confusion matrix", "Misclassified test images", "Appendix: provenance", "weights.safetensors"):
+    for text in (
+        "Contents",
+        "Training curves",
+        "Model weights",
+        "Train and validation metrics",
+        "Discussion",
+        "Confusion matrix",
+        "Misclassified test images",
+        "Appendix: provenance",
+        "weights.safetensors",
+    ):
         assert text in html, text
     figures = len(re.findall(r'<img [^>]*src="data:image/png;base64,', html))
     assert figures >= 13, figures  # 01: 4, 02: 2, 03: 3, 04: 1, 05: 2, 06: 1, and more from later notebooks

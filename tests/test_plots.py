@@ -12,8 +12,17 @@ def _history(models=("a", "b"), seeds=(0, 1), epochs=3):
     for m in models:
         for s in seeds:
             for e in range(1, epochs + 1):
-                rows.append({"model": m, "seed": s, "epoch": e, "train_loss": 1 / e + s * 0.01, "val_loss": 1.2 / e,
-                             "train_acc": 0.5 + 0.1 * e, "val_acc": 0.45 + 0.1 * e + s * 0.01})
+                rows.append(
+                    {
+                        "model": m,
+                        "seed": s,
+                        "epoch": e,
+                        "train_loss": 1 / e + s * 0.01,
+                        "val_loss": 1.2 / e,
+                        "train_acc": 0.5 + 0.1 * e,
+                        "val_acc": 0.45 + 0.1 * e + s * 0.01,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -90,14 +99,17 @@ def test_data_figures_from_real_counts():
 
 
 def test_html_table_formats_percent_and_missing():
-    html = plots.html_table(pd.DataFrame({"acc": [0.91234, np.nan], "loss": [0.5, 0.25]}, index=["a", "b"]),
-                            percent=("acc",)).data
+    html = plots.html_table(
+        pd.DataFrame({"acc": [0.91234, np.nan], "loss": [0.5, 0.25]}, index=["a", "b"]), percent=("acc",)
+    ).data
     assert "91.23" in html and "–" in html and "0.2500" in html and 'class="dataframe report-table"' in html
     assert plots.html_table(pd.DataFrame({"acc": []})).data == ""  # no header-only table
 
 
 def test_html_table_keeps_small_values_readable():
-    html = plots.html_table(pd.DataFrame({"weight_decay": [7.32e-06, 0.00296, 0.0], "seconds": [81.05481, 0.5, 2.0]})).data
+    html = plots.html_table(
+        pd.DataFrame({"weight_decay": [7.32e-06, 0.00296, 0.0], "seconds": [81.05481, 0.5, 2.0]})
+    ).data
     assert "7.32e-06" in html and "0.00296" in html and ">0<" in html  # not 0.0000 and 0.0030
     assert "81.0548" in html and "0.5000" in html  # columns without small values keep their decimals
 

@@ -15,9 +15,12 @@ PARAMS = 'profile: str = "full"  # "full" | "quick"\ndevice: str = "auto"  # "au
 def _notebook(path, *cells, study=False):
     params = nbformat.v4.new_code_cell(PARAMS + ('\nstudy: str = "R0"  # study' if study else ""))
     params.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": report.KERNEL, "display_name": "k", "language": "python"}})
-    nb.cells = [params] + [nbformat.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbformat.v4.new_code_cell(c)
-                           for c in cells]
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": report.KERNEL, "display_name": "k", "language": "python"}}
+    )
+    nb.cells = [params] + [
+        nbformat.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbformat.v4.new_code_cell(c) for c in cells
+    ]
     nbformat.write(nb, path)
     return path
 
@@ -86,7 +89,9 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(fold
         (reports / name).parent.mkdir(exist_ok=True)
         (reports / name).write_text(text)
     with pytest.raises(report.NotebookFailed) as caught:
-        report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None)
+        report.build(
+            "quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
+        )
     err = caught.value
     # cells of the executed copy: injected parameters (inserted by papermill), parameters, markdown, y = 2, raise
     assert (err.notebook, err.cell, err.ename) == ("02_bad.ipynb", 4, "ValueError")
@@ -103,33 +108,58 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(fold
 
 def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_tables):
     notebooks, reports = folders
-    _notebook(notebooks / "01_first.ipynb", "md:# 1. First section\nSome text.\n## A subsection",
-              "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);")
-    _notebook(notebooks / "02_second.ipynb", "md:# 2. Second section", "import sys\nprint('noise', file=sys.stderr)\nprint('[worker 0] log')\n"
-              "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')",
-              # as wide as the reproduction table: long unbreakable names, many columns, the last one short
-              "import pandas as pd\npd.DataFrame({'where': ['Table: training and validation top-1 accuracy'] * 3,\n"
-              "  'arm': ['lenet5_3x3_leaky_dropout_avgpool_%d' % i for i in range(3)], 'setting': 'trainval-test',\n"
-              "  'metric': 'train_acc (%)', 'reported': 95.08, 'ours mean ± std': '92.98 ± 0.31',\n"
-              "  '95% interval': '[92.22, 93.75]', 'difference': 2.10, 'p_value': 0.0387, 'lastcolumn': 'rowend'})",
-              study=True)
+    _notebook(
+        notebooks / "01_first.ipynb",
+        "md:# 1. First section\nSome text.\n## A subsection",
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4]);",
+    )
+    _notebook(
+        notebooks / "02_second.ipynb",
+        "md:# 2. Second section",
+        "import sys\nprint('noise', file=sys.stderr)\nprint('[worker 0] log')\n"
+        "from IPython.display import HTML\nHTML('<a href=\"runs/k/weights.safetensors\">w</a>')",
+        # as wide as the reproduction table: long unbreakable names, many columns, the last one short
+        "import pandas as pd\npd.DataFrame({'where': ['Table: training and validation top-1 accuracy'] * 3,\n"
+        "  'arm': ['lenet5_3x3_leaky_dropout_avgpool_%d' % i for i in range(3)], 'setting': 'trainval-test',\n"
+        "  'metric': 'train_acc (%)', 'reported': 95.08, 'ours mean ± std': '92.98 ± 0.31',\n"
+        "  '95% interval': '[92.22, 93.75]', 'difference': 2.10, 'p_value': 0.0387, 'lastcolumn': 'rowend'})",
+        study=True,
+    )
     (reports / "bench").mkdir()
-    (reports / "bench" / "bench-cpu.md").write_text("# Benchmark on Some CPU (cpu)\n\n| model | s/epoch |\n|---|---:|\n| lenet5 | 1.234 |\n")
+    (reports / "bench" / "bench-cpu.md").write_text(
+        "# Benchmark on Some CPU (cpu)\n\n| model | s/epoch |\n|---|---:|\n| lenet5 | 1.234 |\n"
+    )
     lines = []
-    rep = report.build("quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, out_dir=reports / "studies" / "R0",
-                       echo=lambda *a, **k: lines.append(" ".join(map(str, a))))
+    rep = report.build(
+        "quick",
+        "R0",
+        "cpu",
+        notebooks_dir=notebooks,
+        reports_dir=reports,
+        out_dir=reports / "studies" / "R0",
+        echo=lambda *a, **k: lines.append(" ".join(map(str, a))),
+    )
     assert len(lines) == 4 and lines[0].startswith("[1/2] 01_first.ipynb")  # a start and an end per notebook
     html = rep.html.read_text()
     assert rep.html == reports / "studies" / "R0" / "report.html"
-    for text in ("1. First section", "2. Second section", "A subsection", "Contents", "Appendix: provenance",
-                 "Dataset checksums", "f4a8712d7a061bf5bd6d2ca38dc4d50a", "01_first.ipynb", "study = 'R0'"):
+    for text in (
+        "1. First section",
+        "2. Second section",
+        "A subsection",
+        "Contents",
+        "Appendix: provenance",
+        "Dataset checksums",
+        "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "01_first.ipynb",
+        "study = 'R0'",
+    ):
         assert text in html, text
     assert html.count('href="#') >= 4  # table of contents links
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1  # the figure, embedded
     assert "injected-parameters" not in html and 'profile = "quick"' not in html  # parameter cells hidden
     assert "noise" not in html and "[worker 0]" not in html  # printed logs left out
     assert 'href="#appendix-bench"' in html and "<h3>Benchmark on Some CPU (cpu)</h3>" in html  # the latest bench
-    assert re.search(r'<table class="report-table">.*<td[^>]*>1.234</td>', html, re.S)
+    assert re.search(r'<table class="report-table">.*<td[^>]*>1.234</td>', html, re.DOTALL)
     assert 'href="../../runs/k/weights.safetensors"' in html  # run-store links relative to the report
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html  # self-contained, offline
     assert (reports / "studies" / "R0" / "notebooks" / "02_second.ipynb").is_file()
@@ -174,7 +204,9 @@ def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
     cells = "".join(
         f'<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedHTMLCommon"><h2>Heading {i}</h2>'
         f'<p>Intro {i}.</p></div></div><div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea-output">'
-        f'<div style="height:{70 + 7 * i}mm;break-inside:avoid">figure {i}</div></div></div>' for i in range(12))
+        f'<div style="height:{70 + 7 * i}mm;break-inside:avoid">figure {i}</div></div></div>'
+        for i in range(12)
+    )
     html = tmp_path / "h.html"
     html.write_text(f"<html><head><style>{report.REPORT_CSS}</style></head><body><main>{cells}</main></body></html>")
     pdf = report.render_pdf(html, tmp_path / "h.pdf")

@@ -31,8 +31,9 @@ def test_every_figure_points_at_something_its_study_measures():
 
 
 def test_figures_cover_the_reports():
-    count = lambda report, setting=None, metric=None: sum(  # noqa: E731
-        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.FIGURES)
+    count = lambda report, setting=None, metric=None: sum(
+        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.FIGURES
+    )
     assert count("R0", "holdout") == 10 and count("R0", metric="test_acc") == 3 and count("R0", "kfold-mean") == 1
     assert count("R1", "kfold-max") == 10 and count("R1", "kfold-mean") == 20 and count("R1", "trainval-test") == 12
     assert count("R2", "holdout") == 12 and count("R2", "holdout-test") == 4 and count("R2", "kfold-mean") == 2
@@ -44,8 +45,13 @@ def test_figures_cover_the_reports():
 
 
 def _values(rows):
-    return pd.DataFrame([{"study": s, "arm": a, "setting": st, "metric": m, "seed": i, "value": v}
-                         for s, a, st, m, vals in rows for i, v in enumerate(vals)])
+    return pd.DataFrame(
+        [
+            {"study": s, "arm": a, "setting": st, "metric": m, "seed": i, "value": v}
+            for s, a, st, m, vals in rows
+            for i, v in enumerate(vals)
+        ]
+    )
 
 
 FIGS = (
@@ -58,11 +64,15 @@ FIGS = (
 
 
 def test_reproduction_table_on_synthetic_runs():
-    values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
-                      ("R0", "b", "holdout", "val_acc", [0.80, 0.81, 0.82]),
-                      ("R0", "c", "holdout", "val_acc", [0.70]),
-                      ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41]),
-                      ("R1", "a", "holdout", "val_acc", [0.10, 0.10])])  # another report: never mixed in
+    values = _values(
+        [
+            ("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
+            ("R0", "b", "holdout", "val_acc", [0.80, 0.81, 0.82]),
+            ("R0", "c", "holdout", "val_acc", [0.70]),
+            ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41]),
+            ("R1", "a", "holdout", "val_acc", [0.10, 0.10]),
+        ]
+    )  # another report: never mixed in
     table = rep.reproduction_table(values, FIGS).set_index(["arm", "metric"])
     a = table.loc[("a", "val_acc")]
     ci = mean_ci([0.89, 0.90, 0.91])
@@ -79,14 +89,20 @@ def test_reproduction_table_on_synthetic_runs():
     assert table.loc[("a", "val_loss")]["difference"] == pytest.approx(0.30 - 0.41)
 
     shown = rep.display_table(rep.reproduction_table(values, FIGS))
-    assert shown.loc[0, "reported"] == "90.00" and shown.loc[0, "inside PI"] == "yes" and shown.loc[3, "inside PI"] == "n/a"
+    assert (
+        shown.loc[0, "reported"] == "90.00"
+        and shown.loc[0, "inside PI"] == "yes"
+        and shown.loc[3, "inside PI"] == "n/a"
+    )
     assert shown.loc[4, "reported"] == "0.3000" and shown.loc[1, "difference"] == "9.00"
     assert shown.loc[0, rep.PI_COLUMN] == f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]"
     assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
     text = rep.commentary(rep.reproduction_table(values, FIGS), profile="quick")
-    assert text[0].startswith("1 of the 3 reported figures with an interval lie inside our 95% prediction interval "
-                              "(where one new run of the same configuration would fall) in the quick profile")
+    assert text[0].startswith(
+        "1 of the 3 reported figures with an interval lie inside our 95% prediction interval "
+        "(where one new run of the same configuration would fall) in the quick profile"
+    )
     assert "1 of them also lie inside the narrower 95% confidence interval of our mean" in text[0]
     assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
@@ -97,14 +113,17 @@ def test_reproduction_table_on_synthetic_runs():
 def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
     runs = [0.89, 0.90, 0.91]  # mean 0.90, s 0.01: CI ±2.48 points, PI ±4.97 points
     ci, (low, high) = mean_ci(runs), prediction_interval(runs)
-    figs = (rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.93),  # outside the CI, inside the PI
-            rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.96),  # outside both
-            rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.87))  # outside the CI below, inside the PI
+    figs = (
+        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.93),  # outside the CI, inside the PI
+        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.96),  # outside both
+        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.87),
+    )  # outside the CI below, inside the PI
     assert ci.high < 0.93 < high and 0.96 > high and low < 0.87 < ci.low
     table = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", runs)]), figs)
     assert table["inside"].tolist() == [True, False, True]
-    assert rep.commentary(table)[0].startswith("2 of the 3 reported figures with an interval lie inside our 95% "
-                                               "prediction interval")
+    assert rep.commentary(table)[0].startswith(
+        "2 of the 3 reported figures with an interval lie inside our 95% prediction interval"
+    )
     assert "0 of them also lie inside the narrower 95% confidence interval of our mean" in rep.commentary(table)[0]
     # a prediction interval reaching past 100 % is shown clipped to what an accuracy can be
     wide = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", [0.95, 0.99])]), figs[:1])
@@ -121,17 +140,25 @@ def test_claims_table_tests_direction_and_mcnemar():
     for seed in range(3):
         preds[("R9", "a", "holdout-test", seed)] = _preds(60)
         preds[("R9", "b", "holdout-test", seed)] = _preds(90)
-    values = _values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61, 0.59]),
-                      ("R9", "b", "holdout-test", "test_acc", [0.90, 0.92, 0.91])])
-    claims = (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
-              rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),
-              rep.Claim("R9", "t", "a", "c", "holdout-test", "test_acc", ">", "c was never run"))
+    values = _values(
+        [
+            ("R9", "a", "holdout-test", "test_acc", [0.60, 0.61, 0.59]),
+            ("R9", "b", "holdout-test", "test_acc", [0.90, 0.92, 0.91]),
+        ]
+    )
+    claims = (
+        rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
+        rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),
+        rep.Claim("R9", "t", "a", "c", "holdout-test", "test_acc", ">", "c was never run"),
+    )
     table = rep.claims_table(rep.Measurements(values, preds), claims)
     assert table["verdict"].tolist() == ["supported", "contradicted", "not run"]
     assert table["outcome"].tolist() == ["higher", "higher", "not run"]
     diff = diff_ci([0.60, 0.61, 0.59], [0.90, 0.92, 0.91])
     row = table.loc[0]
-    assert (row["difference"], row["diff_low"], row["diff_high"], row["n"]) == pytest.approx((0.31, diff.low, diff.high, 3))
+    assert (row["difference"], row["diff_low"], row["diff_high"], row["n"]) == pytest.approx(
+        (0.31, diff.low, diff.high, 3)
+    )
     assert row["p"] == pytest.approx(paired_t([0.60, 0.61, 0.59], [0.90, 0.92, 0.91]).p_value)
     assert row["family"] == 2 and row["p_holm"] == pytest.approx(2 * row["p"])  # Holm over the two claims run
     p = math.erfc(math.sqrt(((30 - 1) ** 2 / 30) / 2))  # 30 discordant pairs, all for b
@@ -140,41 +167,83 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert table.loc[0, "mcnemar_family"] == 6 and table.loc[0, "mcnemar_diff"] == pytest.approx((0.3,) * 3)
     assert table.loc[0, "mcnemar_agree"] == 3 and table.loc[1, "mcnemar_agree"] == 0
     assert pd.isna(table.loc[2, "mcnemar_agree"]) and table.loc[2, "mcnemar_p"] == ()  # never run: not tested
-    shown = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
+    shown = rep.Reproduction(
+        "full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), table
+    ).claim_rows("R9")
     assert (table.loc[0, "mean_a"], table.loc[0, "mean_b"]) == pytest.approx((0.60, 0.91))
     assert "metric" not in shown and shown.iloc[0][["claim", "claimed"]].tolist() == ["t: b beats a", "b > a"]
     assert shown.iloc[0]["b − a, test_acc (%) [95% CI]"] == f"31.00 [{diff.low * 100:.2f}, {diff.high * 100:.2f}]"
     assert row["p"] < row["p_holm"] < 0.001  # shown as "<0.001" both
     assert shown.iloc[0][["p", "p Holm", "TOST p", "outcome", "verdict"]].tolist() == [
-        "<0.001", "<0.001", f"{row['p_tost']:.3g}", "higher", "supported"]
+        "<0.001",
+        "<0.001",
+        f"{row['p_tost']:.3g}",
+        "higher",
+        "supported",
+    ]
     at = list(shown.columns).index("p")
-    assert list(shown.columns[at:at + 4]) == ["p", "p Holm", "TOST p", "TOST p Holm"]  # raw and adjusted side by side
-    val_only = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout", "val_acc", [0.6, 0.61, 0.59]),
-                                                          ("R9", "b", "holdout", "val_acc", [0.9, 0.92, 0.91])]), {}),
-                                (rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a on validation"),))
-    val_rows = rep.Reproduction("full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), val_only).claim_rows("R9")
-    assert list(val_rows.columns)[-1] == "verdict" and "McNemar p Holm per seed" not in val_rows  # no test set, no McNemar
+    assert list(shown.columns[at : at + 4]) == ["p", "p Holm", "TOST p", "TOST p Holm"]  # raw and adjusted side by side
+    val_only = rep.claims_table(
+        rep.Measurements(
+            _values(
+                [
+                    ("R9", "a", "holdout", "val_acc", [0.6, 0.61, 0.59]),
+                    ("R9", "b", "holdout", "val_acc", [0.9, 0.92, 0.91]),
+                ]
+            ),
+            {},
+        ),
+        (rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a on validation"),),
+    )
+    val_rows = rep.Reproduction(
+        "full", rep.Measurements(values, preds), pd.DataFrame(columns=["report"]), val_only
+    ).claim_rows("R9")
+    assert (
+        list(val_rows.columns)[-1] == "verdict" and "McNemar p Holm per seed" not in val_rows
+    )  # no test set, no McNemar
     assert shown.iloc[0]["McNemar p Holm per seed"] == ", ".join(["<0.001"] * 3)
     assert shown.iloc[0]["McNemar seeds: claimed / opposite"] == "3 / 0 of 3"
     assert shown.iloc[1]["McNemar seeds: claimed / opposite"] == "0 / 3 of 3"
     assert shown.iloc[2]["McNemar seeds: claimed / opposite"] == ""
     text = rep.commentary(pd.DataFrame(), table)
-    assert text[0].startswith("Of its 3 comparisons, tested as one family (Holm over 2 comparisons, equivalence at "
-                              "±0.50 points on accuracy-like metrics): 1 supported, 1 contradicted, 1 not run")
+    assert text[0].startswith(
+        "Of its 3 comparisons, tested as one family (Holm over 2 comparisons, equivalence at "
+        "±0.50 points on accuracy-like metrics): 1 supported, 1 contradicted, 1 not run"
+    )
     beats = next(t for t in text if t.startswith("b beats a:"))
     # the estimate and its interval first, then the test, then the outcome, then the verdict
-    order = [beats.index(k) for k in ("+31.00 points, 95% CI", "paired t p", "is higher (adjusted p",
-                                      "Holm over 2 comparisons", "Verdict: supported.")]
+    order = [
+        beats.index(k)
+        for k in (
+            "+31.00 points, 95% CI",
+            "paired t p",
+            "is higher (adjusted p",
+            "Holm over 2 comparisons",
+            "Verdict: supported.",
+        )
+    ]
     assert order == sorted(order)
     assert not any(t.startswith("c was never run") for t in text)
 
     # Two seeds: the paired t-test cannot tell, McNemar on each seed's predictions can.
-    two = rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),
-                                    ("R9", "b", "holdout-test", "test_acc", [0.90, 0.62])]), preds)
+    two = rep.Measurements(
+        _values(
+            [
+                ("R9", "a", "holdout-test", "test_acc", [0.60, 0.61]),
+                ("R9", "b", "holdout-test", "test_acc", [0.90, 0.62]),
+            ]
+        ),
+        preds,
+    )
     table = rep.claims_table(two, claims[:1])
     assert table.loc[0, "verdict"] == "inconclusive at n=2" and table.loc[0, "mcnemar_agree"] == 2
-    assert any("McNemar" in t and "Holm over 2 McNemar tests of R9" in t and "claimed direction in 2 of 2 seeds" in t
-               and "not shown to hold across seeds" in t for t in rep.commentary(pd.DataFrame(), table))
+    assert any(
+        "McNemar" in t
+        and "Holm over 2 McNemar tests of R9" in t
+        and "claimed direction in 2 of 2 seeds" in t
+        and "not shown to hold across seeds" in t
+        for t in rep.commentary(pd.DataFrame(), table)
+    )
     # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
     opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
     assert opposite.loc[0, "verdict"] == "inconclusive at n=2" and opposite.loc[0, "mcnemar_agree"] == 0
@@ -184,12 +253,29 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert "differ on the test set" not in text[0]
     # Each seed's models differ, in opposite directions: McNemar is significant in both, the winner flips.
     flip = dict(preds)
-    flip[("R9", "a", "holdout-test", 1)], flip[("R9", "b", "holdout-test", 1)] = preds[("R9", "b", "holdout-test", 1)], preds[("R9", "a", "holdout-test", 1)]
-    mixed = rep.claims_table(rep.Measurements(_values([("R9", "a", "holdout-test", "test_acc", [0.60, 0.90]),
-                                                       ("R9", "b", "holdout-test", "test_acc", [0.90, 0.60])]), flip), claims[:1])
+    flip[("R9", "a", "holdout-test", 1)], flip[("R9", "b", "holdout-test", 1)] = (
+        preds[("R9", "b", "holdout-test", 1)],
+        preds[("R9", "a", "holdout-test", 1)],
+    )
+    mixed = rep.claims_table(
+        rep.Measurements(
+            _values(
+                [
+                    ("R9", "a", "holdout-test", "test_acc", [0.60, 0.90]),
+                    ("R9", "b", "holdout-test", "test_acc", [0.90, 0.60]),
+                ]
+            ),
+            flip,
+        ),
+        claims[:1],
+    )
     assert (mixed.loc[0, "mcnemar_agree"], mixed.loc[0, "mcnemar_against"]) == (1, 1)
     text = [t for t in rep.commentary(pd.DataFrame(), mixed) if t.startswith("b beats a")]
-    assert text and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed" in text[0]
+    assert (
+        text
+        and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed"
+        in text[0]
+    )
 
 
 def test_mcnemar_counts_use_the_holm_adjusted_p():
@@ -201,10 +287,16 @@ def test_mcnemar_counts_use_the_holm_adjusted_p():
     for seed in range(3):
         preds[("R9", "a", "holdout-test", seed)] = _preds(50)
         preds[("R9", "b", "holdout-test", seed)] = better
-    values = _values([("R9", "a", "holdout-test", "test_acc", [0.50, 0.50, 0.50]),
-                      ("R9", "b", "holdout-test", "test_acc", [0.59, 0.60, 0.58])])
-    claims = (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
-              rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "≈", "b is like a"))
+    values = _values(
+        [
+            ("R9", "a", "holdout-test", "test_acc", [0.50, 0.50, 0.50]),
+            ("R9", "b", "holdout-test", "test_acc", [0.59, 0.60, 0.58]),
+        ]
+    )
+    claims = (
+        rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", ">", "b beats a"),
+        rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "≈", "b is like a"),
+    )
     table = rep.claims_table(rep.Measurements(values, preds), claims)
     raw = table.loc[0, "mcnemar_p"]
     assert raw == pytest.approx((0.03515625,) * 3) and all(p < 0.05 for p in raw)  # significant one by one
@@ -224,10 +316,15 @@ DIFFERENT = [0.80, 0.81, 0.82], [0.90, 0.915, 0.925]  # +10 points
 
 
 def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
-    rows = [("R9", arm, "holdout", "val_acc", v) for arms, vals in
-            ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT)) for arm, v in zip(arms, vals)]
-    claims = tuple(rep.Claim("R9", "t", a, b, "holdout", "val_acc", "≈", f"{a} ≈ {b}")
-                   for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2")))
+    rows = [
+        ("R9", arm, "holdout", "val_acc", v)
+        for arms, vals in ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT))
+        for arm, v in zip(arms, vals)
+    ]
+    claims = tuple(
+        rep.Claim("R9", "t", a, b, "holdout", "val_acc", "≈", f"{a} ≈ {b}")
+        for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2"))
+    )
     table = _family(rows, claims)
     assert table["outcome"].tolist() == ["equivalent", "inconclusive", "higher"]
     assert table["verdict"].tolist() == ["supported", "inconclusive at n=2", "contradicted"]
@@ -237,14 +334,22 @@ def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
     assert _family(rows, claims[:1], margin=0.0001).loc[0, "verdict"] == "inconclusive at n=4"
     # a claimed difference where equivalence is shown is contradicted, and says within what margin
     other = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", ">", c.text) for c in claims)
-    assert _family(rows, other)["verdict"].tolist() == ["contradicted (equivalent within ±0.50 points)",
-                                                       "inconclusive at n=2", "supported"]
+    assert _family(rows, other)["verdict"].tolist() == [
+        "contradicted (equivalent within ±0.50 points)",
+        "inconclusive at n=2",
+        "supported",
+    ]
     lower = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", "<", c.text) for c in claims)
-    assert _family(rows, lower)["verdict"].tolist() == ["contradicted (equivalent within ±0.50 points)",
-                                                       "inconclusive at n=2", "contradicted"]
+    assert _family(rows, lower)["verdict"].tolist() == [
+        "contradicted (equivalent within ±0.50 points)",
+        "inconclusive at n=2",
+        "contradicted",
+    ]
     text = rep.commentary(pd.DataFrame(), table)
-    assert any(t.startswith("e1 ≈ e2:") and "equivalent within ±0.50 points" in t
-               and t.endswith("Verdict: supported.") for t in text)
+    assert any(
+        t.startswith("e1 ≈ e2:") and "equivalent within ±0.50 points" in t and t.endswith("Verdict: supported.")
+        for t in text
+    )
     noisy = next(t for t in text if t.startswith("n1 ≈ n2:"))
     assert "inconclusive at n=2" in noisy and "consistent" not in noisy and "equivalent within" not in noisy
     with pytest.raises(ValueError, match="direction"):
@@ -252,12 +357,19 @@ def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
 
 
 def test_holm_runs_over_each_reports_claims_as_one_family():
-    rows = [("R9", arm, "holdout", "val_acc", v) for arms, vals in
-            ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT)) for arm, v in zip(arms, vals)]
+    rows = [
+        ("R9", arm, "holdout", "val_acc", v)
+        for arms, vals in ((("e1", "e2"), EQUIVALENT), (("n1", "n2"), NOISY), (("d1", "d2"), DIFFERENT))
+        for arm, v in zip(arms, vals)
+    ]
     rows += [("R8", "d1", "holdout", "val_acc", DIFFERENT[0]), ("R8", "d2", "holdout", "val_acc", DIFFERENT[1])]
-    claims = (*(rep.Claim("R9", "t", a, b, "holdout", "val_acc", ">", f"{b} beats {a}")
-                for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2"), ("d1", "x"))),
-              rep.Claim("R8", "t", "d1", "d2", "holdout", "val_acc", ">", "R8's only claim"))
+    claims = (
+        *(
+            rep.Claim("R9", "t", a, b, "holdout", "val_acc", ">", f"{b} beats {a}")
+            for a, b in (("e1", "e2"), ("n1", "n2"), ("d1", "d2"), ("d1", "x"))
+        ),
+        rep.Claim("R8", "t", "d1", "d2", "holdout", "val_acc", ">", "R8's only claim"),
+    )
     table = _family(rows, claims)
     r9, r8 = table[table["report"] == "R9"], table[table["report"] == "R8"]
     tested = r9[r9["outcome"] != "not run"]
@@ -267,24 +379,39 @@ def test_holm_runs_over_each_reports_claims_as_one_family():
     assert set(r9["family"]) == {3}  # the claim never run is not in the family
     assert r8["p_holm"].tolist() == pytest.approx(r8["p"].tolist()) and set(r8["family"]) == {1}  # its own family
     text = rep.commentary(pd.DataFrame(), r9)
-    assert "Holm over 3 comparisons" in text[0] and "outcomes of those run: 1 higher, 1 equivalent, 1 inconclusive" in text[0]
+    assert (
+        "Holm over 3 comparisons" in text[0]
+        and "outcomes of those run: 1 higher, 1 equivalent, 1 inconclusive" in text[0]
+    )
     assert sum("Holm over 3 comparisons" in t for t in text[1:]) == 3
 
 
 def test_losses_and_seconds_get_no_equivalence_test():
     same = [1.000, 1.100, 1.050, 1.020], [1.0001, 1.1000, 1.0502, 1.0201]  # within 0.005 s: "equivalent" at ±0.5 points
-    rows = [("R9", "a", "holdout", "epoch_seconds", same[0]), ("R9", "b", "holdout", "epoch_seconds", same[1]),
-            ("R9", "a", "holdout", "val_acc", EQUIVALENT[0]), ("R9", "b", "holdout", "val_acc", EQUIVALENT[1])]
-    claims = (rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", "≈", "as fast"),
-              rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", ">", "slower"),
-              rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", "≈", "as accurate"))
+    rows = [
+        ("R9", "a", "holdout", "epoch_seconds", same[0]),
+        ("R9", "b", "holdout", "epoch_seconds", same[1]),
+        ("R9", "a", "holdout", "val_acc", EQUIVALENT[0]),
+        ("R9", "b", "holdout", "val_acc", EQUIVALENT[1]),
+    ]
+    claims = (
+        rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", "≈", "as fast"),
+        rep.Claim("R9", "t", "a", "b", "holdout", "epoch_seconds", ">", "slower"),
+        rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", "≈", "as accurate"),
+    )
     table = _family(rows, claims)
     assert table.loc[0, "outcome"] == "inconclusive" and math.isnan(table.loc[0, "p_tost"])
     assert math.isnan(table.loc[0, "margin"]) and table.loc[2, "margin"] == 0.005
-    assert table["verdict"].tolist() == ["inconclusive at n=4 (equivalence not tested)", "inconclusive at n=4", "supported"]
+    assert table["verdict"].tolist() == [
+        "inconclusive at n=4 (equivalence not tested)",
+        "inconclusive at n=4",
+        "supported",
+    ]
     assert set(table["tost_family"]) == {1} and set(table["family"]) == {3}
     assert table.loc[2, "p_tost_holm"] == pytest.approx(table.loc[2, "p_tost"])  # the only TOST: nothing to adjust
-    shown = rep.Reproduction("full", rep.Measurements(_values(rows)), pd.DataFrame(columns=["report"]), table).claim_rows("R9")
+    shown = rep.Reproduction(
+        "full", rep.Measurements(_values(rows)), pd.DataFrame(columns=["report"]), table
+    ).claim_rows("R9")
     assert shown["metric"].tolist() == ["epoch_seconds", "epoch_seconds", "val_acc (%)"] and "b − a [95% CI]" in shown
     assert shown["TOST p"].tolist()[:2] == ["–", "–"] and shown.iloc[0]["b − a [95% CI]"].startswith("0.0001 [")
     text = rep.commentary(pd.DataFrame(), table)
@@ -295,8 +422,12 @@ def test_losses_and_seconds_get_no_equivalence_test():
 
 def test_claims_pair_seeds_and_drop_a_seed_one_side_lacks():
     # a has seeds 0, 1, 2; b only 1 and 2 (seed 0 not stored): the test pairs seeds 1 and 2
-    values = pd.concat([_values([("R9", "a", "holdout", "val_acc", [0.10, 0.60, 0.62])]),
-                        _values([("R9", "b", "holdout", "val_acc", [0.0, 0.80, 0.81])]).iloc[1:]])
+    values = pd.concat(
+        [
+            _values([("R9", "a", "holdout", "val_acc", [0.10, 0.60, 0.62])]),
+            _values([("R9", "b", "holdout", "val_acc", [0.0, 0.80, 0.81])]).iloc[1:],
+        ]
+    )
     claim = rep.Claim("R9", "t", "a", "b", "holdout", "val_acc", ">", "b beats a")
     row = rep.claims_table(rep.Measurements(values), (claim,)).iloc[0]
     assert row["verdict"] == "supported" and row["n"] == 2  # differences 0.20 and 0.19: seed 0's 0.10 would blur it
@@ -304,9 +435,20 @@ def test_claims_pair_seeds_and_drop_a_seed_one_side_lacks():
     shifted = values.assign(seed=np.where(values["arm"] == "b", values["seed"] + 5, values["seed"]))
     assert rep.claims_table(rep.Measurements(shifted), (claim,)).iloc[0]["verdict"] == "not run"  # no common seed
     # one family may pair different seeds per claim: c has seeds 1 and 2 only, d all three
-    more = pd.concat([values, _values([("R9", "c", "holdout", "val_acc", [0.5, 0.5, 0.5]),
-                                       ("R9", "d", "holdout", "val_acc", [0.7, 0.71, 0.72])])])
-    both = rep.claims_table(rep.Measurements(more), (claim, rep.Claim("R9", "t", "c", "d", "holdout", "val_acc", ">", "d")))
+    more = pd.concat(
+        [
+            values,
+            _values(
+                [
+                    ("R9", "c", "holdout", "val_acc", [0.5, 0.5, 0.5]),
+                    ("R9", "d", "holdout", "val_acc", [0.7, 0.71, 0.72]),
+                ]
+            ),
+        ]
+    )
+    both = rep.claims_table(
+        rep.Measurements(more), (claim, rep.Claim("R9", "t", "c", "d", "holdout", "val_acc", ">", "d"))
+    )
     assert both["n"].tolist() == [2, 3] and set(both["family"]) == {2}
 
 
@@ -314,7 +456,7 @@ def _cochran(correct: np.ndarray) -> float:
     """Cochran's Q by its formula: (k − 1)(k Σ C_j² − N²) / (k N − Σ R_i²)."""
     k = correct.shape[1]
     cols, rows, total = correct.sum(axis=0), correct.sum(axis=1), correct.sum()
-    return (k - 1) * (k * (cols ** 2).sum() - total ** 2) / (k * total - (rows ** 2).sum())
+    return (k - 1) * (k * (cols**2).sum() - total**2) / (k * total - (rows**2).sum())
 
 
 def test_cochran_q_per_seed_over_a_reports_test_arms():
@@ -325,7 +467,10 @@ def test_cochran_q_per_seed_over_a_reports_test_arms():
         right = rng.random((200, 3)) < [0.6, 0.7, 0.8 - 0.1 * seed]  # the third arm's edge shrinks with the seed
         correct[seed] = right
         for j, arm in enumerate(("x", "y", "z")):
-            preds[("R9", arm, "holdout-test", seed)] = {"labels": labels, "pred": np.where(right[:, j], labels, (labels + 1) % 10)}
+            preds[("R9", arm, "holdout-test", seed)] = {
+                "labels": labels,
+                "pred": np.where(right[:, j], labels, (labels + 1) % 10),
+            }
         preds[("R8", "x", "holdout-test", seed)] = preds[("R9", "x", "holdout-test", seed)]  # R8: two arms only
         preds[("R8", "y", "holdout-test", seed)] = preds[("R9", "y", "holdout-test", seed)]
     m = rep.Measurements(_values([]), preds)
@@ -353,11 +498,17 @@ def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
 
     def fake_measure(name, profile, seeds, device, stored_only):
         calls.append((name, seeds, stored_only))
-        rows = [("R0", R0_BEST, "holdout-test", "test_acc", [0.90, 0.91]),
-                ("R0", R0_BEST, "trainval-test", "test_acc", [0.901, 0.911])]
-        preds = {("R0", arm, setting, s): _preds(60 + 10 * j + s) for s in range(2)
-                 for j, (arm, setting) in enumerate(((R0_BEST, "holdout-test"), (R0_BEST, "trainval-test"),
-                                                     (f"{R0_BEST}/augment", "holdout-test")))}
+        rows = [
+            ("R0", R0_BEST, "holdout-test", "test_acc", [0.90, 0.91]),
+            ("R0", R0_BEST, "trainval-test", "test_acc", [0.901, 0.911]),
+        ]
+        preds = {
+            ("R0", arm, setting, s): _preds(60 + 10 * j + s)
+            for s in range(2)
+            for j, (arm, setting) in enumerate(
+                ((R0_BEST, "holdout-test"), (R0_BEST, "trainval-test"), (f"{R0_BEST}/augment", "holdout-test"))
+            )
+        }
         return rep.Measurements(_values(rows), preds, pd.DataFrame(columns=["study", "key"]), {name: 1})
 
     monkeypatch.setattr(rep, "measure", fake_measure)
@@ -395,14 +546,18 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
 
 
 def test_plot_has_a_panel_per_scale_and_draws_the_prediction_interval():
-    values = _values([("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]),
-                      ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])])
+    values = _values(
+        [("R0", "a", "holdout", "val_acc", [0.89, 0.90, 0.91]), ("R0", "a", "holdout", "val_loss", [0.40, 0.42, 0.41])]
+    )
     fig = plots.reproduction(rep.reproduction_table(values, FIGS), "R0")
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "R0"
     assert len(fig.axes[0].get_yticklabels()) == 4 and len(fig.axes[1].get_yticklabels()) == 1
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert sorted(labels) == ["ours: 95% prediction interval (one new run)", "ours: mean and 95% CI of the mean",
-                              "reported"]
+    assert sorted(labels) == [
+        "ours: 95% prediction interval (one new run)",
+        "ours: mean and 95% CI of the mean",
+        "reported",
+    ]
     pi = prediction_interval([0.89, 0.90, 0.91])
     bars = fig.axes[0].containers[0]  # the prediction interval's error bars
     segments = bars.lines[2][0].get_segments()
@@ -412,26 +567,45 @@ def test_plot_has_a_panel_per_scale_and_draws_the_prediction_interval():
 @pytest.mark.slow
 def test_measure_a_tiny_study(store, monkeypatch):
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    study = Study("R0", "tiny", "lenet5", ("lenet5_3x3",), settings=dict(epochs=1),
-                  extra_arms=(Arm("lenet5/decay", "lenet5", {"schedule": "step"}),),
-                  kfold=(("lenet5", 5),), test=(("lenet5", "holdout"), ("lenet5_3x3", "trainval")))
+    study = Study(
+        "R0",
+        "tiny",
+        "lenet5",
+        ("lenet5_3x3",),
+        settings={"epochs": 1},
+        extra_arms=(Arm("lenet5/decay", "lenet5", {"schedule": "step"}),),
+        kfold=(("lenet5", 5),),
+        test=(("lenet5", "holdout"), ("lenet5_3x3", "trainval")),
+    )
     m = rep.measure(study, TINY, device="auto")  # "auto" resolves to this machine's device
     v = m.values
     got = set(zip(v["arm"], v["setting"]))
     assert got == rep.available(study)
     assert set(v["seed"]) == {0, 1}
-    fold_acc = [[get_or_train(j.config).metrics["val_acc"] for j in study.plan(TINY, device="auto")
-                 if j.part == "fold" and j.config.seed == seed] for seed in (0, 1)]  # stored: loaded, not trained
+    fold_acc = [
+        [
+            get_or_train(j.config).metrics["val_acc"]
+            for j in study.plan(TINY, device="auto")
+            if j.part == "fold" and j.config.seed == seed
+        ]
+        for seed in (0, 1)
+    ]  # stored: loaded, not trained
     assert [len(f) for f in fold_acc] == [TINY.folds, TINY.folds]
     mean = v[(v.setting == "kfold-mean") & (v.metric == "val_acc")].sort_values("seed")["value"].to_numpy()
     high = v[(v.setting == "kfold-max") & (v.metric == "val_acc")].sort_values("seed")["value"].to_numpy()
     assert mean == pytest.approx(np.mean(fold_acc, axis=1)) and high == pytest.approx(np.max(fold_acc, axis=1))
     keras = v[v.metric.isin(["test_keras_precision", "test_keras_recall", "val_keras_precision"])]["value"]
     assert len(keras) and keras.between(0, 1).all()
-    assert set(m.predictions) == {("R0", "lenet5", "holdout-test", 0), ("R0", "lenet5", "holdout-test", 1),
-                                  ("R0", "lenet5_3x3", "trainval-test", 0), ("R0", "lenet5_3x3", "trainval-test", 1)}
+    assert set(m.predictions) == {
+        ("R0", "lenet5", "holdout-test", 0),
+        ("R0", "lenet5", "holdout-test", 1),
+        ("R0", "lenet5_3x3", "trainval-test", 0),
+        ("R0", "lenet5_3x3", "trainval-test", 1),
+    }
     assert all(len(p["labels"]) == 200 for p in m.predictions.values())
-    acc = v[(v.arm == "lenet5") & (v.setting == "holdout-test") & (v.metric == "test_acc") & (v.seed == 0)]["value"].item()
+    acc = v[(v.arm == "lenet5") & (v.setting == "holdout-test") & (v.metric == "test_acc") & (v.seed == 0)][
+        "value"
+    ].item()
     p = m.predictions[("R0", "lenet5", "holdout-test", 0)]
     assert acc == pytest.approx((p["labels"] == p["pred"]).mean())
 
@@ -439,8 +613,15 @@ def test_measure_a_tiny_study(store, monkeypatch):
 @pytest.mark.slow
 def test_stored_only_measures_what_the_store_holds_and_trains_nothing(store, monkeypatch):
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    study = Study("R0", "tiny", "lenet5", ("lenet5_3x3",), settings=dict(epochs=1),
-                  kfold=(("lenet5", 2),), test=(("lenet5", "holdout"),))
+    study = Study(
+        "R0",
+        "tiny",
+        "lenet5",
+        ("lenet5_3x3",),
+        settings={"epochs": 1},
+        kfold=(("lenet5", 2),),
+        test=(("lenet5", "holdout"),),
+    )
     jobs = study.plan(TINY, device="cpu")
     mains = [j for j in jobs if j.label == "lenet5" and j.part == "main"]
     one_fold = next(j for j in jobs if j.part == "fold")
@@ -450,35 +631,61 @@ def test_stored_only_measures_what_the_store_holds_and_trains_nothing(store, mon
     m = rep.measure(study, TINY, device="cpu", stored_only=True)
     assert sorted(p.name for p in store.iterdir()) == before  # nothing trained, nothing begun
     v = m.values
-    assert set(zip(v["arm"], v["setting"])) == {("lenet5", "holdout"), ("lenet5", "holdout-test")}  # half a k-fold: none
+    assert set(zip(v["arm"], v["setting"])) == {
+        ("lenet5", "holdout"),
+        ("lenet5", "holdout-test"),
+    }  # half a k-fold: none
     assert set(v["seed"]) == {0, 1} and set(m.predictions) == {("R0", "lenet5", "holdout-test", s) for s in (0, 1)}
     assert m.planned == {"R0": len(jobs)} and len(m.runs) == 3
-    r = rep.Reproduction("full", m, rep.reproduction_table(v, reports=("R0",)), rep.claims_table(m, reports=("R0",)),
-                         ("R0",), stored_only=True)
-    assert f"Measured from the run store alone: 3 of the {len(jobs)} runs this study plans are stored" in r.section("R0")
+    r = rep.Reproduction(
+        "full",
+        m,
+        rep.reproduction_table(v, reports=("R0",)),
+        rep.claims_table(m, reports=("R0",)),
+        ("R0",),
+        stored_only=True,
+    )
+    assert f"Measured from the run store alone: 3 of the {len(jobs)} runs this study plans are stored" in r.section(
+        "R0"
+    )
     assert set(r.claims["verdict"]) == {"not run"}  # every R0 claim needs a run that is not stored
     figures = len(r.table)
     none_run = rep.commentary(rep.reproduction_table(v.iloc[0:0], reports=("R0",)), r.claims)
-    assert figures > 1 and none_run == [f"{figures} of the {figures} figures: not run.",  # nothing said about nothing
-                                        f"Of its {count(len(r.claims), 'comparison')}: {len(r.claims)} not run."]
+    assert figures > 1 and none_run == [
+        f"{figures} of the {figures} figures: not run.",  # nothing said about nothing
+        f"Of its {count(len(r.claims), 'comparison')}: {len(r.claims)} not run.",
+    ]
     nothing = rep.measure(study, dataclasses.replace(TINY, subset=200), device="cpu", stored_only=True)  # none stored
     assert nothing.values.empty and nothing.runs.empty and sorted(p.name for p in store.iterdir()) == before
-    assert "No runs were measured." == rep.Reproduction("full", nothing, rep.reproduction_table(nothing.values),
-                                                        rep.claims_table(nothing)).closing_note()
+    assert (
+        "No runs were measured."
+        == rep.Reproduction(
+            "full", nothing, rep.reproduction_table(nothing.values), rep.claims_table(nothing)
+        ).closing_note()
+    )
 
 
 def test_a_report_left_out_renders_as_skipped():
     values = _values([("R0", "lenet5", "holdout", "val_acc", [0.89, 0.90])])
     empty = rep.Measurements(values)
-    r = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=("R0",)),
-                         rep.claims_table(empty, reports=("R0",)), ("R0",))
+    r = rep.Reproduction(
+        "quick",
+        empty,
+        rep.reproduction_table(values, reports=("R0",)),
+        rep.claims_table(empty, reports=("R0",)),
+        ("R0",),
+    )
     assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
     assert 'REPRODUCE="R0 R4"`' in r.section("R4")
-    left_out = rep.Reproduction("quick", empty, rep.reproduction_table(values, reports=()), rep.claims_table(empty, reports=()), ())
+    left_out = rep.Reproduction(
+        "quick", empty, rep.reproduction_table(values, reports=()), rep.claims_table(empty, reports=()), ()
+    )
     assert 'REPRODUCE="R0"`' in left_out.section("R0")  # not "R0 R0"
     # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k
     assert "45 runs over 35.1 M training images" in r.section("R2")
-    hours = {name: float(re.search(r"roughly (\d+) h of single-core CPU", r.section(name)).group(1)) for name in ("R2", "R4")}
+    hours = {
+        name: float(re.search(r"roughly (\d+) h of single-core CPU", r.section(name)).group(1)) for name in ("R2", "R4")
+    }
     assert hours["R4"] > 5 * hours["R2"] > 0  # R4's 4-million-parameter nets against R2's small ones
     assert len(r.figures("R4")) == 0 and len(r.claim_rows("R4")) == 0
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None

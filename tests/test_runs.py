@@ -7,7 +7,7 @@ from safetensors.torch import load_file
 from fashion_cnn import RunConfig, config, get_or_train, load_run, run_key, runs
 from fashion_cnn.metrics import predictions
 
-SMALL = dict(subset=1000, device="cpu")
+SMALL = {"subset": 1000, "device": "cpu"}
 TIMING = ("seconds", "images_per_s")
 
 
@@ -67,13 +67,16 @@ def test_key_depends_on_config_only():
     assert len(run_key(a)) == 16
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(model="lenet6"), "unknown model 'lenet6'"),
-    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'"),
-    (dict(lr=-1.0), "lr=-1.0 must be positive"),
-    (dict(split="fold", fold=5, folds=5), "fold=5 is outside 0..4"),
-    (dict(schedule="warm"), "unknown schedule 'warm'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"model": "lenet6"}, "unknown model 'lenet6'"),
+        ({"optimizer": "adagrad"}, "unknown optimizer 'adagrad'"),
+        ({"lr": -1.0}, "lr=-1.0 must be positive"),
+        ({"split": "fold", "fold": 5, "folds": 5}, "fold=5 is outside 0..4"),
+        ({"schedule": "warm"}, "unknown schedule 'warm'"),
+    ],
+)
 def test_bad_config_gets_a_one_line_cause(bad, message):
     with pytest.raises(ValueError, match=message) as err:
         RunConfig(**{"model": "lenet5", **bad})
@@ -81,8 +84,9 @@ def test_bad_config_gets_a_one_line_cause(bad, message):
 
 
 def test_interrupted_run_resumes_to_the_uninterrupted_numbers(store, tmp_path, monkeypatch):
-    cfg = RunConfig("lenet5_3x3_leaky_dropout", epochs=3, schedule="step", step_size=1,
-                    augment=("flip", "crop"), **SMALL)
+    cfg = RunConfig(
+        "lenet5_3x3_leaky_dropout", epochs=3, schedule="step", step_size=1, augment=("flip", "crop"), **SMALL
+    )
 
     def crash_after_first_epoch(epoch, *rest):
         if epoch == 0:
@@ -116,6 +120,7 @@ def test_weights_reload_without_pickle_and_predict_the_same(store):
 def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(store, damage):
     cfg = RunConfig("lenet5", epochs=2, **SMALL)
     if damage == "checkpoint":
+
         def stop(epoch, *rest):
             raise KeyboardInterrupt
 
@@ -135,11 +140,16 @@ def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(s
     assert target.stat().st_size == size // 2  # nothing removed or rewritten behind the user's back
 
 
-def test_a_run_another_process_is_training_is_waited_for_not_trained_twice(store, trained_elsewhere, monkeypatch, capfd):
+def test_a_run_another_process_is_training_is_waited_for_not_trained_twice(
+    store, trained_elsewhere, monkeypatch, capfd
+):
     holder = trained_elsewhere(3)
     c = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
-    with pytest.raises(runs.RunBusy, match=rf"^run {run_key(c)} \(lenet5 seed 0\) is being trained by process "
-                                           rf"{holder.pid} on .*; wait for it, or train another run meanwhile$"):
+    with pytest.raises(
+        runs.RunBusy,
+        match=rf"^run {run_key(c)} \(lenet5 seed 0\) is being trained by process "
+        rf"{holder.pid} on .*; wait for it, or train another run meanwhile$",
+    ):
         get_or_train(c, progress=False, wait=False)
     monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("trained while another process trained it"))
     run = get_or_train(c, progress=False)  # blocks until the holder has stored it

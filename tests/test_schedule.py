@@ -28,7 +28,11 @@ def _metrics(history):
 def _same_run(a, b) -> bool:
     """The same numbers: every history metric and every stored tensor, bit for bit."""
     wa, wb = load_file(a.weights_path), load_file(b.weights_path)
-    return _metrics(a.history) == _metrics(b.history) and wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    return (
+        _metrics(a.history) == _metrics(b.history)
+        and wa.keys() == wb.keys()
+        and all(torch.equal(wa[k], wb[k]) for k in wa)
+    )
 
 
 def _no_ray(*_):
@@ -162,18 +166,30 @@ def test_bad_extra_resources_get_one_line(monkeypatch):
 # ----------------------------------------------------------------------------------------------
 # Processes: `make train` stopped, a cluster of two nodes
 
+
 def _env(**extra) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     return {**env, "RAY_USAGE_STATS_ENABLED": "0", "FASHION_CNN_QUIET": "1", **extra}
 
 
 @pytest.mark.slow
-def test_ctrl_c_in_make_train_keeps_the_store_consistent_and_the_same_command_finishes(tmp_path, monkeypatch, ray_temp,
-                                                                                      stop_while_training):
+def test_ctrl_c_in_make_train_keeps_the_store_consistent_and_the_same_command_finishes(
+    tmp_path, monkeypatch, ray_temp, stop_while_training
+):
     reports = tmp_path / "reports"
     for name, value in _env(FASHION_CNN_REPORTS=str(reports), RAY_TMPDIR=ray_temp()).items():
         monkeypatch.setenv(name, value)
-    command = [sys.executable, "-m", "fashion_cnn.studies", "train", "R3", "--profile", "quick", "--only", "r3_alexnet/batch*"]
+    command = [
+        sys.executable,
+        "-m",
+        "fashion_cnn.studies",
+        "train",
+        "R3",
+        "--profile",
+        "quick",
+        "--only",
+        "r3_alexnet/batch*",
+    ]
     # R3's batch sizes 2 and 4, two seeds each: the batch-2 runs (the longest) start first; a Ctrl-C once both
     # have a checkpoint
     alive = stop_while_training(command, reports / "runs", signal.SIGINT)
@@ -201,23 +217,76 @@ def test_a_second_node_without_the_store_trains_the_runs_into_the_drivers_store(
     address = f"127.0.0.1:{_free_port()}"
     env = _env(RAY_AUTH_MODE="disabled")  # a test cluster on 127.0.0.1; the README shows a real one
     reports = tmp_path / "driver"
-    subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={address.split(':')[1]}",
-                    "--num-cpus=0", f"--temp-dir={head}", "--include-dashboard=false", "--disable-usage-stats"],
-                   env=env, check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            ray_cli,
+            "start",
+            "--head",
+            "--node-ip-address=127.0.0.1",
+            f"--port={address.split(':')[1]}",
+            "--num-cpus=0",
+            f"--temp-dir={head}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     elsewhere = tmp_path / "node-reports"  # what `config.REPORTS_DIR` means on the second node: not the driver's
-    subprocess.run([ray_cli, "start", f"--address={address}", "--num-cpus=2", '--resources={"second_node": 2}',
-                    f"--temp-dir={node}", "--disable-usage-stats"],
-                   env={**env, "FASHION_CNN_REPORTS": str(elsewhere)}, check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            ray_cli,
+            "start",
+            f"--address={address}",
+            "--num-cpus=2",
+            '--resources={"second_node": 2}',
+            f"--temp-dir={node}",
+            "--disable-usage-stats",
+        ],
+        env={**env, "FASHION_CNN_REPORTS": str(elsewhere)},
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     train = subprocess.run(
-        [sys.executable, "-m", "fashion_cnn.studies", "train", "R0", "--profile", "quick", "--seeds", "1",
-         "--only", "lenet5", "lenet5_3x3", "--address", address],
+        [
+            sys.executable,
+            "-m",
+            "fashion_cnn.studies",
+            "train",
+            "R0",
+            "--profile",
+            "quick",
+            "--seeds",
+            "1",
+            "--only",
+            "lenet5",
+            "lenet5_3x3",
+            "--address",
+            address,
+        ],
         env={**env, "FASHION_CNN_REPORTS": str(reports), schedule.RESOURCES_ENV: '{"second_node": 1}'},
-        capture_output=True, text=True, timeout=600)
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert train.returncode == 0, train.stderr[-3000:]
     nodes = subprocess.run(
-        [sys.executable, "-c", "import json, ray; ray.init(address=__import__('sys').argv[1], log_to_driver=False, "
-         "logging_level='error'); print(json.dumps({n['NodeID']: n['Resources'] for n in ray.nodes() if n['Alive']}))",
-         address], env=env, capture_output=True, text=True, timeout=180, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import json, ray; ray.init(address=__import__('sys').argv[1], log_to_driver=False, "
+            "logging_level='error'); print(json.dumps({n['NodeID']: n['Resources'] for n in ray.nodes() if n['Alive']}))",
+            address,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     second = [k for k, res in json.loads(nodes.stdout.strip().splitlines()[-1]).items() if "second_node" in res]
     stored = [runs.load_run(p.parent) for p in (reports / "runs").glob("*/run.json")]
     assert len(stored) == 5  # two main runs and three folds of lenet5
@@ -229,9 +298,25 @@ def test_a_second_node_without_the_store_trains_the_runs_into_the_drivers_store(
 
 def test_an_address_nothing_answers_at_gets_one_line_and_exit_2(tmp_path):
     port = _free_port()  # closed again: nothing listens there
-    train = subprocess.run([sys.executable, "-m", "fashion_cnn.studies", "train", "R0", "--profile", "quick", "--seeds",
-                            "1", "--address", f"127.0.0.1:{port}"], env=_env(FASHION_CNN_REPORTS=str(tmp_path)),
-                           capture_output=True, text=True, timeout=300)
+    train = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fashion_cnn.studies",
+            "train",
+            "R0",
+            "--profile",
+            "quick",
+            "--seeds",
+            "1",
+            "--address",
+            f"127.0.0.1:{port}",
+        ],
+        env=_env(FASHION_CNN_REPORTS=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     err = train.stderr.strip().splitlines()
     assert train.returncode == 2 and len(err) == 1, train.stderr[-2000:]
     assert err[0].startswith(f"studies: no Ray cluster answers at 127.0.0.1:{port} (") and "ray start --head" in err[0]

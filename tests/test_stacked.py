@@ -20,14 +20,20 @@ def _relative_gaps(a, b):
     """Per stored tensor: ‖a − b‖ / ‖a‖ between two runs' weights (BatchNorm buffers included)."""
     wa, wb = load_file(a.weights_path), load_file(b.weights_path)
     assert wa.keys() == wb.keys()
-    return {k: ((wa[k].double() - wb[k].double()).norm() / wa[k].double().norm().clamp_min(1e-12)).item()
-            for k in wa if wa[k].is_floating_point()}
+    return {
+        k: ((wa[k].double() - wb[k].double()).norm() / wa[k].double().norm().clamp_min(1e-12)).item()
+        for k in wa
+        if wa[k].is_floating_point()
+    }
 
 
-@pytest.mark.parametrize("model, augment, what", [
-    ("lenet5_3x3_leaky_dropout", ("flip", "rotate"), "dropout masks and augmentation drawn per member"),
-    ("r2_batchnorm", (), "BatchNorm batch statistics and running buffers per member"),
-])
+@pytest.mark.parametrize(
+    "model, augment, what",
+    [
+        ("lenet5_3x3_leaky_dropout", ("flip", "rotate"), "dropout masks and augmentation drawn per member"),
+        ("r2_batchnorm", (), "BatchNorm batch statistics and running buffers per member"),
+    ],
+)
 def test_stacked_runs_equal_sequential_runs_up_to_float_rounding(store, tmp_path, monkeypatch, model, augment, what):
     configs = [RunConfig(model, epochs=2, subset=600, device="cpu", augment=augment, seed=s) for s in (0, 1)]
     with engine.speed(channels_last=False):  # the same kernel layouts on both paths
@@ -47,12 +53,21 @@ def test_stacked_runs_equal_sequential_runs_up_to_float_rounding(store, tmp_path
 
 
 def test_stacked_runs_are_stored_like_get_or_train_and_load_without_training(store, monkeypatch):
-    configs = [RunConfig("r2_base", epochs=1, subset=300, device="cpu", split="fold", folds=3, fold=f) for f in range(3)]
+    configs = [
+        RunConfig("r2_base", epochs=1, subset=300, device="cpu", split="fold", folds=3, fold=f) for f in range(3)
+    ]
     assert stacked.can_stack(configs)
     trained = stacked.train_stacked(configs, progress=False)
     for run, c in zip(trained, configs):
         assert run.path == store / runs.run_key(c)
-        for name in ("config.json", "history.json", "metrics.json", "provenance.json", "weights.safetensors", "run.json"):
+        for name in (
+            "config.json",
+            "history.json",
+            "metrics.json",
+            "provenance.json",
+            "weights.safetensors",
+            "run.json",
+        ):
             assert (run.path / name).is_file(), name
         assert not (run.path / "checkpoint.safetensors").exists()
         assert json.loads((run.path / "provenance.json").read_text())["trained_together"] == [r.key for r in trained]
@@ -64,7 +79,10 @@ def test_stacked_runs_are_stored_like_get_or_train_and_load_without_training(sto
 
 
 def test_configs_that_differ_beyond_seed_and_fold_are_refused_with_one_line(store):
-    configs = [RunConfig("lenet5", epochs=1, subset=300, device="cpu"), RunConfig("lenet5", epochs=1, subset=300, device="cpu", lr=0.01)]
+    configs = [
+        RunConfig("lenet5", epochs=1, subset=300, device="cpu"),
+        RunConfig("lenet5", epochs=1, subset=300, device="cpu", lr=0.01),
+    ]
     assert not stacked.can_stack(configs)
     with pytest.raises(ValueError, match="must differ only in seed, fold, split_seed") as err:
         stacked.train_stacked(configs, progress=False)

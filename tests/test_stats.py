@@ -4,14 +4,32 @@ import math
 
 import numpy as np
 import pytest
-
 from scipy import stats as sps
 
 from fashion_cnn import text
-from fashion_cnn.stats import (choose_seeds, class_scores, cochran_q, compare_family, contingency, corrected_kfold_ci,
-                               corrected_kfold_t, corrected_kfold_tost, diff_ci, equivalence, equivalence_power,
-                               family_table, holm, keras_precision_recall, mcnemar_test, mean_ci, min_detectable,
-                               paired_t, prediction_interval, seeds_needed, seeds_to_decide)
+from fashion_cnn.stats import (
+    choose_seeds,
+    class_scores,
+    cochran_q,
+    compare_family,
+    contingency,
+    corrected_kfold_ci,
+    corrected_kfold_t,
+    corrected_kfold_tost,
+    diff_ci,
+    equivalence,
+    equivalence_power,
+    family_table,
+    holm,
+    keras_precision_recall,
+    mcnemar_test,
+    mean_ci,
+    min_detectable,
+    paired_t,
+    prediction_interval,
+    seeds_needed,
+    seeds_to_decide,
+)
 
 
 def test_mean_ci_of_a_known_sample():
@@ -66,7 +84,7 @@ def test_mcnemar_chi2_on_a_hand_made_table():
 
 def test_mcnemar_exact_on_few_discordant_pairs():
     labels, pa, pb = _predictions(both=20, only_a=2, only_b=8, neither=0)
-    p = 2 * sum(math.comb(10, k) for k in range(3)) / 2 ** 10  # two-sided binomial(10, 1/2), k ≤ 2
+    p = 2 * sum(math.comb(10, k) for k in range(3)) / 2**10  # two-sided binomial(10, 1/2), k ≤ 2
     res = mcnemar_test(labels, pa, pb)
     assert res.name == "McNemar exact" and res.p_value == pytest.approx(p)
     with pytest.raises(ValueError, match="same samples"):
@@ -75,12 +93,14 @@ def test_mcnemar_exact_on_few_discordant_pairs():
 
 def test_keras_precision_recall_on_a_tiny_example():
     labels = np.array([0, 1, 2, 0])
-    scores = np.array([
-        [0.70, 0.20, 0.10],  # slot 0 above 0.5 and true: TP
-        [0.40, 0.35, 0.25],  # nothing above 0.5: the true slot 1 is a FN (argmax is wrong too)
-        [0.10, 0.60, 0.30],  # slot 1 above 0.5 but false: FP; the true slot 2: FN
-        [0.55, 0.45, 0.00],  # TP
-    ])
+    scores = np.array(
+        [
+            [0.70, 0.20, 0.10],  # slot 0 above 0.5 and true: TP
+            [0.40, 0.35, 0.25],  # nothing above 0.5: the true slot 1 is a FN (argmax is wrong too)
+            [0.10, 0.60, 0.30],  # slot 1 above 0.5 but false: FP; the true slot 2: FN
+            [0.55, 0.45, 0.00],  # TP
+        ]
+    )
     precision, recall = keras_precision_recall(labels, scores)
     assert precision == pytest.approx(2 / 3) and recall == pytest.approx(2 / 4)
     accuracy = (scores.argmax(1) == labels).mean()
@@ -203,7 +223,7 @@ def test_prediction_interval_formula():
 def test_cochran_q_on_a_hand_made_table():
     x = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 1, 0], [1, 1, 0], [1, 0, 0], [1, 1, 0], [0, 0, 0]])
     k, col, row = 3, x.sum(0), x.sum(1)  # columns 6, 5, 1; N = 12
-    q = (k - 1) * (k * np.sum(col ** 2) - row.sum() ** 2) / (k * row.sum() - np.sum(row ** 2))
+    q = (k - 1) * (k * np.sum(col**2) - row.sum() ** 2) / (k * row.sum() - np.sum(row**2))
     res = cochran_q(x)
     assert res.statistic == pytest.approx(q) and res.p_value == pytest.approx(sps.chi2.sf(q, k - 1))
     with pytest.raises(ValueError, match="k ≥ 3"):
@@ -212,9 +232,12 @@ def test_cochran_q_on_a_hand_made_table():
 
 def _family():
     a = np.array([0.900, 0.905, 0.898, 0.903, 0.901])
-    return {"base": a, "better": a + np.array([0.020, 0.022, 0.019, 0.021, 0.020]),
-            "same": a + np.array([0.001, -0.001, 0.0005, -0.0005, 0.0002]),
-            "noisy": a + np.array([0.010, -0.012, 0.006, -0.008, 0.003])}
+    return {
+        "base": a,
+        "better": a + np.array([0.020, 0.022, 0.019, 0.021, 0.020]),
+        "same": a + np.array([0.001, -0.001, 0.0005, -0.0005, 0.0002]),
+        "noisy": a + np.array([0.010, -0.012, 0.006, -0.008, 0.003]),
+    }
 
 
 def test_compare_family_decides_three_outcomes_with_holm():
@@ -266,8 +289,11 @@ def test_kfold_family_uses_the_corrected_test():
 
 def test_choose_seeds_from_a_pilot():
     a = np.array([0.900, 0.905, 0.898])
-    pilot = compare_family({"a": a, "b": a + np.array([0.006, 0.002, 0.004]), "c": a + np.array([0.03, 0.031, 0.029])},
-                           [("a", "b"), ("a", "c")], 0.005)
+    pilot = compare_family(
+        {"a": a, "b": a + np.array([0.006, 0.002, 0.004]), "c": a + np.array([0.03, 0.031, 0.029])},
+        [("a", "b"), ("a", "c")],
+        0.005,
+    )
     choice = choose_seeds(pilot, cap=10)
     b = pilot[0]
     assert choice.pilot == 3 and choice.alpha == pytest.approx(0.025)
@@ -287,6 +313,10 @@ def test_sentences_say_only_what_the_tests_support():
     assert "equivalent within ±0.50 points" in s and "higher" not in s and "lower" not in s
     s = text.comparison(noisy)
     assert "inconclusive at n=5" in s and "neither a difference" in s
-    assert " is higher" not in s and " is lower" not in s and "equivalent within" not in s.replace("nor equivalence within", "")
+    assert (
+        " is higher" not in s
+        and " is lower" not in s
+        and "equivalent within" not in s.replace("nor equivalence within", "")
+    )
     assert "−" in text.interval(noisy) or "+" in text.interval(noisy)
     assert text.p(0.0004) == "p<0.001" and text.p(0.0312) == "p=0.0312"

@@ -26,11 +26,11 @@ def test_every_report_has_a_study():
 @pytest.mark.parametrize("name", ["R0", "R1", "R2", "R3", "R4"])
 def test_study_is_well_formed(name):
     study = get_study(name)
-    assert set(a.model for a in study.arms) <= set(list_models())
+    assert {a.model for a in study.arms} <= set(list_models())
     assert study.notes and study.title
     configs = study.configs(QUICK)
     assert len(configs) == len(study.models) * QUICK.seeds
-    assert [c.model for c in configs[::QUICK.seeds]] == list(study.models)
+    assert [c.model for c in configs[:: QUICK.seeds]] == list(study.models)
     assert all(c.epochs <= QUICK.epochs and c.subset <= QUICK.subset for c in configs)
     keys = [repr(j.config) for j in study.plan(QUICK)]
     assert len(keys) == len(set(keys))
@@ -39,12 +39,25 @@ def test_study_is_well_formed(name):
 def test_settings_taken_from_the_reports():
     r4 = get_study("R4")
     c = r4.config("cnn_1", FULL)
-    assert (c.optimizer, c.lr, c.batch_size, c.weight_decay, c.epochs, c.loss, c.subset) == \
-        ("adam", 4e-3, 128, 1e-3, 10, "ce", None)
+    assert (c.optimizer, c.lr, c.batch_size, c.weight_decay, c.epochs, c.loss, c.subset) == (
+        "adam",
+        4e-3,
+        128,
+        1e-3,
+        10,
+        "ce",
+        None,
+    )
     assert c.val_fraction == pytest.approx(1 / 6)
     tuned = r4.config("cnn_2/tuned", FULL)
-    assert (tuned.model, tuned.lr, tuned.batch_size, tuned.weight_decay, tuned.epochs, tuned.augment) == \
-        ("cnn_2", 0.0003593, 64, 0.0003593, 10, ("crop", "flip"))
+    assert (tuned.model, tuned.lr, tuned.batch_size, tuned.weight_decay, tuned.epochs, tuned.augment) == (
+        "cnn_2",
+        0.0003593,
+        64,
+        0.0003593,
+        10,
+        ("crop", "flip"),
+    )
     cell = r4.config("cnn_3/sigmoid/aug", FULL)
     assert (cell.model, cell.loss, cell.augment, cell.lr) == ("cnn_3", "bce", ("crop", "flip"), 4e-3)
     assert len(r4.test) == 21 and {r4.arm(label).model for label, _ in r4.test} == set(r4.models)
@@ -137,24 +150,30 @@ def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
     assert main(["train", "R9"]) == 2 and main(["plan", "R2", "--seeds", "many"]) == 2
     assert main(["plan", "R2", "--profile", "fast"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4", "studies: seeds='many': give a number of seeds (1 or more), 'auto' or 'default'",
-        "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']"]
+        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4",
+        "studies: seeds='many': give a number of seeds (1 or more), 'auto' or 'default'",
+        "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']",
+    ]
     assert len(list(store.glob("*/run.json"))) == len(jobs)
 
 
 def test_only_picks_arms_by_pattern_and_a_pattern_matching_nothing_fails(store, monkeypatch, capsys):
     jobs = get_study("R4").plan(FULL, seeds=2)
     picked = select(jobs, ["cnn_4*", "cnn_2/tuned"])
-    assert sorted({j.label for j in picked}) == ["cnn_2/tuned", "cnn_4", "cnn_4/sigmoid/aug", "cnn_4/sigmoid/none",
-                                                 "cnn_4/softmax/aug"]
+    assert sorted({j.label for j in picked}) == [
+        "cnn_2/tuned",
+        "cnn_4",
+        "cnn_4/sigmoid/aug",
+        "cnn_4/sigmoid/none",
+        "cnn_4/softmax/aug",
+    ]
     assert len(picked) == 5 * 2 and select(jobs, None) == jobs
     with pytest.raises(ValueError, match=r"--only 'cnn_9\*' matches no arm; the arms are: cnn_1, cnn_2, "):
         select(jobs, ["cnn_4", "cnn_9*"])
     tiny = dataclasses.replace(TINY, name="tiny")
     monkeypatch.setitem(config.PROFILES, "tiny", tiny)
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    assert main(["train", "R4", "--profile", "tiny", "--device", "cpu",
-                 "--only", "cnn_4/sig*"]) == 0
+    assert main(["train", "R4", "--profile", "tiny", "--device", "cpu", "--only", "cnn_4/sig*"]) == 0
     trained = select(get_study("R4").plan(tiny, device="cpu"), ["cnn_4/sig*"])
     assert sorted(p.parent.name for p in store.glob("*/run.json")) == sorted(run_key(j.config) for j in trained)
     assert "(only cnn_4/sig*: 2 runs)" in capsys.readouterr().out

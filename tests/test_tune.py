@@ -10,18 +10,26 @@ from optuna.trial import TrialState
 
 from fashion_cnn import RunConfig, config, stats, sweeps, text, tune
 
-TINY = dict(subset=600, epochs=1, device="cpu")
+TINY = {"subset": 600, "epochs": 1, "device": "cpu"}
 SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
 
 
 def _plan(tmp_path, trials, space=None, **options):
     space = space if space is not None else SPACE
-    return tune.plan_search("r3_lenet", "quick", trials=trials, space=space, device="cpu",
-                            storage=f"sqlite:///{tmp_path / 'tune.sqlite3'}", **options)
+    return tune.plan_search(
+        "r3_lenet",
+        "quick",
+        trials=trials,
+        space=space,
+        device="cpu",
+        storage=f"sqlite:///{tmp_path / 'tune.sqlite3'}",
+        **options,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Sweeps
+
 
 def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     base = RunConfig("r3_lenet", model_args={"n_base": 4}, **TINY)
@@ -37,8 +45,9 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     comparing = [line for line in lines if "ranges from" in line or "gap is largest" in line]
     assert len(comparing) == 2 and all(line.endswith(f"; {sweeps.NO_TEST}.") for line in comparing)
     assert sweeps.NO_TEST == "one run per value: no test, so no difference or equivalence is claimed"
-    assert not any(word in line for line in lines for word in ("is higher", "is lower", "equivalent within",
-                                                               "inconclusive at"))
+    assert not any(
+        word in line for line in lines for word in ("is higher", "is lower", "equivalent within", "inconclusive at")
+    )
 
 
 def test_sweep_timing_is_a_finding_only_beyond_timing_noise():
@@ -80,11 +89,14 @@ def test_all_sweeps_are_handed_to_the_workers_in_one_batch(monkeypatch):
     assert calls == [every]  # one call with every sweep's runs, not one per sweep
 
 
-@pytest.mark.parametrize("field, values, message", [
-    ("width", (1, 2), "'width' is neither a RunConfig field nor an argument of model 'r3_lenet'"),
-    ("lr", (-1.0,), "lr=-1.0 is invalid"),
-    ("model", ("lenet5",), "'model' cannot be varied here"),
-])
+@pytest.mark.parametrize(
+    "field, values, message",
+    [
+        ("width", (1, 2), "'width' is neither a RunConfig field nor an argument of model 'r3_lenet'"),
+        ("lr", (-1.0,), "lr=-1.0 is invalid"),
+        ("model", ("lenet5",), "'model' cannot be varied here"),
+    ],
+)
 def test_bad_sweep_gets_a_one_line_cause(field, values, message):
     with pytest.raises(tune.TuneError, match=message) as err:
         tune.Sweep("bad", field, values, RunConfig("r3_lenet", **TINY))
@@ -95,7 +107,6 @@ def test_bad_sweep_gets_a_one_line_cause(field, values, message):
 # Learning-rate decay
 
 QUICK = config.get_profile("quick")
-
 
 
 TINY_PROFILE = config.Profile("quick", epochs=2, subset=600, seeds=2, folds=3, test_subset=200)
@@ -112,10 +123,21 @@ def _decay(acc_diffs, train_diffs=None, gap_diffs=None, margin=config.MARGIN, ch
     for label, sign in (("none", 0), ("step", 1)):
         for seed in range(n):
             train = base[seed] + 0.02 + sign * train_diffs[seed]
-            rows.append({"schedule": label, "seed": seed, "acc": base[seed] + sign * acc_diffs[seed],
-                         "precision": 0.9, "recall": 0.9, "f1": 0.9, "loss": 0.3, "n": 2000,
-                         "train_acc": train, "val_acc": train - (0.03 + sign * gap_diffs[seed]),
-                         "gap": 0.03 + sign * gap_diffs[seed]})
+            rows.append(
+                {
+                    "schedule": label,
+                    "seed": seed,
+                    "acc": base[seed] + sign * acc_diffs[seed],
+                    "precision": 0.9,
+                    "recall": 0.9,
+                    "f1": 0.9,
+                    "loss": 0.3,
+                    "n": 2000,
+                    "train_acc": train,
+                    "val_acc": train - (0.03 + sign * gap_diffs[seed]),
+                    "gap": 0.03 + sign * gap_diffs[seed],
+                }
+            )
     configs = tune.decay_configs(QUICK, device="cpu")
     return tune.DecayResult(configs, {label: [] for label in configs}, pd.DataFrame(rows), margin, choice)
 
@@ -126,12 +148,15 @@ def _sentence(lines, what):
     return found[0]
 
 
-@pytest.mark.parametrize("diffs, outcome, words", [
-    ([0.010, 0.012, 0.011, 0.009, 0.010], "higher", "is higher ("),
-    ([-0.010, -0.012, -0.011, -0.009, -0.010], "lower", "is lower ("),
-    ([0.0005, -0.0005, 0.0003, -0.0002, 0.0001], "equivalent", "equivalent within ±0.50 points ("),
-    ([0.010, -0.008, 0.004], "inconclusive", "inconclusive at n=3: neither a difference"),
-])
+@pytest.mark.parametrize(
+    "diffs, outcome, words",
+    [
+        ([0.010, 0.012, 0.011, 0.009, 0.010], "higher", "is higher ("),
+        ([-0.010, -0.012, -0.011, -0.009, -0.010], "lower", "is lower ("),
+        ([0.0005, -0.0005, 0.0003, -0.0002, 0.0001], "equivalent", "equivalent within ±0.50 points ("),
+        ([0.010, -0.008, 0.004], "inconclusive", "inconclusive at n=3: neither a difference"),
+    ],
+)
 def test_decay_describe_states_the_outcome_the_adjusted_tests_support(diffs, outcome, words):
     decay = _decay(diffs)
     c = decay.comparisons()["acc"]
@@ -169,15 +194,17 @@ def test_decay_describe_claims_nothing_the_adjusted_tests_do_not_support():
 
 
 def test_decay_compares_each_metric_as_its_own_family():
-    decay = _decay(acc_diffs=[0.010, 0.012, 0.011, 0.009, 0.010],  # step higher on test accuracy
-                   train_diffs=[0.0005, -0.0005, 0.0003, -0.0002, 0.0001],  # equivalent on training accuracy
-                   gap_diffs=[0.010, -0.008, 0.004, -0.012, 0.006])  # inconclusive on the gap
+    decay = _decay(
+        acc_diffs=[0.010, 0.012, 0.011, 0.009, 0.010],  # step higher on test accuracy
+        train_diffs=[0.0005, -0.0005, 0.0003, -0.0002, 0.0001],  # equivalent on training accuracy
+        gap_diffs=[0.010, -0.008, 0.004, -0.012, 0.006],
+    )  # inconclusive on the gap
     got = decay.comparisons()
-    assert {m: c.outcome for m, c in got.items()} == {"acc": "higher", "train_acc": "equivalent",
-                                                       "gap": "inconclusive"}
+    assert {m: c.outcome for m, c in got.items()} == {"acc": "higher", "train_acc": "equivalent", "gap": "inconclusive"}
     assert all(c.family == 1 for c in got.values())
     assert decay.values("gap")["step"].tolist() == pytest.approx(
-        (decay.values("train_acc")["step"] - decay.values("val_acc")["step"]).tolist())
+        (decay.values("train_acc")["step"] - decay.values("val_acc")["step"]).tolist()
+    )
     lines = decay.describe()
     assert "is higher (" in _sentence(lines, "test accuracy")
     assert "equivalent within ±0.50 points" in _sentence(lines, "training accuracy")
@@ -204,13 +231,21 @@ def _fake_training(monkeypatch, acc):
 
     def train(configs, **_):
         calls.append([(c.schedule, c.seed) for c in configs])
-        return [SimpleNamespace(config=c, metrics={"train_acc": 0.95, "val_acc": 0.9}, history=[{"lr": c.lr}])
-                for c in configs]
+        return [
+            SimpleNamespace(config=c, metrics={"train_acc": 0.95, "val_acc": 0.9}, history=[{"lr": c.lr}])
+            for c in configs
+        ]
 
     def evaluate(run, profile, device="auto"):
         evaluated.append((run.config.schedule, run.config.seed))
-        return {"acc": acc(run.config.schedule, run.config.seed), "precision": 0.9, "recall": 0.9, "f1": 0.9,
-                "loss": 0.3, "n": 2000}
+        return {
+            "acc": acc(run.config.schedule, run.config.seed),
+            "precision": 0.9,
+            "recall": 0.9,
+            "f1": 0.9,
+            "loss": 0.3,
+            "n": 2000,
+        }
 
     monkeypatch.setattr(sweeps, "get_or_train_many", train)
     monkeypatch.setattr(sweeps, "evaluate_on_test", evaluate)
@@ -251,10 +286,16 @@ def test_auto_seeds_with_a_pilot_that_decides_train_no_more(monkeypatch):
     assert decay.comparisons()["acc"].outcome == "equivalent"
 
 
-@pytest.mark.parametrize("seeds, profile, n", [
-    (None, QUICK, QUICK.seeds), ("default", QUICK, QUICK.seeds), ("3", QUICK, 3), (1, QUICK, 1),
-    ("default", config.get_profile("full"), config.get_profile("full").seeds),  # on a CPU: the profile's, not auto
-])
+@pytest.mark.parametrize(
+    "seeds, profile, n",
+    [
+        (None, QUICK, QUICK.seeds),
+        ("default", QUICK, QUICK.seeds),
+        ("3", QUICK, 3),
+        (1, QUICK, 1),
+        ("default", config.get_profile("full"), config.get_profile("full").seeds),  # on a CPU: the profile's, not auto
+    ],
+)
 def test_given_seeds_train_once_without_a_pilot(monkeypatch, seeds, profile, n):
     calls, _ = _fake_training(monkeypatch, _acc)
     decay = tune.decay_study(profile, "cpu", seeds=seeds)
@@ -269,16 +310,21 @@ def test_one_seed_per_schedule_is_no_test(monkeypatch):
     assert c.outcome == "no test" and c.diff.n == 1
     lines = decay.describe()
     assert "no test at n=1" in _sentence(lines, "test accuracy")
-    assert not any(word in line for line in lines for word in ("is higher", "is lower", "equivalent within",
-                                                               "inconclusive at"))
+    assert not any(
+        word in line for line in lines for word in ("is higher", "is lower", "equivalent within", "inconclusive at")
+    )
     power = text.power([c])
     assert f"On test accuracy, {power[0].lower()}{power[1:]}" in lines
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"seeds": "many"}, "give a number of seeds"), ({"margin": 0.0}, "margin must be positive"),
-    ({"seeds": "auto", "cap": 0}, "cap of at least 1"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"seeds": "many"}, "give a number of seeds"),
+        ({"margin": 0.0}, "margin must be positive"),
+        ({"seeds": "auto", "cap": 0}, "cap of at least 1"),
+    ],
+)
 def test_bad_decay_options_get_a_one_line_cause(monkeypatch, options, message):
     _fake_training(monkeypatch, _acc)
     with pytest.raises(ValueError, match=message):
@@ -289,7 +335,7 @@ def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
     decay = tune.decay_study(TINY_PROFILE, "cpu", seeds=2)
     assert list(decay.runs) == ["none", "step"] and [len(r) for r in decay.runs.values()] == [2, 2]
     assert decay.test[["schedule", "seed"]].values.tolist() == [["none", 0], ["none", 1], ["step", 0], ["step", 1]]
-    for (label, runs) in decay.runs.items():
+    for label, runs in decay.runs.items():
         for run in runs:
             row = decay.test[(decay.test["schedule"] == label) & (decay.test["seed"] == run.config.seed)].iloc[0]
             assert row["train_acc"] == run.metrics["train_acc"] and row["val_acc"] == run.metrics["val_acc"]
@@ -303,31 +349,51 @@ def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
 
 
 def test_describe_search_compares_single_runs_without_a_test():
-    summary = {"finished": 2, "complete": 2, "pruned": 0, "fail": 0, "total": 2, "workers": [0], "devices": ["cpu"],
-               "trial_seconds": 60.0, "wall_seconds": 60.0, "best_number": 1, "best_value": 0.9,
-               "best_params": {"lr": 1e-3}}
-    run = SimpleNamespace(provenance={"device_name": "cpu"}, metrics={"train_size": 1000},
-                          config=RunConfig("cnn_2", epochs=1, split="trainval"))
+    summary = {
+        "finished": 2,
+        "complete": 2,
+        "pruned": 0,
+        "fail": 0,
+        "total": 2,
+        "workers": [0],
+        "devices": ["cpu"],
+        "trial_seconds": 60.0,
+        "wall_seconds": 60.0,
+        "best_number": 1,
+        "best_value": 0.9,
+        "best_params": {"lr": 1e-3},
+    }
+    run = SimpleNamespace(
+        provenance={"device_name": "cpu"},
+        metrics={"train_size": 1000},
+        config=RunConfig("cnn_2", epochs=1, split="trainval"),
+    )
     lines = tune.describe_search(summary, {"acc": 0.92, "n": 2000}, run, SimpleNamespace(base=run.config))
-    assert lines[-1].endswith("scores 92.00% on 2000 test images, -0.91 points against R4's 92.91% (R4: CNN_2 with "
-                              "augmentation, 10 epochs; one run each: no test, so no difference or equivalence is "
-                              "claimed).")
+    assert lines[-1].endswith(
+        "scores 92.00% on 2000 test images, -0.91 points against R4's 92.91% (R4: CNN_2 with "
+        "augmentation, 10 epochs; one run each: no test, so no difference or equivalence is "
+        "claimed)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Search space and storage errors
 
-@pytest.mark.parametrize("space, message", [
-    ({"lr": ["log", 0, 1e-2]}, "a log range needs low > 0"),
-    ({"lr": ["log", 1e-2, 1e-4]}, "low=0.01 must be below high=0.0001"),
-    ({"lr": ["loguniform", 1e-4, 1e-2]}, "does not start with a kind"),
-    ({"batch_size": ["choice", []]}, "a choice needs a non-empty list"),
-    ({"epochs": ["int", 1.5, 3]}, "an int range needs whole numbers"),
-    ({"epochs": ["int", -2, 3]}, "epochs=-2 is invalid"),
-    ({"width": ["int", 1, 4]}, "'width' is neither a RunConfig field"),
-    ({}, "non-empty mapping"),
-    ("{not json", "neither JSON nor a readable JSON file"),
-])
+
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"lr": ["log", 0, 1e-2]}, "a log range needs low > 0"),
+        ({"lr": ["log", 1e-2, 1e-4]}, "low=0.01 must be below high=0.0001"),
+        ({"lr": ["loguniform", 1e-4, 1e-2]}, "does not start with a kind"),
+        ({"batch_size": ["choice", []]}, "a choice needs a non-empty list"),
+        ({"epochs": ["int", 1.5, 3]}, "an int range needs whole numbers"),
+        ({"epochs": ["int", -2, 3]}, "epochs=-2 is invalid"),
+        ({"width": ["int", 1, 4]}, "'width' is neither a RunConfig field"),
+        ({}, "non-empty mapping"),
+        ("{not json", "neither JSON nor a readable JSON file"),
+    ],
+)
 def test_bad_search_space_gets_a_one_line_cause_and_fix(tmp_path, space, message):
     with pytest.raises(tune.TuneError, match=message) as err:
         _plan(tmp_path, 2, space=space)
@@ -344,17 +410,21 @@ def test_full_profile_on_a_cpu_searches_r0s_dropout_lenet_and_an_explicit_model_
     storage = f"sqlite:///{tmp_path / 't.sqlite3'}"
     cpu = tune.plan_search(profile="full", device="cpu", storage=storage)
     assert cpu.base.model == tune.CPU_MODEL and cpu.trials == 20 and "fc_dropout" in cpu.space
-    assert cpu.config({"fc_dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-5, "batch_size": 64,
-                       "epochs": 5}).model_args == {"fc_dropout": 0.2}
+    assert cpu.config(
+        {"fc_dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-5, "batch_size": 64, "epochs": 5}
+    ).model_args == {"fc_dropout": 0.2}
     chosen = tune.plan_search("cnn_2", "full", device="cpu", storage=storage)
     assert chosen.base.model == "cnn_2" and chosen.trials == 30 and "dropout" in chosen.space
 
 
-@pytest.mark.parametrize("url, message", [
-    ("not a url", "is not a database URL"),
-    ("sqlite:////proc/no/such/folder/t.sqlite3", "cannot create the folder"),
-    ("postgresql://user:secret@127.0.0.1:1/db", "needs a database driver|cannot reach storage"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("not a url", "is not a database URL"),
+        ("sqlite:////proc/no/such/folder/t.sqlite3", "cannot create the folder"),
+        ("postgresql://user:secret@127.0.0.1:1/db", "needs a database driver|cannot reach storage"),
+    ],
+)
 def test_bad_storage_gets_a_one_line_cause_and_fix(url, message):
     with pytest.raises(tune.TuneError, match=message) as err:
         tune.open_storage(url)
@@ -369,8 +439,12 @@ def test_storage_that_cannot_be_opened(tmp_path):
 
 def test_cli_reports_bad_input_in_one_line_and_exits_2(tmp_path, capsys):
     assert tune.main(["--profile", "quick", "--storage", "not a url"]) == 2
-    assert tune.main(["--profile", "quick", "--storage", f"sqlite:///{tmp_path / 't.db'}",
-                      "--space", '{"lr": ["log", 0, 1]}']) == 2
+    assert (
+        tune.main(
+            ["--profile", "quick", "--storage", f"sqlite:///{tmp_path / 't.db'}", "--space", '{"lr": ["log", 0, 1]}']
+        )
+        == 2
+    )
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
     assert "Traceback" not in capsys.readouterr().err
@@ -396,13 +470,16 @@ def test_one_worker_repeats_a_seeded_search_also_when_resumed(store, tmp_path):
     tune.search(plan("resumed", 2), log=lambda line: None)  # stopped after two trials …
     resumed = tune.search(plan("resumed", 4), log=lambda line: None)  # … and continued in a new sampler
     assert _params(resumed) == _params(once)
-    assert [t.user_attrs["sampler_seed"] for t in once.get_trials()] == [tune.sampler_seed(plan("once", 4), n) for n in range(4)]
+    assert [t.user_attrs["sampler_seed"] for t in once.get_trials()] == [
+        tune.sampler_seed(plan("once", 4), n) for n in range(4)
+    ]
     other = tune.search(plan("other-seed", 4, seed=1), log=lambda line: None)
     assert [t.params for t in other.get_trials()] != [t.params for t in once.get_trials()]
 
 
 # ----------------------------------------------------------------------------------------------
 # Trials on Ray
+
 
 def _by_slot(study):
     """(slot, params, state, value) of the finished trials, in slot order: what a search decided."""
@@ -412,7 +489,9 @@ def _by_slot(study):
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")
-def test_one_or_two_trials_at_once_on_ray_propose_prune_and_score_the_same_trials(local_ray, store, tmp_path, monkeypatch):
+def test_one_or_two_trials_at_once_on_ray_propose_prune_and_score_the_same_trials(
+    local_ray, store, tmp_path, monkeypatch
+):
     space = {**SPACE, "epochs": ["choice", [2]]}  # two epochs: the pruner can stop a trial midway
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
@@ -454,8 +533,9 @@ def test_an_interrupted_search_retries_its_trials_in_their_slots_and_ends_as_an_
 
 
 @pytest.mark.slow
-def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(tmp_path, monkeypatch, ray_temp,
-                                                                                stop_while_training):
+def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(
+    tmp_path, monkeypatch, ray_temp, stop_while_training
+):
     script = tmp_path / "driver.py"
     script.write_text(  # two trials on Ray, 3 epochs of ~2 s each
         "import pathlib, sys\n"
@@ -463,18 +543,27 @@ def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(
         "config.RUNS_DIR = pathlib.Path(sys.argv[1])\n"
         "plan = tune.plan_search('lenet5', 'quick', trials=2, device='cpu', storage=sys.argv[2], subset=20000,\n"
         "                        space={'lr': ['log', 1e-4, 1e-2], 'epochs': ['choice', [3]]})\n"
-        "tune.search(plan, log=lambda line: None, local_seconds=0)\n")
+        "tune.search(plan, log=lambda line: None, local_seconds=0)\n"
+    )
     storage = f"sqlite:///{tmp_path / 'tune.sqlite3'}"
     monkeypatch.setenv("RAY_TMPDIR", ray_temp())  # the driver's own local Ray
-    alive = stop_while_training([sys.executable, str(script), str(tmp_path / "runs"), storage],
-                                tmp_path / "runs", signal.SIGKILL)
+    alive = stop_while_training(
+        [sys.executable, str(script), str(tmp_path / "runs"), storage], tmp_path / "runs", signal.SIGKILL
+    )
     # Ray's two idle per-node agents end on their own once their GCS reconnect gives up, ~60 s after the
     # raylet died (docs/speed.md); everything that trains or holds the store is gone (teardown ends the agents)
     agents = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")
     training = [p for p in alive if not " ".join(p.cmdline()).startswith(agents)]
     assert not training, f"{len(training)} process(es) of the killed search still running: {training}"
-    plan = tune.plan_search("lenet5", "quick", trials=2, device="cpu", storage=storage, subset=20000,
-                            space={"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [3]]})
+    plan = tune.plan_search(
+        "lenet5",
+        "quick",
+        trials=2,
+        device="cpu",
+        storage=storage,
+        subset=20000,
+        space={"lr": ["log", 1e-4, 1e-2], "epochs": ["choice", [3]]},
+    )
     assert tune.study_counts(tune.open_study(plan, create=False))["running"] == 2  # left by the killed driver
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
     study = tune.search(plan, log=lambda line: None)  # this process continues it, from the trials' checkpoints
@@ -487,8 +576,27 @@ def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(
 
 def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys):
     plan = _plan(tmp_path, 2)
-    assert tune.main(["--profile", "quick", "--model", "r3_lenet", "--device", "cpu", "--trials", "2",
-                      "--storage", plan.storage, "--space", json.dumps(SPACE), "--timeout", "0"]) == 0
+    assert (
+        tune.main(
+            [
+                "--profile",
+                "quick",
+                "--model",
+                "r3_lenet",
+                "--device",
+                "cpu",
+                "--trials",
+                "2",
+                "--storage",
+                plan.storage,
+                "--space",
+                json.dumps(SPACE),
+                "--timeout",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert "stopped early" in capsys.readouterr().out
     assert tune.study_counts(tune.open_study(plan, create=False))["finished"] == 0
     lines = []

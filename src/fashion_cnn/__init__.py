@@ -6,7 +6,23 @@ from .models import count_parameters, create_model, list_models, model_info, sum
 from .runs import Run, RunConfig, __version__, get_or_train, load_run, run_key
 
 __all__ = [
-    "CLASSES", "DataError", "PROFILES", "REPORTS_DIR", "RUNS_DIR", "Run", "RunConfig", "__version__",
-    "count_parameters", "create_model", "get_or_train", "get_profile", "list_models", "load", "load_run",
-    "model_info", "resolve_device", "run_key", "summary",
+    "CLASSES",
+    "PROFILES",
+    "REPORTS_DIR",
+    "RUNS_DIR",
+    "DataError",
+    "Run",
+    "RunConfig",
+    "__version__",
+    "count_parameters",
+    "create_model",
+    "get_or_train",
+    "get_profile",
+    "list_models",
+    "load",
+    "load_run",
+    "model_info",
+    "resolve_device",
+    "run_key",
+    "summary",
 ]

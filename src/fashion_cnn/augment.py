@@ -3,7 +3,7 @@ random parameters. Names select the transforms; the engine applies them to train
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

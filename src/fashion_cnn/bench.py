@@ -25,6 +25,7 @@ runs go to a temporary store, never to `reports/runs`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -82,8 +83,9 @@ def _naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
     torch.manual_seed(config.seed)
     model = create_model(config.model, **config.model_args).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(config.seed))
+    loader = DataLoader(
+        train, batch_size=config.batch_size, shuffle=True, generator=torch.Generator().manual_seed(config.seed)
+    )
     val_loader = DataLoader(val, batch_size=1000)
     history = []
     for epoch in range(config.epochs):
@@ -106,9 +108,16 @@ def _naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
                 logits = model(x)
                 val_loss += F.cross_entropy(logits, y, reduction="sum").item()
                 correct += (logits.argmax(1) == y).sum().item()
-        history.append({"epoch": epoch + 1, "train_loss": running / len(loader), "val_loss": val_loss / len(val),
-                        "val_acc": correct / len(val), "seconds": time.perf_counter() - start,
-                        "images_per_s": len(train) / train_seconds})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": running / len(loader),
+                "val_loss": val_loss / len(val),
+                "val_acc": correct / len(val),
+                "seconds": time.perf_counter() - start,
+                "images_per_s": len(train) / train_seconds,
+            }
+        )
     return history
 
 
@@ -144,8 +153,13 @@ def _measure(fn, repeats: int) -> tuple[list[dict], dict]:
         trials.append((steady, first, history, before, load()))
     trials.sort(key=lambda t: t[0])
     steady, first, history, before, after = trials[len(trials) // 2]
-    return history, {"s_per_epoch": steady, "first_epoch_s": first, "all_s_per_epoch": [t[0] for t in trials],
-                     "load_before": before, "load_after": after}
+    return history, {
+        "s_per_epoch": steady,
+        "first_epoch_s": first,
+        "all_s_per_epoch": [t[0] for t in trials],
+        "load_before": before,
+        "load_after": after,
+    }
 
 
 def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int, naive_threads: int | None = None) -> dict:
@@ -155,13 +169,21 @@ def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int, naiv
     engine_hist, eng = _measure(lambda: engine_fit(config), repeats)
     train_n, n_val = _split_sizes(config)
     row = {
-        "model": name, "device": device, "epochs": config.epochs, "train_images": train_n, "val_images": n_val,
-        "naive_s_per_epoch": naive["s_per_epoch"], "engine_s_per_epoch": eng["s_per_epoch"],
+        "model": name,
+        "device": device,
+        "epochs": config.epochs,
+        "train_images": train_n,
+        "val_images": n_val,
+        "naive_s_per_epoch": naive["s_per_epoch"],
+        "engine_s_per_epoch": eng["s_per_epoch"],
         "engine_first_epoch_s": eng["first_epoch_s"],
-        "naive_images_per_s": train_n / naive["s_per_epoch"], "engine_images_per_s": train_n / eng["s_per_epoch"],
+        "naive_images_per_s": train_n / naive["s_per_epoch"],
+        "engine_images_per_s": train_n / eng["s_per_epoch"],
         "speedup": naive["s_per_epoch"] / eng["s_per_epoch"],
-        "naive_val_acc": naive_hist[-1]["val_acc"], "engine_val_acc": engine_hist[-1]["val_acc"],
-        "naive_repeats_s": naive["all_s_per_epoch"], "engine_repeats_s": eng["all_s_per_epoch"],
+        "naive_val_acc": naive_hist[-1]["val_acc"],
+        "engine_val_acc": engine_hist[-1]["val_acc"],
+        "naive_repeats_s": naive["all_s_per_epoch"],
+        "engine_repeats_s": eng["all_s_per_epoch"],
         "load": [naive["load_before"], eng["load_after"]],
     }
     row["acc_agree"] = agree(row["naive_val_acc"], row["engine_val_acc"], n_val)
@@ -173,8 +195,9 @@ def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
     return len(train), 0 if val is None else len(val)
 
 
-def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True,
-                naive_threads: int | None = None) -> dict:
+def bench_study(
+    study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True, naive_threads: int | None = None
+) -> dict:
     """A study's models (one seed each) trained naively one by one, by the engine one by one, and on Ray.
 
     Ray is the local instance (or the cluster of RAY_ADDRESS / `--address`); its start-up is timed on
@@ -184,8 +207,14 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
 
     study = get_study(study_name)
     configs = [base.replace(model=m, **{**study.settings, "epochs": base.epochs}) for m in study.models]
-    out: dict = {"study": study_name, "runs": len(configs), "device": device, "epochs": base.epochs,
-                 "train_images": _split_sizes(configs[0])[0], "load_before": load()}
+    out: dict = {
+        "study": study_name,
+        "runs": len(configs),
+        "device": device,
+        "epochs": base.epochs,
+        "train_images": _split_sizes(configs[0])[0],
+        "load_before": load(),
+    }
     start = time.perf_counter()
     naive_acc = [naive_fit(c, device, naive_threads)[-1]["val_acc"] for c in configs]
     out["naive_sequential_s"] = time.perf_counter() - start
@@ -197,9 +226,12 @@ def bench_study(study_name: str, base: runs.RunConfig, device: str, engine_seque
     schedule.connect()
     out["ray_startup_s"] = time.perf_counter() - start
     resources = ray.cluster_resources()
-    out["ray_cluster"] = {"address": schedule.cluster_address() or "local",
-                          "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
-                          "cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0)}
+    out["ray_cluster"] = {
+        "address": schedule.cluster_address() or "local",
+        "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+        "cpus": resources.get("CPU", 0),
+        "gpus": resources.get("GPU", 0),
+    }
     for when in ("ray_s", "ray_warm_s"):  # Ray's workers start (import torch) in the first pass only
         with tempfile.TemporaryDirectory() as store:  # an empty store: Ray trains everything
             before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store)
@@ -224,16 +256,20 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
     """
     config = base.replace(model="lenet5")
     rows = []
-    for label, changes in [("eager", dict(cuda_graph=False)), ("cuda graph (default)", {}),
-                           ("cuda graph + channels_last", dict(channels_last=True)),
-                           ("cuda graph + bf16 autocast", dict(bf16=True)),
-                           ("eager + channels_last", dict(cuda_graph=False, channels_last=True)),
-                           *([("cuda graph + torch.compile", dict(compile=True))] if compile else [])]:
+    for label, changes in [
+        ("eager", {"cuda_graph": False}),
+        ("cuda graph (default)", {}),
+        ("cuda graph + channels_last", {"channels_last": True}),
+        ("cuda graph + bf16 autocast", {"bf16": True}),
+        ("eager + channels_last", {"cuda_graph": False, "channels_last": True}),
+        *([("cuda graph + torch.compile", {"compile": True})] if compile else []),
+    ]:
         with engine.speed(**changes):
             history = engine_fit(config)
         steady, first = epoch_seconds(history)
-        rows.append({"variant": label, "s_per_epoch": steady, "first_epoch_s": first,
-                     "val_acc": history[-1]["val_acc"]})
+        rows.append(
+            {"variant": label, "s_per_epoch": steady, "first_epoch_s": first, "val_acc": history[-1]["val_acc"]}
+        )
     configs = [config.replace(seed=s) for s in range(seeds)]
     start = time.perf_counter()
     for c in configs:
@@ -250,12 +286,30 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
     with engine.speed(cuda_graph=False):
         train_stacked(configs, progress=False)
     stacked_eager_s = time.perf_counter() - start
-    rows.append({"variant": f"{seeds} seeds one by one (graph)", "s_per_epoch": sequential / config.epochs / seeds,
-                 "first_epoch_s": float("nan"), "val_acc": float("nan")})
-    rows.append({"variant": f"{seeds} seeds stacked (vmap)", "s_per_epoch": stacked_s / config.epochs / seeds,
-                 "first_epoch_s": float("nan"), "val_acc": float(np.mean([r.metrics["val_acc"] for r in stacked]))})
-    rows.append({"variant": f"{seeds} seeds stacked (vmap), eager", "s_per_epoch": stacked_eager_s / config.epochs / seeds,
-                 "first_epoch_s": float("nan"), "val_acc": float("nan")})
+    rows.append(
+        {
+            "variant": f"{seeds} seeds one by one (graph)",
+            "s_per_epoch": sequential / config.epochs / seeds,
+            "first_epoch_s": float("nan"),
+            "val_acc": float("nan"),
+        }
+    )
+    rows.append(
+        {
+            "variant": f"{seeds} seeds stacked (vmap)",
+            "s_per_epoch": stacked_s / config.epochs / seeds,
+            "first_epoch_s": float("nan"),
+            "val_acc": float(np.mean([r.metrics["val_acc"] for r in stacked])),
+        }
+    )
+    rows.append(
+        {
+            "variant": f"{seeds} seeds stacked (vmap), eager",
+            "s_per_epoch": stacked_eager_s / config.epochs / seeds,
+            "first_epoch_s": float("nan"),
+            "val_acc": float("nan"),
+        }
+    )
     return rows
 
 
@@ -272,7 +326,7 @@ def bench_tsne(points: int, placed: int = 2000, seed: int = 0) -> dict:
 
     ds = data_mod.load()
     test = data_mod.subset_indices(ds.test_labels, points)
-    pixels = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
+    pixels = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255
     pca = PCA(84, random_state=seed).fit(pixels(ds.test_images[test]))
     features = pca.transform(pixels(ds.test_images[test]))
     new = pca.transform(pixels(ds.train_images[data_mod.subset_indices(ds.train_labels, placed)]))
@@ -283,58 +337,95 @@ def bench_tsne(points: int, placed: int = 2000, seed: int = 0) -> dict:
     started = time.perf_counter()
     embed.transform(embedding, new)
     transform_s = time.perf_counter() - started
-    row = {"points": len(test), "features": features.shape[1], "fit_s": fit_s, "placed": len(new),
-           "transform_s": transform_s, "n_jobs": embed._jobs(), "load": (before, load())}
-    print(f"t-SNE: {row['points']:,} points fit in {fit_s:.1f} s, {row['placed']:,} placed in {transform_s:.1f} s", flush=True)
+    row = {
+        "points": len(test),
+        "features": features.shape[1],
+        "fit_s": fit_s,
+        "placed": len(new),
+        "transform_s": transform_s,
+        "n_jobs": embed._jobs(),
+        "load": (before, load()),
+    }
+    print(
+        f"t-SNE: {row['points']:,} points fit in {fit_s:.1f} s, {row['placed']:,} placed in {transform_s:.1f} s",
+        flush=True,
+    )
     return row
 
 
 def markdown(result: dict) -> str:
     """The benchmark as Markdown tables (what the report appendix shows)."""
-    lines = [f"# Benchmark on {result['device_name']} ({result['device']})", "",
-             f"{result['when']}, torch {result['torch']}, command `{result['command']}`; torch threads: naive loop "
-             f"{result['naive_threads']}, engine {result['engine_threads'] or 'default'} per run. Load: the 1-minute "
-             "load average before → after (other processes on the machine).", "",
-             "| model | train images | epochs | naive s/epoch | engine s/epoch | speed-up | naive img/s | engine img/s "
-             "| naive val acc | engine val acc | agree | load |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    lines = [
+        f"# Benchmark on {result['device_name']} ({result['device']})",
+        "",
+        f"{result['when']}, torch {result['torch']}, command `{result['command']}`; torch threads: naive loop "
+        f"{result['naive_threads']}, engine {result['engine_threads'] or 'default'} per run. Load: the 1-minute "
+        "load average before → after (other processes on the machine).",
+        "",
+        "| model | train images | epochs | naive s/epoch | engine s/epoch | speed-up | naive img/s | engine img/s "
+        "| naive val acc | engine val acc | agree | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
     for r in result["models"]:
-        lines.append(f"| {r['model']} | {r['train_images']:,} | {r['epochs']} | {r['naive_s_per_epoch']:.3f} | "
-                     f"{r['engine_s_per_epoch']:.3f} | {r['speedup']:.1f}× | {r['naive_images_per_s']:,.0f} | "
-                     f"{r['engine_images_per_s']:,.0f} | {r['naive_val_acc']:.4f} | {r['engine_val_acc']:.4f} | "
-                     f"{'yes' if r['acc_agree'] else 'NO'} | {r['load'][0]:.2f}→{r['load'][1]:.2f} |")
+        lines.append(
+            f"| {r['model']} | {r['train_images']:,} | {r['epochs']} | {r['naive_s_per_epoch']:.3f} | "
+            f"{r['engine_s_per_epoch']:.3f} | {r['speedup']:.1f}× | {r['naive_images_per_s']:,.0f} | "
+            f"{r['engine_images_per_s']:,.0f} | {r['naive_val_acc']:.4f} | {r['engine_val_acc']:.4f} | "
+            f"{'yes' if r['acc_agree'] else 'NO'} | {r['load'][0]:.2f}→{r['load'][1]:.2f} |"
+        )
     s = result.get("study")
     if s:
-        lines += ["", f"Study {s['study']}: {s['runs']} runs × {s['epochs']} epoch(s) on {s['train_images']:,} images, "
-                      f"load {s['load_before']:.2f}→{s['load_after']:.2f}", "",
-                  "| way | seconds | speed-up vs naive |", "|---|---:|---:|",
-                  f"| naive loop, one by one | {s['naive_sequential_s']:.1f} | 1.0× |"]
+        lines += [
+            "",
+            f"Study {s['study']}: {s['runs']} runs × {s['epochs']} epoch(s) on {s['train_images']:,} images, "
+            f"load {s['load_before']:.2f}→{s['load_after']:.2f}",
+            "",
+            "| way | seconds | speed-up vs naive |",
+            "|---|---:|---:|",
+            f"| naive loop, one by one | {s['naive_sequential_s']:.1f} | 1.0× |",
+        ]
         if "engine_sequential_s" in s:
-            lines.append(f"| engine, one by one | {s['engine_sequential_s']:.1f} | "
-                         f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |")
+            lines.append(
+                f"| engine, one by one | {s['engine_sequential_s']:.1f} | "
+                f"{s['naive_sequential_s'] / s['engine_sequential_s']:.1f}× |"
+            )
         c = s["ray_cluster"]
         nodes = sorted({w["host"] + " " + str(w["ray_node"])[:8] for w in s["trained_on"]})
         gpus = f", {c['gpus']:.0f} GPUs" if c["gpus"] else ""
-        lines.append(f"| engine on Ray ({c['address']}: {c['nodes']} node(s), {c['cpus']:.0f} CPUs{gpus}; start-up "
-                     f"{s['ray_startup_s']:.1f} s, not counted) | {s['ray_s']:.1f} | {s['speedup_vs_naive']:.1f}× |")
+        lines.append(
+            f"| engine on Ray ({c['address']}: {c['nodes']} node(s), {c['cpus']:.0f} CPUs{gpus}; start-up "
+            f"{s['ray_startup_s']:.1f} s, not counted) | {s['ray_s']:.1f} | {s['speedup_vs_naive']:.1f}× |"
+        )
         if "ray_warm_s" in s:
-            lines.append(f"| engine on Ray again, its workers started | {s['ray_warm_s']:.1f} | "
-                         f"{s['naive_sequential_s'] / s['ray_warm_s']:.1f}× |")
-        lines += ["", "Where each run trained on Ray: " + "; ".join(
-            f"{w['model']} on {w['host']} (node {str(w['ray_node'])[:8]}, pid {w['pid']})" for w in s["trained_on"])
-            + f" ({len(nodes)} node(s))."]
+            lines.append(
+                f"| engine on Ray again, its workers started | {s['ray_warm_s']:.1f} | "
+                f"{s['naive_sequential_s'] / s['ray_warm_s']:.1f}× |"
+            )
+        lines += [
+            "",
+            "Where each run trained on Ray: "
+            + "; ".join(
+                f"{w['model']} on {w['host']} (node {str(w['ray_node'])[:8]}, pid {w['pid']})" for w in s["trained_on"]
+            )
+            + f" ({len(nodes)} node(s)).",
+        ]
     t = result.get("tsne")
     if t:
-        lines += ["", f"t-SNE (openTSNE, {t['n_jobs']} thread(s), load {t['load'][0]:.2f}→{t['load'][1]:.2f}): "
-                      f"{t['points']:,} test images × {t['features']} features (their first principal components) "
-                      f"fit in **{t['fit_s']:.1f} s**; {t['placed']:,} training images placed into that embedding "
-                      f"with `transform` in {t['transform_s']:.1f} s."]
+        lines += [
+            "",
+            f"t-SNE (openTSNE, {t['n_jobs']} thread(s), load {t['load'][0]:.2f}→{t['load'][1]:.2f}): "
+            f"{t['points']:,} test images × {t['features']} features (their first principal components) "
+            f"fit in **{t['fit_s']:.1f} s**; {t['placed']:,} training images placed into that embedding "
+            f"with `transform` in {t['transform_s']:.1f} s.",
+        ]
     if result.get("gpu_variants"):
         lines += ["", "| LeNet-5 step variant | s/epoch | first epoch s | val acc |", "|---|---:|---:|---:|"]
         for v in result["gpu_variants"]:
-            cell = lambda x, digits: "–" if x is None or x != x else f"{x:.{digits}f}"  # noqa: E731 (nan: not measured)
-            lines.append(f"| {v['variant']} | {cell(v['s_per_epoch'], 3)} | {cell(v['first_epoch_s'], 3)} | "
-                         f"{cell(v['val_acc'], 4)} |")
+            cell = lambda x, digits: "–" if x is None or math.isnan(x) else f"{x:.{digits}f}"
+            lines.append(
+                f"| {v['variant']} | {cell(v['s_per_epoch'], 3)} | {cell(v['first_epoch_s'], 3)} | "
+                f"{cell(v['val_acc'], 4)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -356,17 +447,30 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 1 on the CPU, 3 on a GPU)")
-    parser.add_argument("--subset", default=None,
-                        help=f"training images drawn before the 80/20 split, or 'full' (default: {CPU_SUBSET} on the CPU, full on a GPU)")
+    parser.add_argument(
+        "--subset",
+        default=None,
+        help=f"training images drawn before the 80/20 split, or 'full' (default: {CPU_SUBSET} on the CPU, full on a GPU)",
+    )
     parser.add_argument("--repeats", type=int, default=1, help="repeat each measurement, report the median")
     parser.add_argument("--study", default="R0", help="study trained one by one and on Ray ('none' to skip)")
-    parser.add_argument("--address", default=None, help="the Ray cluster of the study section (default RAY_ADDRESS, else local)")
+    parser.add_argument(
+        "--address", default=None, help="the Ray cluster of the study section (default RAY_ADDRESS, else local)"
+    )
     parser.add_argument("--study-subset", default="full", help="subset for the study section (default: full 48k)")
     parser.add_argument("--variants", action="store_true", help="also time GPU step options (CUDA only)")
-    parser.add_argument("--compile", action="store_true", help="with --variants: also time torch.compile (slow to compile)")
-    parser.add_argument("--naive-threads", type=int, default=None,
-                        help="torch threads of the naive loop (default: torch's own, as a tutorial runs)")
-    parser.add_argument("--tsne", type=int, default=10_000, help="points of the t-SNE timing (0 to skip; default 10000)")
+    parser.add_argument(
+        "--compile", action="store_true", help="with --variants: also time torch.compile (slow to compile)"
+    )
+    parser.add_argument(
+        "--naive-threads",
+        type=int,
+        default=None,
+        help="torch threads of the naive loop (default: torch's own, as a tutorial runs)",
+    )
+    parser.add_argument(
+        "--tsne", type=int, default=10_000, help="points of the t-SNE timing (0 to skip; default 10000)"
+    )
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
     schedule.use_address(args.address)
@@ -384,23 +488,31 @@ def main(argv: list[str] | None = None) -> dict:
     except data_mod.DataError as err:
         parser.error(str(err))
     epochs = args.epochs or (1 if on_cpu else 3)
-    parse_subset = lambda s, default: None if s == "full" else int(s) if s else default  # noqa: E731
+    parse_subset = lambda s, default: None if s == "full" else int(s) if s else default
     subset = parse_subset(args.subset, CPU_SUBSET if on_cpu else None)
     base = runs.RunConfig("lenet5", epochs=epochs, subset=subset, device=device)
     out_dir = Path(args.out) if args.out else cfg.REPORTS_DIR / "bench"
-    result = {"device": device, "device_name": runs.device_name(device), "torch": torch.__version__,
-              "when": time.strftime("%Y-%m-%d %H:%M"), "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
-              "naive_threads": args.naive_threads or torch.get_num_threads(),
-              "engine_threads": engine.SPEED.cpu_threads if on_cpu else None, "models": []}
+    result = {
+        "device": device,
+        "device_name": runs.device_name(device),
+        "torch": torch.__version__,
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
+        "naive_threads": args.naive_threads or torch.get_num_threads(),
+        "engine_threads": engine.SPEED.cpu_threads if on_cpu else None,
+        "models": [],
+    }
     with tempfile.TemporaryDirectory() as store:
         before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store) / "runs"
         try:
             for name in models:
                 row = bench_model(name, base, device, args.repeats, args.naive_threads)
                 result["models"].append(row)
-                print(f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
-                      f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
-                      flush=True)
+                print(
+                    f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
+                    f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
+                    flush=True,
+                )
             if args.study != "none":
                 study_base = base.replace(subset=parse_subset(args.study_subset, None))
                 result["study"] = bench_study(args.study, study_base, device, naive_threads=args.naive_threads)

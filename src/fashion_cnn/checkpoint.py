@@ -37,8 +37,12 @@ def save(path: Path, model, optimizer, scheduler, generator: torch.Generator, hi
     tensors["rng.generator"] = generator.get_state()
     if generator.device.type == "cuda":
         tensors["rng.cuda"] = torch.cuda.get_rng_state(generator.device)
-    meta = {"opt_scalars": scalars, "param_groups": opt_state["param_groups"], "history": history,
-            "scheduler": scheduler.state_dict() if scheduler is not None else None}
+    meta = {
+        "opt_scalars": scalars,
+        "param_groups": opt_state["param_groups"],
+        "history": history,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+    }
     save_tensors(path, tensors, {"state": json.dumps(meta, default=jsonable)})
 
 

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import config as cfg
-from .sources import CLAIMS, Claim
-from .stats import (Comparison, TestResult, cochran_q, compare_family, holm,
-                    mcnemar_test)
 from .measurements import Measurements, _by_seed
+from .sources import CLAIMS, Claim
+from .stats import Comparison, TestResult, cochran_q, compare_family, holm, mcnemar_test
 
 
 def in_percent(metric: str) -> bool:
@@ -73,8 +72,9 @@ def _name(arm: str, setting: str, other: str) -> str:
     return arm if setting == other else f"{arm} ({setting})"
 
 
-def compare_claims(values: pd.DataFrame, claims: list[Claim], margin: float = cfg.MARGIN,
-                   alpha: float = 0.05) -> list[Comparison]:
+def compare_claims(
+    values: pd.DataFrame, claims: list[Claim], margin: float = cfg.MARGIN, alpha: float = 0.05
+) -> list[Comparison]:
     """One report's claims as one family (`stats.compare_family`, Holm over the claims with a test).
 
     Each side is paired by seed (only the seeds both sides have). Claims on metrics without an
@@ -90,18 +90,53 @@ def compare_claims(values: pd.DataFrame, claims: list[Claim], margin: float = cf
         pairs.append((f"{i}:a", f"{i}:b"))
     margins = [margin if equivalence_tested(claim.metric) else None for claim in claims]
     family = compare_family(series, pairs, margins, alpha)
-    return [replace(c, a=_name(claim.a, *claim.settings), b=_name(claim.b, *claim.settings[::-1]))
-            for c, claim in zip(family, claims)]
+    return [
+        replace(c, a=_name(claim.a, *claim.settings), b=_name(claim.b, *claim.settings[::-1]))
+        for c, claim in zip(family, claims)
+    ]
 
 
-_CLAIM_COLUMNS = ["report", "where", "claim", "a", "b", "metric", "direction", "n", "mean_a", "mean_b", "difference",
-                  "diff_low", "diff_high", "p", "p_holm", "p_tost", "p_tost_holm", "family", "tost_family", "margin",
-                  "outcome", "verdict", "mcnemar_p", "mcnemar_p_holm", "mcnemar_diff", "mcnemar_family", "mcnemar_n",
-                  "mcnemar_agree", "mcnemar_against", "comparison"]
+_CLAIM_COLUMNS = [
+    "report",
+    "where",
+    "claim",
+    "a",
+    "b",
+    "metric",
+    "direction",
+    "n",
+    "mean_a",
+    "mean_b",
+    "difference",
+    "diff_low",
+    "diff_high",
+    "p",
+    "p_holm",
+    "p_tost",
+    "p_tost_holm",
+    "family",
+    "tost_family",
+    "margin",
+    "outcome",
+    "verdict",
+    "mcnemar_p",
+    "mcnemar_p_holm",
+    "mcnemar_diff",
+    "mcnemar_family",
+    "mcnemar_n",
+    "mcnemar_agree",
+    "mcnemar_against",
+    "comparison",
+]
 
 
-def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS, alpha: float = 0.05,
-                 reports: tuple[str, ...] | None = None, margin: float = cfg.MARGIN) -> pd.DataFrame:
+def claims_table(
+    measurements: Measurements,
+    claims: tuple[Claim, ...] = CLAIMS,
+    alpha: float = 0.05,
+    reports: tuple[str, ...] | None = None,
+    margin: float = cfg.MARGIN,
+) -> pd.DataFrame:
     """Each claim tested across seeds, each report's claims as one family, and test-set claims by
     McNemar per seed.
 
@@ -131,8 +166,9 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
             set_a, set_b = claim.settings
             tests = []
             if set_a.endswith("-test") and set_b.endswith("-test"):
-                seeds = (_by_seed(values, report, claim.a, set_a, claim.metric).index
-                         .intersection(_by_seed(values, report, claim.b, set_b, claim.metric).index))
+                seeds = _by_seed(values, report, claim.a, set_a, claim.metric).index.intersection(
+                    _by_seed(values, report, claim.b, set_b, claim.metric).index
+                )
                 for seed in seeds:
                     pa = measurements.predictions.get((report, claim.a, set_a, seed))
                     pb = measurements.predictions.get((report, claim.b, set_b, seed))
@@ -143,16 +179,38 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
         mcnemar_family = sum(len(tests) for tests in mcnemar)
         for claim, c, tests in zip(family, comparisons, mcnemar):
             run = c.diff.n > 0
-            row = {"report": report, "where": claim.where, "claim": claim.text, "a": claim.a, "b": claim.b,
-                   "metric": claim.metric, "direction": claim.direction, "n": c.diff.n,
-                   "mean_a": np.nan, "mean_b": np.nan, "difference": c.diff.mean if run else np.nan,
-                   "diff_low": c.diff.low, "diff_high": c.diff.high, "p": c.test.p_value, "p_holm": c.p_holm,
-                   "p_tost": c.tost.p_value, "p_tost_holm": c.tost_holm, "family": c.family,
-                   "tost_family": tost_family, "margin": c.margin, "outcome": c.outcome if run else "not run",
-                   "verdict": verdict(claim.direction, c), "mcnemar_p": tuple(t.p_value for t in tests),
-                   "mcnemar_p_holm": tuple(next(adjusted) for _ in tests),
-                   "mcnemar_diff": tuple(t.difference for t in tests), "mcnemar_family": mcnemar_family,
-                   "mcnemar_n": len(tests), "mcnemar_agree": pd.NA, "mcnemar_against": pd.NA, "comparison": c}
+            row = {
+                "report": report,
+                "where": claim.where,
+                "claim": claim.text,
+                "a": claim.a,
+                "b": claim.b,
+                "metric": claim.metric,
+                "direction": claim.direction,
+                "n": c.diff.n,
+                "mean_a": np.nan,
+                "mean_b": np.nan,
+                "difference": c.diff.mean if run else np.nan,
+                "diff_low": c.diff.low,
+                "diff_high": c.diff.high,
+                "p": c.test.p_value,
+                "p_holm": c.p_holm,
+                "p_tost": c.tost.p_value,
+                "p_tost_holm": c.tost_holm,
+                "family": c.family,
+                "tost_family": tost_family,
+                "margin": c.margin,
+                "outcome": c.outcome if run else "not run",
+                "verdict": verdict(claim.direction, c),
+                "mcnemar_p": tuple(t.p_value for t in tests),
+                "mcnemar_p_holm": tuple(next(adjusted) for _ in tests),
+                "mcnemar_diff": tuple(t.difference for t in tests),
+                "mcnemar_family": mcnemar_family,
+                "mcnemar_n": len(tests),
+                "mcnemar_agree": pd.NA,
+                "mcnemar_against": pd.NA,
+                "comparison": c,
+            }
             if run:
                 set_a, set_b = claim.settings
                 a = _by_seed(values, report, claim.a, set_a, claim.metric)
@@ -165,8 +223,17 @@ def claims_table(measurements: Measurements, claims: tuple[Claim, ...] = CLAIMS,
                 row.update(mcnemar_agree=agree, mcnemar_against=sum(s for s, _ in significant) - agree)
             rows.append(row)
     table = pd.DataFrame(rows, columns=_CLAIM_COLUMNS)
-    return table.astype({"n": int, "family": int, "tost_family": int, "mcnemar_family": int, "mcnemar_n": int,
-                         "mcnemar_agree": "Int64", "mcnemar_against": "Int64"})
+    return table.astype(
+        {
+            "n": int,
+            "family": int,
+            "tost_family": int,
+            "mcnemar_family": int,
+            "mcnemar_n": int,
+            "mcnemar_agree": "Int64",
+            "mcnemar_against": "Int64",
+        }
+    )
 
 
 _COCHRAN_COLUMNS = ["report", "seed", "arms", "k", "images", "acc_low", "acc_high", "q", "p", "p_holm", "family"]
@@ -201,9 +268,19 @@ def cochran_table(measurements: Measurements, reports: tuple[str, ...] | None = 
         else:
             result = cochran_q(correct)
         acc = correct.mean(axis=0)
-        rows.append({"report": report, "seed": seed, "arms": tuple(arms), "k": len(arms), "images": len(labels),
-                     "acc_low": float(acc.min()), "acc_high": float(acc.max()), "q": result.statistic,
-                     "p": result.p_value})
+        rows.append(
+            {
+                "report": report,
+                "seed": seed,
+                "arms": tuple(arms),
+                "k": len(arms),
+                "images": len(labels),
+                "acc_low": float(acc.min()),
+                "acc_high": float(acc.max()),
+                "q": result.statistic,
+                "p": result.p_value,
+            }
+        )
     table = pd.DataFrame(rows, columns=_COCHRAN_COLUMNS)
     for report, part in table.groupby("report"):
         table.loc[part.index, "p_holm"] = holm(part["p"].tolist())

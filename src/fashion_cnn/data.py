@@ -16,9 +16,9 @@ import functools
 import gzip
 import hashlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -27,8 +27,16 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from .config import data_dir
 
 CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 IMAGE_SHAPE = (28, 28)
 
@@ -47,10 +55,18 @@ class FileSpec:
 
 
 FILES = {
-    "train_images": FileSpec("train-images-idx3-ubyte", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a", 2051, 60_000),
-    "train_labels": FileSpec("train-labels-idx1-ubyte", "25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9", 2049, 60_000),
-    "test_images": FileSpec("t10k-images-idx3-ubyte", "bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a", 2051, 10_000),
-    "test_labels": FileSpec("t10k-labels-idx1-ubyte", "bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965", 2049, 10_000),
+    "train_images": FileSpec(
+        "train-images-idx3-ubyte", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a", 2051, 60_000
+    ),
+    "train_labels": FileSpec(
+        "train-labels-idx1-ubyte", "25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9", 2049, 60_000
+    ),
+    "test_images": FileSpec(
+        "t10k-images-idx3-ubyte", "bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a", 2051, 10_000
+    ),
+    "test_labels": FileSpec(
+        "t10k-labels-idx1-ubyte", "bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965", 2049, 10_000
+    ),
 }
 _MAGIC_KIND = {2049: "labels (idx1)", 2051: "images (idx3)"}
 
@@ -92,7 +108,7 @@ def parse_idx(data: bytes, *, source: str = "<bytes>", magic: int | None = None)
         raise DataError(f"{source}: IDX magic {found} is not an unsigned-byte IDX file (2049 or 2051 expected)")
     ndim = found & 0xFF
     header = 4 + 4 * ndim
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = header + int(np.prod(dims))
     if len(data) != expected:
         raise DataError(
@@ -163,6 +179,7 @@ def load(folder: str | Path | None = None, *, verify: bool = True) -> FashionMNI
 # ----------------------------------------------------------------------------------------------
 # Splits: indices into the 60k training images; the test set is only used by test evaluation.
 
+
 def subset_indices(labels: np.ndarray, n: int | None, seed: int = 0) -> np.ndarray:
     """A stratified, sorted subset of `n` indices (all indices when n is None or ≥ len)."""
     everything = np.arange(len(labels))
@@ -221,6 +238,7 @@ def split_indices(
 # ----------------------------------------------------------------------------------------------
 # Device-resident tensors.
 
+
 @dataclass
 class TensorSet:
     """uint8 images (N, 1, 28, 28) and int64 labels, both resident on one device."""
@@ -245,15 +263,17 @@ class TensorSet:
     def num_batches(self, batch_size: int) -> int:
         return -(-len(self) // batch_size)
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(x float in [0, 1], y) batches; shuffled on the device when a generator is given."""
         n = len(self)
         order = torch.randperm(n, generator=generator, device=self.device) if generator is not None else None
         for start in range(0, n, batch_size):
             if order is None:
-                xb, yb = self.images[start:start + batch_size], self.labels[start:start + batch_size]
+                xb, yb = self.images[start : start + batch_size], self.labels[start : start + batch_size]
             else:
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 xb, yb = self.images[idx], self.labels[idx]
             yield xb.float().div_(255.0), yb
 

@@ -45,8 +45,15 @@ def _jobs() -> int:
     return max(1, min(8, len(os.sched_getaffinity(0))))
 
 
-def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs: int | None = None,
-        early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER, n_iter: int = N_ITER):
+def fit(
+    features: np.ndarray,
+    *,
+    perplexity: float = 30.0,
+    seed: int = 0,
+    n_jobs: int | None = None,
+    early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER,
+    n_iter: int = N_ITER,
+):
     """A 2-D openTSNE embedding (PCA initialisation, FFT-accelerated gradients) of `features`.
 
     Returns openTSNE's `TSNEEmbedding`, whose `.transform(new_features)` places further points.
@@ -54,8 +61,15 @@ def fit(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, n_jobs
     from openTSNE import TSNE
 
     perplexity = min(perplexity, max(2.0, (len(features) - 1) / 3.0))  # openTSNE needs 3·perplexity < n
-    tsne = TSNE(n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs or _jobs(), verbose=False,
-                early_exaggeration_iter=early_exaggeration_iter, n_iter=n_iter)
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        random_state=seed,
+        n_jobs=n_jobs or _jobs(),
+        verbose=False,
+        early_exaggeration_iter=early_exaggeration_iter,
+        n_iter=n_iter,
+    )
     return tsne.fit(np.ascontiguousarray(features, dtype=np.float64))
 
 
@@ -73,15 +87,29 @@ def _cache_path(tag: str, features: np.ndarray, labels: np.ndarray, settings: di
     return cfg.REPORTS_DIR / "cache" / "tsne" / f"{tag}-{h.hexdigest()[:16]}.npz"
 
 
-def fit_with_held_out(features: np.ndarray, labels: np.ndarray, *, held_out: float = 0.2, perplexity: float = 30.0,
-                      seed: int = 0, tag: str = "tsne", cache: bool = True,
-                      early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER, n_iter: int = N_ITER) -> TSNEResult:
+def fit_with_held_out(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    held_out: float = 0.2,
+    perplexity: float = 30.0,
+    seed: int = 0,
+    tag: str = "tsne",
+    cache: bool = True,
+    early_exaggeration_iter: int = EARLY_EXAGGERATION_ITER,
+    n_iter: int = N_ITER,
+) -> TSNEResult:
     """Fit t-SNE on a stratified (1 − `held_out`) share of the points, then `transform` the rest.
 
     Cached by a hash of the features, labels and settings (in `REPORTS_DIR/cache/tsne/`).
     """
-    settings = {"held_out": held_out, "perplexity": perplexity, "seed": seed,
-                "early_exaggeration_iter": early_exaggeration_iter, "n_iter": n_iter}
+    settings = {
+        "held_out": held_out,
+        "perplexity": perplexity,
+        "seed": seed,
+        "early_exaggeration_iter": early_exaggeration_iter,
+        "n_iter": n_iter,
+    }
     path = _cache_path(tag, features, labels, settings)
     if cache and path.is_file():
         with np.load(path) as z:
@@ -92,8 +120,13 @@ def fit_with_held_out(features: np.ndarray, labels: np.ndarray, *, held_out: flo
         fit_idx, new_idx = np.sort(fit_idx), np.sort(new_idx)
     else:
         fit_idx, new_idx = positions, positions[:0]
-    emb = fit(features[fit_idx], perplexity=perplexity, seed=seed, early_exaggeration_iter=early_exaggeration_iter,
-              n_iter=n_iter)
+    emb = fit(
+        features[fit_idx],
+        perplexity=perplexity,
+        seed=seed,
+        early_exaggeration_iter=early_exaggeration_iter,
+        n_iter=n_iter,
+    )
     xy_new = transform(emb, features[new_idx]) if len(new_idx) else np.zeros((0, 2))
     result = TSNEResult(np.asarray(emb), fit_idx, xy_new, new_idx)
     if cache:
@@ -118,14 +151,18 @@ def class_overlap(xy: np.ndarray, labels: np.ndarray, k: int = 10, top: int = 5)
         sel = labels == c
         if sel.any():
             share[c] = np.stack([(neighbours[sel] == j).mean() for j in range(n_classes)])
-    rows = [(CLASSES[a], CLASSES[b], (share[a, b] + share[b, a]) / 2)
-            for a in range(n_classes) for b in range(a + 1, n_classes)]
+    rows = [
+        (CLASSES[a], CLASSES[b], (share[a, b] + share[b, a]) / 2)
+        for a in range(n_classes)
+        for b in range(a + 1, n_classes)
+    ]
     frame = pd.DataFrame(rows, columns=["class_a", "class_b", "overlap"])
     return frame.sort_values("overlap", ascending=False).head(top).reset_index(drop=True)
 
 
-def neighbour_agreement(xy_ref: np.ndarray, labels_ref: np.ndarray, xy_new: np.ndarray, labels_new: np.ndarray,
-                        k: int = 10) -> float:
+def neighbour_agreement(
+    xy_ref: np.ndarray, labels_ref: np.ndarray, xy_new: np.ndarray, labels_new: np.ndarray, k: int = 10
+) -> float:
     """Share of placed points whose `k` nearest fitted points mostly carry the point's own class
     (how well `transform` put held-out points into their class's region)."""
     nn = NearestNeighbors(n_neighbors=k).fit(xy_ref)
@@ -139,12 +176,23 @@ def overlap_sentence(overlap: pd.DataFrame, confused: pd.DataFrame, agreement: f
     pairs of the classifier, and how well the held-out points were placed."""
     pairs = [f"{r.class_a} / {r.class_b} ({r.overlap:.1%} of neighbours)" for _, r in overlap.iterrows()]
     confused_pairs = {frozenset((r.true, r.predicted)) for _, r in confused.iterrows()}
-    shared = [f"{r.class_a} / {r.class_b}" for _, r in overlap.iterrows() if frozenset((r.class_a, r.class_b)) in confused_pairs]
-    text = (f"Most overlapping class pairs in the map (mean share of a point's {k} nearest neighbours that belong to "
-            f"the other class): " + "; ".join(pairs) + ". ")
-    text += (f"Of these, {', '.join(shared)} {'is' if len(shared) == 1 else 'are'} also among the classifier's most "
-             "confused pairs: where the features mix, the last layer errs." if shared else
-             "None of them is among the classifier's most confused pairs.")
-    text += (f" The held-out points placed with `transform` fall among fitted points of their own class for "
-             f"{agreement:.1%} of them (majority of their {k} nearest fitted neighbours).")
+    shared = [
+        f"{r.class_a} / {r.class_b}"
+        for _, r in overlap.iterrows()
+        if frozenset((r.class_a, r.class_b)) in confused_pairs
+    ]
+    text = (
+        f"Most overlapping class pairs in the map (mean share of a point's {k} nearest neighbours that belong to "
+        f"the other class): " + "; ".join(pairs) + ". "
+    )
+    text += (
+        f"Of these, {', '.join(shared)} {'is' if len(shared) == 1 else 'are'} also among the classifier's most "
+        "confused pairs: where the features mix, the last layer errs."
+        if shared
+        else "None of them is among the classifier's most confused pairs."
+    )
+    text += (
+        f" The held-out points placed with `transform` fall among fitted points of their own class for "
+        f"{agreement:.1%} of them (majority of their {k} nearest fitted neighbours)."
+    )
     return text

@@ -21,8 +21,9 @@ import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -67,7 +68,9 @@ OPTIMIZERS = {
 
 SCHEDULES = {
     "none": lambda opt, c: None,
-    "step": lambda opt, c: torch.optim.lr_scheduler.StepLR(opt, step_size=c.step_size, gamma=c.gamma),  # ×gamma every step_size epochs
+    "step": lambda opt, c: torch.optim.lr_scheduler.StepLR(
+        opt, step_size=c.step_size, gamma=c.gamma
+    ),  # ×gamma every step_size epochs
     "exponential": lambda opt, c: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=c.gamma),
     "cosine": lambda opt, c: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.epochs),
 }
@@ -181,8 +184,8 @@ class Tally:
     def __init__(self, device: torch.device, members: int = 1):
         self.members = members
         self.loss = torch.zeros(members, dtype=torch.float64, device=device)
-        self.confusion = torch.zeros(members * NUM_CLASSES ** 2, dtype=torch.int64, device=device)
-        self.offsets = torch.arange(members, device=device).unsqueeze(1) * NUM_CLASSES ** 2
+        self.confusion = torch.zeros(members * NUM_CLASSES**2, dtype=torch.int64, device=device)
+        self.offsets = torch.arange(members, device=device).unsqueeze(1) * NUM_CLASSES**2
 
     def reset(self) -> None:
         self.loss.zero_()
@@ -191,9 +194,14 @@ class Tally:
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         """loss () or (K,), logits (B, 10) or (K, B, 10), y (B,) or (K, B)."""
         self.loss += loss.detach().double().reshape(-1) * y.shape[-1]
-        cells = self.offsets + y.reshape(self.members, -1) * NUM_CLASSES \
+        cells = (
+            self.offsets
+            + y.reshape(self.members, -1) * NUM_CLASSES
             + logits.detach().reshape(self.members, -1, NUM_CLASSES).argmax(2)
-        self.confusion.scatter_add_(0, cells.flatten(), torch.ones_like(cells.flatten()))  # no host sync, unlike bincount
+        )
+        self.confusion.scatter_add_(
+            0, cells.flatten(), torch.ones_like(cells.flatten())
+        )  # no host sync, unlike bincount
 
     def results(self) -> list[dict[str, float]]:
         confusion = self.confusion.view(self.members, NUM_CLASSES, NUM_CLASSES).cpu().numpy()
@@ -207,8 +215,10 @@ class Tally:
 def check_finite(loss: float, name: str, epoch: int, lr: float) -> None:
     """Raise TrainingDiverged naming the run and epoch when an epoch's training loss is not finite."""
     if not math.isfinite(loss):
-        raise TrainingDiverged(f"{name}: training loss became {loss} in epoch {epoch + 1}; "
-                               f"lower the learning rate (lr={lr}) or check the inputs")
+        raise TrainingDiverged(
+            f"{name}: training loss became {loss} in epoch {epoch + 1}; "
+            f"lower the learning rate (lr={lr}) or check the inputs"
+        )
 
 
 class Step:
@@ -219,9 +229,15 @@ class Step:
     of tensors) go to `forward` after x. The tally accumulates on the device.
     """
 
-    def __init__(self, forward: Callable, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                 penalty: Callable[[], torch.Tensor | None], optimizer: torch.optim.Optimizer, tally: Tally,
-                 bf16: bool = False):
+    def __init__(
+        self,
+        forward: Callable,
+        loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        penalty: Callable[[], torch.Tensor | None],
+        optimizer: torch.optim.Optimizer,
+        tally: Tally,
+        bf16: bool = False,
+    ):
         self.forward, self.loss, self.penalty, self.optimizer, self.tally = forward, loss, penalty, optimizer, tally
         self.bf16 = bf16 and tally.loss.device.type == "cuda"
 
@@ -296,21 +312,45 @@ class GraphStep(Step):
         return self.static_loss
 
 
-def make_step(forward: Callable, loss, penalty, optimizer: torch.optim.Optimizer, tally: Tally, batch_size: int) -> Step:
+def make_step(
+    forward: Callable, loss, penalty, optimizer: torch.optim.Optimizer, tally: Tally, batch_size: int
+) -> Step:
     """The step `SPEED` asks for on this device: a captured CUDA graph on a GPU (unless `cuda_graph=False`),
     else eager; bf16 autocast only when `SPEED.bf16`."""
     if tally.loss.device.type == "cuda" and SPEED.cuda_graph:
         make_capturable(optimizer)
-        return GraphStep(forward, loss, penalty, optimizer, tally, bf16=SPEED.bf16, batch_size=batch_size,
-                         warmup_steps=SPEED.warmup_steps)
+        return GraphStep(
+            forward,
+            loss,
+            penalty,
+            optimizer,
+            tally,
+            bf16=SPEED.bf16,
+            batch_size=batch_size,
+            warmup_steps=SPEED.warmup_steps,
+        )
     return Step(forward, loss, penalty, optimizer, tally, bf16=SPEED.bf16)
 
 
-def model_step(model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: LossFn, l1: float, l2: float,
-               device: torch.device, batch_size: int, forward: Callable | None = None) -> Step:
+def model_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: LossFn,
+    l1: float,
+    l2: float,
+    device: torch.device,
+    batch_size: int,
+    forward: Callable | None = None,
+) -> Step:
     """`make_step` for one model (`forward`: a compiled model, else the model itself)."""
-    return make_step(model if forward is None else forward, loss_fn, lambda: kernel_penalty(model, l1, l2),
-                     optimizer, Tally(device), batch_size)
+    return make_step(
+        model if forward is None else forward,
+        loss_fn,
+        lambda: kernel_penalty(model, l1, l2),
+        optimizer,
+        Tally(device),
+        batch_size,
+    )
 
 
 def train_one_epoch(
@@ -377,8 +417,9 @@ def predict(model: nn.Module, data: TensorSet, batch_size: int = 2048, features:
     return out
 
 
-def history_row(epoch: int, lr: float, train: dict[str, float], val: dict[str, float], *,
-                seconds: float, images_per_s: float) -> dict:
+def history_row(
+    epoch: int, lr: float, train: dict[str, float], val: dict[str, float], *, seconds: float, images_per_s: float
+) -> dict:
     """One history row: epoch (1-based), lr, train_*/val_* metrics (NaN without validation), timing."""
     row = {"epoch": epoch + 1, "lr": lr}
     row.update({f"train_{k}": v for k, v in train.items()})
@@ -421,26 +462,59 @@ def fit(
     device = train.device
     if SPEED.use_channels_last(device):
         to_channels_last(model, optimizer)
-    stepper = model_step(model, optimizer, loss_fn, l1, l2, device, config.batch_size,
-                         forward=torch.compile(model) if SPEED.compile else None)
-    bar = tqdm(total=config.epochs * steps, initial=len(history) * steps, desc=name, unit="step",
-               disable=not progress, leave=False, dynamic_ncols=True)
+    stepper = model_step(
+        model,
+        optimizer,
+        loss_fn,
+        l1,
+        l2,
+        device,
+        config.batch_size,
+        forward=torch.compile(model) if SPEED.compile else None,
+    )
+    bar = tqdm(
+        total=config.epochs * steps,
+        initial=len(history) * steps,
+        desc=name,
+        unit="step",
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+    )
     with cpu_threads(SPEED.cpu_threads if device.type == "cpu" else None):  # see the module docstring
         try:
             for epoch in range(len(history), config.epochs):
                 lr = optimizer.param_groups[0]["lr"]
                 start = time.perf_counter()
-                tr = train_one_epoch(model, train, optimizer, loss_fn, batch_size=config.batch_size,
-                                     generator=generator, l1=l1, l2=l2, augment=augment, bar=bar, stepper=stepper)
+                tr = train_one_epoch(
+                    model,
+                    train,
+                    optimizer,
+                    loss_fn,
+                    batch_size=config.batch_size,
+                    generator=generator,
+                    l1=l1,
+                    l2=l2,
+                    augment=augment,
+                    bar=bar,
+                    stepper=stepper,
+                )
                 check_finite(tr["loss"], name, epoch, config.lr)
                 train_seconds = time.perf_counter() - start
                 va = evaluate(model, val, loss_fn) if val is not None else {}
-                history.append(history_row(epoch, lr, tr, va, seconds=time.perf_counter() - start,
-                                           images_per_s=len(train) / train_seconds))
+                history.append(
+                    history_row(
+                        epoch, lr, tr, va, seconds=time.perf_counter() - start, images_per_s=len(train) / train_seconds
+                    )
+                )
                 if scheduler is not None:
                     scheduler.step()
-                bar.set_postfix(loss=f"{tr['loss']:.3f}", acc=f"{tr['acc']:.3f}",
-                                val_acc=f"{va['acc']:.3f}" if va else "-", refresh=True)
+                bar.set_postfix(
+                    loss=f"{tr['loss']:.3f}",
+                    acc=f"{tr['acc']:.3f}",
+                    val_acc=f"{va['acc']:.3f}" if va else "-",
+                    refresh=True,
+                )
                 if on_epoch_end is not None:
                     on_epoch_end(epoch, history, optimizer, scheduler, generator)
         finally:

@@ -3,7 +3,7 @@ Keras-style L1/L2 kernel penalties on dense layers."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -14,7 +14,7 @@ from . import metrics as metrics_mod
 from . import runs as runs_mod
 from .config import Profile, get_profile, resolve_device
 from .schedule import get_or_train_many
-from .stats import (class_scores, keras_precision_recall)
+from .stats import class_scores, keras_precision_recall
 from .studies import Study, get_study
 
 
@@ -29,8 +29,10 @@ class Measurements:
 
 
 def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]) -> list[dict]:
-    return [{"study": study, "arm": arm, "setting": setting, "metric": m, "seed": seed, "value": float(v)}
-            for m, v in values.items()]
+    return [
+        {"study": study, "arm": arm, "setting": setting, "metric": m, "seed": seed, "value": float(v)}
+        for m, v in values.items()
+    ]
 
 
 def _last_epoch(run: runs_mod.Run, part: str) -> dict[str, float]:
@@ -53,11 +55,20 @@ def _keras(pred: dict[str, np.ndarray], loss: str, prefix: str) -> dict[str, flo
 
 def evaluation_indices(profile: Profile) -> np.ndarray | None:
     """The test images a profile evaluates: a stratified subset of `test_subset`, or all 10k."""
-    return None if profile.test_subset is None else data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset)
+    return (
+        None
+        if profile.test_subset is None
+        else data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset)
+    )
 
 
-def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | None = None,
-            device: str = "auto", stored_only: bool = False) -> Measurements:
+def measure(
+    study: str | Study,
+    profile: str | Profile = "quick",
+    seeds: int | None = None,
+    device: str = "auto",
+    stored_only: bool = False,
+) -> Measurements:
     """Run (or load) every run of `study` under `profile` and measure what the figures need.
 
     `stored_only` trains nothing: it measures the runs the store holds finished (a study trained in
@@ -83,16 +94,20 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
     for job, run in zip(jobs, runs):
         seed = job.config.seed
         if job.part in ("main", "extra"):
-            rows += _row(study.name, job.label, "holdout", seed, {**_last_epoch(run, "train"), **_last_epoch(run, "val")})
+            rows += _row(
+                study.name, job.label, "holdout", seed, {**_last_epoch(run, "train"), **_last_epoch(run, "val")}
+            )
         elif job.part == "trainval":
             rows += _row(study.name, job.label, "trainval", seed, _last_epoch(run, "train"))
         elif job.part == "fold":
             c = job.config
-            _, val_idx = data_mod.split_indices(labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset,
-                                                seed=c.split_seed)
+            _, val_idx = data_mod.split_indices(
+                labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset, seed=c.split_seed
+            )
             pred = _scored(run, "train", val_idx, device)
-            folds[(job.label, seed)].append({**_last_epoch(run, "train"), **_last_epoch(run, "val"),
-                                             **_keras(pred, c.loss, "val")})
+            folds[(job.label, seed)].append(
+                {**_last_epoch(run, "train"), **_last_epoch(run, "val"), **_keras(pred, c.loss, "val")}
+            )
     k_of = {label: study.folds(profile, k) for label, k in study.kfold}  # folds a complete k-fold has
     for (label, seed), per_fold in folds.items():
         if len(per_fold) < k_of[label]:  # some folds not stored (stored_only): no k-fold figure
@@ -112,22 +127,44 @@ def measure(study: str | Study, profile: str | Profile = "quick", seeds: int | N
                 continue
             pred = _scored(run, "test", indices, device)
             report = metrics_mod.classification_report(pred["labels"], pred["pred"], pred["logits"])
-            values = {"test_acc": report["acc"], "test_loss": report["loss"], "test_precision": report["precision"],
-                      "test_recall": report["recall"], **_keras(pred, run.config.loss, "test")}
+            values = {
+                "test_acc": report["acc"],
+                "test_loss": report["loss"],
+                "test_precision": report["precision"],
+                "test_recall": report["recall"],
+                **_keras(pred, run.config.loss, "test"),
+            }
             setting = f"{split}-test"
             rows += _row(study.name, label, setting, seed, values)
             predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
-    info = pd.DataFrame([{"study": study.name, "key": r.key, "device": r.provenance.get("device_name", "?"),
-                          "train_seconds": float(sum(h["seconds"] for h in r.history)),
-                          "finished": (r.path / "run.json").stat().st_mtime} for r in runs],
-                        columns=["study", "key", "device", "train_seconds", "finished"])
-    return Measurements(pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
-                        predictions, info, {study.name: planned})
+    info = pd.DataFrame(
+        [
+            {
+                "study": study.name,
+                "key": r.key,
+                "device": r.provenance.get("device_name", "?"),
+                "train_seconds": float(sum(h["seconds"] for h in r.history)),
+                "finished": (r.path / "run.json").stat().st_mtime,
+            }
+            for r in runs
+        ],
+        columns=["study", "key", "device", "train_seconds", "finished"],
+    )
+    return Measurements(
+        pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
+        predictions,
+        info,
+        {study.name: planned},
+    )
 
 
 def _by_seed(values: pd.DataFrame, report: str, arm: str, setting: str, metric: str) -> pd.Series:
-    sel = values[(values["study"] == report) & (values["arm"] == arm) & (values["setting"] == setting)
-                 & (values["metric"] == metric)]
+    sel = values[
+        (values["study"] == report)
+        & (values["arm"] == arm)
+        & (values["setting"] == setting)
+        & (values["metric"] == metric)
+    ]
     return sel.set_index("seed")["value"].sort_index().astype(float)
 
 

@@ -19,8 +19,13 @@ from .models import count_parameters, create_model, model_info, summary
 from .text import count
 
 
-def predictions(model: torch.nn.Module, part: str = "test", indices: np.ndarray | None = None,
-                device: str = "auto", features: bool = False) -> dict[str, np.ndarray]:
+def predictions(
+    model: torch.nn.Module,
+    part: str = "test",
+    indices: np.ndarray | None = None,
+    device: str = "auto",
+    features: bool = False,
+) -> dict[str, np.ndarray]:
     """Logits, predictions, labels (and penultimate features) of `model` on "train" or "test"."""
     device = resolve_device(device)
     tensors = data_mod.tensors(data_mod.load(), part, indices, device)
@@ -53,13 +58,16 @@ def most_confused(labels: np.ndarray, pred: np.ndarray, top: int = 5) -> pd.Data
     m = confusion_matrix(labels, pred, labels=range(10))
     np.fill_diagonal(m, 0)
     order = np.argsort(m, axis=None)[::-1][:top]
-    rows = [(data_mod.CLASSES[i], data_mod.CLASSES[j], int(m[i, j]), m[i, j] / max((labels == i).sum(), 1))
-            for i, j in zip(*np.unravel_index(order, m.shape))]
+    rows = [
+        (data_mod.CLASSES[i], data_mod.CLASSES[j], int(m[i, j]), m[i, j] / max((labels == i).sum(), 1))
+        for i, j in zip(*np.unravel_index(order, m.shape))
+    ]
     return pd.DataFrame(rows, columns=["true", "predicted", "count", "share_of_true"])
 
 
 # ----------------------------------------------------------------------------------------------
 # The dataset itself (notebook 01)
+
 
 def class_counts(data: data_mod.FashionMNIST | None = None) -> pd.DataFrame:
     """Images per class in the train and test files, with each class's share of its file."""
@@ -77,16 +85,22 @@ def balance_sentence(counts: pd.DataFrame) -> str:
     parts = []
     for part in ("train", "test"):
         c = counts[part]
-        parts.append(f"the {part} file has {c.sum():,} images, {c.min():,} to {c.max():,} per class "
-                     f"(largest/smallest = {c.max() / c.min():.3f})")
+        parts.append(
+            f"the {part} file has {c.sum():,} images, {c.min():,} to {c.max():,} per class "
+            f"(largest/smallest = {c.max() / c.min():.3f})"
+        )
     ratio = max(counts[p].max() / counts[p].min() for p in ("train", "test"))
     if ratio <= 1.05:
-        verdict = ("The classes are balanced, so top-1 accuracy equals the mean of the per-class recalls: no "
-                   "class can dominate the score and accuracy is a fair single summary; macro precision and "
-                   "recall are reported beside it.")
+        verdict = (
+            "The classes are balanced, so top-1 accuracy equals the mean of the per-class recalls: no "
+            "class can dominate the score and accuracy is a fair single summary; macro precision and "
+            "recall are reported beside it."
+        )
     else:
-        verdict = (f"The classes are imbalanced (ratio {ratio:.2f}), so accuracy favours the large classes; "
-                   "macro precision and recall weight every class equally and should be read first.")
+        verdict = (
+            f"The classes are imbalanced (ratio {ratio:.2f}), so accuracy favours the large classes; "
+            "macro precision and recall weight every class equally and should be read first."
+        )
     return "In numbers: " + "; ".join(parts) + ". " + verdict
 
 
@@ -106,13 +120,15 @@ def border_signal(images: np.ndarray, widths: tuple[int, ...] = (1, 2, 3, 4)) ->
     for w in widths:
         ring = np.ones(images.shape[1:], dtype=bool)
         ring[w:-w, w:-w] = False
-        rows.append({
-            "border_px": w,
-            "pixel_share": ring.mean(),
-            "ink_share": mean[ring].sum() / mean.sum(),
-            "variance_share": (std[ring] ** 2).sum() / (std ** 2).sum(),
-            "images_touching": (images[:, ring] > 0).any(axis=1).mean(),
-        })
+        rows.append(
+            {
+                "border_px": w,
+                "pixel_share": ring.mean(),
+                "ink_share": mean[ring].sum() / mean.sum(),
+                "variance_share": (std[ring] ** 2).sum() / (std**2).sum(),
+                "images_touching": (images[:, ring] > 0).any(axis=1).mean(),
+            }
+        )
     return pd.DataFrame(rows).set_index("border_px")
 
 
@@ -120,19 +136,28 @@ def border_sentence(table: pd.DataFrame, kernel: int = 5) -> str:
     """Generated sentences on the padding argument from `border_signal`'s table."""
     w = kernel // 2
     row = table.loc[w]
-    return (f"A {kernel}x{kernel} convolution without padding never centres on the outer {count(w, 'pixel')} of the image. "
-            f"That ring is {row.pixel_share:.1%} of the pixels and holds {row.ink_share:.1%} of the ink and "
-            f"{row.variance_share:.1%} of the pixel variance; {row.images_touching:.1%} of the training images have "
-            f"a non-zero pixel in it. Padding by {w} keeps the output 28x28 and lets the kernels centre on those pixels.")
+    return (
+        f"A {kernel}x{kernel} convolution without padding never centres on the outer {count(w, 'pixel')} of the image. "
+        f"That ring is {row.pixel_share:.1%} of the pixels and holds {row.ink_share:.1%} of the ink and "
+        f"{row.variance_share:.1%} of the pixel variance; {row.images_touching:.1%} of the training images have "
+        f"a non-zero pixel in it. Padding by {w} keeps the output 28x28 and lets the kernels centre on those pixels."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # Runs of a study (notebooks 02–05)
 
+
 def _label(run) -> dict:
     c = run.config
-    return {"model": c.model, "seed": c.seed, "split": c.split, "fold": c.fold if c.split == "fold" else None,
-            "augment": "+".join(c.augment) or "none", "key": run.key}
+    return {
+        "model": c.model,
+        "seed": c.seed,
+        "split": c.split,
+        "fold": c.fold if c.split == "fold" else None,
+        "augment": "+".join(c.augment) or "none",
+        "key": run.key,
+    }
 
 
 def history(runs) -> pd.DataFrame:
@@ -145,8 +170,11 @@ def _from_history(run) -> dict:
     validation accuracy and the mean seconds per epoch."""
     frame = run.frame()
     best = int(frame.loc[frame["val_acc"].idxmax(), "epoch"]) if frame["val_acc"].notna().any() else np.nan
-    return {"gap": run.metrics["train_acc"] - run.metrics["val_acc"], "best_epoch": best,
-            "epoch_seconds": float(frame["seconds"].mean())}
+    return {
+        "gap": run.metrics["train_acc"] - run.metrics["val_acc"],
+        "best_epoch": best,
+        "epoch_seconds": float(frame["seconds"].mean()),
+    }
 
 
 def final_metrics(runs, test: np.ndarray | None | bool = False, device: str = "auto") -> pd.DataFrame:
@@ -167,15 +195,18 @@ def final_metrics(runs, test: np.ndarray | None | bool = False, device: str = "a
 def values_by(final: pd.DataFrame, metric: str = "val_acc", by: str = "model") -> dict[str, pd.Series]:
     """`metric` per group as a Series indexed by seed (the input of `stats.compare_family`, which
     pairs values by seed)."""
-    return {name: group.set_index("seed")[metric].sort_index().astype(float)
-            for name, group in final.groupby(by, sort=False)}
+    return {
+        name: group.set_index("seed")[metric].sort_index().astype(float)
+        for name, group in final.groupby(by, sort=False)
+    }
 
 
 COMPARED = ("val_acc", "train_acc", "gap")  # what every comparison of models reports (each its own family)
 
 
-def compare_pairs(final: pd.DataFrame, pairs, margin: float, by: str = "model", compared=COMPARED,
-                  alpha: float = 0.05) -> dict[str, list]:
+def compare_pairs(
+    final: pd.DataFrame, pairs, margin: float, by: str = "model", compared=COMPARED, alpha: float = 0.05
+) -> dict[str, list]:
     """Each (a, b) of `pairs` compared over matched seeds on each metric of `compared`, one Holm
     family per metric (`stats.compare_family`): metric → comparisons in the order of `pairs`."""
     from . import stats
@@ -194,7 +225,9 @@ def model_facts(final: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-def mean_std(final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()) -> pd.DataFrame:
+def mean_std(
+    final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """A readable table: "mean ± std" of each metric per group (metrics in `percent` ×100)."""
     grouped = final.groupby(by, sort=False)
     out = {}
@@ -215,22 +248,29 @@ def gap_sentences(final: pd.DataFrame) -> list[str]:
     """Per model: the train − validation accuracy gap (overfitting), generated from the numbers."""
     g = final.groupby("model", sort=False)[["train_acc", "val_acc"]].mean()
     gap = (g.train_acc - g.val_acc) * 100
-    out = [f"{m}: train {g.train_acc[m] * 100:.2f}%, validation {g.val_acc[m] * 100:.2f}%, gap {gap[m]:+.2f} points."
-           for m in g.index]
+    out = [
+        f"{m}: train {g.train_acc[m] * 100:.2f}%, validation {g.val_acc[m] * 100:.2f}%, gap {gap[m]:+.2f} points."
+        for m in g.index
+    ]
     over, under = gap[gap > 0], gap[gap <= 0]
     if len(over):
-        out.append(f"Train accuracy exceeds validation accuracy for {', '.join(over.index)}; the widest gap is "
-                   f"{over.idxmax()} ({over.max():+.2f} points): that model fits its training images more closely "
-                   "than it generalises to the validation images.")
+        out.append(
+            f"Train accuracy exceeds validation accuracy for {', '.join(over.index)}; the widest gap is "
+            f"{over.idxmax()} ({over.max():+.2f} points): that model fits its training images more closely "
+            "than it generalises to the validation images."
+        )
     if len(under):
-        out.append(f"Validation accuracy is at or above train accuracy for {', '.join(under.index)}: no sign of "
-                   "overfitting there (train accuracy is a running mean over each epoch, with dropout active, so "
-                   "it lags behind a model that is still improving).")
+        out.append(
+            f"Validation accuracy is at or above train accuracy for {', '.join(under.index)}: no sign of "
+            "overfitting there (train accuracy is a running mean over each epoch, with dropout active, so "
+            "it lags behind a model that is still improving)."
+        )
     return out
 
 
 # ----------------------------------------------------------------------------------------------
 # Test evaluation (notebooks 03, 05, 06): the only place the test set is read.
+
 
 def test_indices(n: int | None, seed: int = 0) -> np.ndarray | None:
     """A stratified subset of `n` test images (None: all 10k), the same for every model."""
@@ -262,18 +302,21 @@ def bullets(sentences: list[str]) -> str:
 # ----------------------------------------------------------------------------------------------
 # Describing a study (notebook 02)
 
+
 def study_markdown(study, profile, seeds: int) -> str:
     """What the study compares and how it was trained (generated from the study and profile)."""
     c = study.config(study.baseline, profile)
     data = f"a stratified subset of {c.subset:,} training images" if c.subset else "all 60,000 training images"
     trained = "once, with seed 0," if seeds == 1 else f"{seeds} times with seeds 0…{seeds - 1}"
-    return (f"**{study.name}: {study.title}.** Baseline `{study.baseline}`; variants "
-            + ", ".join(f"`{v}`" for v in study.variants)
-            + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
-            + f".\n\nEvery model is trained {trained} on {data}, "
-            f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
-            f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
-            f"{c.batch_size}, loss `{c.loss}`. Profile `{profile.name}`. {study.notes}")
+    return (
+        f"**{study.name}: {study.title}.** Baseline `{study.baseline}`; variants "
+        + ", ".join(f"`{v}`" for v in study.variants)
+        + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
+        + f".\n\nEvery model is trained {trained} on {data}, "
+        f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
+        f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
+        f"{c.batch_size}, loss `{c.loss}`. Profile `{profile.name}`. {study.notes}"
+    )
 
 
 def describe_models(models) -> str:
@@ -302,9 +345,16 @@ def weights_table(runs, base=None) -> pd.DataFrame:
     rows = []
     for run in runs:
         rel = os.path.relpath(run.weights_path, base)
-        rows.append({"model": run.config.model, "seed": run.config.seed, "split": run.config.split, "run key": run.key,
-                     "weights": f'<a href="{rel}">{rel}</a>',
-                     "size (kB)": round(run.weights_path.stat().st_size / 1024)})
+        rows.append(
+            {
+                "model": run.config.model,
+                "seed": run.config.seed,
+                "split": run.config.split,
+                "run key": run.key,
+                "weights": f'<a href="{rel}">{rel}</a>',
+                "size (kB)": round(run.weights_path.stat().st_size / 1024),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -342,8 +392,12 @@ class TestComparison:
     @property
     def table(self) -> pd.DataFrame:
         """One row per label: mean ± std over seeds of the train, validation and test metrics."""
-        return mean_std(self.final, ("train_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
-                        by="model", percent=("train_acc", "val_acc", "test_acc", "test_precision", "test_recall"))
+        return mean_std(
+            self.final,
+            ("train_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
+            by="model",
+            percent=("train_acc", "val_acc", "test_acc", "test_precision", "test_recall"),
+        )
 
     @property
     def best(self) -> dict:
@@ -352,8 +406,9 @@ class TestComparison:
         return runs[min(runs)]
 
 
-def compare_on_test(study, study_runs, profile, device: str = "auto", top: int = 2, margin: float = 0.005,
-                    alpha: float = 0.05) -> TestComparison:
+def compare_on_test(
+    study, study_runs, profile, device: str = "auto", top: int = 2, margin: float = 0.005, alpha: float = 0.05
+) -> TestComparison:
     """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
     with every seed `study_runs` has, and evaluate them and the best model's train-only runs on the
     profile's test images. Compared paired over seeds (test accuracy, training accuracy, train − test
@@ -368,8 +423,9 @@ def compare_on_test(study, study_runs, profile, device: str = "auto", top: int =
     seeds = sorted(set(final["seed"]))
     values = values_by(final, "val_acc")
     ranking = stats.compare_family(values, [(order[0], m) for m in order[1:]], margin, alpha)
-    trainval = get_or_train_many([study.config(m, profile, s, device).replace(split="trainval")
-                                  for m in models for s in seeds])
+    trainval = get_or_train_many(
+        [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds]
+    )
     runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.model == models[0]]}
     runs.update({TestComparison.label(m): [r for r in trainval if r.config.model == m] for m in models})
     indices = test_indices(profile.test_subset)
@@ -378,10 +434,20 @@ def compare_on_test(study, study_runs, profile, device: str = "auto", top: int =
     for label, rs in runs.items():
         for r in rs:
             rep = results[label][r.config.seed]["report"]
-            rows.append({"model": label, "seed": r.config.seed, "train images": r.metrics["train_size"],
-                         "train_acc": r.metrics["train_acc"], "val_acc": r.metrics.get("val_acc", float("nan")),
-                         "test_acc": rep["acc"], "test_precision": rep["precision"], "test_recall": rep["recall"],
-                         "test_loss": rep["loss"], "test_gap": r.metrics["train_acc"] - rep["acc"]})
+            rows.append(
+                {
+                    "model": label,
+                    "seed": r.config.seed,
+                    "train images": r.metrics["train_size"],
+                    "train_acc": r.metrics["train_acc"],
+                    "val_acc": r.metrics.get("val_acc", float("nan")),
+                    "test_acc": rep["acc"],
+                    "test_precision": rep["precision"],
+                    "test_recall": rep["recall"],
+                    "test_loss": rep["loss"],
+                    "test_gap": r.metrics["train_acc"] - rep["acc"],
+                }
+            )
     table = pd.DataFrame(rows)
     labels = list(runs)
     pairs = [(labels[0], labels[1])] + [(labels[1], label) for label in labels[2:]]
@@ -391,16 +457,26 @@ def compare_on_test(study, study_runs, profile, device: str = "auto", top: int =
         for seed in seeds:
             if all(seed in results[label] for label in labels):
                 truth = results[labels[0]][seed]["labels"]
-                cochran[seed] = stats.cochran_q(np.column_stack([results[label][seed]["pred"] == truth
-                                                                 for label in labels]))
+                cochran[seed] = stats.cochran_q(
+                    np.column_stack([results[label][seed]["pred"] == truth for label in labels])
+                )
     tests = []
     for a, b in pairs:
         for seed in seeds:
             if seed in results[a] and seed in results[b]:
                 ra, rb = results[a][seed], results[b][seed]
                 t = stats.mcnemar_test(ra["labels"], ra["pred"], rb["pred"])
-                tests.append({"a": a, "b": b, "seed": seed, "test": t.name, "discordant": t.n,
-                              "difference": t.difference, "p": t.p_value})
+                tests.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "seed": seed,
+                        "test": t.name,
+                        "discordant": t.n,
+                        "difference": t.difference,
+                        "p": t.p_value,
+                    }
+                )
     mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
     mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
     return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar)
@@ -408,20 +484,25 @@ def compare_on_test(study, study_runs, profile, device: str = "auto", top: int =
 
 def confusion_sentence(pairs: pd.DataFrame) -> str:
     """Names the most-confused class pairs of `most_confused`'s table."""
-    named = [f"{r.true} taken for {r.predicted} ({r['count']} times, {r.share_of_true:.1%} of the {r.true} images)"
-             for _, r in pairs.iterrows()]
+    named = [
+        f"{r.true} taken for {r.predicted} ({r['count']} times, {r.share_of_true:.1%} of the {r.true} images)"
+        for _, r in pairs.iterrows()
+    ]
     return "The most frequent errors: " + "; ".join(named) + "."
 
 
 # ----------------------------------------------------------------------------------------------
 # k-fold (notebook 04) and augmentation (notebook 05)
 
+
 def fold_configs(config, k: int) -> list:
     """The k RunConfigs of stratified k-fold cross-validation of `config` (same subset and split seed)."""
     return [config.replace(split="fold", fold=i, folds=k) for i in range(k)]
 
 
-def kfold_table(final: pd.DataFrame, columns=("train_acc", "val_acc", "val_precision", "val_recall", "val_loss")) -> pd.DataFrame:
+def kfold_table(
+    final: pd.DataFrame, columns=("train_acc", "val_acc", "val_precision", "val_recall", "val_loss")
+) -> pd.DataFrame:
     """Per-fold metrics with the mean and std over folds as the last two rows."""
     table = final.assign(fold=final["fold"].astype(int) + 1).set_index("fold")[list(columns)]
     table.index = table.index.map(lambda f: f"fold {f}")
@@ -438,16 +519,19 @@ def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
     low, high = stats.prediction_interval(final["val_acc"])
     hold = holdout_run.metrics["val_acc"]
     where = "inside" if low <= hold <= high else "outside"
-    return (f"Over {k} folds `{holdout_run.config.model}` reaches a mean validation accuracy of {ci.mean:.2%} "
-            f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
-            f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
-            f"{hold:.2%}, {where} it. The folds differ by up to "
-            f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
-            f"validation split alone can move the estimate.")
+    return (
+        f"Over {k} folds `{holdout_run.config.model}` reaches a mean validation accuracy of {ci.mean:.2%} "
+        f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
+        f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
+        f"{hold:.2%}, {where} it. The folds differ by up to "
+        f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
+        f"validation split alone can move the estimate."
+    )
 
 
-def kfold_compare(final: pd.DataFrame, pair: tuple[str, str], margin: float, compared=COMPARED,
-                  alpha: float = 0.05) -> dict[str, list]:
+def kfold_compare(
+    final: pd.DataFrame, pair: tuple[str, str], margin: float, compared=COMPARED, alpha: float = 0.05
+) -> dict[str, list]:
     """Two models cross-validated on the same folds, compared fold by fold with the Nadeau–Bengio
     corrected t-test (and TOST): metric → [stats.Comparison] (`final`: one row per model and fold)."""
     from . import stats

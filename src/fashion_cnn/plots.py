@@ -3,10 +3,9 @@ Figure sized for an A4 page (at most 7 inches wide), so notebooks hold one call 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -23,11 +22,23 @@ CLASS_COLOURS = matplotlib.colormaps["tab10"].colors
 
 def style() -> None:
     """The report's look: readable fonts, light grid, sharp PNGs in the HTML and the PDF."""
-    plt.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
-        "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.grid": True,
-        "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "figure.constrained_layout.use": True,
-    })
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "legend.fontsize": 8,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
 def _figure(rows: int = 1, cols: int = 1, height: float = 2.6, **kw) -> tuple[Figure, np.ndarray]:
@@ -43,6 +54,7 @@ def _close(fig: Figure) -> Figure:
 # ----------------------------------------------------------------------------------------------
 # Data analysis
 
+
 def class_counts(counts: pd.DataFrame) -> Figure:
     """Grouped bars of images per class in train and test (`metrics.class_counts`)."""
     fig, axes = _figure(1, 2, 2.4)
@@ -57,8 +69,12 @@ def class_counts(counts: pd.DataFrame) -> Figure:
 def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 8, seed: int = 0) -> Figure:
     """`per_class` random images of every class, one class per row."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(len(CLASSES), per_class, figsize=(WIDTH * per_class / 12, WIDTH * len(CLASSES) / 12 * 0.95),
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        len(CLASSES),
+        per_class,
+        figsize=(WIDTH * per_class / 12, WIDTH * len(CLASSES) / 12 * 0.95),
+        layout="constrained",
+    )
     for c, name in enumerate(CLASSES):
         chosen = rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False)
         for ax, i in zip(axes[c], chosen):
@@ -75,8 +91,17 @@ def pixel_maps(mean: np.ndarray, std: np.ndarray, border: int = 2) -> Figure:
     fig.suptitle(f"dashed square: where a kernel centres without padding (the outer {border} px excluded)", fontsize=8)
     for ax, values, title in zip(axes[0], (mean, std), ("per-pixel mean", "per-pixel std")):
         im = ax.imshow(values, cmap="viridis")
-        ax.add_patch(Rectangle((border - 0.5, border - 0.5), 28 - 2 * border, 28 - 2 * border, fill=False,
-                               edgecolor="white", linestyle="--", linewidth=1))
+        ax.add_patch(
+            Rectangle(
+                (border - 0.5, border - 0.5),
+                28 - 2 * border,
+                28 - 2 * border,
+                fill=False,
+                edgecolor="white",
+                linestyle="--",
+                linewidth=1,
+            )
+        )
         ax.set_title(title)
         ax.grid(False)
         fig.colorbar(im, ax=ax, shrink=0.8)
@@ -100,6 +125,7 @@ def intensity_histogram(images: np.ndarray) -> Figure:
 # ----------------------------------------------------------------------------------------------
 # Training curves
 
+
 def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: str = "seed") -> None:
     """Mean over `group` (e.g. seeds) as a line, mean ± std as a band when there are several."""
     wide = frame.pivot_table(index="epoch", columns=group, values=column)
@@ -110,8 +136,9 @@ def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: 
         ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
 
 
-def training_curves(hist: pd.DataFrame, rows: Sequence[str] | None = None, by: str = "model",
-                    group: str = "seed") -> Figure:
+def training_curves(
+    hist: pd.DataFrame, rows: Sequence[str] | None = None, by: str = "model", group: str = "seed"
+) -> Figure:
     """One row per model (or per value of `by`): loss (left) and accuracy (right) per epoch, train
     and validation in two colours; the line is the mean over `group`, the band ± one std
     (`metrics.history`)."""
@@ -132,8 +159,9 @@ def training_curves(hist: pd.DataFrame, rows: Sequence[str] | None = None, by: s
     return _close(fig)
 
 
-def ci_bars(table: pd.DataFrame, what: str = "validation accuracy (%)", scale: float = 100.0,
-            highlight: str | None = None) -> Figure:
+def ci_bars(
+    table: pd.DataFrame, what: str = "validation accuracy (%)", scale: float = 100.0, highlight: str | None = None
+) -> Figure:
     """Horizontal bars of each model's mean with its 95% confidence interval (`stats.mean_table`)."""
     fig, axes = _figure(1, 1, 0.35 * len(table) + 0.9)
     ax = axes[0, 0]
@@ -166,15 +194,29 @@ def fold_curves(hist: pd.DataFrame) -> Figure:
 # ----------------------------------------------------------------------------------------------
 # Test evaluation
 
+
 def confusion_matrices(counts: pd.DataFrame, normalised: pd.DataFrame, title: str = "") -> Figure:
     """Counts (left) and row-normalised (right) confusion matrices (`metrics.confusion`)."""
     import seaborn as sns
 
     fig, axes = _figure(1, 2, 3.9)
     short = [c.split("/")[0] for c in counts.index]
-    for ax, frame, fmt, name in ((axes[0, 0], counts, "d", "counts"), (axes[0, 1], normalised * 100, ".0f", "% of true class")):
-        sns.heatmap(frame.values, ax=ax, annot=True, fmt=fmt, cmap="Blues", cbar=False, square=True,
-                    annot_kws={"fontsize": 6}, xticklabels=short, yticklabels=short)
+    for ax, frame, fmt, name in (
+        (axes[0, 0], counts, "d", "counts"),
+        (axes[0, 1], normalised * 100, ".0f", "% of true class"),
+    ):
+        sns.heatmap(
+            frame.values,
+            ax=ax,
+            annot=True,
+            fmt=fmt,
+            cmap="Blues",
+            cbar=False,
+            square=True,
+            annot_kws={"fontsize": 6},
+            xticklabels=short,
+            yticklabels=short,
+        )
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{title}{name}", loc="left")
@@ -212,11 +254,13 @@ def per_class_bars(tables: Mapping[str, pd.DataFrame], metric: str = "recall") -
 # ----------------------------------------------------------------------------------------------
 # Augmentation and t-SNE
 
+
 def augmented_grid(rows: Mapping[str, np.ndarray]) -> Figure:
     """One row per augmentation (first row: the originals) of the same images, (N, 28, 28) in [0, 1]."""
     n = len(next(iter(rows.values())))
-    fig, axes = plt.subplots(len(rows), n, figsize=(WIDTH, WIDTH * len(rows) / n * 0.95), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        len(rows), n, figsize=(WIDTH, WIDTH * len(rows) / n * 0.95), squeeze=False, layout="constrained"
+    )
     for r, (name, images) in enumerate(rows.items()):
         for ax, image in zip(axes[r], images):
             ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
@@ -226,8 +270,13 @@ def augmented_grid(rows: Mapping[str, np.ndarray]) -> Figure:
     return _close(fig)
 
 
-def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = None,
-              xy_new: np.ndarray | None = None, labels_new: np.ndarray | None = None) -> Figure:
+def embedding(
+    xy: np.ndarray,
+    labels: np.ndarray,
+    wrong: np.ndarray | None = None,
+    xy_new: np.ndarray | None = None,
+    labels_new: np.ndarray | None = None,
+) -> Figure:
     """A 2-D embedding coloured by class; misclassified points as black crosses; points placed
     afterwards (held out of the fit) as triangles."""
     fig, axes = _figure(1, 1, 5.6)
@@ -237,18 +286,39 @@ def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = Non
         ax.scatter(xy[sel, 0], xy[sel, 1], s=4, color=CLASS_COLOURS[c], label=name, alpha=0.7, linewidths=0)
         if xy_new is not None:
             new = labels_new == c
-            ax.scatter(xy_new[new, 0], xy_new[new, 1], s=14, marker="^", color=CLASS_COLOURS[c],
-                       edgecolors="white", linewidths=0.4)
+            ax.scatter(
+                xy_new[new, 0],
+                xy_new[new, 1],
+                s=14,
+                marker="^",
+                color=CLASS_COLOURS[c],
+                edgecolors="white",
+                linewidths=0.4,
+            )
     if wrong is not None and wrong.any():
-        ax.scatter(xy[wrong, 0], xy[wrong, 1], s=6, marker="x", color="black", linewidths=0.4, alpha=0.6,
-                   label=f"misclassified ({int(wrong.sum())})")
+        ax.scatter(
+            xy[wrong, 0],
+            xy[wrong, 1],
+            s=6,
+            marker="x",
+            color="black",
+            linewidths=0.4,
+            alpha=0.6,
+            label=f"misclassified ({int(wrong.sum())})",
+        )
     if xy_new is not None:
         ax.scatter([], [], s=14, marker="^", color="grey", label=f"held out, placed by transform ({len(xy_new)})")
     for c, name in enumerate(CLASSES):
         sel = labels == c
         if sel.any():
-            ax.annotate(name, np.median(xy[sel], axis=0), fontsize=8, weight="bold", ha="center",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", alpha=0.75, lw=0))
+            ax.annotate(
+                name,
+                np.median(xy[sel], axis=0),
+                fontsize=8,
+                weight="bold",
+                ha="center",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0},
+            )
     ax.set_axis_off()
     ax.legend(markerscale=2.5, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return _close(fig)
@@ -256,6 +326,7 @@ def embedding(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray | None = Non
 
 # ----------------------------------------------------------------------------------------------
 # Tables
+
 
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
@@ -272,8 +343,17 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
         elif pd.api.types.is_float_dtype(shown[column]):
             small = ((shown[column].abs() < 10 ** (2 - digits)) & (shown[column] != 0)).any()
             spec = ".3g" if small else f".{digits}f"
-            shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else format(v, spec))
+            shown[column] = shown[column].map(lambda v, spec=spec: "–" if pd.isna(v) else format(v, spec))
     return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
+
+
+def _error_bars(t: pd.DataFrame, low: str, high: str, scale: float) -> np.ndarray:
+    """Matplotlib's xerr (distances below and above the mean) of the interval `low`–`high`, clipped
+    to 0–100 for percentages and to ≥ 0 for losses."""
+    mean = t["mean"].to_numpy(float) * scale
+    lo, hi = t[low].to_numpy(float) * scale, t[high].to_numpy(float) * scale
+    lo, hi = (np.clip(lo, 0, 100), np.clip(hi, 0, 100)) if scale == 100 else (np.maximum(lo, 0), hi)
+    return np.nan_to_num(np.vstack([mean - lo, hi - mean]))
 
 
 def reproduction(table: pd.DataFrame, title: str = ""):
@@ -289,22 +369,40 @@ def reproduction(table: pd.DataFrame, title: str = ""):
     is_loss = table["metric"].str.endswith("loss")
     panels = [(t, scale, lab) for t, scale, lab in ((table[~is_loss], 100, "%"), (table[is_loss], 1, "loss")) if len(t)]
     heights = [max(len(t), 1) for t, _, _ in panels] or [1]
-    fig, axes = plt.subplots(len(panels) or 1, 1, figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(panels) or 1,
+        1,
+        figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+        layout="constrained",
+    )
     for ax, (t, scale, lab) in zip(axes[:, 0], panels):
         y = np.arange(len(t))[::-1]
         names = [f"{r.arm} · {r.metric} · {r.setting}" for r in t.itertuples()]
         mean = t["mean"].to_numpy(float) * scale
 
-        def bars(low: str, high: str) -> np.ndarray:
-            lo, hi = t[low].to_numpy(float) * scale, t[high].to_numpy(float) * scale
-            lo, hi = (np.clip(lo, 0, 100), np.clip(hi, 0, 100)) if scale == 100 else (np.maximum(lo, 0), hi)
-            return np.nan_to_num(np.vstack([mean - lo, hi - mean]))
-
-        ax.errorbar(mean, y, xerr=bars("pi_low", "pi_high"), fmt="none", ecolor="black", elinewidth=1, capsize=2,
-                    label="ours: 95% prediction interval (one new run)")
-        ax.errorbar(mean, y, xerr=bars("ci_low", "ci_high"), fmt="o", color="tab:blue", ms=3, elinewidth=3,
-                    capsize=0, label="ours: mean and 95% CI of the mean")
+        ax.errorbar(
+            mean,
+            y,
+            xerr=_error_bars(t, "pi_low", "pi_high", scale),
+            fmt="none",
+            ecolor="black",
+            elinewidth=1,
+            capsize=2,
+            label="ours: 95% prediction interval (one new run)",
+        )
+        ax.errorbar(
+            mean,
+            y,
+            xerr=_error_bars(t, "ci_low", "ci_high", scale),
+            fmt="o",
+            color="tab:blue",
+            ms=3,
+            elinewidth=3,
+            capsize=0,
+            label="ours: mean and 95% CI of the mean",
+        )
         ax.scatter(t["reported"].to_numpy(float) * scale, y, marker="x", color="tab:red", zorder=3, label="reported")
         ax.set_yticks(y, names, fontsize=7)
         ax.set_xlabel(lab)

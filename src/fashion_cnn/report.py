@@ -17,18 +17,19 @@ import argparse
 import html
 import importlib.metadata
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import config as cfg
 
@@ -36,12 +37,29 @@ KERNEL = "fashion-cnn"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 CHROMIUM = "chromium"
 HIDDEN_TAGS = ("injected-parameters", "parameters")  # cells left out of the rendered report
-LIBRARIES = ("fashion-cnn", "torch", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "kornia",
-             "openTSNE", "ray", "optuna", "matplotlib", "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel")
+LIBRARIES = (
+    "fashion-cnn",
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "statsmodels",
+    "kornia",
+    "openTSNE",
+    "ray",
+    "optuna",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+)
 
 # Run at kernel start (IPython startup file): every run a notebook obtains passes through
 # runs.load_run, which appends its key to the log named by FASHION_CNN_RUN_LOG.
-_RUN_LOG_STARTUP = '''\
+_RUN_LOG_STARTUP = """\
 import json as _json, os as _os
 if _os.environ.get("FASHION_CNN_RUN_LOG"):
     from fashion_cnn import runs as _runs
@@ -53,13 +71,15 @@ if _os.environ.get("FASHION_CNN_RUN_LOG"):
                                   "seed": run.config.seed, "fold": run.config.fold}) + "\\n")
         return run
     _runs.load_run = _logged_load_run
-'''
+"""
 
 
 class NotebookFailed(RuntimeError):
     """A notebook raised: names the notebook, the cell and the error."""
 
-    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, source: str = "", saved: Path | None = None):
+    def __init__(
+        self, notebook: str, cell: int | None, ename: str, evalue: str, source: str = "", saved: Path | None = None
+    ):
         self.notebook, self.cell, self.ename, self.evalue, self.source = notebook, cell, ename, evalue, source
         where = f"cell {cell}" if cell is not None else "an unknown cell"
         first_line = source.strip().splitlines()[0] if source.strip() else ""
@@ -115,9 +135,18 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
     return found
 
 
-def parameters_for(path: Path, profile: str, device: str, study: str | None,
-                   reproduce: str | None = None, stored_only: bool = False, *, seeds: str | None = None,
-                   margin: float | None = None, max_seeds: int | None = None) -> dict[str, Any]:
+def parameters_for(
+    path: Path,
+    profile: str,
+    device: str,
+    study: str | None,
+    reproduce: str | None = None,
+    stored_only: bool = False,
+    *,
+    seeds: str | None = None,
+    margin: float | None = None,
+    max_seeds: int | None = None,
+) -> dict[str, Any]:
     """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
     reproduce, e.g. "R0 R4"), `stored_only`, `seeds` (a number, "auto" or "default"), `margin`
     (accuracy points) and `max_seeds` where the parameters cell declares them."""
@@ -162,8 +191,9 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def execute(path: Path, out: Path, parameters: dict[str, Any], *, reports_dir: Path, kernel: str = KERNEL,
-            scratch: Path) -> NotebookResult:
+def execute(
+    path: Path, out: Path, parameters: dict[str, Any], *, reports_dir: Path, kernel: str = KERNEL, scratch: Path
+) -> NotebookResult:
     """Run one notebook under papermill with `parameters`, writing the executed copy to `out`.
 
     Raises NotebookFailed naming the notebook and the failing cell.
@@ -182,18 +212,36 @@ def execute(path: Path, out: Path, parameters: dict[str, Any], *, reports_dir: P
     log.unlink(missing_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    env = dict(FASHION_CNN_REPORTS=str(reports_dir), FASHION_CNN_RUN_LOG=str(log), FASHION_CNN_QUIET="1",
-               IPYTHONDIR=str(ipython_dir), MPLBACKEND="module://matplotlib_inline.backend_inline",
-               PYTHONWARNINGS="ignore")
+    env = {
+        "FASHION_CNN_REPORTS": str(reports_dir),
+        "FASHION_CNN_RUN_LOG": str(log),
+        "FASHION_CNN_QUIET": "1",
+        "IPYTHONDIR": str(ipython_dir),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONWARNINGS": "ignore",
+    }
     with _environment(**env):
         try:
-            papermill.execute_notebook(str(path), str(out), parameters=parameters, kernel_name=kernel,
-                                       progress_bar=False, cwd=str(path.parent), log_output=False)
+            papermill.execute_notebook(
+                str(path),
+                str(out),
+                parameters=parameters,
+                kernel_name=kernel,
+                progress_bar=False,
+                cwd=str(path.parent),
+                log_output=False,
+            )
         except PapermillExecutionError as err:
             # papermill adds marker cells to the saved copy, so find the failing cell by its error output
             nb = nbformat.read(out, as_version=4)
-            source = next((c.source for c in nb.cells if c.cell_type == "code"
-                           and any(o.output_type == "error" for o in c.get("outputs", []))), "")
+            source = next(
+                (
+                    c.source
+                    for c in nb.cells
+                    if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))
+                ),
+                "",
+            )
             raise NotebookFailed(path.name, err.cell_index, err.ename, err.evalue, source, out) from None
     seconds = time.perf_counter() - started
     keys = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
@@ -286,8 +334,15 @@ def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | 
     prov = provenance(device)
     esc = html.escape
     general = [
-        ("git commit", f"<code>{esc(str(prov['git_commit']))}</code>" + (" (with uncommitted changes)" if prov["git_dirty"] else "")),
-        ("device", esc(f"{prov['device']}: {prov['device_name']}") + (f", CUDA {prov['cuda']}" if prov["cuda"] else "")),
+        (
+            "git commit",
+            f"<code>{esc(str(prov['git_commit']))}</code>"
+            + (" (with uncommitted changes)" if prov["git_dirty"] else ""),
+        ),
+        (
+            "device",
+            esc(f"{prov['device']}: {prov['device_name']}") + (f", CUDA {prov['cuda']}" if prov["cuda"] else ""),
+        ),
         ("platform", esc(prov["platform"])),
         ("Python", esc(prov["python"])),
         ("dataset folder", f"<code>{esc(prov['data_source'])}</code>"),
@@ -298,12 +353,20 @@ def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | 
     notebooks = []
     for r in results:
         models = sorted({k["model"] for k in r.run_keys})
-        keys = (f"{len(r.run_keys)} runs of {', '.join(esc(m) for m in models)}: "
-                + " ".join(f"<code>{esc(k['key'])}</code>" for k in r.run_keys)) if r.run_keys else "none"
+        keys = (
+            (
+                f"{len(r.run_keys)} runs of {', '.join(esc(m) for m in models)}: "
+                + " ".join(f"<code>{esc(k['key'])}</code>" for k in r.run_keys)
+            )
+            if r.run_keys
+            else "none"
+        )
         params = "<br>".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
-        notebooks.append(f'<tr><td>{esc(r.name)}</td><td class="params">{params}</td>'
-                         f"<td>{r.seconds:.1f}&nbsp;s</td>"
-                         f'<td class="keys">{keys}</td></tr>')
+        notebooks.append(
+            f'<tr><td>{esc(r.name)}</td><td class="params">{params}</td>'
+            f"<td>{r.seconds:.1f}&nbsp;s</td>"
+            f'<td class="keys">{keys}</td></tr>'
+        )
     total = sum(r.seconds for r in results)
     return (
         '<div class="appendix"><h1 class="section" id="appendix">Appendix: provenance</h1>'
@@ -327,8 +390,12 @@ def _merged_notebook(results: list[NotebookResult]):
     and progress bars, which the executed copies in reports/notebooks/ keep) or empty code cells."""
     import nbformat
 
-    merged = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": KERNEL, "display_name": KERNEL, "language": "python"},
-                                                "language_info": {"name": "python"}})
+    merged = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": KERNEL, "display_name": KERNEL, "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
     for r in results:
         nb = nbformat.read(r.path, as_version=4)
         for i, cell in enumerate(nb.cells):
@@ -343,8 +410,16 @@ def _merged_notebook(results: list[NotebookResult]):
     return merged
 
 
-def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitle: str, device: str,
-                link_prefix: str = ".", bench_dir: Path | None = None) -> Path:
+def render_html(
+    results: list[NotebookResult],
+    out: Path,
+    *,
+    title: str,
+    subtitle: str,
+    device: str,
+    link_prefix: str = ".",
+    bench_dir: Path | None = None,
+) -> Path:
     """One self-contained HTML of all executed notebooks: title, table of contents, the sections in
     notebook order with code and parameter cells hidden, figures embedded, and the appendix.
 
@@ -354,8 +429,13 @@ def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitl
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
     body, _ = exporter.from_notebook_node(_merged_notebook(results))
     soup = BeautifulSoup(body, "html.parser")
     for script in soup.find_all("script"):
@@ -394,7 +474,9 @@ def render_html(results: list[NotebookResult], out: Path, *, title: str, subtitl
     toc = "".join(f"<li>{head}" + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in items)
     front = BeautifulSoup(
         f'<div class="report-title"><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></div>'
-        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>', "html.parser")
+        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>',
+        "html.parser",
+    )
     container.insert(0, front)
     first = container.find("h1", class_="section")
     if first is not None:
@@ -420,17 +502,30 @@ def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.
     if browser is None:
         raise RuntimeError("chromium not found: install it with `make setup` (Debian package chromium)")
     with tempfile.TemporaryDirectory(prefix="fashion-cnn-chromium-") as profile_dir:
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile_dir}", *args, html_path.resolve().as_uri()]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile_dir}",
+            *args,
+            html_path.resolve().as_uri(),
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
     """Print the HTML to an A4 PDF with Chromium headless."""
     done = chromium(html_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", timeout=timeout)
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        )
     return pdf
 
 
@@ -438,7 +533,7 @@ def pdf_pages(pdf: Path) -> int | None:
     """Page count from poppler's `pdfinfo` (None when it is not installed)."""
     if shutil.which("pdfinfo") is None:
         return None
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
     return next((int(line.split()[1]) for line in out.splitlines() if line.startswith("Pages:")), None)
 
 
@@ -463,11 +558,23 @@ def _check_reproduce(reproduce: str | None) -> str | None:
     return " ".join(report_names(reproduce.strip()))
 
 
-def build(profile: str = "full", study: str | None = "R0", device: str = "auto", *,
-          notebooks_dir: Path | str | None = None, reports_dir: Path | str | None = None,
-          out_dir: Path | str | None = None, kernel: str = KERNEL, pdf: bool = True, reproduce: str | None = None,
-          stored_only: bool = False, seeds: str | None = None, margin: float | None = None,
-          max_seeds: int | None = None, echo=print) -> Report:
+def build(
+    profile: str = "full",
+    study: str | None = "R0",
+    device: str = "auto",
+    *,
+    notebooks_dir: Path | str | None = None,
+    reports_dir: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    kernel: str = KERNEL,
+    pdf: bool = True,
+    reproduce: str | None = None,
+    stored_only: bool = False,
+    seeds: str | None = None,
+    margin: float | None = None,
+    max_seeds: int | None = None,
+    echo=print,
+) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` into `out_dir` (default: the reports folder).
 
     `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
@@ -489,12 +596,19 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(path, profile, device, study, reproduce, stored_only, seeds=seeds, margin=margin,
-                                    max_seeds=max_seeds)
+            params = parameters_for(
+                path, profile, device, study, reproduce, stored_only, seeds=seeds, margin=margin, max_seeds=max_seeds
+            )
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
-                result = execute(path, staging / "notebooks" / path.name, params, reports_dir=reports_dir,
-                                 kernel=kernel, scratch=staging)
+                result = execute(
+                    path,
+                    staging / "notebooks" / path.name,
+                    params,
+                    reports_dir=reports_dir,
+                    kernel=kernel,
+                    scratch=staging,
+                )
             except NotebookFailed as err:
                 echo(" FAILED", flush=True)
                 failed = out_dir / "failed" / path.name
@@ -505,10 +619,16 @@ def build(profile: str = "full", study: str | None = "R0", device: str = "auto",
             results.append(result)
         label = f"study {study}, " if study else ""
         title = "Fashion-MNIST: comparing CNN variants"
-        subtitle = (f"{label}profile {profile}, device {resolved}, "
-                    f"rendered {time.strftime('%Y-%m-%d %H:%M')}")
-        html_path = render_html(results, staging / "report.html", title=title, subtitle=subtitle, device=resolved,
-                                link_prefix=os.path.relpath(reports_dir, out_dir), bench_dir=reports_dir / "bench")
+        subtitle = f"{label}profile {profile}, device {resolved}, rendered {time.strftime('%Y-%m-%d %H:%M')}"
+        html_path = render_html(
+            results,
+            staging / "report.html",
+            title=title,
+            subtitle=subtitle,
+            device=resolved,
+            link_prefix=os.path.relpath(reports_dir, out_dir),
+            bench_dir=reports_dir / "bench",
+        )
         pdf_path = render_pdf(html_path, staging / "report.pdf") if pdf else None
         pages = pdf_pages(pdf_path) if pdf_path else None
         _replace_dir(staging / "notebooks", out_dir / "notebooks")
@@ -529,25 +649,45 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
     parser.add_argument("--study", default="R0", help="study injected into notebooks that declare one (default R0)")
-    parser.add_argument("--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/")
+    parser.add_argument(
+        "--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default notebooks/)")
     parser.add_argument("--no-pdf", action="store_true", help="render the HTML only")
-    parser.add_argument("--reproduce", default=None,
-                        help='source reports notebook 08 reproduces: "all", or names such as "R0 R4" '
-                             "(default: all five in the full profile on a GPU, R0 alone otherwise)")
-    parser.add_argument("--stored-only", action="store_true",
-                        help="notebook 08 trains nothing and measures the runs the store holds (a study trained in "
-                             "part with `studies train --only`); the other figures show as not run")
-    parser.add_argument("--seeds", default=None,
-                        help='seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or '
-                             '"default" (the profile\'s; auto in the full profile on a GPU)')
-    parser.add_argument("--margin", type=float, default=None,
-                        help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
-                             "only where a TOST shows it")
-    parser.add_argument("--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)")
-    parser.add_argument("--address", default=None,
-                        help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)")
+    parser.add_argument(
+        "--reproduce",
+        default=None,
+        help='source reports notebook 08 reproduces: "all", or names such as "R0 R4" '
+        "(default: all five in the full profile on a GPU, R0 alone otherwise)",
+    )
+    parser.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="notebook 08 trains nothing and measures the runs the store holds (a study trained in "
+        "part with `studies train --only`); the other figures show as not run",
+    )
+    parser.add_argument(
+        "--seeds",
+        default=None,
+        help='seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or '
+        '"default" (the profile\'s; auto in the full profile on a GPU)',
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
+        "only where a TOST shows it",
+    )
+    parser.add_argument(
+        "--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)"
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
+    )
     args = parser.parse_args(argv)
     schedule.use_address(args.address)  # the notebooks' kernels inherit it
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
@@ -562,16 +702,31 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         for name in names:
             out = cfg.REPORTS_DIR / "studies" / name if args.all_studies else cfg.REPORTS_DIR
-            print(f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}", flush=True)
-            rep = build(args.profile, name, args.device, notebooks_dir=args.notebooks, out_dir=out, pdf=not args.no_pdf,
-                        reproduce=args.reproduce, stored_only=args.stored_only, seeds=args.seeds,
-                        margin=args.margin, max_seeds=args.max_seeds)
+            print(
+                f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}",
+                flush=True,
+            )
+            rep = build(
+                args.profile,
+                name,
+                args.device,
+                notebooks_dir=args.notebooks,
+                out_dir=out,
+                pdf=not args.no_pdf,
+                reproduce=args.reproduce,
+                stored_only=args.stored_only,
+                seeds=args.seeds,
+                margin=args.margin,
+                max_seeds=args.max_seeds,
+            )
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
         from .runs import device_name
 
-        print(f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "
-              f"wall time {time.perf_counter() - started:.1f} s")
+        print(
+            f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "
+            f"wall time {time.perf_counter() - started:.1f} s"
+        )
     except (ValueError, FileNotFoundError) as err:  # bad input: nothing ran
         print(f"report: {err}", file=sys.stderr)
         return 2

@@ -36,13 +36,20 @@ from . import config as cfg
 from . import runs as runs_mod
 from . import studies as studies_mod
 from . import text as wording
+from .claims import (
+    _COCHRAN_COLUMNS,
+    _units,
+    claims_table,
+    cochran_table,
+    compare_claims,  # noqa: F401
+    in_percent,
+)
 from .config import Profile, get_profile, resolve_device
-from .claims import (_COCHRAN_COLUMNS, _units, claims_table, cochran_table, compare_claims,  # noqa: F401
-                     equivalence_tested, in_percent, verdict)
 from .measurements import Measurements, _by_seed, _ours, evaluation_indices, measure  # noqa: F401
 from .sources import CLAIMS, FIGURES, METRICS, NUMERIC_REPORTS, SETTINGS, Claim, Figure  # noqa: F401 (re-exported)
 from .stats import Comparison, mean_ci, prediction_interval
 from .studies import SeedPlan, Study, get_study
+
 
 def available(study: Study) -> set[tuple[str, str]]:
     """Every (arm, setting) that `measure(study)` produces values for."""
@@ -57,8 +64,12 @@ def available(study: Study) -> set[tuple[str, str]]:
 # The reproduction table
 
 
-def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGURES, confidence: float = 0.95,
-                       reports: tuple[str, ...] | None = None) -> pd.DataFrame:
+def reproduction_table(
+    values: pd.DataFrame,
+    figures: tuple[Figure, ...] = FIGURES,
+    confidence: float = 0.95,
+    reports: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """One row per reported figure: the reported value, our mean ± std, our `confidence` prediction
     interval (`pi_low`/`pi_high`: where one new run of the same configuration would fall,
     `stats.prediction_interval`) and the confidence interval of our mean (`ci_low`/`ci_high`), the
@@ -72,10 +83,24 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
         if reports is not None and fig.report not in reports:
             continue
         ours = _ours(values, fig.report, fig.arm, fig.setting, fig.metric)
-        row = {"report": fig.report, "where": fig.where, "arm": fig.arm, "setting": fig.setting,
-               "metric": fig.metric, "reported": fig.value, "mean": np.nan, "std": np.nan, "pi_low": np.nan,
-               "pi_high": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": len(ours), "difference": np.nan,
-               "inside": None, "note": fig.note}
+        row = {
+            "report": fig.report,
+            "where": fig.where,
+            "arm": fig.arm,
+            "setting": fig.setting,
+            "metric": fig.metric,
+            "reported": fig.value,
+            "mean": np.nan,
+            "std": np.nan,
+            "pi_low": np.nan,
+            "pi_high": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "n": len(ours),
+            "difference": np.nan,
+            "inside": None,
+            "note": fig.note,
+        }
         if len(ours):
             ci = mean_ci(ours, confidence)
             row.update(mean=ci.mean, std=ci.std, ci_low=ci.low, ci_high=ci.high, difference=fig.value - ci.mean)
@@ -86,8 +111,24 @@ def reproduction_table(values: pd.DataFrame, figures: tuple[Figure, ...] = FIGUR
     return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
 
 
-_TABLE_COLUMNS = ["report", "where", "arm", "setting", "metric", "reported", "mean", "std", "pi_low", "pi_high",
-                  "ci_low", "ci_high", "n", "difference", "inside", "note"]
+_TABLE_COLUMNS = [
+    "report",
+    "where",
+    "arm",
+    "setting",
+    "metric",
+    "reported",
+    "mean",
+    "std",
+    "pi_low",
+    "pi_high",
+    "ci_low",
+    "ci_high",
+    "n",
+    "difference",
+    "inside",
+    "note",
+]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,7 +148,7 @@ def metric_label(metric: str) -> str:
 
 
 def _span(metric: str, low: float, high: float) -> str:
-    """"[low, high]" in the metric's unit, clipped to what the metric can take (0–100 % for
+    """ "[low, high]" in the metric's unit, clipped to what the metric can take (0–100 % for
     accuracy-like metrics, ≥ 0 for losses and seconds): with few seeds a prediction interval can
     reach past them."""
     if not np.isfinite(low):
@@ -134,17 +175,21 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for _, r in table.iterrows():
         m = r["metric"]
-        out.append({
-            "where": r["where"], "arm": r["arm"], "setting": r["setting"],
-            "metric": metric_label(m),
-            "reported": fmt(m, r["reported"]),
-            "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
-            PI_COLUMN: _span(m, r["pi_low"], r["pi_high"]),
-            CI_COLUMN: _span(m, r["ci_low"], r["ci_high"]),
-            "difference": fmt(m, r["difference"]),
-            "inside PI": {True: "yes", False: "no"}.get(r["inside"], "n/a"),
-            "n": int(r["n"]),
-        })
+        out.append(
+            {
+                "where": r["where"],
+                "arm": r["arm"],
+                "setting": r["setting"],
+                "metric": metric_label(m),
+                "reported": fmt(m, r["reported"]),
+                "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
+                PI_COLUMN: _span(m, r["pi_low"], r["pi_high"]),
+                CI_COLUMN: _span(m, r["ci_low"], r["ci_high"]),
+                "difference": fmt(m, r["difference"]),
+                "inside PI": {True: "yes", False: "no"}.get(r["inside"], "n/a"),
+                "n": int(r["n"]),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -154,9 +199,11 @@ def _claim_sentence(row: pd.Series) -> str:
     c: Comparison = row["comparison"]
     scale, unit, digits = _units(row["metric"])
     raw = f", paired t {wording.p(c.test.p_value)}" if np.isfinite(c.test.p_value) else ""
-    out = (f"{row['claim']}: `{c.b}` vs `{c.a}`, {wording.metric_words(row['metric'])}: "
-           f"{wording.interval(c, scale, unit, digits)} (n={wording.count(c.diff.n, 'seed')}){raw}; "
-           f"{wording.outcome(c, scale, unit, digits)}. Verdict: {row['verdict']}.")
+    out = (
+        f"{row['claim']}: `{c.b}` vs `{c.a}`, {wording.metric_words(row['metric'])}: "
+        f"{wording.interval(c, scale, unit, digits)} (n={wording.count(c.diff.n, 'seed')}){raw}; "
+        f"{wording.outcome(c, scale, unit, digits)}. Verdict: {row['verdict']}."
+    )
     if str(row["verdict"]).startswith(("inconclusive", "no test")) and pd.notna(row["mcnemar_agree"]):
         out += " " + _mcnemar_sentence(row)
     return out
@@ -167,47 +214,70 @@ def _mcnemar_sentence(c: pd.Series) -> str:
     leaves undecided: the per-seed accuracy differences first, then the adjusted p-values, then the
     count of seeds in the claimed and the opposite direction."""
     n = int(c["mcnemar_n"])
-    per_seed = ", ".join(f"{wording.signed(d)} ({wording.p(p)}, {wording.p(q, 'Holm p')})"
-                         for d, p, q in zip(c["mcnemar_diff"], c["mcnemar_p"], c["mcnemar_p_holm"]))
-    start = (f"McNemar's test on each seed's test predictions (test accuracy b − a per seed: {per_seed}; Holm over "
-             f"{wording.count(int(c['mcnemar_family']), 'McNemar test')} of {c['report']}) ")
+    per_seed = ", ".join(
+        f"{wording.signed(d)} ({wording.p(p)}, {wording.p(q, 'Holm p')})"
+        for d, p, q in zip(c["mcnemar_diff"], c["mcnemar_p"], c["mcnemar_p_holm"])
+    )
+    start = (
+        f"McNemar's test on each seed's test predictions (test accuracy b − a per seed: {per_seed}; Holm over "
+        f"{wording.count(int(c['mcnemar_family']), 'McNemar test')} of {c['report']}) "
+    )
     agree, against = int(c["mcnemar_agree"]), int(c["mcnemar_against"])
     if agree == 0:
-        return start + (f"finds the claimed direction in none of the seeds (0 of {n})"
-                        + (f" and the opposite direction in {against} of {n}." if against else "."))
+        return start + (
+            f"finds the claimed direction in none of the seeds (0 of {n})"
+            + (f" and the opposite direction in {against} of {n}." if against else ".")
+        )
     if against:
-        return start + (f"finds the claimed direction in {agree} of {n} seeds and the opposite direction in "
-                        f"{against} of {n}: which trained model is better depends on the seed.")
-    return start + (f"finds the claimed direction in {agree} of {n} seeds: those trained models differ on the "
-                    "test set, but the difference is not shown to hold across seeds.")
+        return start + (
+            f"finds the claimed direction in {agree} of {n} seeds and the opposite direction in "
+            f"{against} of {n}: which trained model is better depends on the seed."
+        )
+    return start + (
+        f"finds the claimed direction in {agree} of {n} seeds: those trained models differ on the "
+        "test set, but the difference is not shown to hold across seeds."
+    )
 
 
 def _cochran_sentence(rows: pd.DataFrame, alpha: float = 0.05) -> str:
     """Cochran's Q of one report's test-set arms, seed by seed, before the pairwise McNemar tests."""
-    k = sorted(set(int(x) for x in rows["k"]))
+    k = sorted({int(x) for x in rows["k"]})
     arms = rows.iloc[0]["arms"]
     which = f" ({', '.join(arms)})" if len(arms) <= 4 else ""
     per_seed = "; ".join(
         f"seed {int(r.seed)}: test accuracy {r.acc_low * 100:.2f}–{r.acc_high * 100:.2f}% across arms, "
-        + (f"Q={r.q:.2f}, {wording.p(r.p)}, {wording.p(r.p_holm, 'Holm p')}" if np.isfinite(r.p) else
-           "every arm right on the same images, no test")
-        for r in rows.itertuples())
+        + (
+            f"Q={r.q:.2f}, {wording.p(r.p)}, {wording.p(r.p_holm, 'Holm p')}"
+            if np.isfinite(r.p)
+            else "every arm right on the same images, no test"
+        )
+        for r in rows.itertuples()
+    )
     tested = rows[np.isfinite(rows["p"].astype(float))]
     differ = int((tested["p_holm"] < alpha).sum())
     family = int(rows["family"].iloc[0])
-    out = (f"Before the pairwise McNemar tests, Cochran's Q asks whether any of the {'/'.join(map(str, k))} arms "
-           f"evaluated on the test set{which} differs from the others, seed by seed (Holm over "
-           f"{wording.count(family, 'seed')}): {per_seed}.")
+    out = (
+        f"Before the pairwise McNemar tests, Cochran's Q asks whether any of the {'/'.join(map(str, k))} arms "
+        f"evaluated on the test set{which} differs from the others, seed by seed (Holm over "
+        f"{wording.count(family, 'seed')}): {per_seed}."
+    )
     if not len(tested):
         return out
     if differ == len(tested):
         return out + f" The arms differ on the test set in every tested seed ({differ} of {len(tested)})."
-    return out + (f" The arms are shown to differ in {differ} of {len(tested)} seeds; in the others the test does not "
-                  "reject, which does not show them equal.")
+    return out + (
+        f" The arms are shown to differ in {differ} of {len(tested)} seeds; in the others the test does not "
+        "reject, which does not show them equal."
+    )
 
 
-def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile: str = "",
-               cochran: pd.DataFrame | None = None, alpha: float = 0.05) -> list[str]:
+def commentary(
+    table: pd.DataFrame,
+    claims: pd.DataFrame | None = None,
+    profile: str = "",
+    cochran: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+) -> list[str]:
     """Sentences about one report's rows, generated from the numbers in `table` (and `claims`, and
     `cochran`: its Cochran's Q rows)."""
     out = []
@@ -215,28 +285,34 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
         judged = table[table["inside"].notna()]
         inside = int(judged["inside"].astype(bool).sum())
         in_ci = int(sum(r["ci_low"] <= r["reported"] <= r["ci_high"] for _, r in judged.iterrows()))
-        seeds = sorted(set(int(n) for n in judged["n"]))
+        seeds = sorted({int(n) for n in judged["n"]})
         where = f" in the {profile} profile" if profile else ""
         if len(judged):
-            out.append(f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% prediction "
-                       f"interval (where one new run of the same configuration would fall){where}, n = "
-                       f"{', '.join(map(str, seeds))} seeds per configuration; {in_ci} of them also lie inside the "
-                       "narrower 95% confidence interval of our mean.")
+            out.append(
+                f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% prediction "
+                f"interval (where one new run of the same configuration would fall){where}, n = "
+                f"{', '.join(map(str, seeds))} seeds per configuration; {in_ci} of them also lie inside the "
+                "narrower 95% confidence interval of our mean."
+            )
         for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
             if k := int((table["n"] == n).sum()):
                 out.append(f"{k} of the {len(table)} figures: {why}.")
         finite = table[np.isfinite(table["difference"].astype(float))]
         if len(finite):
             above = int((finite["difference"] > 0).sum())
-            out.append(f"The reported value is above our mean in {above} of {len(finite)} figures and below it in "
-                       f"{len(finite) - above}.")
+            out.append(
+                f"The reported value is above our mean in {above} of {len(finite)} figures and below it in "
+                f"{len(finite) - above}."
+            )
             is_loss = finite["metric"].str.endswith("loss")
             for part, scale, unit, digits in ((finite[~is_loss], 100, " points", 2), (finite[is_loss], 1, "", 4)):
                 if len(part):
                     worst = part.loc[part["difference"].abs().idxmax()]
-                    out.append(f"The largest {'loss' if scale == 1 else 'accuracy'} gap is {worst['arm']} "
-                               f"{worst['metric']} ({worst['setting']}): reported {worst['reported'] * scale:.{digits}f}, "
-                               f"ours {worst['mean'] * scale:.{digits}f} ({worst['difference'] * scale:+.{digits}f}{unit}).")
+                    out.append(
+                        f"The largest {'loss' if scale == 1 else 'accuracy'} gap is {worst['arm']} "
+                        f"{worst['metric']} ({worst['setting']}): reported {worst['reported'] * scale:.{digits}f}, "
+                        f"ours {worst['mean'] * scale:.{digits}f} ({worst['difference'] * scale:+.{digits}f}{unit})."
+                    )
     if claims is not None and len(claims):
         counts = claims["verdict"].value_counts()
         parts = [f"{n} {v}" for v, n in counts.items()]
@@ -245,10 +321,15 @@ def commentary(table: pd.DataFrame, claims: pd.DataFrame | None = None, profile:
             family = int(run["family"].max())
             margins = run["margin"][np.isfinite(run["margin"].astype(float))]
             how = [f"Holm over {wording.count(family, 'comparison')}"] if family else []
-            how += [f"equivalence at ±{margins.iloc[0] * 100:.2f} points on accuracy-like metrics"] if len(margins) else []
-            out.append(f"Of its {wording.count(len(claims), 'comparison')}, tested as one family"
-                       + (f" ({', '.join(how)})" if how else "") + f": {', '.join(parts)}; outcomes of those run: "
-                       f"{wording.outcomes_line(list(run['comparison']))}.")
+            how += (
+                [f"equivalence at ±{margins.iloc[0] * 100:.2f} points on accuracy-like metrics"] if len(margins) else []
+            )
+            out.append(
+                f"Of its {wording.count(len(claims), 'comparison')}, tested as one family"
+                + (f" ({', '.join(how)})" if how else "")
+                + f": {', '.join(parts)}; outcomes of those run: "
+                f"{wording.outcomes_line(list(run['comparison']))}."
+            )
         else:
             out.append(f"Of its {wording.count(len(claims), 'comparison')}: {', '.join(parts)}.")
         if cochran is not None and len(cochran):
@@ -283,8 +364,15 @@ class StudySeeds:
         return self.plan.n
 
 
-def study_seeds(study: Study, profile: Profile, seeds: int | str | None = "default", device: str = "auto",
-                margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP, stored_only: bool = False) -> StudySeeds:
+def study_seeds(
+    study: Study,
+    profile: Profile,
+    seeds: int | str | None = "default",
+    device: str = "auto",
+    margin: float = cfg.MARGIN,
+    cap: int = cfg.AUTO_SEEDS_CAP,
+    stored_only: bool = False,
+) -> StudySeeds:
     """The seeds of one study: `config.resolve_seeds`, and under "auto" `studies.seed_plan` (a pilot of
     `studies.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` at the margin, a fraction).
 
@@ -310,9 +398,11 @@ def seeds_sentence(seeds: StudySeeds, profile: str) -> str:
     if seeds.source == "pilot" and seeds.plan.choice is not None:
         return wording.seed_choice(seeds.plan.choice)
     if seeds.source == "store":
-        return (f"Seeds: `seeds=\"auto\"` with `stored_only` trains no pilot, and the store lacks part of the "
-                f"{studies_mod.PILOT_SEEDS}-seed pilot, so this study uses the seeds the store holds: seeds 0–"
-                f"{seeds.n - 1} (cap {seeds.cap}), each comparison pairing only the seeds both sides have.")
+        return (
+            f'Seeds: `seeds="auto"` with `stored_only` trains no pilot, and the store lacks part of the '
+            f"{studies_mod.PILOT_SEEDS}-seed pilot, so this study uses the seeds the store holds: seeds 0–"
+            f"{seeds.n - 1} (cap {seeds.cap}), each comparison pairing only the seeds both sides have."
+        )
     why = "given" if seeds.source == "given" else f"the {profile} profile's"
     return f"Seeds: {wording.count(seeds.n, 'seed')} per configuration ({why})."
 
@@ -346,11 +436,14 @@ class Reproduction:
         the verdict; McNemar's Holm-adjusted p per seed and its counts where test predictions exist."""
         c = self.report(name)[1].copy()
         c["mcnemar_p_holm"] = [", ".join(_p_cell(p) for p in ps) for ps in c["mcnemar_p_holm"]]
-        c["mcnemar_seeds"] = [("" if pd.isna(x) else f"{x} / {y} of {n}")
-                              for x, y, n in zip(c["mcnemar_agree"], c["mcnemar_against"], c["mcnemar_n"])]
+        c["mcnemar_seeds"] = [
+            ("" if pd.isna(x) else f"{x} / {y} of {n}")
+            for x, y, n in zip(c["mcnemar_agree"], c["mcnemar_against"], c["mcnemar_n"])
+        ]
         c["difference"] = [
             "–" if not np.isfinite(d) else fmt(m, d) + ("" if not np.isfinite(lo) else f" [{fmt(m, lo)}, {fmt(m, hi)}]")
-            for m, d, lo, hi in zip(c["metric"], c["difference"], c["diff_low"], c["diff_high"])]
+            for m, d, lo, hi in zip(c["metric"], c["difference"], c["diff_low"], c["diff_high"])
+        ]
         for k in ("p", "p_holm", "p_tost", "p_tost_holm"):
             c[k] = [_p_cell(p) for p in c[k]]
         c["metric"] = c["metric"].map(metric_label)
@@ -359,15 +452,32 @@ class Reproduction:
         c["claim"] = [f"{w}: {t}" for w, t in zip(c["where"], c["claim"])]
         c["direction"] = [f"b {d} a" for d in c["direction"]]
         single = c["metric"].nunique() == 1
-        columns = ["claim", *([] if single else ["metric"]), "direction", "difference", "p", "p_holm", "p_tost",
-                   "p_tost_holm", "outcome", "verdict"]
+        columns = [
+            "claim",
+            *([] if single else ["metric"]),
+            "direction",
+            "difference",
+            "p",
+            "p_holm",
+            "p_tost",
+            "p_tost_holm",
+            "outcome",
+            "verdict",
+        ]
         # McNemar's columns only where some comparison has test predictions (R3 has none)
         columns += [k for k in ("mcnemar_p_holm", "mcnemar_seeds") if c[k].ne("").any()]
         difference = f"b − a, {c['metric'].iloc[0]} [95% CI]" if single else "b − a [95% CI]"
-        return c[columns].rename(columns={
-            "direction": "claimed", "difference": difference, "p_holm": "p Holm", "p_tost": "TOST p",
-            "p_tost_holm": "TOST p Holm", "mcnemar_p_holm": "McNemar p Holm per seed",
-            "mcnemar_seeds": "McNemar seeds: claimed / opposite"})
+        return c[columns].rename(
+            columns={
+                "direction": "claimed",
+                "difference": difference,
+                "p_holm": "p Holm",
+                "p_tost": "TOST p",
+                "p_tost_holm": "TOST p Holm",
+                "mcnemar_p_holm": "McNemar p Holm per seed",
+                "mcnemar_seeds": "McNemar seeds: claimed / opposite",
+            }
+        )
 
     def plot(self, name: str):
         """One report's reported values against our intervals (None when it was not measured)."""
@@ -381,17 +491,19 @@ class Reproduction:
     def method(self) -> str:
         """How the figures and claims are judged, with this reproduction's margin and α (markdown)."""
         m = f"±{self.margin * 100:.2f} points"
-        out = (f"A reported figure is one run, so it is judged against our 95% prediction interval: where one new run of "
-               "the same configuration would fall (mean ± t·s·√(1 + 1/n)); the 95% confidence interval of our mean "
-               "(mean ± t·s/√n) is shown beside it and is much narrower. Each report's claims are one family: every "
-               "claim leads with our difference b − a and its 95% interval, then the paired t-test over seeds and the "
-               f"paired TOST at {m} (accuracy, precision and recall only: losses and seconds per epoch have no such "
-               "margin and get no equivalence test), their p-values Holm-adjusted over the report's claims, then the "
-               f"outcome at α={self.alpha:g}: higher, lower, equivalent or inconclusive at n. A claimed difference is "
-               "supported by the outcome in its direction and contradicted by the opposite one or by equivalence "
-               f"within {m}; a claimed \"≈\" is supported only by equivalence, never by a test that failed to find a "
-               "difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
-               "then McNemar's test per seed, Holm-adjusted over all McNemar tests of the report.")
+        out = (
+            f"A reported figure is one run, so it is judged against our 95% prediction interval: where one new run of "
+            "the same configuration would fall (mean ± t·s·√(1 + 1/n)); the 95% confidence interval of our mean "
+            "(mean ± t·s/√n) is shown beside it and is much narrower. Each report's claims are one family: every "
+            "claim leads with our difference b − a and its 95% interval, then the paired t-test over seeds and the "
+            f"paired TOST at {m} (accuracy, precision and recall only: losses and seconds per epoch have no such "
+            "margin and get no equivalence test), their p-values Holm-adjusted over the report's claims, then the "
+            f"outcome at α={self.alpha:g}: higher, lower, equivalent or inconclusive at n. A claimed difference is "
+            "supported by the outcome in its direction and contradicted by the opposite one or by equivalence "
+            f'within {m}; a claimed "≈" is supported only by equivalence, never by a test that failed to find a '
+            "difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
+            "then McNemar's test per seed, Holm-adjusted over all McNemar tests of the report."
+        )
         values = self.measurements.values
         accuracy = values.loc[values["metric"] == "test_acc", "value"] if len(values) else []
         images = {len(p["labels"]) for p in self.measurements.predictions.values()}
@@ -407,12 +519,14 @@ class Reproduction:
             jobs = study.plan(get_profile("full"), None, "cpu")
             images = runs_mod.training_images([j.config for j in jobs])
             hours = sum(runs_mod.estimated_cpu_seconds(j.config) for j in jobs) / 3600
-            return (f"## {name}: {study.title}\n\nNot reproduced in this run. In the full profile it is {len(jobs)} "
-                    f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
-                    f"training (estimated from the models' multiply-adds and steps); `reports=\"auto\"` reproduces all five reports "
-                    "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
-                    f"reproduce it, e.g. `make report REPRODUCE=\"{' '.join(dict.fromkeys(('R0', name)))}\"`, or train a part of it "
-                    f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`.")
+            return (
+                f"## {name}: {study.title}\n\nNot reproduced in this run. In the full profile it is {len(jobs)} "
+                f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
+                f'training (estimated from the models\' multiply-adds and steps); `reports="auto"` reproduces all five reports '
+                "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
+                f'reproduce it, e.g. `make report REPRODUCE="{" ".join(dict.fromkeys(("R0", name)))}"`, or train a part of it '
+                f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`."
+            )
         settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
         lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
         if name in self.seeds:
@@ -420,22 +534,35 @@ class Reproduction:
         if self.profile != "full":
             p = get_profile(self.profile)
             data = f"{p.subset:,} training images" if p.subset else "all training images"
-            lines += [f"Profile `{p.name}` trains at most {p.epochs} epochs on {data}: it checks that every run and "
-                      "measurement works, it does not reproduce; compare values with the report in the `full` "
-                      "profile only.", ""]
+            lines += [
+                f"Profile `{p.name}` trains at most {p.epochs} epochs on {data}: it checks that every run and "
+                "measurement works, it does not reproduce; compare values with the report in the `full` "
+                "profile only.",
+                "",
+            ]
         if self.stored_only:
             measured = int((self.measurements.runs["study"] == name).sum())
             planned = self.measurements.planned.get(name, measured)
-            lines += [f"Measured from the run store alone: {measured} of the {planned} runs this study plans are "
-                      "stored; figures and comparisons whose runs are missing show as not run, and a comparison "
-                      "uses only the seeds both sides have. Train the rest with "
-                      f"`python -m fashion_cnn.studies train {name}`.", ""]
+            lines += [
+                f"Measured from the run store alone: {measured} of the {planned} runs this study plans are "
+                "stored; figures and comparisons whose runs are missing show as not run, and a comparison "
+                "uses only the seeds both sides have. Train the rest with "
+                f"`python -m fashion_cnn.studies train {name}`.",
+                "",
+            ]
         if name not in NUMERIC_REPORTS:
-            lines += [f"{name} ran on another data set, so its numbers are left out of the numeric table; "
-                      "only the direction of its comparisons is tested here, on Fashion-MNIST.", ""]
+            lines += [
+                f"{name} ran on another data set, so its numbers are left out of the numeric table; "
+                "only the direction of its comparisons is tested here, on Fashion-MNIST.",
+                "",
+            ]
         cochran = self.cochran[self.cochran["report"] == name] if len(self.cochran) else None
-        lines += [f"- {t}" for t in commentary(table if name in NUMERIC_REPORTS else table.iloc[0:0], claims,
-                                               self.profile, cochran, self.alpha)]
+        lines += [
+            f"- {t}"
+            for t in commentary(
+                table if name in NUMERIC_REPORTS else table.iloc[0:0], claims, self.profile, cochran, self.alpha
+            )
+        ]
         return "\n".join(lines)
 
     def closing_note(self) -> str:
@@ -446,13 +573,17 @@ class Reproduction:
         devices = ", ".join(sorted(set(runs["device"])))
         hours = runs["train_seconds"].sum() / 3600
         per_study = ", ".join(f"{s} {g['train_seconds'].sum() / 60:.1f} min" for s, g in runs.groupby("study"))
-        text = (f"Profile `{self.profile}`: {len(runs)} runs on {devices}; their training took {hours:.2f} h summed "
-                f"over runs ({per_study})")
+        text = (
+            f"Profile `{self.profile}`: {len(runs)} runs on {devices}; their training took {hours:.2f} h summed "
+            f"over runs ({per_study})"
+        )
         if "finished" in runs:
             span = (runs["finished"].max() - (runs["finished"] - runs["train_seconds"]).min()) / 3600
             text += f" and spanned {span:.2f} h of wall-clock time from the first start to the last finish"
-        return text + (" (runs trained at the same time overlap; runs found in the store keep the timing of when "
-                       "they were trained).")
+        return text + (
+            " (runs trained at the same time overlap; runs found in the store keep the timing of when "
+            "they were trained)."
+        )
 
 
 ALL_REPORTS = ("R0", "R1", "R2", "R3", "R4")
@@ -482,9 +613,16 @@ def report_names(studies: tuple[str, ...] | str, profile: str = "full", device: 
     return names
 
 
-def reproduce(profile: str = "quick", seeds: int | str | None = "default", device: str = "auto",
-              studies: tuple[str, ...] | str = "auto", stored_only: bool = False, margin: float = cfg.MARGIN,
-              max_seeds: int = cfg.AUTO_SEEDS_CAP, alpha: float = 0.05) -> Reproduction:
+def reproduce(
+    profile: str = "quick",
+    seeds: int | str | None = "default",
+    device: str = "auto",
+    studies: tuple[str, ...] | str = "auto",
+    stored_only: bool = False,
+    margin: float = cfg.MARGIN,
+    max_seeds: int = cfg.AUTO_SEEDS_CAP,
+    alpha: float = 0.05,
+) -> Reproduction:
     """Measure every study in `studies` (names, one space-separated string, "all", or "auto" for
     `default_reports(profile, device)`) and build the reproduction, claims and Cochran's Q tables.
 
@@ -501,11 +639,23 @@ def reproduce(profile: str = "quick", seeds: int | str | None = "default", devic
     for name in tqdm(names, desc="studies", unit="study"):
         plans[name] = study_seeds(get_study(name), get_profile(profile), seeds, device, margin, max_seeds, stored_only)
         parts.append(measure(name, profile, plans[name].n, device, stored_only))
-    measured = Measurements(pd.concat([m.values for m in parts], ignore_index=True),
-                            {k: v for m in parts for k, v in m.predictions.items()},
-                            pd.concat([m.runs for m in parts], ignore_index=True),
-                            {k: v for m in parts for k, v in m.planned.items()})
+    measured = Measurements(
+        pd.concat([m.values for m in parts], ignore_index=True),
+        {k: v for m in parts for k, v in m.predictions.items()},
+        pd.concat([m.runs for m in parts], ignore_index=True),
+        {k: v for m in parts for k, v in m.planned.items()},
+    )
     table = reproduction_table(measured.values, reports=tuple(s for s in names if s in NUMERIC_REPORTS))
     claims = claims_table(measured, alpha=alpha, reports=tuple(names), margin=margin)
-    return Reproduction(profile, measured, table, claims, tuple(names), stored_only,
-                        cochran_table(measured, reports=tuple(names)), plans, margin, alpha)
+    return Reproduction(
+        profile,
+        measured,
+        table,
+        claims,
+        tuple(names),
+        stored_only,
+        cochran_table(measured, reports=tuple(names)),
+        plans,
+        margin,
+        alpha,
+    )

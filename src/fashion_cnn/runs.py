@@ -27,9 +27,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,8 @@ from safetensors.torch import load_file
 from . import checkpoint
 from . import config as cfg
 from . import data as data_mod
+from .engine import OPTIMIZERS, SCHEDULES, EpochHook, fit, make_optimizer, make_scheduler
 from .files import save_tensors, write_json
-from .engine import EpochHook, SCHEDULES, OPTIMIZERS, fit, make_optimizer, make_scheduler
 from .losses import LOSSES
 from .models import create_model, list_models, mult_adds
 
@@ -87,7 +88,10 @@ class RunConfig:
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: use one of {sorted(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}: use one of {sorted(SCHEDULES)}"),
             (self.loss in LOSSES, f"unknown loss {self.loss!r}: use one of {sorted(LOSSES)}"),
-            (self.split in ("holdout", "fold", "trainval"), f"unknown split {self.split!r}: use holdout, fold or trainval"),
+            (
+                self.split in ("holdout", "fold", "trainval"),
+                f"unknown split {self.split!r}: use holdout, fold or trainval",
+            ),
             (self.lr > 0, f"lr={self.lr} must be positive"),
             (self.batch_size > 0, f"batch_size={self.batch_size} must be positive"),
             (self.epochs > 0, f"epochs={self.epochs} must be positive"),
@@ -121,6 +125,7 @@ def run_key(config: RunConfig) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # One trainer per run
+
 
 class RunBusy(RuntimeError):
     """Another process holds the run's lock: it is training that run now."""
@@ -185,9 +190,12 @@ def training_elsewhere(key: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 # Provenance
 
+
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(cfg.PROJECT_ROOT), *args], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(cfg.PROJECT_ROOT), *args], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -229,6 +237,7 @@ def provenance(device: str) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------
 # Runs
+
 
 class StoreError(RuntimeError):
     """A file of the run store that cannot be read (truncated, edited, copied half-way)."""
@@ -292,8 +301,9 @@ def load_run(path: Path | str) -> Run:
         config = RunConfig.from_dict(read("config.json"))
     except (TypeError, ValueError) as err:  # unknown fields or values: not a config this version wrote
         raise _damaged(path / "config.json", err, RETRAIN) from None
-    return Run(meta.get("key", path.name), path, config, read("history.json"), read("metrics.json"),
-               read("provenance.json"))
+    return Run(
+        meta.get("key", path.name), path, config, read("history.json"), read("metrics.json"), read("provenance.json")
+    )
 
 
 def list_runs() -> pd.DataFrame:
@@ -301,8 +311,16 @@ def list_runs() -> pd.DataFrame:
     rows = []
     for meta in sorted(cfg.RUNS_DIR.glob("*/run.json")):
         run = load_run(meta.parent)
-        rows.append({"key": run.key, "model": run.config.model, "seed": run.config.seed, "split": run.config.split,
-                     "epochs": run.config.epochs, **{k: run.metrics.get(k) for k in ("train_acc", "val_acc")}})
+        rows.append(
+            {
+                "key": run.key,
+                "model": run.config.model,
+                "seed": run.config.seed,
+                "split": run.config.split,
+                "epochs": run.config.epochs,
+                **{k: run.metrics.get(k) for k in ("train_acc", "val_acc")},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -313,8 +331,15 @@ def checkpoint_epochs(key: str) -> int:
 
 def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
     """Indices into the 60k training images of the run's training and validation parts (None: no validation)."""
-    return data_mod.split_indices(data_mod.load().train_labels, split=config.split, val_fraction=config.val_fraction,
-                                  fold=config.fold, folds=config.folds, subset=config.subset, seed=config.split_seed)
+    return data_mod.split_indices(
+        data_mod.load().train_labels,
+        split=config.split,
+        val_fraction=config.val_fraction,
+        fold=config.fold,
+        folds=config.folds,
+        subset=config.subset,
+        seed=config.split_seed,
+    )
 
 
 def _training_part(c: RunConfig) -> int:
@@ -380,9 +405,19 @@ def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: Epoch
             on_epoch_end(epoch, hist, opt, sched, gen)
 
     started = time.perf_counter()
-    history = fit(model, train, val, config, generator=generator, optimizer=optimizer, scheduler=scheduler,
-                  history=history, on_epoch_end=save_checkpoint, progress=progress,
-                  name=name or f"{config.model} seed {config.seed}")
+    history = fit(
+        model,
+        train,
+        val,
+        config,
+        generator=generator,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        history=history,
+        on_epoch_end=save_checkpoint,
+        progress=progress,
+        name=name or f"{config.model} seed {config.seed}",
+    )
     wall = time.perf_counter() - started
     last = history[-1]
     metrics = {k: v for k, v in last.items() if k.startswith(("train_", "val_"))}
@@ -393,8 +428,10 @@ def _train(config: RunConfig, path: Path, *, progress: bool, on_epoch_end: Epoch
     save_tensors(path / "weights.safetensors", model.state_dict(), {"key": key, "model": config.model})
     write_json(path / "history.json", history)
     write_json(path / "metrics.json", metrics)
-    write_json(path / "provenance.json", {**provenance(device), "seed": config.seed, "run_key": key,
-                                          "wall_seconds_this_session": wall})
+    write_json(
+        path / "provenance.json",
+        {**provenance(device), "seed": config.seed, "run_key": key, "wall_seconds_this_session": wall},
+    )
     write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     saved.unlink(missing_ok=True)
 
@@ -428,7 +465,11 @@ def get_or_train(
             shutil.rmtree(path)
         if (path / "run.json").is_file():  # finished by the process we waited for
             return load_run(path)
-        _train(config, path, progress=default_progress() if progress is None else progress,
-               on_epoch_end=on_epoch_end, name=name)
+        _train(
+            config,
+            path,
+            progress=default_progress() if progress is None else progress,
+            on_epoch_end=on_epoch_end,
+            name=name,
+        )
         return load_run(path)
-

@@ -38,16 +38,15 @@ import signal
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint
+from . import checkpoint, engine, runs
 from . import config as cfg
-from . import engine, runs
 from .files import write_bytes, write_json
 from .runs import Run, RunConfig
 
@@ -78,9 +77,11 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as err:
-        raise ClusterUnreachable(f"no Ray cluster answers at {address} ({err.strerror or err}): start its head with "
-                                 "`ray start --head --port=PORT` there, or unset ADDRESS/RAY_ADDRESS to train on "
-                                 "a local Ray") from None
+        raise ClusterUnreachable(
+            f"no Ray cluster answers at {address} ({err.strerror or err}): start its head with "
+            "`ray start --head --port=PORT` there, or unset ADDRESS/RAY_ADDRESS to train on "
+            "a local Ray"
+        ) from None
 
 
 def cpu_cores() -> int:
@@ -108,13 +109,18 @@ def connect(address: str | None = None) -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     on_main = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if on_main else None
-    quiet = dict(log_to_driver=False, logging_level="error", include_dashboard=False)
+    quiet = {"log_to_driver": False, "logging_level": "error", "include_dashboard": False}
     if address:
         _check_reachable(address)
         ray.init(address=address, **quiet)
     else:
-        ray.init(address="local", num_cpus=cpu_cores(), num_gpus=torch.cuda.device_count(),
-                 object_store_memory=512 * 2**20, **quiet)
+        ray.init(
+            address="local",
+            num_cpus=cpu_cores(),
+            num_gpus=torch.cuda.device_count(),
+            object_store_memory=512 * 2**20,
+            **quiet,
+        )
     if on_main and sigterm is not None:
         signal.signal(signal.SIGTERM, sigterm)
     atexit.register(ray.shutdown)
@@ -137,13 +143,15 @@ def _extra_resources() -> dict[str, float]:
         extra = json.loads(text)
         assert isinstance(extra, dict) and all(isinstance(v, (int, float)) for v in extra.values())
     except (ValueError, AssertionError):
-        raise ValueError(f"{RESOURCES_ENV}={text!r} is not a JSON object of resource amounts: "
-                         'write it as {"name": 1}') from None
+        raise ValueError(
+            f'{RESOURCES_ENV}={text!r} is not a JSON object of resource amounts: write it as {{"name": 1}}'
+        ) from None
     return extra
 
 
 # ----------------------------------------------------------------------------------------------
 # What runs on the cluster
+
 
 class _Relay:
     """An actor on the driver's node: tasks send it each epoch's checkpoint (and where they run); the
@@ -198,8 +206,9 @@ def _where(on_ray: bool = True) -> dict[str, object]:
     return {"host": socket.gethostname(), "ray_node": node, "pid": os.getpid()}
 
 
-def _train_task(configs: list[dict], keys: list[str], saved: list[bytes | None], speed: engine.Speed,
-                relay) -> dict[str, dict[str, bytes]]:
+def _train_task(
+    configs: list[dict], keys: list[str], saved: list[bytes | None], speed: engine.Speed, relay
+) -> dict[str, dict[str, bytes]]:
     """Train one run, or a stack of runs, in node-local scratch; return each run's files by key.
 
     Runs in a Ray worker: its store is a temporary folder of this node, seeded with each run's latest
@@ -215,8 +224,10 @@ def _train_task(configs: list[dict], keys: list[str], saved: list[bytes | None],
         cfg.RUNS_DIR = Path(scratch)  # this worker's store for this task (a Ray worker runs one task at a time)
         for config, key in zip(configs, keys):
             if runs.run_key(config) != key:
-                raise RuntimeError(f"node {where['host']} computes another run key for {config.model} seed "
-                                   f"{config.seed}: install the driver's commit and dataset on every node")
+                raise RuntimeError(
+                    f"node {where['host']} computes another run key for {config.model} seed "
+                    f"{config.seed}: install the driver's commit and dataset on every node"
+                )
         blobs = [latest or first for latest, first in zip(ray.get(relay.checkpoints.remote(keys)), saved)]
         for key, blob in zip(keys, blobs):
             if blob:
@@ -243,6 +254,7 @@ def _train_task(configs: list[dict], keys: list[str], saved: list[bytes | None],
 # ----------------------------------------------------------------------------------------------
 # The driver
 
+
 class _Bar:
     """One bar over all runs, filled by estimated single-core work (`runs.estimated_cpu_seconds`) as
     each epoch finishes on any node, so its time left means something while runs of very different
@@ -253,10 +265,15 @@ class _Bar:
         self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in configs.items()}  # per epoch
         self.done = {k: runs.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
         self.runs = 0
-        self.bar = tqdm(total=sum(self.cost[k] * self.epochs[k] for k in configs),
-                        initial=sum(self.cost[k] * self.done[k] for k in configs),
-                        desc=f"{len(configs)} runs {where}", disable=not progress, leave=False, dynamic_ncols=True,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]")
+        self.bar = tqdm(
+            total=sum(self.cost[k] * self.epochs[k] for k in configs),
+            initial=sum(self.cost[k] * self.done[k] for k in configs),
+            desc=f"{len(configs)} runs {where}",
+            disable=not progress,
+            leave=False,
+            dynamic_ncols=True,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+        )
         self._show(0.0)
 
     def epoch(self, key: str, epoch: int) -> None:
@@ -272,8 +289,10 @@ class _Bar:
         return work
 
     def _show(self, work: float) -> None:
-        self.bar.set_postfix_str(f"runs {self.runs}/{len(self.epochs)}, "
-                                 f"epochs {sum(self.done.values())}/{sum(self.epochs.values())}", refresh=False)
+        self.bar.set_postfix_str(
+            f"runs {self.runs}/{len(self.epochs)}, epochs {sum(self.done.values())}/{sum(self.epochs.values())}",
+            refresh=False,
+        )
         if work:
             self.bar.update(work)
         else:
@@ -300,8 +319,9 @@ class _Task:
 
     def name(self) -> str:
         c = next(iter(self.configs.values()))
-        return f"run {next(iter(self.configs))} ({c.model} seed {c.seed}" + \
-            (f" and {len(self.configs) - 1} more in its stack)" if len(self.configs) > 1 else ")")
+        return f"run {next(iter(self.configs))} ({c.model} seed {c.seed}" + (
+            f" and {len(self.configs) - 1} more in its stack)" if len(self.configs) > 1 else ")"
+        )
 
 
 def _tasks(todo: dict[str, RunConfig], max_stack: int) -> list[_Task]:
@@ -324,7 +344,7 @@ def _tasks(todo: dict[str, RunConfig], max_stack: int) -> list[_Task]:
     for group in groups.values():
         keys = list(group)
         for i in range(0, len(keys), max_stack):
-            chunk = {k: group[k] for k in keys[i:i + max_stack]}
+            chunk = {k: group[k] for k in keys[i : i + max_stack]}
             if len(chunk) > 1 and can_stack(list(chunk.values())):
                 tasks.append(_Task(chunk, options(1)))
             else:
@@ -336,8 +356,16 @@ class _Driver:
     """Submits the tasks (a window at a time, each holding its runs' locks), writes what comes back
     into the store, and cancels everything on any exception."""
 
-    def __init__(self, todo: dict[str, RunConfig], *, progress: bool, on_epoch: EpochCallback | None,
-                 on_diverged: DivergedCallback | None, max_in_flight: int | None, max_stack: int):
+    def __init__(
+        self,
+        todo: dict[str, RunConfig],
+        *,
+        progress: bool,
+        on_epoch: EpochCallback | None,
+        on_diverged: DivergedCallback | None,
+        max_in_flight: int | None,
+        max_stack: int,
+    ):
         import ray
 
         connect()
@@ -395,8 +423,12 @@ class _Driver:
             for key in keys:
                 self.owner[key] = task
             ref = self.remote.options(**task.resources).remote(
-                [c.to_dict() for c in task.configs.values()], keys, [p.read_bytes() if p.is_file() else None for p in saved],
-                engine.SPEED, self.relay)
+                [c.to_dict() for c in task.configs.values()],
+                keys,
+                [p.read_bytes() if p.is_file() else None for p in saved],
+                engine.SPEED,
+                self.relay,
+            )
             self.inflight[ref] = task
 
     def _claim(self, task: _Task, key: str) -> bool:
@@ -453,8 +485,10 @@ class _Driver:
             where = task.where.get("host", "an unknown node")
             node = task.where.get("ray_node", "?")
             cause = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise RunFailed(f"{task.name()} failed twice on {where} (Ray node {str(node)[:12]}): {type(err).__name__}: "
-                            f"{cause}; its last checkpoint is stored: run the same command again to resume it") from None
+            raise RunFailed(
+                f"{task.name()} failed twice on {where} (Ray node {str(node)[:12]}): {type(err).__name__}: "
+                f"{cause}; its last checkpoint is stored: run the same command again to resume it"
+            ) from None
         for key, files in results.items():
             path = cfg.RUNS_DIR / key
             for name in sorted(files, key=lambda n: n == "run.json"):  # run.json last: it marks the run finished
@@ -469,14 +503,17 @@ class _Stopped(Exception):
     """Raised in this process's epoch hook when `on_epoch` asks to stop the run."""
 
 
-def _train_here(todo: dict[str, RunConfig], progress: bool, on_epoch: EpochCallback | None,
-                on_diverged: DivergedCallback | None) -> set[str]:
+def _train_here(
+    todo: dict[str, RunConfig], progress: bool, on_epoch: EpochCallback | None, on_diverged: DivergedCallback | None
+) -> set[str]:
     stopped = set()
     where = _where(on_ray=False)
     for key, c in todo.items():
+
         def hook(epoch, history, *_, key=key):
             if on_epoch is not None and on_epoch(key, history, where):
                 raise _Stopped
+
         try:
             runs.get_or_train(c, progress=progress, on_epoch_end=hook)
         except _Stopped:
@@ -489,10 +526,17 @@ def _train_here(todo: dict[str, RunConfig], progress: bool, on_epoch: EpochCallb
     return stopped
 
 
-def train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None,
-               on_epoch: EpochCallback | None = None, on_diverged: DivergedCallback | None = None,
-               local_seconds: float = LOCAL_SECONDS,
-               max_in_flight: int | None = None, max_stack: int = 16) -> list[Run | None]:
+def train_many(
+    configs: list[RunConfig],
+    *,
+    force: bool = False,
+    progress: bool | None = None,
+    on_epoch: EpochCallback | None = None,
+    on_diverged: DivergedCallback | None = None,
+    local_seconds: float = LOCAL_SECONDS,
+    max_in_flight: int | None = None,
+    max_stack: int = 16,
+) -> list[Run | None]:
     """Train (or load) every config and return the runs in order; None for a run that was stopped.
 
     Stored runs are loaded, never retrained (unless `force`). `on_epoch(key, history, where)` is
@@ -517,13 +561,20 @@ def train_many(configs: list[RunConfig], *, force: bool = False, progress: bool 
         if cluster_address() is None and (len(todo) == 1 or work < local_seconds):
             stopped = _train_here(todo, progress, on_epoch, on_diverged)
         else:
-            stopped = _Driver(todo, progress=progress, on_epoch=on_epoch, on_diverged=on_diverged,
-                              max_in_flight=max_in_flight, max_stack=max_stack).run()
+            stopped = _Driver(
+                todo,
+                progress=progress,
+                on_epoch=on_epoch,
+                on_diverged=on_diverged,
+                max_in_flight=max_in_flight,
+                max_stack=max_stack,
+            ).run()
     return [None if runs.run_key(c) in stopped else runs.get_or_train(c, progress=progress) for c in configs]
 
 
-def get_or_train_many(configs: list[RunConfig], *, force: bool = False, progress: bool | None = None,
-                      local_seconds: float = LOCAL_SECONDS) -> list[Run]:
+def get_or_train_many(
+    configs: list[RunConfig], *, force: bool = False, progress: bool | None = None, local_seconds: float = LOCAL_SECONDS
+) -> list[Run]:
     """`get_or_train` for each config, in order: the entry point for studies, seeds, folds and sweeps."""
     return train_many(configs, force=force, progress=progress, local_seconds=local_seconds)
 

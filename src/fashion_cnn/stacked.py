@@ -27,7 +27,7 @@ import contextlib
 import copy
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,9 +36,8 @@ from torch.func import functional_call, stack_module_state
 from tqdm.auto import tqdm
 
 from . import augment as augment_mod
-from . import checkpoint
+from . import checkpoint, engine, runs
 from . import config as cfg
-from . import engine, runs
 from .files import write_json
 from .losses import dense_kernels, make_loss, penalty
 from .models import create_model
@@ -106,9 +105,13 @@ class _Member:
 def _dropout_layouts(model: nn.Module, x: torch.Tensor) -> list[tuple[str, float, tuple, tuple]]:
     """(name, p, shape, strides) of every dropout's input, in the order the forward meets them."""
     seen = []
-    hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: seen.append(
-        (name, mod.p, tuple(args[0].shape), args[0].stride())))
-        for name, m in model.named_modules() if isinstance(m, nn.Dropout)]
+    hooks = [
+        m.register_forward_pre_hook(
+            lambda mod, args, name=name: seen.append((name, mod.p, tuple(args[0].shape), args[0].stride()))
+        )
+        for name, m in model.named_modules()
+        if isinstance(m, nn.Dropout)
+    ]
     was_training = model.training
     try:
         model.eval()  # no randomness consumed, no BatchNorm statistics touched
@@ -124,8 +127,13 @@ def _dropout_layouts(model: nn.Module, x: torch.Tensor) -> list[tuple[str, float
 class StackedTrainer:
     """Train K runs of one architecture as one vmapped model; see the module docstring."""
 
-    def __init__(self, configs: list[runs.RunConfig], *, progress: bool = True,
-                 on_epoch_end: Callable[[str, list[dict]], None] | None = None):
+    def __init__(
+        self,
+        configs: list[runs.RunConfig],
+        *,
+        progress: bool = True,
+        on_epoch_end: Callable[[str, list[dict]], None] | None = None,
+    ):
         signatures = {stack_signature(c) for c in configs}
         if len(signatures) != 1:
             raise ValueError("stacked runs must differ only in " + ", ".join(MEMBER_FIELDS) + "; group them first")
@@ -137,7 +145,9 @@ class StackedTrainer:
             raise ValueError(f"stacked runs need equal split sizes, got {sorted(sizes)}; train them one by one")
         random = _random_modules(self.members[0].model)
         if random:
-            raise ValueError(f"{self.config.model}: {random} draw randomness the stack cannot replay; train them one by one")
+            raise ValueError(
+                f"{self.config.model}: {random} draw randomness the stack cannot replay; train them one by one"
+            )
         self.progress = progress
         self.on_epoch_end = on_epoch_end  # (member's run key, its history) after each epoch's checkpoint
         self.template = copy.deepcopy(self.members[0].model)
@@ -162,9 +172,13 @@ class StackedTrainer:
         self.forward = torch.vmap(self._forward_one, in_dims=(0, 0, 0, 0), randomness="error")
         self.tally = engine.Tally(torch.device(self.device), members=len(self.members))
         self.step = engine.make_step(  # the engine's step (and CUDA graph), on the stacked model
-            lambda x, masks: self.forward(self.params, self.buffers, masks, x), self._losses,
+            lambda x, masks: self.forward(self.params, self.buffers, masks, x),
+            self._losses,
             lambda: penalty([self.params[name] for name in self.kernels], self.l1, self.l2),
-            self.optimizer, self.tally, self.config.batch_size)
+            self.optimizer,
+            self.tally,
+            self.config.batch_size,
+        )
 
     def _forward_one(self, params, buffers, masks, x):
         return functional_call(self.template, {**params, **buffers, **masks}, (x,))
@@ -176,8 +190,10 @@ class StackedTrainer:
         layouts = self.layouts.get(len(x))
         if layouts is None:
             layouts = self.layouts[len(x)] = _dropout_layouts(member.model, x)
-        return {f"{name}.mask": F.dropout(torch.empty_strided(shape, stride, device=x.device).fill_(1.0), p, True)
-                for name, p, shape, stride in layouts}
+        return {
+            f"{name}.mask": F.dropout(torch.empty_strided(shape, stride, device=x.device).fill_(1.0), p, True)
+            for name, p, shape, stride in layouts
+        }
 
     def _losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Each member's loss: logits (K, B, 10), y (K, B) → (K,)."""
@@ -212,17 +228,35 @@ class StackedTrainer:
                 for name, b in member.model.named_buffers():
                     b.copy_(self.buffers[name][k])
             own = member.optimizer.state_dict()
-            state = {pid: {name: (v[k].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else
-                                  v.clone() if isinstance(v, torch.Tensor) else v) for name, v in s.items()}
-                     for pid, s in stacked_state["state"].items()}
-            groups = [{**g, "params": own_g["params"]} for g, own_g in zip(stacked_state["param_groups"], own["param_groups"])]
+            state = {
+                pid: {
+                    name: (
+                        v[k].clone()
+                        if isinstance(v, torch.Tensor) and v.dim() > 0
+                        else v.clone()
+                        if isinstance(v, torch.Tensor)
+                        else v
+                    )
+                    for name, v in s.items()
+                }
+                for pid, s in stacked_state["state"].items()
+            }
+            groups = [
+                {**g, "params": own_g["params"]} for g, own_g in zip(stacked_state["param_groups"], own["param_groups"])
+            ]
             member.optimizer.load_state_dict({"state": state, "param_groups": groups})
 
     def _checkpoint(self, member: _Member) -> None:
         """Write the checkpoint get_or_train writes after an epoch (weights, optimizer, RNG, history)."""
         with member:  # the member's own RNG states go into its checkpoint
-            checkpoint.save(member.path / checkpoint.FILE, member.model, member.optimizer, self.scheduler,
-                            member.generator, member.history)
+            checkpoint.save(
+                member.path / checkpoint.FILE,
+                member.model,
+                member.optimizer,
+                self.scheduler,
+                member.generator,
+                member.history,
+            )
         if self.on_epoch_end is not None:
             self.on_epoch_end(member.key, member.history)
 
@@ -230,14 +264,21 @@ class StackedTrainer:
         """Train every member for the configured epochs, store each run, and return them in order."""
         steps = self.members[0].train.num_batches(self.config.batch_size)
         epochs = self.config.epochs
-        bar = tqdm(total=epochs * steps, desc=f"{self.config.model} ×{len(self.members)} stacked", unit="step",
-                   disable=not self.progress, leave=False, dynamic_ncols=True)
+        bar = tqdm(
+            total=epochs * steps,
+            desc=f"{self.config.model} ×{len(self.members)} stacked",
+            unit="step",
+            disable=not self.progress,
+            leave=False,
+            dynamic_ncols=True,
+        )
         started = time.perf_counter()
         on_cpu = torch.device(self.device).type == "cpu"
         with contextlib.ExitStack() as cleanup:
             for member in self.members:  # held until every member is stored; RunBusy if another process has one
-                cleanup.enter_context(runs.run_lock(member.key, wait=False,
-                                                    what=f" ({member.config.model} seed {member.config.seed})"))
+                cleanup.enter_context(
+                    runs.run_lock(member.key, wait=False, what=f" ({member.config.model} seed {member.config.seed})")
+                )
             cleanup.callback(bar.close)
             cleanup.enter_context(engine.cpu_threads(engine.SPEED.cpu_threads if on_cpu else None))
             for epoch in range(epochs):
@@ -246,13 +287,22 @@ class StackedTrainer:
                 results = self._train_epoch(bar)
                 train_seconds = time.perf_counter() - start
                 for member, tr in zip(self.members, results):
-                    engine.check_finite(tr["loss"], f"{member.config.model} seed {member.config.seed}", epoch, self.config.lr)
+                    engine.check_finite(
+                        tr["loss"], f"{member.config.model} seed {member.config.seed}", epoch, self.config.lr
+                    )
                 self._unstack()
                 for member, tr in zip(self.members, results):
                     va = engine.evaluate(member.model, member.val, self.loss_fn) if member.val is not None else {}
-                    member.history.append(engine.history_row(  # the stack's wall time: every member took it
-                        epoch, lr, tr, va, seconds=time.perf_counter() - start,
-                        images_per_s=len(member.train) / train_seconds))
+                    member.history.append(
+                        engine.history_row(  # the stack's wall time: every member took it
+                            epoch,
+                            lr,
+                            tr,
+                            va,
+                            seconds=time.perf_counter() - start,
+                            images_per_s=len(member.train) / train_seconds,
+                        )
+                    )
                 if self.scheduler is not None:
                     self.scheduler.step()
                 for member in self.members:
@@ -284,5 +334,3 @@ def can_stack(configs: list[runs.RunConfig]) -> bool:
         tr, va = runs.split_indices(c)
         ds_sizes.add((len(tr), 0 if va is None else len(va)))
     return len(ds_sizes) == 1
-
-

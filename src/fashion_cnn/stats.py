@@ -12,8 +12,8 @@ tests on test-set predictions.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -206,14 +206,18 @@ def equivalence_power(diff: float, std: float, n, margin: float, alpha: float = 
     if std <= 0:
         return np.ones(n.shape) if n.ndim else 1.0
     t = TTestPower()
-    bound = (t.power((margin + diff) / std, n, alpha, alternative="larger")
-             + t.power((margin - diff) / std, n, alpha, alternative="larger") - 1)
+    bound = (
+        t.power((margin + diff) / std, n, alpha, alternative="larger")
+        + t.power((margin - diff) / std, n, alpha, alternative="larger")
+        - 1
+    )
     bound = np.clip(np.where(n >= 2, bound, 0.0), 0.0, 1.0)
     return bound if bound.ndim else float(bound)
 
 
-def seeds_to_decide(diff: float, std: float, margin: float, alpha: float = 0.05, power: float = 0.8,
-                    cap: int = 100) -> float:
+def seeds_to_decide(
+    diff: float, std: float, margin: float, alpha: float = 0.05, power: float = 0.8, cap: int = 100
+) -> float:
     """The fewest seeds that decide a comparison with `power` if `diff` and `std` are the truth:
     the paired t-test's n for a difference, or the TOST's n for equivalence, whichever is smaller
     (inf when neither decides within `cap` seeds)."""
@@ -229,8 +233,10 @@ def contingency(labels, pred_a, pred_b) -> np.ndarray:
     """2x2 counts of (a right?, b right?): [[both right, only a right], [only b right, both wrong]]."""
     labels, pred_a, pred_b = map(np.asarray, (labels, pred_a, pred_b))
     if not labels.shape == pred_a.shape == pred_b.shape:
-        raise ValueError(f"contingency needs predictions of the same samples, got shapes "
-                         f"{labels.shape}, {pred_a.shape}, {pred_b.shape}")
+        raise ValueError(
+            f"contingency needs predictions of the same samples, got shapes "
+            f"{labels.shape}, {pred_a.shape}, {pred_b.shape}"
+        )
     ok_a, ok_b = pred_a == labels, pred_b == labels
     return np.array([[np.sum(ok_a & ok_b), np.sum(ok_a & ~ok_b)], [np.sum(~ok_a & ok_b), np.sum(~ok_a & ~ok_b)]])
 
@@ -245,8 +251,13 @@ def mcnemar_test(labels, pred_a, pred_b, exact: bool | None = None) -> TestResul
     discordant = int(table[0, 1] + table[1, 0])
     exact = discordant < 25 if exact is None else exact
     res = mcnemar(table, exact=exact, correction=True)
-    return TestResult("McNemar exact" if exact else "McNemar χ²", float(res.statistic), float(res.pvalue),
-                      discordant, float((pred_b == labels).mean() - (pred_a == labels).mean()))
+    return TestResult(
+        "McNemar exact" if exact else "McNemar χ²",
+        float(res.statistic),
+        float(res.pvalue),
+        discordant,
+        float((pred_b == labels).mean() - (pred_a == labels).mean()),
+    )
 
 
 def cochran_q(correct) -> TestResult:
@@ -299,9 +310,14 @@ def _by_seed(values) -> pd.Series:
     return values.astype(float) if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=float))
 
 
-def compare_family(values: Mapping[str, Sequence[float] | pd.Series], pairs: Sequence[tuple[str, str]],
-                   margin: float | Sequence[float | None], alpha: float = 0.05, confidence: float = 0.95,
-                   kfold: tuple[int, int] | None = None) -> list[Comparison]:
+def compare_family(
+    values: Mapping[str, Sequence[float] | pd.Series],
+    pairs: Sequence[tuple[str, str]],
+    margin: float | Sequence[float | None],
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    kfold: tuple[int, int] | None = None,
+) -> list[Comparison]:
     """Each (a, b) in `pairs` compared over the seeds both have, as one family.
 
     `values` maps a name to one value per seed (a Series indexed by seed, or a list in seed order).
@@ -314,7 +330,7 @@ def compare_family(values: Mapping[str, Sequence[float] | pd.Series], pairs: Seq
     if len(margins) != len(pairs):
         raise ValueError(f"compare_family: {len(margins)} margins for {len(pairs)} pairs; give one or one per pair")
     raw = []
-    for (a, b), margin in zip(pairs, margins):
+    for (a, b), m in zip(pairs, margins):
         for name in (a, b):
             if name not in values:
                 raise ValueError(f"compare_family: {name!r} is not among the compared names {list(values)}")
@@ -323,10 +339,19 @@ def compare_family(values: Mapping[str, Sequence[float] | pd.Series], pairs: Seq
         xa, xb = sa[seeds].to_numpy(), sb[seeds].to_numpy()
         nan = float("nan")
         untested = TestResult("TOST", nan, nan, len(seeds), nan)
-        margin = nan if margin is None else float(margin)
+        margin = nan if m is None else float(m)
         if len(seeds) == 0:
-            raw.append(Comparison(a, b, Interval(nan, nan, nan, nan, 0), TestResult("paired t", nan, nan, 0, nan),
-                                  untested, margin, alpha=alpha))
+            raw.append(
+                Comparison(
+                    a,
+                    b,
+                    Interval(nan, nan, nan, nan, 0),
+                    TestResult("paired t", nan, nan, 0, nan),
+                    untested,
+                    margin,
+                    alpha=alpha,
+                )
+            )
             continue
         if kfold:
             test, diff = corrected_kfold_t(xb - xa, *kfold), corrected_kfold_ci(xb - xa, *kfold, confidence)
@@ -349,11 +374,36 @@ def compare_family(values: Mapping[str, Sequence[float] | pd.Series], pairs: Seq
 def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.DataFrame:
     """One row per comparison: the difference and its interval (×`scale`), raw and Holm-adjusted p
     of both tests side by side, and the outcome."""
-    rows = [{"comparison": f"{c.b} − {c.a}", "n": c.diff.n, "difference": c.diff.mean * scale,
-             "ci_low": c.diff.low * scale, "ci_high": c.diff.high * scale, "p": c.test.p_value, "p_holm": c.p_holm,
-             "p_tost": c.tost.p_value, "p_tost_holm": c.tost_holm, "outcome": c.outcome} for c in comparisons]
-    return pd.DataFrame(rows, columns=["comparison", "n", "difference", "ci_low", "ci_high", "p", "p_holm", "p_tost",
-                                       "p_tost_holm", "outcome"]).set_index("comparison")
+    rows = [
+        {
+            "comparison": f"{c.b} − {c.a}",
+            "n": c.diff.n,
+            "difference": c.diff.mean * scale,
+            "ci_low": c.diff.low * scale,
+            "ci_high": c.diff.high * scale,
+            "p": c.test.p_value,
+            "p_holm": c.p_holm,
+            "p_tost": c.tost.p_value,
+            "p_tost_holm": c.tost_holm,
+            "outcome": c.outcome,
+        }
+        for c in comparisons
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "comparison",
+            "n",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p",
+            "p_holm",
+            "p_tost",
+            "p_tost_holm",
+            "outcome",
+        ],
+    ).set_index("comparison")
 
 
 def mean_table(values: Mapping[str, Sequence[float]], confidence: float = 0.95) -> pd.DataFrame:
@@ -392,8 +442,11 @@ def choose_seeds(pilot: Sequence[Comparison], cap: int = 10, power: float = 0.8)
     pilot = list(pilot)
     n0 = max((c.diff.n for c in pilot), default=0)
     alpha = (pilot[0].alpha if pilot else 0.05) / max(len(pilot), 1)
-    needs = {f"{c.b} − {c.a}": seeds_to_decide(c.diff.mean, c.diff.std, c.margin, alpha, power, cap)
-             for c in pilot if c.diff.n >= 2}
+    needs = {
+        f"{c.b} − {c.a}": seeds_to_decide(c.diff.mean, c.diff.std, c.margin, alpha, power, cap)
+        for c in pilot
+        if c.diff.n >= 2
+    }
     wanted = min(cap, max(needs.values(), default=n0))  # a comparison no n up to the cap decides gets the cap
     return SeedChoice(n0, int(max(n0, wanted)), cap, needs, power, alpha)
 
@@ -419,8 +472,10 @@ def keras_precision_recall(labels, scores, threshold: float = 0.5) -> tuple[floa
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 2 or len(scores) != len(labels):
-        raise ValueError(f"keras_precision_recall needs (n, classes) scores for n labels, got {scores.shape} "
-                         f"for {len(labels)} labels")
+        raise ValueError(
+            f"keras_precision_recall needs (n, classes) scores for n labels, got {scores.shape} "
+            f"for {len(labels)} labels"
+        )
     target = np.zeros_like(scores, dtype=bool)
     target[np.arange(len(labels)), labels] = True
     predicted = scores > threshold

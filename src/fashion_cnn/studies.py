@@ -26,15 +26,15 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from . import config as cfg
 from .config import Profile, get_profile
-from .runs import (RunConfig, estimated_cpu_seconds, is_stored, run_key, training_elsewhere,
-                   training_images)
+from .runs import RunConfig, estimated_cpu_seconds, is_stored, run_key, training_elsewhere, training_images
 from .schedule import get_or_train_many, use_address
 from .stats import SeedChoice
 
@@ -80,7 +80,9 @@ class Study:
             self.arm(label)
         for label, split in self.test:
             if split not in ("holdout", "trainval"):
-                raise ValueError(f"study {self.name}: test split {split!r} of {label!r} must be 'holdout' or 'trainval'")
+                raise ValueError(
+                    f"study {self.name}: test split {split!r} of {label!r} must be 'holdout' or 'trainval'"
+                )
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -145,16 +147,23 @@ class Study:
     def plan(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[Job]:
         """Every run the study needs (main view, extra arms, k-fold, train+validation), without repeats."""
         n = profile.seeds if seeds is None else seeds
-        jobs = [Job(a.label, "main" if a.label in self.models else "extra", self.config(a.label, profile, s, device))
-                for a in self.arms for s in range(n)]
+        jobs = [
+            Job(a.label, "main" if a.label in self.models else "extra", self.config(a.label, profile, s, device))
+            for a in self.arms
+            for s in range(n)
+        ]
         for label, k in self.kfold:
             k = self.folds(profile, k)
-            jobs += [Job(label, "fold", self.config(label, profile, s, device, split="fold", fold=i, folds=k))
-                     for s in range(n) for i in range(k)]
+            jobs += [
+                Job(label, "fold", self.config(label, profile, s, device, split="fold", fold=i, folds=k))
+                for s in range(n)
+                for i in range(k)
+            ]
         for label, split in self.test:
             if split == "trainval":
-                jobs += [Job(label, "trainval", self.config(label, profile, s, device, split="trainval"))
-                         for s in range(n)]
+                jobs += [
+                    Job(label, "trainval", self.config(label, profile, s, device, split="trainval")) for s in range(n)
+                ]
         seen: set[str] = set()
         unique = []
         for job in jobs:
@@ -176,8 +185,14 @@ class SeedPlan:
     choice: SeedChoice | None = None  # the pilot's choice under seeds="auto"; None for a given number
 
 
-def seed_plan(study: Study, profile: Profile, seeds: int | str = "default", device: str = "auto",
-              margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP) -> SeedPlan:
+def seed_plan(
+    study: Study,
+    profile: Profile,
+    seeds: int | str = "default",
+    device: str = "auto",
+    margin: float = cfg.MARGIN,
+    cap: int = cfg.AUTO_SEEDS_CAP,
+) -> SeedPlan:
     """The seeds of `study` under `profile`: a given number, or under "auto" (`config.resolve_seeds`)
     the n that decides the main view's comparisons of validation accuracy (`Study.pairs`) with 80%
     power, chosen from a pilot of `PILOT_SEEDS` seeds per model (trained here, or read from the store)
@@ -220,91 +235,117 @@ def get_study(name: str) -> Study:
 R0_BEST = "lenet5_3x3_leaky_dropout_avgpool"
 R0_AUGMENT = ("flip", "rotate", "color", "blur")  # R0: horizontal flip, rotation ≤ 20°, brightness/contrast, blur
 
-register_study(Study(
-    name="R0",
-    title="LeNet-5 and four cumulative changes: 3x3 kernels, LeakyReLU, dropout, average pooling",
-    baseline="lenet5",
-    variants=("lenet5_3x3", "lenet5_3x3_leaky", "lenet5_3x3_leaky_dropout", R0_BEST),
-    settings=dict(optimizer="adam", lr=1e-3, batch_size=64, epochs=15, val_fraction=0.2),
-    cumulative=True,
-    extra_arms=(Arm(f"{R0_BEST}/augment", R0_BEST, {"augment": R0_AUGMENT},
-                    "the best model trained with flip, rotation, brightness/contrast and blur"),),
-    kfold=(("lenet5", 5),),
-    test=((R0_BEST, "holdout"), (R0_BEST, "trainval"), (f"{R0_BEST}/augment", "holdout")),
-    notes="R0 trained in PyTorch with Adam for 15 epochs; its learning rate, batch size and split are not "
-          "stated, so we use Adam's default 1e-3, batch 64 and a stratified 48k/12k split. It ran 5-fold "
-          "cross-validation of the baseline, retrained its best model (model 5) on train+validation, and "
-          "trained one model with augmentation; which model is not stated, so we augment model 5.",
-))
+register_study(
+    Study(
+        name="R0",
+        title="LeNet-5 and four cumulative changes: 3x3 kernels, LeakyReLU, dropout, average pooling",
+        baseline="lenet5",
+        variants=("lenet5_3x3", "lenet5_3x3_leaky", "lenet5_3x3_leaky_dropout", R0_BEST),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "epochs": 15, "val_fraction": 0.2},
+        cumulative=True,
+        extra_arms=(
+            Arm(
+                f"{R0_BEST}/augment",
+                R0_BEST,
+                {"augment": R0_AUGMENT},
+                "the best model trained with flip, rotation, brightness/contrast and blur",
+            ),
+        ),
+        kfold=(("lenet5", 5),),
+        test=((R0_BEST, "holdout"), (R0_BEST, "trainval"), (f"{R0_BEST}/augment", "holdout")),
+        notes="R0 trained in PyTorch with Adam for 15 epochs; its learning rate, batch size and split are not "
+        "stated, so we use Adam's default 1e-3, batch 64 and a stratified 48k/12k split. It ran 5-fold "
+        "cross-validation of the baseline, retrained its best model (model 5) on train+validation, and "
+        "trained one model with augmentation; which model is not stated, so we augment model 5.",
+    )
+)
 
 # ----------------------------------------------------------------------------------------------
 # R1: Keras, TanH/avg-pool LeNet-5 and four one-change variants, 5-fold during selection.
 
-register_study(Study(
-    name="R1",
-    title="TanH/average-pool LeNet-5 against ReLU, max pooling, dropout and LeakyReLU",
-    baseline="r1_tanh_avgpool",
-    variants=("r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky"),
-    settings=dict(optimizer="adam", lr=1e-3, batch_size=32, epochs=15, val_fraction=0.2, loss="ce"),
-    extra_arms=(Arm("r1_relu/step-decay", "r1_relu", {"schedule": "step", "step_size": 5, "gamma": 0.5},
-                    "the ReLU model with the learning rate halved every 5 epochs"),),
-    kfold=tuple((m, 5) for m in ("r1_tanh_avgpool", "r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky")),
-    test=(("r1_relu", "trainval"), ("r1_leaky", "trainval"), ("r1_relu/step-decay", "trainval")),
-    notes="R1 trained in Keras with Adam and categorical cross-entropy for at most 15 epochs, selecting "
-          "models with stratified 5-fold cross-validation (metrics averaged over folds); it retrained "
-          "its two best models on the whole training set for the test, and the ReLU model once more with "
-          "the learning rate halved every 5 epochs. Learning rate and batch size are not stated: we use "
-          "Keras's defaults (1e-3, batch 32). Its precision and recall are Keras's thresholded metrics "
-          "(stats.keras_precision_recall), not macro averages.",
-))
+register_study(
+    Study(
+        name="R1",
+        title="TanH/average-pool LeNet-5 against ReLU, max pooling, dropout and LeakyReLU",
+        baseline="r1_tanh_avgpool",
+        variants=("r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky"),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 15, "val_fraction": 0.2, "loss": "ce"},
+        extra_arms=(
+            Arm(
+                "r1_relu/step-decay",
+                "r1_relu",
+                {"schedule": "step", "step_size": 5, "gamma": 0.5},
+                "the ReLU model with the learning rate halved every 5 epochs",
+            ),
+        ),
+        kfold=tuple((m, 5) for m in ("r1_tanh_avgpool", "r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky")),
+        test=(("r1_relu", "trainval"), ("r1_leaky", "trainval"), ("r1_relu/step-decay", "trainval")),
+        notes="R1 trained in Keras with Adam and categorical cross-entropy for at most 15 epochs, selecting "
+        "models with stratified 5-fold cross-validation (metrics averaged over folds); it retrained "
+        "its two best models on the whole training set for the test, and the ReLU model once more with "
+        "the learning rate halved every 5 epochs. Learning rate and batch size are not stated: we use "
+        "Keras's defaults (1e-3, batch 32). Its precision and recall are Keras's thresholded metrics "
+        "(stats.keras_precision_recall), not macro averages.",
+    )
+)
 
 # ----------------------------------------------------------------------------------------------
 # R2: Keras, a 3-conv net and four regularisers, 10-fold of the baseline.
 
-register_study(Study(
-    name="R2",
-    title="A 3-conv network against dropout, L1, L2 and batch normalisation",
-    baseline="r2_base",
-    variants=("r2_dropout", "r2_l1", "r2_l2", "r2_batchnorm"),
-    settings=dict(optimizer="adam", lr=1e-3, batch_size=32, epochs=15, val_fraction=0.2, loss="ce"),
-    kfold=(("r2_base", 10),),
-    test=(("r2_base", "holdout"), ("r2_batchnorm", "holdout")),
-    notes="R2 trained in Keras with sparse categorical cross-entropy for 15 epochs and ran 10-fold "
-          "cross-validation of the baseline; it states neither optimizer, learning rate, batch size nor "
-          "split, so we use Adam 1e-3, Keras's batch 32 and a stratified 48k/12k split, and evaluate the "
-          "holdout-trained baseline and BatchNorm models on the test set.",
-))
+register_study(
+    Study(
+        name="R2",
+        title="A 3-conv network against dropout, L1, L2 and batch normalisation",
+        baseline="r2_base",
+        variants=("r2_dropout", "r2_l1", "r2_l2", "r2_batchnorm"),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 15, "val_fraction": 0.2, "loss": "ce"},
+        kfold=(("r2_base", 10),),
+        test=(("r2_base", "holdout"), ("r2_batchnorm", "holdout")),
+        notes="R2 trained in Keras with sparse categorical cross-entropy for 15 epochs and ran 10-fold "
+        "cross-validation of the baseline; it states neither optimizer, learning rate, batch size nor "
+        "split, so we use Adam 1e-3, Keras's batch 32 and a stratified 48k/12k split, and evaluate the "
+        "holdout-trained baseline and BatchNorm models on the test set.",
+    )
+)
 
 # ----------------------------------------------------------------------------------------------
 # R3: a lab on another data set; here on Fashion-MNIST, compared in direction only.
 
 _R3_OPT = {"model_args": {"n_base": 8}, "batch_size": 4, "lr": 1e-5, "epochs": 100}  # R3's "optimum"
-register_study(Study(
-    name="R3",
-    title="LeNet against an AlexNet-style net and an MLP, with R3's sweeps (lr, epochs, width, dropout, batch, optimizer, loss)",
-    baseline="r3_lenet",
-    variants=("r3_alexnet", "r3_mlp"),
-    settings=dict(optimizer="adam", lr=1e-4, batch_size=8, epochs=50, subset=6000, val_fraction=0.2),
-    extra_arms=(
-        Arm("r3_lenet/lr1e-5", "r3_lenet", {"lr": 1e-5}, "LeNet with a ten times smaller learning rate"),
-        Arm("r3_alexnet/base16", "r3_alexnet", {"model_args": {"n_base": 16}}, "AlexNet, width 16"),
-        Arm("r3_alexnet/base32", "r3_alexnet", {"model_args": {"n_base": 32}}, "AlexNet, width 32"),
-        Arm("r3_alexnet/dropout", "r3_alexnet", {"model_args": {"dropout": 0.4}}, "AlexNet with dropout 0.4"),
-        Arm("r3_alexnet/dropout/150ep", "r3_alexnet", {"model_args": {"dropout": 0.4}, "epochs": 150},
-            "AlexNet with dropout 0.4, 150 epochs"),
-        Arm("r3_alexnet/lr1e-5", "r3_alexnet", {"lr": 1e-5}, "AlexNet with learning rate 1e-5"),
-        Arm("r3_alexnet/batch4", "r3_alexnet", {"batch_size": 4}, "AlexNet, batch 4"),
-        Arm("r3_alexnet/batch2", "r3_alexnet", {"batch_size": 2}, "AlexNet, batch 2"),
-        Arm("r3_alexnet/opt-adam", "r3_alexnet", _R3_OPT, "R3's optimum (batch 4, width 8, lr 1e-5, 100 epochs)"),
-        Arm("r3_alexnet/opt-sgd", "r3_alexnet", {**_R3_OPT, "optimizer": "sgd"}, "the optimum with SGD"),
-        Arm("r3_alexnet/opt-rmsprop", "r3_alexnet", {**_R3_OPT, "optimizer": "rmsprop"}, "the optimum with RMSprop"),
-        Arm("r3_alexnet/opt-bce", "r3_alexnet", {**_R3_OPT, "loss": "bce"}, "the optimum with one-vs-rest BCE"),
-        Arm("r3_alexnet/opt-hinge", "r3_alexnet", {**_R3_OPT, "loss": "hinge"}, "the optimum with hinge loss"),
-    ),
-    notes="R3 is a lab on another, smaller data set (its size is not stated); we run its comparisons on a "
-          "stratified 6,000-image subset of Fashion-MNIST with its stated settings (Adam, lr 1e-4, batch 8, "
-          "50 epochs; AlexNet width 8 unless a sweep changes it), so its figures compare in direction only.",
-))
+register_study(
+    Study(
+        name="R3",
+        title="LeNet against an AlexNet-style net and an MLP, with R3's sweeps (lr, epochs, width, dropout, batch, optimizer, loss)",
+        baseline="r3_lenet",
+        variants=("r3_alexnet", "r3_mlp"),
+        settings={"optimizer": "adam", "lr": 1e-4, "batch_size": 8, "epochs": 50, "subset": 6000, "val_fraction": 0.2},
+        extra_arms=(
+            Arm("r3_lenet/lr1e-5", "r3_lenet", {"lr": 1e-5}, "LeNet with a ten times smaller learning rate"),
+            Arm("r3_alexnet/base16", "r3_alexnet", {"model_args": {"n_base": 16}}, "AlexNet, width 16"),
+            Arm("r3_alexnet/base32", "r3_alexnet", {"model_args": {"n_base": 32}}, "AlexNet, width 32"),
+            Arm("r3_alexnet/dropout", "r3_alexnet", {"model_args": {"dropout": 0.4}}, "AlexNet with dropout 0.4"),
+            Arm(
+                "r3_alexnet/dropout/150ep",
+                "r3_alexnet",
+                {"model_args": {"dropout": 0.4}, "epochs": 150},
+                "AlexNet with dropout 0.4, 150 epochs",
+            ),
+            Arm("r3_alexnet/lr1e-5", "r3_alexnet", {"lr": 1e-5}, "AlexNet with learning rate 1e-5"),
+            Arm("r3_alexnet/batch4", "r3_alexnet", {"batch_size": 4}, "AlexNet, batch 4"),
+            Arm("r3_alexnet/batch2", "r3_alexnet", {"batch_size": 2}, "AlexNet, batch 2"),
+            Arm("r3_alexnet/opt-adam", "r3_alexnet", _R3_OPT, "R3's optimum (batch 4, width 8, lr 1e-5, 100 epochs)"),
+            Arm("r3_alexnet/opt-sgd", "r3_alexnet", {**_R3_OPT, "optimizer": "sgd"}, "the optimum with SGD"),
+            Arm(
+                "r3_alexnet/opt-rmsprop", "r3_alexnet", {**_R3_OPT, "optimizer": "rmsprop"}, "the optimum with RMSprop"
+            ),
+            Arm("r3_alexnet/opt-bce", "r3_alexnet", {**_R3_OPT, "loss": "bce"}, "the optimum with one-vs-rest BCE"),
+            Arm("r3_alexnet/opt-hinge", "r3_alexnet", {**_R3_OPT, "loss": "hinge"}, "the optimum with hinge loss"),
+        ),
+        notes="R3 is a lab on another, smaller data set (its size is not stated); we run its comparisons on a "
+        "stratified 6,000-image subset of Fashion-MNIST with its stated settings (Adam, lr 1e-4, batch 8, "
+        "50 epochs; AlexNet width 8 unless a sweep changes it), so its figures compare in direction only.",
+    )
+)
 
 # ----------------------------------------------------------------------------------------------
 # R4: PyTorch, CNN_1 … CNN_5 × {softmax, sigmoid} × {no augmentation, crop + flip}, then a tuned CNN_2.
@@ -320,29 +361,47 @@ def r4_label(model: str, head: str = "softmax", aug: str = "none") -> str:
     return model if (head, aug) == ("softmax", "none") else f"{model}/{head}/{aug}"
 
 
-register_study(Study(
-    name="R4",
-    title="CNN_1 … CNN_5 with a softmax or sigmoid head, with and without augmentation, and a tuned CNN_2",
-    baseline="cnn_1",
-    variants=R4_MODELS[1:],
-    settings=dict(optimizer="adam", lr=4e-3, batch_size=128, weight_decay=1e-3, epochs=10,
-                  val_fraction=1 / 6, loss="ce"),
-    extra_arms=(
-        *(Arm(r4_label(m, head, aug), m, {"loss": loss, "augment": augs}, f"{m}, {head} head, augmentation {aug}")
-          for m in R4_MODELS for head, loss in R4_LOSSES.items() for aug, augs in R4_AUGMENT.items()
-          if (head, aug) != ("softmax", "none")),
-        Arm(R4_TUNED, "cnn_2", {"lr": 0.0003593, "batch_size": 64, "weight_decay": 0.0003593,
-                                "augment": R4_AUGMENT["aug"]},
-            "CNN_2, softmax, crop + flip, tuned: lr 3.593e-4, batch 64, L2 3.593e-4 as weight decay"),
-    ),
-    test=(*((r4_label(m, h, a), "holdout") for m in R4_MODELS for h in R4_LOSSES for a in R4_AUGMENT),
-          (R4_TUNED, "holdout")),
-    notes="R4 trained in PyTorch with Adam (lr 4e-3, weight decay 1e-3), batch 128, 10 epochs on a 50k/10k "
-          "split, every model with a softmax or a sigmoid (one-vs-rest BCE) head, with and without random "
-          "crop + horizontal flip; dropout 0.5 belongs to CNN_3. R4 tested the epoch with the best "
-          "validation accuracy; we test the last epoch. The crop's padding is not stated: we pad by 2. "
-          "Its tuned CNN_2 puts the L2 strength into the optimizer's weight decay, as R4's code did.",
-))
+register_study(
+    Study(
+        name="R4",
+        title="CNN_1 … CNN_5 with a softmax or sigmoid head, with and without augmentation, and a tuned CNN_2",
+        baseline="cnn_1",
+        variants=R4_MODELS[1:],
+        settings={
+            "optimizer": "adam",
+            "lr": 4e-3,
+            "batch_size": 128,
+            "weight_decay": 1e-3,
+            "epochs": 10,
+            "val_fraction": 1 / 6,
+            "loss": "ce",
+        },
+        extra_arms=(
+            *(
+                Arm(r4_label(m, head, aug), m, {"loss": loss, "augment": augs}, f"{m}, {head} head, augmentation {aug}")
+                for m in R4_MODELS
+                for head, loss in R4_LOSSES.items()
+                for aug, augs in R4_AUGMENT.items()
+                if (head, aug) != ("softmax", "none")
+            ),
+            Arm(
+                R4_TUNED,
+                "cnn_2",
+                {"lr": 0.0003593, "batch_size": 64, "weight_decay": 0.0003593, "augment": R4_AUGMENT["aug"]},
+                "CNN_2, softmax, crop + flip, tuned: lr 3.593e-4, batch 64, L2 3.593e-4 as weight decay",
+            ),
+        ),
+        test=(
+            *((r4_label(m, h, a), "holdout") for m in R4_MODELS for h in R4_LOSSES for a in R4_AUGMENT),
+            (R4_TUNED, "holdout"),
+        ),
+        notes="R4 trained in PyTorch with Adam (lr 4e-3, weight decay 1e-3), batch 128, 10 epochs on a 50k/10k "
+        "split, every model with a softmax or a sigmoid (one-vs-rest BCE) head, with and without random "
+        "crop + horizontal flip; dropout 0.5 belongs to CNN_3. R4 tested the epoch with the best "
+        "validation accuracy; we test the last epoch. The crop's padding is not stated: we pad by 2. "
+        "Its tuned CNN_2 puts the L2 strength into the optimizer's weight decay, as R4's code did.",
+    )
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,11 +420,19 @@ def plan_table(jobs: list[Job]) -> pd.DataFrame:
         key = run_key(job.config)
         stored = is_stored(job.config)
         training = not stored and training_elsewhere(key)
-        rows.append({"part": job.part, "runs": 1, "stored": int(stored), "training": int(training),
-                     "resumable": int(not stored and not training
-                                      and (cfg.RUNS_DIR / key / "checkpoint.safetensors").is_file()),
-                     "images_M": training_images([job.config]) / 1e6,
-                     "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600})
+        rows.append(
+            {
+                "part": job.part,
+                "runs": 1,
+                "stored": int(stored),
+                "training": int(training),
+                "resumable": int(
+                    not stored and not training and (cfg.RUNS_DIR / key / "checkpoint.safetensors").is_file()
+                ),
+                "images_M": training_images([job.config]) / 1e6,
+                "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600,
+            }
+        )
     columns = ["runs", "stored", "training", "resumable", "images_M", "cpu_hours_left"]
     frame = pd.DataFrame(rows, columns=["part", *columns])
     table = frame.groupby("part").sum().reindex([p for p in PARTS if p in set(frame["part"])])
@@ -412,29 +479,45 @@ def _interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
-    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.studies",
-                                     description="The named studies: what their runs cost, and training them "
-                                                 "ahead of the report (resumable).")
+    parser = argparse.ArgumentParser(
+        prog="python -m fashion_cnn.studies",
+        description="The named studies: what their runs cost, and training them ahead of the report (resumable).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every study: title, runs, images and estimated CPU hours left")
     plan = commands.add_parser("plan", help="one study's runs per part against the run store")
     train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
     for sub in (listing, plan, train):
         sub.add_argument("--profile", default="full", help="full (default) or quick")
-        sub.add_argument("--seeds", default="default",
-                         help='seeds per configuration: a number, "auto" (a 3-seed pilot chooses n) or "default" '
-                              "(the profile's; auto in the full profile on a GPU)")
-        sub.add_argument("--margin", type=float, default=cfg.MARGIN * 100,
-                         help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)")
+        sub.add_argument(
+            "--seeds",
+            default="default",
+            help='seeds per configuration: a number, "auto" (a 3-seed pilot chooses n) or "default" '
+            "(the profile's; auto in the full profile on a GPU)",
+        )
+        sub.add_argument(
+            "--margin",
+            type=float,
+            default=cfg.MARGIN * 100,
+            help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)",
+        )
         sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     for sub in (plan, train):
         sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
-        sub.add_argument("--only", nargs="+", metavar="ARM", default=None,
-                         help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'")
-    train.add_argument("--address", default=None,
-                       help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
-                            "else a local Ray on this machine's cores)")
+        sub.add_argument(
+            "--only",
+            nargs="+",
+            metavar="ARM",
+            default=None,
+            help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'",
+        )
+    train.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
+        "else a local Ray on this machine's cores)",
+    )
     args = parser.parse_args(argv)
     if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
         signal.signal(signal.SIGTERM, _interrupt)
@@ -446,8 +529,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"profile {profile.name}, seeds {args.seeds}, run store {cfg.RUNS_DIR}", flush=True)
         seeds = {name: _seeds(get_study(name), profile, args, train=args.command == "train") for name in names}
         if args.command == "list":
-            rows = {name: plan_table(get_study(name).plan(profile, seeds[name], args.device)).loc["all"]
-                    for name in names}
+            rows = {
+                name: plan_table(get_study(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names
+            }
             table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
             table.insert(0, "title", [get_study(n).title for n in names])
             _print(table)
@@ -464,14 +548,20 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 get_or_train_many([j.config for j in jobs])
                 left = before.loc["all", "runs"] - before.loc["all", "stored"]
-                print(f"{name}: {left} run(s) trained or resumed in {time.perf_counter() - started:.0f} s; "
-                      f"all {len(jobs)} stored", flush=True)
+                print(
+                    f"{name}: {left} run(s) trained or resumed in {time.perf_counter() - started:.0f} s; "
+                    f"all {len(jobs)} stored",
+                    flush=True,
+                )
     except ValueError as err:
         print(f"studies: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nstudies: interrupted; finished runs are stored and an unfinished one resumes from its last "
-              "epoch: run the same command again to go on", file=sys.stderr)
+        print(
+            "\nstudies: interrupted; finished runs are stored and an unfinished one resumes from its last "
+            "epoch: run the same command again to go on",
+            file=sys.stderr,
+        )
         return 130
     return 0
 

@@ -13,8 +13,9 @@ config-field helpers and `TuneError` the search in `tune` shares.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,11 +43,15 @@ _FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not var
 def describe_config(config: RunConfig) -> str:
     """One line naming the model and every setting that differs from RunConfig's defaults."""
     defaults = RunConfig(config.model).to_dict()
-    changed = {k: v for k, v in config.to_dict().items()
-               if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")}
+    changed = {
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")
+    }
     args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
-    return f"{config.model}({args})" + "".join(f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}"
-                                               for k, v in changed.items())
+    return f"{config.model}({args})" + "".join(
+        f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}" for k, v in changed.items()
+    )
 
 
 def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
@@ -79,11 +84,13 @@ def _check_field(config: RunConfig, name: str, values: Sequence[Any], what: str)
                 raise TuneError(
                     f"{what}: {name!r} is neither a RunConfig field nor an argument of model {config.model!r}; "
                     f"use a RunConfig field ({', '.join(sorted(_CONFIG_FIELDS - _FIXED_FIELDS))}) "
-                    f"or one of the model's arguments") from None
+                    f"or one of the model's arguments"
+                ) from None
 
 
 # ----------------------------------------------------------------------------------------------
 # Sweeps
+
 
 @dataclass(frozen=True)
 class Sweep:
@@ -122,10 +129,14 @@ def timing_sentence(seconds: pd.Series, field: str) -> str:
     slow, fast = seconds.idxmax(), seconds.idxmin()
     ratio = seconds[slow] / seconds[fast]
     if ratio < TIMING_NOISE:
-        return (f"An epoch takes about as long at every {field} ({seconds[fast]:.2f}–{seconds[slow]:.2f} s): "
-                f"differences under {TIMING_NOISE:g}× are within the timing noise of runs sharing a machine.")
-    return (f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
-            f"({ratio:.1f}×).")
+        return (
+            f"An epoch takes about as long at every {field} ({seconds[fast]:.2f}–{seconds[slow]:.2f} s): "
+            f"differences under {TIMING_NOISE:g}× are within the timing noise of runs sharing a machine."
+        )
+    return (
+        f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
+        f"({ratio:.1f}×)."
+    )
 
 
 @dataclass
@@ -141,9 +152,18 @@ class SweepResult:
         for value, run in zip(self.sweep.values, self.runs):
             frame = run.frame()
             last = frame.iloc[-1]
-            rows.append({self.sweep.field: value, "epochs": len(frame), "train_acc": last["train_acc"],
-                         "val_acc": last["val_acc"], "train_loss": last["train_loss"], "val_loss": last["val_loss"],
-                         "best_val_acc": frame["val_acc"].max(), "s_per_epoch": frame["seconds"].mean()})
+            rows.append(
+                {
+                    self.sweep.field: value,
+                    "epochs": len(frame),
+                    "train_acc": last["train_acc"],
+                    "val_acc": last["val_acc"],
+                    "train_loss": last["train_loss"],
+                    "val_loss": last["val_loss"],
+                    "best_val_acc": frame["val_acc"].max(),
+                    "s_per_epoch": frame["seconds"].mean(),
+                }
+            )
         return pd.DataFrame(rows).set_index(self.sweep.field)
 
     def describe(self) -> list[str]:
@@ -153,11 +173,15 @@ class SweepResult:
         f = self.sweep.field
         hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
         gap = (t["train_acc"] - t["val_acc"]) * 100
-        out = [f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
-               f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
-               f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."]
-        out.append(f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
-                   f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}.")
+        out = [
+            f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
+            f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
+            f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."
+        ]
+        out.append(
+            f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
+            f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}."
+        )
         out.append(timing_sentence(t["s_per_epoch"], f))
         out.append(f"Every value is trained once, with seed {self.sweep.base.seed} and the same split.")
         return out
@@ -192,8 +216,11 @@ class SweepResult:
 
         from . import plots
 
-        display(self.plot(), plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc")),
-                Markdown(metrics.bullets(self.describe())))
+        display(
+            self.plot(),
+            plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc")),
+            Markdown(metrics.bullets(self.describe())),
+        )
 
 
 # Values of the sweeps (R3's). The quick profile keeps fewer values on a small subset.
@@ -223,8 +250,16 @@ QUICK_SUBSET = 1000  # training images of the quick profile's sweeps and decay r
 def sweep_base(profile: cfg.Profile, device: str = "auto") -> RunConfig:
     """R3's lab network as the sweeps' base: r3_lenet, n_base 8, Adam at 1e-4, batch 32, no dropout."""
     subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
-    return RunConfig("r3_lenet", model_args={"n_base": 8, "dropout": 0.0}, optimizer="adam", lr=1e-4,
-                     batch_size=32, epochs=profile.epochs, subset=subset, device=device)
+    return RunConfig(
+        "r3_lenet",
+        model_args={"n_base": 8, "dropout": 0.0},
+        optimizer="adam",
+        lr=1e-4,
+        batch_size=32,
+        epochs=profile.epochs,
+        subset=subset,
+        device=device,
+    )
 
 
 def default_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | None = None) -> list[Sweep]:
@@ -247,6 +282,7 @@ def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | Non
 
 # ----------------------------------------------------------------------------------------------
 # Test-set evaluation
+
 
 def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> dict[str, float]:
     """Accuracy, macro precision/recall/F1, loss and n of a run's model on the profile's test images."""
@@ -283,14 +319,18 @@ class DecayResult:
 
     def table(self) -> pd.DataFrame:
         """Mean and std over seeds of every test metric, one row per schedule."""
-        agg = self.test.groupby("schedule", sort=False)[["acc", "precision", "recall", "f1", "loss"]].agg(["mean", "std"])
+        agg = self.test.groupby("schedule", sort=False)[["acc", "precision", "recall", "f1", "loss"]].agg(
+            ["mean", "std"]
+        )
         agg.columns = [f"{m}_{s}" for m, s in agg.columns]
         return agg
 
     def values(self, metric: str = "acc") -> dict[str, pd.Series]:
         """`metric` per schedule as a Series indexed by seed (what `stats.compare_family` pairs)."""
-        return {label: group.set_index("seed")[metric].sort_index().astype(float)
-                for label, group in self.test.groupby("schedule", sort=False)}
+        return {
+            label: group.set_index("seed")[metric].sort_index().astype(float)
+            for label, group in self.test.groupby("schedule", sort=False)
+        }
 
     def comparisons(self) -> dict[str, stats.Comparison]:
         """Step against constant over matched seeds on each metric of `DECAY_COMPARED`, each metric its own
@@ -316,16 +356,20 @@ class DecayResult:
 
         step = self.configs[self.pair[1]]
         every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
-        out = [f"The step schedule multiplies the rate by {step.gamma} {every} "
-               f"({step.lr:g} → {self._last_lr():g} in the last epoch)."]
+        out = [
+            f"The step schedule multiplies the rate by {step.gamma} {every} "
+            f"({step.lr:g} → {self._last_lr():g} in the last epoch)."
+        ]
         if self.choice is not None:
             out.append(text.seed_choice(self.choice))
         comparisons = self.comparisons()
         out += [text.comparison(c, DECAY_COMPARED[m]) for m, c in comparisons.items()]
         out.append(text.power([comparisons["acc"]], what=DECAY_COMPARED["acc"]))
         r1 = (R1_TEST_ACC["step"] - R1_TEST_ACC["none"]) * 100
-        out.append(f"R1 reported {R1_TEST_ACC['none']:.2%} constant and {R1_TEST_ACC['step']:.2%} with the decay "
-                   f"({r1:+.2f} points, one run each).")
+        out.append(
+            f"R1 reported {R1_TEST_ACC['none']:.2%} constant and {R1_TEST_ACC['step']:.2%} with the decay "
+            f"({r1:+.2f} points, one run each)."
+        )
         return out
 
     def plot(self):
@@ -340,8 +384,10 @@ class DecayResult:
             epochs = pd.concat([r.frame() for r in runs]).groupby("epoch")
             mean, std = epochs.mean(numeric_only=True), epochs.std(numeric_only=True).fillna(0)
             for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
-                line, = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
-                ax.fill_between(mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color())
+                (line,) = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
+                ax.fill_between(
+                    mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color()
+                )
             axes[2].plot(mean.index, mean["lr"], "-o", ms=2.5, drawstyle="steps-mid", label=label)
         axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
         axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
@@ -353,34 +399,60 @@ class DecayResult:
         return fig
 
 
-def decay_configs(profile: cfg.Profile, model: str = "r1_relu", device: str = "auto",
-                  step_size: int = 5, gamma: float = 0.5, seed: int = 0) -> dict[str, RunConfig]:
+def decay_configs(
+    profile: cfg.Profile,
+    model: str = "r1_relu",
+    device: str = "auto",
+    step_size: int = 5,
+    gamma: float = 0.5,
+    seed: int = 0,
+) -> dict[str, RunConfig]:
     """Constant rate vs step decay (×`gamma` every `step_size` epochs) for R1's best model.
 
     With fewer than 2·step_size epochs (the quick profile) the step shrinks so the decay still shows.
     """
     step = max(1, min(step_size, profile.epochs // 2))
     subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
-    constant = RunConfig(model, optimizer="adam", lr=1e-3, batch_size=64, epochs=profile.epochs, subset=subset,
-                         seed=seed, device=device)
+    constant = RunConfig(
+        model, optimizer="adam", lr=1e-3, batch_size=64, epochs=profile.epochs, subset=subset, seed=seed, device=device
+    )
     return {"none": constant, "step": constant.replace(schedule="step", step_size=step, gamma=gamma)}
 
 
-def _decay_runs(configs: dict[str, RunConfig], seeds: range, profile: cfg.Profile,
-                device: str) -> dict[str, list[tuple[Run, dict]]]:
+def _decay_runs(
+    configs: dict[str, RunConfig], seeds: range, profile: cfg.Profile, device: str
+) -> dict[str, list[tuple[Run, dict]]]:
     """Every schedule trained (or loaded) for `seeds` in one batch, each run evaluated once on the test
     images: schedule label → (run, its row of per-seed metrics) in seed order."""
     trained = get_or_train_many([c.replace(seed=s) for c in configs.values() for s in seeds]) if len(seeds) else []
     out: dict[str, list[tuple[Run, dict]]] = {label: [] for label in configs}
     for label, run in zip([label for label in configs for _ in seeds], trained):
         train, val = run.metrics["train_acc"], run.metrics["val_acc"]
-        out[label].append((run, {"schedule": label, "seed": run.config.seed, **evaluate_on_test(run, profile, device),
-                                 "train_acc": train, "val_acc": val, "gap": train - val}))
+        out[label].append(
+            (
+                run,
+                {
+                    "schedule": label,
+                    "seed": run.config.seed,
+                    **evaluate_on_test(run, profile, device),
+                    "train_acc": train,
+                    "val_acc": val,
+                    "gap": train - val,
+                },
+            )
+        )
     return out
 
 
-def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_relu", seeds: int | str | None = None,
-                margin: float = cfg.MARGIN, cap: int = cfg.AUTO_SEEDS_CAP, **kwargs) -> DecayResult:
+def decay_study(
+    profile: cfg.Profile,
+    device: str = "auto",
+    model: str = "r1_relu",
+    seeds: int | str | None = None,
+    margin: float = cfg.MARGIN,
+    cap: int = cfg.AUTO_SEEDS_CAP,
+    **kwargs,
+) -> DecayResult:
     """Train (or load) both schedules over the same seeds and evaluate every run on the test images.
 
     `seeds`: a number, "auto" or "default"/None (`config.resolve_seeds`: the profile's, "auto" in the full
@@ -395,7 +467,7 @@ def decay_study(profile: cfg.Profile, device: str = "auto", model: str = "r1_rel
     if not margin > 0:
         raise ValueError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
     if cap < 1:
-        raise ValueError(f"cap={cap!r}: seeds=\"auto\" needs a cap of at least 1 seed")
+        raise ValueError(f'cap={cap!r}: seeds="auto" needs a cap of at least 1 seed')
     configs = decay_configs(profile, model, device, **kwargs)
     resolved = cfg.resolve_seeds("default" if seeds is None else seeds, profile, device)
     choice = None

@@ -25,9 +25,10 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import optuna
@@ -37,9 +38,13 @@ from optuna.trial import TrialState
 from . import config as cfg
 from .runs import Run, RunConfig, device_name, get_or_train, run_key
 from .schedule import LOCAL_SECONDS, train_many, use_address
-from .sweeps import (QUICK_SUBSET, R1_TEST_ACC, SWEEP_VALUES, TIMING_NOISE, DecayResult, Sweep,  # noqa: F401
-                     SweepResult, TuneError, _check_field, decay_configs, decay_study, default_sweeps, describe_config,
-                     evaluate_on_test, run_sweeps, sweep_base, timing_sentence, with_value)
+from .sweeps import (
+    Sweep,  # noqa: F401
+    TuneError,
+    _check_field,
+    evaluate_on_test,
+    with_value,
+)
 
 R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
 # ----------------------------------------------------------------------------------------------
@@ -71,8 +76,10 @@ class Param:
         return [self.kind, list(self.choices)] if self.kind == "choice" else [self.kind, self.low, self.high]
 
 
-SPACE_HELP = ('write the space as {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64, 128]], '
-              '"epochs": ["int", 5, 15], "dropout": ["float", 0.0, 0.5]}')
+SPACE_HELP = (
+    'write the space as {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64, 128]], '
+    '"epochs": ["int", 5, 15], "dropout": ["float", 0.0, 0.5]}'
+)
 
 # R4 searched lr, L2 strength, batch size and epochs for CNN_2; we add dropout (CNN_2 takes it).
 DEFAULT_SPACE = {
@@ -100,7 +107,9 @@ def parse_space(spec: dict | str, base: RunConfig) -> dict[str, Param]:
         try:
             spec = json.loads(Path(spec).read_text() if not spec.lstrip().startswith("{") else spec)
         except (OSError, json.JSONDecodeError) as err:
-            raise TuneError(f"search space {spec[:60]!r} is neither JSON nor a readable JSON file ({err}); {SPACE_HELP}") from None
+            raise TuneError(
+                f"search space {spec[:60]!r} is neither JSON nor a readable JSON file ({err}); {SPACE_HELP}"
+            ) from None
     if not isinstance(spec, dict) or not spec:
         raise TuneError(f"the search space must be a non-empty mapping from names to [kind, …]; {SPACE_HELP}")
     space: dict[str, Param] = {}
@@ -111,14 +120,14 @@ def parse_space(spec: dict | str, base: RunConfig) -> dict[str, Param]:
         kind = entry[0]
         if kind == "choice":
             if len(entry) != 2 or not isinstance(entry[1], (list, tuple)) or not entry[1]:
-                raise TuneError(f"{where}: a choice needs a non-empty list, e.g. [\"choice\", [32, 64]]")
+                raise TuneError(f'{where}: a choice needs a non-empty list, e.g. ["choice", [32, 64]]')
             param = Param(kind, choices=tuple(entry[1]))
         else:
             if len(entry) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry[1:]):
-                raise TuneError(f"{where}: {kind} needs two numbers, e.g. [\"{kind}\", low, high]")
+                raise TuneError(f'{where}: {kind} needs two numbers, e.g. ["{kind}", low, high]')
             low, high = entry[1], entry[2]
             if not low < high:
-                raise TuneError(f"{where}: low={low} must be below high={high}; swap them or use [\"choice\", [{low}]]")
+                raise TuneError(f'{where}: low={low} must be below high={high}; swap them or use ["choice", [{low}]]')
             if kind == "log" and low <= 0:
                 raise TuneError(f"{where}: a log range needs low > 0 (got {low}); use e.g. 1e-6 as the low end")
             if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
@@ -143,8 +152,9 @@ def default_storage() -> str:
 def _redact(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
+
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not parseable: show it as given
+    except Exception:  # noqa: BLE001 (sqlalchemy missing or the URL unparseable: show it as given)
         return url
 
 
@@ -162,8 +172,10 @@ def open_storage(url: str | None = None) -> optuna.storages.RDBStorage:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise TuneError(f"storage {url!r} is not a database URL: use sqlite:////abs/path.sqlite3 or "
-                        f"postgresql://user:password@host:5432/db (or omit --storage for {default_storage()})") from None
+        raise TuneError(
+            f"storage {url!r} is not a database URL: use sqlite:////abs/path.sqlite3 or "
+            f"postgresql://user:password@host:5432/db (or omit --storage for {default_storage()})"
+        ) from None
     engine_kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -172,8 +184,10 @@ def open_storage(url: str | None = None) -> optuna.storages.RDBStorage:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as err:
-                raise TuneError(f"storage {shown}: cannot create the folder {folder} ({err.strerror}); "
-                                f"choose a writable path or omit --storage") from None
+                raise TuneError(
+                    f"storage {shown}: cannot create the folder {folder} ({err.strerror}); "
+                    f"choose a writable path or omit --storage"
+                ) from None
         engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another writer instead of failing
     elif parsed.get_backend_name() in ("postgresql", "mysql"):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
@@ -181,16 +195,21 @@ def open_storage(url: str | None = None) -> optuna.storages.RDBStorage:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except ImportError:
         driver = DRIVERS.get(parsed.get_backend_name(), "the SQLAlchemy driver of this database")
-        raise TuneError(f"storage {shown} needs a database driver that is not installed: pip install {driver} "
-                        f"into .venv, or omit --storage") from None
+        raise TuneError(
+            f"storage {shown} needs a database driver that is not installed: pip install {driver} "
+            f"into .venv, or omit --storage"
+        ) from None
     except (SQLAlchemyError, OSError) as err:
         cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        raise TuneError(f"cannot reach storage {shown} ({cause}); check host, port, credentials and that the "
-                        f"database exists, or omit --storage to use {default_storage()}") from None
+        raise TuneError(
+            f"cannot reach storage {shown} ({cause}); check host, port, credentials and that the "
+            f"database exists, or omit --storage to use {default_storage()}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------
 # Search
+
 
 @dataclass(frozen=True)
 class SearchPlan:
@@ -228,13 +247,24 @@ class SearchPlan:
 
     def signature(self) -> dict[str, Any]:
         """What must match for a search to continue an existing study."""
-        return {"base": self.base.to_dict() | {"device": None},
-                "space": {k: p.to_json() for k, p in self.space.items()}}
+        return {
+            "base": self.base.to_dict() | {"device": None},
+            "space": {k: p.to_json() for k, p in self.space.items()},
+        }
 
 
-def plan_search(model: str | None = None, profile: str = "full", *, trials: int | None = None,
-                space: dict | str | None = None, storage: str | None = None, study_name: str | None = None,
-                device: str = "auto", subset: int | None | str = "profile", **plan_options) -> SearchPlan:
+def plan_search(
+    model: str | None = None,
+    profile: str = "full",
+    *,
+    trials: int | None = None,
+    space: dict | str | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    device: str = "auto",
+    subset: int | None | str = "profile",
+    **plan_options,
+) -> SearchPlan:
     """A checked search plan. Defaults per profile: full searches cnn_2 (R4's) on all data for 30 trials
     on a GPU, and R0's dropout LeNet-5 (`CPU_MODEL`) for 20 trials on a CPU, where a CNN_2 trial takes
     about an hour; quick searches r3_lenet on 600 images for 4 trials, 1–2 epochs.
@@ -258,15 +288,27 @@ def plan_search(model: str | None = None, profile: str = "full", *, trials: int 
     if subset == "profile":
         subset = 600 if quick else prof.subset
     try:
-        base = RunConfig(model, model_args={"n_base": 8} if quick and model.startswith("r3_") else {},
-                         epochs=prof.epochs, subset=subset, device=device)
+        base = RunConfig(
+            model,
+            model_args={"n_base": 8} if quick and model.startswith("r3_") else {},
+            epochs=prof.epochs,
+            subset=subset,
+            device=device,
+        )
     except ValueError as err:
         raise TuneError(str(err)) from None
-    parsed = parse_space(space if space is not None else (QUICK_SPACE if quick else CPU_SPACE if cpu_full
-                                                          else DEFAULT_SPACE), base)
-    defaults = dict(pruner_startup=2, pruner_warmup=0, tpe_startup=2) if quick else {}
-    return SearchPlan(base, parsed, trials, study_name or f"{model}-{prof.name}", storage or default_storage(),
-                      **{**defaults, **plan_options})
+    parsed = parse_space(
+        space if space is not None else (QUICK_SPACE if quick else CPU_SPACE if cpu_full else DEFAULT_SPACE), base
+    )
+    defaults = {"pruner_startup": 2, "pruner_warmup": 0, "tpe_startup": 2} if quick else {}
+    return SearchPlan(
+        base,
+        parsed,
+        trials,
+        study_name or f"{model}-{prof.name}",
+        storage or default_storage(),
+        **{**defaults, **plan_options},
+    )
 
 
 def sampler_seed(plan: SearchPlan, slot: int) -> int:
@@ -295,8 +337,11 @@ class _SeenStudy:
         self.direction = study.direction
 
     def get_trials(self, deepcopy: bool = True, states=None) -> list[optuna.trial.FrozenTrial]:
-        return [t for t in self._study.get_trials(deepcopy=deepcopy, states=states)
-                if slot(t) < self._limit and t.state != TrialState.FAIL]
+        return [
+            t
+            for t in self._study.get_trials(deepcopy=deepcopy, states=states)
+            if slot(t) < self._limit and t.state != TrialState.FAIL
+        ]
 
 
 class _BatchPruner(optuna.pruners.MedianPruner):
@@ -324,8 +369,14 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
     storage = open_storage(plan.storage)
     pruner = _BatchPruner(plan)
     if create:
-        study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
-                                    sampler=_sampler(plan, 0), pruner=pruner, load_if_exists=True)
+        study = optuna.create_study(
+            study_name=plan.study_name,
+            storage=storage,
+            direction="maximize",
+            sampler=_sampler(plan, 0),
+            pruner=pruner,
+            load_if_exists=True,
+        )
     else:
         study = optuna.load_study(study_name=plan.study_name, storage=storage, sampler=_sampler(plan, 0), pruner=pruner)
     signature = json.loads(json.dumps(plan.signature()))
@@ -333,8 +384,10 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
     if stored is None:
         study.set_user_attr("plan", signature)
     elif stored != signature:
-        raise TuneError(f"study {plan.study_name!r} in {_redact(plan.storage)} was made with another model or "
-                        f"search space; pass the same options to continue it, or --study-name NEW to start another")
+        raise TuneError(
+            f"study {plan.study_name!r} in {_redact(plan.storage)} was made with another model or "
+            f"search space; pass the same options to continue it, or --study-name NEW to start another"
+        )
     study.set_user_attr("trials", plan.trials)
     study.set_user_attr("batch", plan.batch)
     return study
@@ -343,8 +396,10 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
 def study_counts(study: optuna.Study) -> dict[str, int]:
     """Trials per state: complete, pruned, fail, running, waiting (and finished = complete + pruned)."""
     states = [t.state for t in study.get_trials(deepcopy=False)]
-    out = {s.name.lower(): states.count(s) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL,
-                                                      TrialState.RUNNING, TrialState.WAITING)}
+    out = {
+        s.name.lower(): states.count(s)
+        for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
+    }
     out["finished"] = out["complete"] + out["pruned"]
     return out
 
@@ -416,7 +471,7 @@ class _Batch:
         sharing = [(t, c) for t, c, k in zip(self.trials, self.configs, self.keys) if k == key]
         for t, c in sharing:
             self._where(t, where, c)
-        return all([self._report(t, history) for t, _ in sharing])  # stop the run once every trial on it is pruned
+        return all(self._report(t, history) for t, _ in sharing)  # stop the run once every trial on it is pruned
 
     def on_diverged(self, key: str, err: Exception) -> None:
         for t, k in zip(self.trials, self.keys):
@@ -438,8 +493,10 @@ class _Batch:
                 result = f"val_acc {run.metrics['val_acc']:.4f}"
             self.told.add(trial.number)
             n, best = study_counts(self.study), _best(self.study)
-            log(f"trial {trial.number} {result} on {trial.user_attrs.get('worker', '?')} · "
-                f"{n['finished']}/{self.plan.trials} finished" + (f" · best {best:.4f}" if best is not None else ""))
+            log(
+                f"trial {trial.number} {result} on {trial.user_attrs.get('worker', '?')} · "
+                f"{n['finished']}/{self.plan.trials} finished" + (f" · best {best:.4f}" if best is not None else "")
+            )
 
     def interrupted(self) -> None:
         """Fail the trials not told yet and queue them again, so that the next run retries them in their slots."""
@@ -448,8 +505,14 @@ class _Batch:
                 _retry(self.study, self.study.get_trials(deepcopy=False)[trial.number])
 
 
-def search(plan: SearchPlan, workers: int = 0, *, log: Callable[[str], None] | None = None,
-           timeout: float | None = None, local_seconds: float = LOCAL_SECONDS) -> optuna.Study:
+def search(
+    plan: SearchPlan,
+    workers: int = 0,
+    *,
+    log: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    local_seconds: float = LOCAL_SECONDS,
+) -> optuna.Study:
     """Run the plan's study to `plan.trials` finished trials, a batch at a time, and return it loaded.
 
     Each batch's trials are proposed here and trained together through `schedule.train_many` (Ray,
@@ -471,8 +534,14 @@ def search(plan: SearchPlan, workers: int = 0, *, log: Callable[[str], None] | N
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # enqueue_trial's user_attrs
             batch = _Batch(study, plan, _ask(study, plan, slots))
         try:
-            results = train_many(batch.configs, progress=False, on_epoch=batch.on_epoch, on_diverged=batch.on_diverged,
-                                 local_seconds=local_seconds, max_in_flight=workers or None)
+            results = train_many(
+                batch.configs,
+                progress=False,
+                on_epoch=batch.on_epoch,
+                on_diverged=batch.on_diverged,
+                local_seconds=local_seconds,
+                max_in_flight=workers or None,
+            )
             batch.tell(results, log)
         except BaseException:
             batch.interrupted()
@@ -483,14 +552,28 @@ def search(plan: SearchPlan, workers: int = 0, *, log: Callable[[str], None] | N
 # ----------------------------------------------------------------------------------------------
 # Results
 
+
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
     """One row per trial: number, state, value, parameters, seconds and the worker that ran it."""
     rows = []
     for t in study.get_trials(deepcopy=False):
-        seconds = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
-        rows.append({"number": t.number, "state": t.state.name.lower(), "value": t.value, **t.params,
-                     "epochs_run": len(t.intermediate_values), "seconds": seconds,
-                     "worker": t.user_attrs.get("worker"), "retry_of": t.user_attrs.get("retry_of")})
+        seconds = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
+        rows.append(
+            {
+                "number": t.number,
+                "state": t.state.name.lower(),
+                "value": t.value,
+                **t.params,
+                "epochs_run": len(t.intermediate_values),
+                "seconds": seconds,
+                "worker": t.user_attrs.get("worker"),
+                "retry_of": t.user_attrs.get("retry_of"),
+            }
+        )
     return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
 
 
@@ -502,13 +585,17 @@ def search_summary(study: optuna.Study) -> dict[str, Any]:
     done = [t for t in trials if t.datetime_start and t.datetime_complete]
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value) if complete else None
-    return {**study_counts(study), "total": study.user_attrs.get("trials"),
-            "best_value": best.value if best else None, "best_params": dict(best.params) if best else {},
-            "best_number": best.number if best else None,
-            "trial_seconds": sum((t.datetime_complete - t.datetime_start).total_seconds() for t in done),
-            "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
-            "workers": sorted({t.user_attrs["worker"] for t in trials if "worker" in t.user_attrs}),
-            "devices": sorted({t.user_attrs["device"] for t in trials if "device" in t.user_attrs})}
+    return {
+        **study_counts(study),
+        "total": study.user_attrs.get("trials"),
+        "best_value": best.value if best else None,
+        "best_params": dict(best.params) if best else {},
+        "best_number": best.number if best else None,
+        "trial_seconds": sum((t.datetime_complete - t.datetime_start).total_seconds() for t in done),
+        "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
+        "workers": sorted({t.user_attrs["worker"] for t in trials if "worker" in t.user_attrs}),
+        "devices": sorted({t.user_attrs["device"] for t in trials if "device" in t.user_attrs}),
+    }
 
 
 def best_config(study: optuna.Study, plan: SearchPlan) -> RunConfig:
@@ -518,7 +605,9 @@ def best_config(study: optuna.Study, plan: SearchPlan) -> RunConfig:
     return plan.config(study.best_params)
 
 
-def retrain_best(study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, device: str = "auto") -> tuple[Run, dict[str, float]]:
+def retrain_best(
+    study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, device: str = "auto"
+) -> tuple[Run, dict[str, float]]:
     """The best config retrained on train + validation (same epochs) and its test metrics."""
     run = get_or_train(best_config(study, plan).replace(split="trainval"))
     return run, evaluate_on_test(run, profile, device)
@@ -526,9 +615,16 @@ def retrain_best(study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, de
 
 def space_table(plan: SearchPlan) -> pd.DataFrame:
     """The searched dimensions: kind and range (or choices), one row per name."""
-    return pd.DataFrame([{"name": k, "kind": p.kind,
-                          "range": ", ".join(map(str, p.choices)) if p.kind == "choice" else f"{p.low:g} … {p.high:g}"}
-                         for k, p in plan.space.items()]).set_index("name")
+    return pd.DataFrame(
+        [
+            {
+                "name": k,
+                "kind": p.kind,
+                "range": ", ".join(map(str, p.choices)) if p.kind == "choice" else f"{p.low:g} … {p.high:g}",
+            }
+            for k, p in plan.space.items()
+        ]
+    ).set_index("name")
 
 
 def search_figures(study: optuna.Study) -> dict[str, Any]:
@@ -540,8 +636,11 @@ def search_figures(study: optuna.Study) -> dict[str, Any]:
     from . import plots
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    makers = {"history": ovm.plot_optimization_history, "parallel": ovm.plot_parallel_coordinate,
-              "intermediate": ovm.plot_intermediate_values}
+    makers = {
+        "history": ovm.plot_optimization_history,
+        "parallel": ovm.plot_parallel_coordinate,
+        "intermediate": ovm.plot_intermediate_values,
+    }
     if len(complete) >= 2:
         makers["importances"] = ovm.plot_param_importances
     figures = {}
@@ -563,12 +662,24 @@ def search_figures(study: optuna.Study) -> dict[str, Any]:
 
 def test_comparison(test: dict[str, float], run: Run) -> pd.DataFrame:
     """The retrained best config's test accuracy beside R4's reported 92.91%."""
-    return pd.DataFrame([
-        {"source": f"this search: {run.config.model}, train + validation", "test images": test["n"],
-         "epochs": run.config.epochs, "augmentation": ", ".join(run.config.augment) or "none", "test_acc": test["acc"]},
-        {"source": "R4 (reported): CNN_2 after its search", "test images": 10000, "epochs": 10,
-         "augmentation": "yes", "test_acc": R4_TEST_ACC},
-    ]).set_index("source")
+    return pd.DataFrame(
+        [
+            {
+                "source": f"this search: {run.config.model}, train + validation",
+                "test images": test["n"],
+                "epochs": run.config.epochs,
+                "augmentation": ", ".join(run.config.augment) or "none",
+                "test_acc": test["acc"],
+            },
+            {
+                "source": "R4 (reported): CNN_2 after its search",
+                "test images": 10000,
+                "epochs": 10,
+                "augmentation": "yes",
+                "test_acc": R4_TEST_ACC,
+            },
+        ]
+    ).set_index("source")
 
 
 def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, plan: SearchPlan) -> list[str]:
@@ -582,49 +693,89 @@ def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, p
         f"over {len(summary['workers'])} worker process(es) on {where}; the trials took {summary['trial_seconds'] / 60:.1f} min "
         f"of training in a wall span of {summary['wall_seconds'] / 60:.1f} min.",
         f"The best trial (#{summary['best_number']}) reached {summary['best_value']:.2%} validation accuracy with "
-        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items()) + ".",
+        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items())
+        + ".",
         f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
         f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
         f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
         f"{R4_TEST_ACC:.2%} (R4: CNN_2 with augmentation, 10 epochs; one run each: no test, so no "
         "difference or equivalence is claimed)"
-        + ("." if run.config.model == "cnn_2" else
-           f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."),
+        + (
+            "."
+            if run.config.model == "cnn_2"
+            else f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."
+        ),
     ]
 
 
 # ----------------------------------------------------------------------------------------------
 # Command line
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fashion_cnn.tune`: run (or continue) an Optuna study whose trials train on Ray."""
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
-    parser.add_argument("--workers", type=int, default=0,
-                        help="trials training at once (default 0: the whole batch, as the cluster's CPUs allow)")
-    parser.add_argument("--address", default=None,
-                        help="a Ray cluster to train the trials on (default RAY_ADDRESS, else a local Ray)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="trials training at once (default 0: the whole batch, as the cluster's CPUs allow)",
+    )
+    parser.add_argument(
+        "--address", default=None, help="a Ray cluster to train the trials on (default RAY_ADDRESS, else a local Ray)"
+    )
     parser.add_argument("--storage", default=None, help=f"SQLAlchemy URL of the study (default {default_storage()})")
-    parser.add_argument("--trials", type=int, default=None, help="total finished trials (full: 30 on a GPU, 20 on a CPU; quick: 4)")
-    parser.add_argument("--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)")
-    parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)")
+    parser.add_argument(
+        "--trials", type=int, default=None, help="total finished trials (full: 30 on a GPU, 20 on a CPU; quick: 4)"
+    )
+    parser.add_argument(
+        "--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)"
+    )
+    parser.add_argument(
+        "--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)"
+    )
     parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
     parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds after which no new batch of trials starts (run again to continue)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="TPE's seed (default 0): the same seed and batch propose the same trials, however many train at once")
-    parser.add_argument("--batch", type=int, default=SearchPlan.batch,
-                        help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
-                             "up to this many trials train at once")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds after which no new batch of trials starts (run again to continue)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="TPE's seed (default 0): the same seed and batch propose the same trials, however many train at once",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=SearchPlan.batch,
+        help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
+        "up to this many trials train at once",
+    )
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        plan = plan_search(args.model, args.profile, trials=args.trials, space=args.space, storage=args.storage,
-                           study_name=args.study_name, device=args.device, seed=args.seed, batch=args.batch)
+        plan = plan_search(
+            args.model,
+            args.profile,
+            trials=args.trials,
+            space=args.space,
+            storage=args.storage,
+            study_name=args.study_name,
+            device=args.device,
+            seed=args.seed,
+            batch=args.batch,
+        )
         use_address(args.address)
-        print(f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
-              f"batches of {plan.batch}, at most {args.workers or plan.batch} at once", flush=True)
+        print(
+            f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
+            f"batches of {plan.batch}, at most {args.workers or plan.batch} at once",
+            flush=True,
+        )
         study = search(plan, args.workers, timeout=args.timeout)
     except TuneError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -633,11 +784,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: the study is kept; run the same command to continue it", file=sys.stderr)
         return 130
     s = search_summary(study)
-    best = f"best val_acc {s['best_value']:.4f} with {s['best_params']}" if s["best_value"] is not None else "no complete trial"
+    best = (
+        f"best val_acc {s['best_value']:.4f} with {s['best_params']}"
+        if s["best_value"] is not None
+        else "no complete trial"
+    )
     state = "done" if s["finished"] >= plan.trials else "stopped early (run the same command to continue)"
-    print(f"{state}: {s['finished']}/{plan.trials} finished ({s['complete']} complete, {s['pruned']} pruned, "
-          f"{s['fail']} failed), {best}, trial time {s['trial_seconds'] / 60:.1f} min, "
-          f"wall span {s['wall_seconds'] / 60:.1f} min")
+    print(
+        f"{state}: {s['finished']}/{plan.trials} finished ({s['complete']} complete, {s['pruned']} pruned, "
+        f"{s['fail']} failed), {best}, trial time {s['trial_seconds'] / 60:.1f} min, "
+        f"wall span {s['wall_seconds'] / 60:.1f} min"
+    )
     return 0
 
 

@@ -22,12 +22,16 @@ def summary(model: nn.Module, batch_size: int = 1):
     from torchinfo import summary as _summary
 
     return _summary(
-        model, input_size=(batch_size, 1, 28, 28), col_names=("output_size", "num_params"),
-        row_settings=("var_names",), verbose=0, device=torch.device("cpu"),
+        model,
+        input_size=(batch_size, 1, 28, 28),
+        col_names=("output_size", "num_params"),
+        row_settings=("var_names",),
+        verbose=0,
+        device=torch.device("cpu"),
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mult_adds(name: str, overrides: tuple) -> int:
     return int(summary(create_model(name, **dict(overrides))).total_mult_adds)
 
@@ -37,5 +41,14 @@ def mult_adds(name: str, **overrides) -> int:
     return _mult_adds(name, tuple(sorted(overrides.items())))
 
 
-__all__ = ["ModelInfo", "Net", "count_parameters", "create_model", "list_models", "model_info", "mult_adds",
-           "register_model", "summary"]
+__all__ = [
+    "ModelInfo",
+    "Net",
+    "count_parameters",
+    "create_model",
+    "list_models",
+    "model_info",
+    "mult_adds",
+    "register_model",
+    "summary",
+]

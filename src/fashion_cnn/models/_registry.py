@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import nn
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
-_INFO: dict[str, "ModelInfo"] = {}
+_INFO: dict[str, ModelInfo] = {}
 
 
 @dataclass(frozen=True)
