@@ -109,14 +109,14 @@ def store(tmp_path, monkeypatch):
 
 _HOLDER = """\
 import json, pathlib, sys, time
-from fashion_cnn import RunConfig, config, runs
-config.RUNS_DIR = pathlib.Path(sys.argv[1])
+from fashion_cnn import RunConfig, Store, files, get_or_train, run_key
+store = Store(sys.argv[1])
 c = RunConfig.from_dict(json.loads(sys.argv[4]))
-with runs.run_lock(runs.run_key(c)):
+with store.lock(run_key(c)):
     pathlib.Path(sys.argv[2]).touch()
     time.sleep(float(sys.argv[3]))
-    run = runs.get_or_train(c, progress=False)
-    runs.write_json(run.path / "metrics.json", {**run.metrics, "trained_by": "holder"})
+    run = get_or_train(c, store=store, progress=False)
+    files.write_json(run.path / "metrics.json", {**run.metrics, "trained_by": "holder"})
 """
 HELD = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from fashion_cnn import RunConfig, bench
+from fashion_cnn.store import Store
 from fashion_cnn.studies import get_study
 
 
@@ -26,7 +27,7 @@ def test_agree_uses_three_standard_errors_of_the_difference():
 
 
 def test_naive_loop_and_engine_train_the_same_thing(store):
-    row = bench.bench_model("lenet5", RunConfig("lenet5", epochs=2, subset=2500, device="cpu"), "cpu", repeats=1)
+    row = bench.bench_model("lenet5", RunConfig("lenet5", epochs=2, subset=2500, device="cpu"), "cpu", 1, Store(store))
     assert row["train_images"] == 2000 and row["val_images"] == 500
     assert row["naive_val_acc"] > 0.6 and row["engine_val_acc"] > 0.6  # both learn (chance is 0.1)
     assert row["acc_agree"], (row["naive_val_acc"], row["engine_val_acc"])
@@ -76,7 +77,7 @@ def test_cli_refuses_an_unknown_model_in_one_line(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.xdist_group("ray")
 def test_study_section_trains_every_variant_three_ways(local_ray, store):
-    out = bench.bench_study("R0", RunConfig("lenet5", epochs=1, subset=800, device="cpu"), "cpu")
+    out = bench.bench_study("R0", RunConfig("lenet5", epochs=1, subset=800, device="cpu"), "cpu", Store(store))
     assert out["runs"] == 5 and len(out["naive_val_acc"]) == 5 and len(out["ray_val_acc"]) == 5
     assert out["speedup_vs_naive"] == pytest.approx(out["naive_sequential_s"] / out["ray_s"])
     assert out["ray_val_acc"] == out["engine_sequential_val_acc"]  # one thread per run either way

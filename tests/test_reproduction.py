@@ -12,9 +12,9 @@ from fashion_cnn import plots
 from fashion_cnn import reproduction as rep
 from fashion_cnn.config import get_profile
 from fashion_cnn.metrics import count
-from fashion_cnn.runs import get_or_train
 from fashion_cnn.stats import cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
 from fashion_cnn.studies import R0_BEST, Arm, SeedPlan, Study, get_study
+from fashion_cnn.training import get_or_train
 
 TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
 
@@ -530,14 +530,14 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     trained = []
     monkeypatch.setattr(rep.studies_mod, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
     # the pilot is incomplete in the store: use the seeds the store holds (here 0 and 4 of one model: n = 5)
-    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: c.model == "lenet5_3x3" and c.seed in (0, 4))
+    monkeypatch.setattr(rep.Store, "has", lambda self, c: c.model == "lenet5_3x3" and c.seed in (0, 4))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)
     assert (seeds.n, seeds.source) == (5, "store") and not trained
     assert "uses the seeds the store holds: seeds 0–4 (cap 10)" in rep.seeds_sentence(seeds, "quick")
-    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: False)  # nothing stored: the pilot's size
+    monkeypatch.setattr(rep.Store, "has", lambda self, c: False)  # nothing stored: the pilot's size
     assert rep.study_seeds(study, quick, "auto", "cpu", stored_only=True).n == 3 and not trained
     # the whole pilot stored: its choice, the same n a training run would get
-    monkeypatch.setattr(rep.runs_mod, "is_stored", lambda c: True)
+    monkeypatch.setattr(rep.Store, "has", lambda self, c: True)
     asked = []
     monkeypatch.setattr(rep.studies_mod, "seed_plan", lambda *a: asked.append(a) or SeedPlan(7))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.004, 8, stored_only=True)

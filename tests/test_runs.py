@@ -1,11 +1,15 @@
+import hashlib
 import json
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, config, get_or_train, load_run, run_key, runs
+from fashion_cnn import RunConfig, Store, engine, get_or_train, run_key, runs, training
+from fashion_cnn import store as store_mod
+from fashion_cnn.config import get_profile
 from fashion_cnn.metrics import predictions
+from fashion_cnn.studies import get_study
 
 SMALL = {"subset": 1000, "device": "cpu"}
 TIMING = ("seconds", "images_per_s")
@@ -18,7 +22,7 @@ def _strip(history):
 def test_run_store_hit_returns_without_training(store, monkeypatch):
     cfg = RunConfig("lenet5", epochs=1, **SMALL)
     first = get_or_train(cfg, progress=False)
-    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
     again = get_or_train(cfg, progress=False)
     assert again.key == first.key and again.history == first.history
     for name in ("config.json", "history.json", "metrics.json", "provenance.json", "weights.safetensors", "run.json"):
@@ -32,6 +36,7 @@ def test_run_records_config_seed_versions_device_and_checksums(store):
     assert prov["seed"] == 7 and prov["device"] == "cpu" and prov["torch"] == torch.__version__
     assert prov["data_checksums"]["train-images-idx3-ubyte"] == "f4a8712d7a061bf5bd6d2ca38dc4d50a"
     assert {"python", "package_version", "git_commit", "device_name"} <= set(prov)
+    assert prov["speed"]["cpu_threads"] == 1 and prov["speed"]["channels_last"] is True  # as it trained
     assert RunConfig.from_dict(json.loads((run.path / "config.json").read_text())) == run.config
 
 
@@ -59,6 +64,29 @@ def test_mult_adds_match_the_known_lenet5_figure():
     assert mult_adds("r3_alexnet", n_base=16) > mult_adds("r3_alexnet", n_base=8)
 
 
+def test_the_built_in_studies_keep_the_run_keys_a_store_was_made_with():
+    # the digest of every R0–R4 run key (full and quick profile, 3 seeds) as the code before the Store
+    # object computed them: a store trained then is still read, nothing retrains
+    keys = [
+        run_key(j.config)
+        for name in ("R0", "R1", "R2", "R3", "R4")
+        for profile in ("full", "quick")
+        for j in get_study(name).plan(get_profile(profile), 3, "cpu")
+    ]
+    assert len(keys) == 528
+    assert hashlib.sha256(" ".join(sorted(keys)).encode()).hexdigest()[:16] == "4f57648a26e0443f"
+
+
+def test_only_speed_settings_that_change_numbers_and_are_not_the_default_enter_the_key():
+    c = RunConfig("lenet5", epochs=2, device="cpu")
+    assert run_key(c, engine.Speed()) == run_key(c)
+    assert run_key(c, engine.Speed(cuda_graph=False, warmup_steps=5)) == run_key(c)  # the same numbers
+    changed = {run_key(c, engine.Speed(**s)) for s in ({"bf16": True}, {"cpu_threads": 2}, {"compile": True})}
+    assert len(changed) == 3 and run_key(c) not in changed
+    with engine.speed(cpu_threads=2):  # the process's settings are what a key is computed under
+        assert run_key(c) == run_key(c, engine.Speed(cpu_threads=2))
+
+
 def test_key_depends_on_config_only():
     a = RunConfig("lenet5", epochs=2, device="cpu")
     assert run_key(a) == run_key(RunConfig("lenet5", epochs=2, device="cpu"))
@@ -75,6 +103,13 @@ def test_key_depends_on_config_only():
         ({"lr": -1.0}, "lr=-1.0 must be positive"),
         ({"split": "fold", "fold": 5, "folds": 5}, "fold=5 is outside 0..4"),
         ({"schedule": "warm"}, "unknown schedule 'warm'"),
+        ({"loss": "mse"}, "unknown loss 'mse'"),
+        ({"augment": ("flip", "zoom")}, r"unknown augmentation \['zoom'\]"),
+        ({"val_fraction": 1.0}, "val_fraction=1.0 must lie strictly between 0 and 1"),
+        ({"split": "fold", "folds": 1}, "folds=1: k-fold needs k ≥ 2"),
+        ({"subset": 0}, "subset=0 must lie in 10..60000"),
+        ({"device": "tpu"}, "unknown device 'tpu'"),
+        ({"l2": -0.1}, "weight_decay, l1 and l2 must not be negative"),
     ],
 )
 def test_bad_config_gets_a_one_line_cause(bad, message):
@@ -100,8 +135,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_numbers(store, tmp_path, m
     resumed = get_or_train(cfg, progress=False, on_epoch_end=lambda epoch, *rest: seen.append(epoch))
     assert seen == [1, 2]  # epoch 0 was not trained again
 
-    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "other")
-    straight = get_or_train(cfg, progress=False)
+    straight = get_or_train(cfg, store=Store(tmp_path / "other"), progress=False)
     assert _strip(resumed.history) == _strip(straight.history)
     a, b = load_file(resumed.weights_path), load_file(straight.weights_path)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -109,7 +143,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_numbers(store, tmp_path, m
 
 def test_weights_reload_without_pickle_and_predict_the_same(store):
     run = get_or_train(RunConfig("r2_batchnorm", epochs=1, **SMALL), progress=False)
-    reloaded = load_run(run.key)
+    reloaded = Store.default().load(run.key)
     first = predictions(run.model(), "test", indices=range(0, 10_000, 50))
     second = predictions(reloaded.model(), "test", indices=range(0, 10_000, 50))
     assert (first["pred"] == second["pred"]).all() and first["logits"].shape == (200, 10)
@@ -133,7 +167,7 @@ def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(s
     size = target.stat().st_size
     with open(target, "r+b") as f:
         f.truncate(size // 2)  # a copy or a disk that stopped half-way
-    with pytest.raises(runs.StoreError) as err:
+    with pytest.raises(store_mod.StoreError) as err:
         get_or_train(cfg, progress=False).model()
     message = str(err.value)
     assert str(target) in message and "damaged" in message and ("delete" in message) and "\n" not in message
@@ -141,19 +175,19 @@ def test_a_damaged_store_file_fails_in_one_line_naming_it_and_is_left_in_place(s
 
 
 def test_a_run_another_process_is_training_is_waited_for_not_trained_twice(
-    store, trained_elsewhere, monkeypatch, capfd
+    store, trained_elsewhere, monkeypatch, caplog
 ):
     holder = trained_elsewhere(3)
     c = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
     with pytest.raises(
-        runs.RunBusy,
+        store_mod.RunBusy,
         match=rf"^run {run_key(c)} \(lenet5 seed 0\) is being trained by process "
         rf"{holder.pid} on .*; wait for it, or train another run meanwhile$",
     ):
         get_or_train(c, progress=False, wait=False)
-    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("trained while another process trained it"))
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("trained while another process trained it"))
     run = get_or_train(c, progress=False)  # blocks until the holder has stored it
     assert holder.wait(timeout=60) == 0
     assert run.metrics["trained_by"] == "holder"
-    assert f"is being trained by process {holder.pid}" in capfd.readouterr().err
+    assert f"is being trained by process {holder.pid}" in caplog.text  # a warning, while it waits
     assert not (run.path / "checkpoint.safetensors").exists()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, checkpoint, config, engine, get_or_train, runs, schedule
+from fashion_cnn import RunConfig, Store, checkpoint, config, engine, get_or_train, runs, schedule, training
 from fashion_cnn.config import get_profile
 from fashion_cnn.studies import get_study
 
@@ -45,7 +45,7 @@ def test_stored_runs_and_small_work_start_no_ray(store, monkeypatch):
     configs = [RunConfig("lenet5", epochs=1, subset=300, device="cpu", seed=s) for s in (0, 1)]
     assert sum(map(runs.estimated_cpu_seconds, configs)) < schedule.LOCAL_SECONDS
     trained = schedule.get_or_train_many(configs, progress=False)  # a few seconds of work: trained here
-    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
     again = schedule.get_or_train_many(configs + configs[:1], progress=False, local_seconds=0)
     assert [r.key for r in again] == [r.key for r in trained] + [trained[0].key]
 
@@ -200,7 +200,7 @@ def test_ctrl_c_in_make_train_keeps_the_store_consistent_and_the_same_command_fi
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "4 run(s) trained or resumed" in again.stdout and "all 4 stored" in again.stdout
-    finished = [runs.load_run(p.parent) for p in store.glob("*/run.json")]
+    finished = [Store(store).load(p.parent) for p in store.glob("*/run.json")]
     assert len(finished) == 4 and all([r["epoch"] for r in run.history] == [1, 2] for run in finished)
 
 
@@ -288,7 +288,7 @@ def test_a_second_node_without_the_store_trains_the_runs_into_the_drivers_store(
         check=True,
     )
     second = [k for k, res in json.loads(nodes.stdout.strip().splitlines()[-1]).items() if "second_node" in res]
-    stored = [runs.load_run(p.parent) for p in (reports / "runs").glob("*/run.json")]
+    stored = [Store(reports / "runs").load(p.parent) for p in (reports / "runs").glob("*/run.json")]
     assert len(stored) == 5  # two main runs and three folds of lenet5
     for run in stored:
         assert run.provenance["trained_on"]["ray_node"] == second[0]

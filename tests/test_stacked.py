@@ -6,7 +6,7 @@ import statistics
 import pytest
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, config, engine, get_or_train, runs, stacked
+from fashion_cnn import RunConfig, config, engine, get_or_train, runs, stacked, training
 from fashion_cnn.schedule import get_or_train_many
 
 TIMING = ("seconds", "images_per_s")
@@ -73,7 +73,7 @@ def test_stacked_runs_are_stored_like_get_or_train_and_load_without_training(sto
         assert json.loads((run.path / "provenance.json").read_text())["trained_together"] == [r.key for r in trained]
         assert run.metrics["train_size"] == 200 and run.metrics["val_size"] == 100
     assert len({json.dumps(r.history[0]["val_loss"]) for r in trained}) == 3  # three folds, three different runs
-    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(training, "fit", lambda *a, **k: pytest.fail("a stored run was trained again"))
     again = get_or_train_many(configs, progress=False)
     assert [r.key for r in again] == [r.key for r in trained]
 

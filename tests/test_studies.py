@@ -8,9 +8,10 @@ import pytest
 from fashion_cnn import config
 from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
-from fashion_cnn.runs import get_or_train, run_key
+from fashion_cnn.runs import run_key
 from fashion_cnn.schedule import get_or_train_many
 from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table, select
+from fashion_cnn.training import get_or_train
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
 # Smaller than "quick" for the test: it keeps the quick profile's rules (epochs and subset capped).

@@ -3,7 +3,9 @@
 from .config import PROFILES, REPORTS_DIR, RUNS_DIR, get_profile, resolve_device
 from .data import CLASSES, DataError, load
 from .models import count_parameters, create_model, list_models, model_info, summary
-from .runs import Run, RunConfig, __version__, get_or_train, load_run, run_key
+from .runs import RunConfig, __version__, run_key
+from .store import Run, Store
+from .training import get_or_train
 
 __all__ = [
     "CLASSES",
@@ -13,6 +15,7 @@ __all__ = [
     "DataError",
     "Run",
     "RunConfig",
+    "Store",
     "__version__",
     "count_parameters",
     "create_model",
@@ -20,7 +23,6 @@ __all__ = [
     "get_profile",
     "list_models",
     "load",
-    "load_run",
     "model_info",
     "resolve_device",
     "run_key",

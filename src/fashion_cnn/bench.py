@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -44,7 +43,9 @@ from . import data as data_mod
 from . import engine, files, runs, schedule
 from .models import create_model, list_models
 from .stacked import train_stacked
+from .store import Store, device_name
 from .studies import get_study
+from .training import get_or_train
 
 MODELS = ("lenet5", "r2_base", "cnn_2")
 CPU_SUBSET = 12_000  # default on the CPU: 9,600 training / 2,400 validation images (a few minutes in all)
@@ -121,9 +122,9 @@ def _naive_fit(config: runs.RunConfig, device: str) -> list[dict]:
     return history
 
 
-def engine_fit(config: runs.RunConfig) -> list[dict]:
-    """Train `config` with the engine (through the run store, as the report does); returns its history."""
-    return runs.get_or_train(config, force=True, progress=False).history
+def engine_fit(config: runs.RunConfig, store: Store) -> list[dict]:
+    """Train `config` with the engine into `store` (a run store, as the report trains); returns its history."""
+    return get_or_train(config, store=store, force=True, progress=False).history
 
 
 def epoch_seconds(history: list[dict]) -> tuple[float, float]:
@@ -138,7 +139,7 @@ def agree(acc_a: float, acc_b: float, n_val: int) -> bool:
     return abs(acc_a - acc_b) <= 3 * (2 * p * (1 - p) / n_val) ** 0.5 + 1e-12
 
 
-def load() -> float:
+def load_average() -> float:
     """The 1-minute load average (other processes compete for the cores)."""
     return os.getloadavg()[0]
 
@@ -147,10 +148,10 @@ def _measure(fn, repeats: int) -> tuple[list[dict], dict]:
     """Run `fn` `repeats` times; history of the median-time repeat plus its timing summary."""
     trials = []
     for _ in range(repeats):
-        before = load()
+        before = load_average()
         history = fn()
         steady, first = epoch_seconds(history)
-        trials.append((steady, first, history, before, load()))
+        trials.append((steady, first, history, before, load_average()))
     trials.sort(key=lambda t: t[0])
     steady, first, history, before, after = trials[len(trials) // 2]
     return history, {
@@ -162,11 +163,13 @@ def _measure(fn, repeats: int) -> tuple[list[dict], dict]:
     }
 
 
-def bench_model(name: str, base: runs.RunConfig, device: str, repeats: int, naive_threads: int | None = None) -> dict:
+def bench_model(
+    name: str, base: runs.RunConfig, device: str, repeats: int, store: Store, naive_threads: int | None = None
+) -> dict:
     """Naive loop against the engine for one model: timings, throughput, ratio, accuracies."""
     config = base.replace(model=name)
     naive_hist, naive = _measure(lambda: naive_fit(config, device, naive_threads), repeats)
-    engine_hist, eng = _measure(lambda: engine_fit(config), repeats)
+    engine_hist, eng = _measure(lambda: engine_fit(config, store), repeats)
     train_n, n_val = _split_sizes(config)
     row = {
         "model": name,
@@ -196,7 +199,12 @@ def _split_sizes(config: runs.RunConfig) -> tuple[int, int]:
 
 
 def bench_study(
-    study_name: str, base: runs.RunConfig, device: str, engine_sequential: bool = True, naive_threads: int | None = None
+    study_name: str,
+    base: runs.RunConfig,
+    device: str,
+    store: Store,
+    engine_sequential: bool = True,
+    naive_threads: int | None = None,
 ) -> dict:
     """A study's models (one seed each) trained naively one by one, by the engine one by one, and on Ray.
 
@@ -213,14 +221,14 @@ def bench_study(
         "device": device,
         "epochs": base.epochs,
         "train_images": _split_sizes(configs[0])[0],
-        "load_before": load(),
+        "load_before": load_average(),
     }
     start = time.perf_counter()
     naive_acc = [naive_fit(c, device, naive_threads)[-1]["val_acc"] for c in configs]
     out["naive_sequential_s"] = time.perf_counter() - start
     if engine_sequential:
         start = time.perf_counter()
-        out["engine_sequential_val_acc"] = [engine_fit(c)[-1]["val_acc"] for c in configs]
+        out["engine_sequential_val_acc"] = [engine_fit(c, store)[-1]["val_acc"] for c in configs]
         out["engine_sequential_s"] = time.perf_counter() - start
     start = time.perf_counter()
     schedule.connect()
@@ -233,23 +241,21 @@ def bench_study(
         "gpus": resources.get("GPU", 0),
     }
     for when in ("ray_s", "ray_warm_s"):  # Ray's workers start (import torch) in the first pass only
-        with tempfile.TemporaryDirectory() as store:  # an empty store: Ray trains everything
-            before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store)
-            try:
-                start = time.perf_counter()
-                trained = schedule.get_or_train_many(configs, progress=False, local_seconds=0)
-                out[when] = time.perf_counter() - start
-            finally:
-                cfg.RUNS_DIR = before
+        with tempfile.TemporaryDirectory() as empty:  # an empty store: Ray trains everything
+            start = time.perf_counter()
+            trained = schedule.get_or_train_many(configs, store=Store(empty), progress=False, local_seconds=0)
+            out[when] = time.perf_counter() - start
     out["naive_val_acc"] = naive_acc
     out["ray_val_acc"] = [r.metrics["val_acc"] for r in trained]
     out["trained_on"] = [{"model": r.config.model, **r.provenance["trained_on"]} for r in trained]
     out["speedup_vs_naive"] = out["naive_sequential_s"] / out["ray_s"]
-    out["load_after"] = load()
+    out["load_after"] = load_average()
     return out
 
 
-def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compile: bool = False) -> list[dict]:
+def bench_gpu_variants(
+    base: runs.RunConfig, device: str, store: Store, seeds: int = 5, compile: bool = False
+) -> list[dict]:
     """GPU step options for LeNet-5: eager, CUDA graph, channels_last, bf16, compile, and K seeds stacked.
 
     The seed rows give wall seconds per run-epoch (store writes included), the others seconds per epoch.
@@ -265,7 +271,7 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
         *([("cuda graph + torch.compile", {"compile": True})] if compile else []),
     ]:
         with engine.speed(**changes):
-            history = engine_fit(config)
+            history = engine_fit(config, store)
         steady, first = epoch_seconds(history)
         rows.append(
             {"variant": label, "s_per_epoch": steady, "first_epoch_s": first, "val_acc": history[-1]["val_acc"]}
@@ -273,18 +279,18 @@ def bench_gpu_variants(base: runs.RunConfig, device: str, seeds: int = 5, compil
     configs = [config.replace(seed=s) for s in range(seeds)]
     start = time.perf_counter()
     for c in configs:
-        engine_fit(c)
+        engine_fit(c, store)
     sequential = time.perf_counter() - start
     for c in configs:  # train them again, stacked this time
-        shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
+        store.remove(runs.run_key(c))
     start = time.perf_counter()
-    stacked = train_stacked(configs, progress=False)
+    stacked = train_stacked(configs, store, progress=False)
     stacked_s = time.perf_counter() - start
     for c in configs:
-        shutil.rmtree(cfg.RUNS_DIR / runs.run_key(c), ignore_errors=True)
+        store.remove(runs.run_key(c))
     start = time.perf_counter()
     with engine.speed(cuda_graph=False):
-        train_stacked(configs, progress=False)
+        train_stacked(configs, store, progress=False)
     stacked_eager_s = time.perf_counter() - start
     rows.append(
         {
@@ -330,7 +336,7 @@ def bench_tsne(points: int, placed: int = 2000, seed: int = 0) -> dict:
     pca = PCA(84, random_state=seed).fit(pixels(ds.test_images[test]))
     features = pca.transform(pixels(ds.test_images[test]))
     new = pca.transform(pixels(ds.train_images[data_mod.subset_indices(ds.train_labels, placed)]))
-    before = load()
+    before = load_average()
     started = time.perf_counter()
     embedding = embed.fit(features, seed=seed)
     fit_s = time.perf_counter() - started
@@ -344,7 +350,7 @@ def bench_tsne(points: int, placed: int = 2000, seed: int = 0) -> dict:
         "placed": len(new),
         "transform_s": transform_s,
         "n_jobs": embed._jobs(),
-        "load": (before, load()),
+        "load": (before, load_average()),
     }
     print(
         f"t-SNE: {row['points']:,} points fit in {fit_s:.1f} s, {row['placed']:,} placed in {transform_s:.1f} s",
@@ -494,7 +500,7 @@ def main(argv: list[str] | None = None) -> dict:
     out_dir = Path(args.out) if args.out else cfg.REPORTS_DIR / "bench"
     result = {
         "device": device,
-        "device_name": runs.device_name(device),
+        "device_name": device_name(device),
         "torch": torch.__version__,
         "when": time.strftime("%Y-%m-%d %H:%M"),
         "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
@@ -502,26 +508,23 @@ def main(argv: list[str] | None = None) -> dict:
         "engine_threads": engine.SPEED.cpu_threads if on_cpu else None,
         "models": [],
     }
-    with tempfile.TemporaryDirectory() as store:
-        before, cfg.RUNS_DIR = cfg.RUNS_DIR, Path(store) / "runs"
-        try:
-            for name in models:
-                row = bench_model(name, base, device, args.repeats, args.naive_threads)
-                result["models"].append(row)
-                print(
-                    f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
-                    f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
-                    flush=True,
-                )
-            if args.study != "none":
-                study_base = base.replace(subset=parse_subset(args.study_subset, None))
-                result["study"] = bench_study(args.study, study_base, device, naive_threads=args.naive_threads)
-            if args.tsne > 0:
-                result["tsne"] = bench_tsne(args.tsne)
-            if args.variants and not on_cpu:
-                result["gpu_variants"] = bench_gpu_variants(base, device, compile=args.compile)
-        finally:
-            cfg.RUNS_DIR = before
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Store(scratch)  # the benchmark's runs never mix with the project's
+        for name in models:
+            row = bench_model(name, base, device, args.repeats, store, args.naive_threads)
+            result["models"].append(row)
+            print(
+                f"{name}: naive {row['naive_s_per_epoch']:.3f} s/epoch, engine {row['engine_s_per_epoch']:.3f} "
+                f"s/epoch ({row['speedup']:.1f}×), val acc {row['naive_val_acc']:.4f} / {row['engine_val_acc']:.4f}",
+                flush=True,
+            )
+        if args.study != "none":
+            study_base = base.replace(subset=parse_subset(args.study_subset, None))
+            result["study"] = bench_study(args.study, study_base, device, store, naive_threads=args.naive_threads)
+        if args.tsne > 0:
+            result["tsne"] = bench_tsne(args.tsne)
+        if args.variants and not on_cpu:
+            result["gpu_variants"] = bench_gpu_variants(base, device, store, compile=args.compile)
     text = markdown(result)
     stem = f"bench-{torch.device(device).type}"
     files.write_json(out_dir / f"{stem}.json", result)

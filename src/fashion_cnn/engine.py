@@ -78,8 +78,6 @@ SCHEDULES = {
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """The configured optimizer over `model`'s parameters (capturable in a CUDA graph on a GPU)."""
-    if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {config.optimizer!r}: use one of {sorted(OPTIMIZERS)}")
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), config)
     make_capturable(optimizer)
     return optimizer
@@ -109,6 +107,19 @@ class Speed:
 
     def use_channels_last(self, device: torch.device) -> bool:
         return (device.type == "cpu") if self.channels_last is None else self.channels_last
+
+    def settings(self, device: torch.device) -> dict:
+        """Every setting as it applies on `device` (a run's provenance records them)."""
+        return {**dataclasses.asdict(self), "channels_last": self.use_channels_last(device)}
+
+    def key(self) -> dict:
+        """The settings that change a run's numbers and differ from the defaults (part of its run key:
+        runs with the default settings keep the keys they have)."""
+        default = Speed()
+        return {f: getattr(self, f) for f in NUMBER_CHANGING if getattr(self, f) != getattr(default, f)}
+
+
+NUMBER_CHANGING = ("channels_last", "bf16", "compile", "cpu_threads")  # kernels, rounding or reduction order
 
 
 SPEED = Speed()
@@ -157,8 +168,6 @@ def to_channels_last(model: nn.Module, optimizer: torch.optim.Optimizer | None =
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
     """The per-epoch learning-rate schedule (None for a constant rate)."""
-    if config.schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {config.schedule!r}: use one of {sorted(SCHEDULES)}")
     return SCHEDULES[config.schedule](optimizer, config)
 
 

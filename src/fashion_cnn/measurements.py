@@ -11,10 +11,10 @@ import pandas as pd
 
 from . import data as data_mod
 from . import metrics as metrics_mod
-from . import runs as runs_mod
 from .config import Profile, get_profile, resolve_device
 from .schedule import get_or_train_many
 from .stats import class_scores, keras_precision_recall
+from .store import Run, Store
 from .studies import Study, get_study
 
 
@@ -35,7 +35,7 @@ def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]
     ]
 
 
-def _last_epoch(run: runs_mod.Run, part: str) -> dict[str, float]:
+def _last_epoch(run: Run, part: str) -> dict[str, float]:
     last = run.history[-1]
     out = {f"{part}_acc": last[f"{part}_acc"], f"{part}_loss": last[f"{part}_loss"]}
     if part == "train":
@@ -43,7 +43,7 @@ def _last_epoch(run: runs_mod.Run, part: str) -> dict[str, float]:
     return out
 
 
-def _scored(run: runs_mod.Run, part: str, indices, device: str) -> dict[str, np.ndarray]:
+def _scored(run: Run, part: str, indices, device: str) -> dict[str, np.ndarray]:
     device = resolve_device(device)  # "auto" → cuda or cpu
     return metrics_mod.predictions(run.model(device), part, indices, device=device)
 
@@ -85,7 +85,7 @@ def measure(
     jobs = study.plan(profile, seeds, device)
     planned = len(jobs)
     if stored_only:
-        jobs = [j for j in jobs if runs_mod.is_stored(j.config)]
+        jobs = [j for j in jobs if Store.default().has(j.config)]
     runs = get_or_train_many([j.config for j in jobs])
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []

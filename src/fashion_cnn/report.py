@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config as cfg
+from .store import RUN_LOG, device_name, provenance
 
 KERNEL = "fashion-cnn"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -56,22 +57,6 @@ LIBRARIES = (
     "nbclient",
     "ipykernel",
 )
-
-# Run at kernel start (IPython startup file): every run a notebook obtains passes through
-# runs.load_run, which appends its key to the log named by FASHION_CNN_RUN_LOG.
-_RUN_LOG_STARTUP = """\
-import json as _json, os as _os
-if _os.environ.get("FASHION_CNN_RUN_LOG"):
-    from fashion_cnn import runs as _runs
-    _original_load_run = _runs.load_run
-    def _logged_load_run(path):
-        run = _original_load_run(path)
-        with open(_os.environ["FASHION_CNN_RUN_LOG"], "a") as _f:
-            _f.write(_json.dumps({"key": run.key, "model": run.config.model, "split": run.config.split,
-                                  "seed": run.config.seed, "fold": run.config.fold}) + "\\n")
-        return run
-    _runs.load_run = _logged_load_run
-"""
 
 
 class NotebookFailed(RuntimeError):
@@ -203,9 +188,7 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     ipython_dir = scratch / "ipython"
-    startup = ipython_dir / "profile_default" / "startup" / "00-run-log.py"
-    startup.parent.mkdir(parents=True, exist_ok=True)
-    startup.write_text(_RUN_LOG_STARTUP)
+    (ipython_dir / "profile_default").mkdir(parents=True, exist_ok=True)
     # The kernel's own log (e.g. ipykernel's TCP notice) would interleave with the progress lines.
     (ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text('c.IPKernelApp.log_level = "CRITICAL"\n')
     log = scratch / f"{path.stem}.runs.jsonl"
@@ -214,7 +197,7 @@ def execute(
     started = time.perf_counter()
     env = {
         "FASHION_CNN_REPORTS": str(reports_dir),
-        "FASHION_CNN_RUN_LOG": str(log),
+        RUN_LOG: str(log),  # the kernel's default store logs every run a notebook loads
         "FASHION_CNN_QUIET": "1",
         "IPYTHONDIR": str(ipython_dir),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
@@ -329,8 +312,6 @@ def benchmark_html(folder: Path | None = None) -> str:
 def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | None = None) -> str:
     """Provenance: versions, commit, device, dataset checksums, every notebook's parameters, run keys and
     wall time; then the latest benchmark (from `bench_dir`, default reports/bench/)."""
-    from .runs import provenance
-
     prov = provenance(device)
     esc = html.escape
     general = [
@@ -721,7 +702,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
-        from .runs import device_name
 
         print(
             f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "

@@ -48,6 +48,7 @@ from .config import Profile, get_profile, resolve_device
 from .measurements import Measurements, _by_seed, _ours, evaluation_indices, measure  # noqa: F401
 from .sources import CLAIMS, FIGURES, METRICS, NUMERIC_REPORTS, SETTINGS, Claim, Figure  # noqa: F401 (re-exported)
 from .stats import Comparison, mean_ci, prediction_interval
+from .store import Store
 from .studies import SeedPlan, Study, get_study
 
 
@@ -387,9 +388,9 @@ def study_seeds(
         default = str(seeds).strip().lower() in ("default", "0", "")
         return StudySeeds(SeedPlan(int(resolved)), "profile" if default else "given", cap)
     pilot = study.configs(profile, min(studies_mod.PILOT_SEEDS, cap), device)
-    if not stored_only or all(runs_mod.is_stored(c) for c in pilot):  # stored: loads the pilot, trains nothing
+    if not stored_only or all(Store.default().has(c) for c in pilot):  # stored: loads the pilot, trains nothing
         return StudySeeds(studies_mod.seed_plan(study, profile, "auto", device, margin, cap), "pilot", cap)
-    stored = [j.config.seed for j in study.plan(profile, cap, device) if runs_mod.is_stored(j.config)]
+    stored = [j.config.seed for j in study.plan(profile, cap, device) if Store.default().has(j.config)]
     return StudySeeds(SeedPlan(max(stored) + 1 if stored else min(studies_mod.PILOT_SEEDS, cap)), "store", cap)
 
 

@@ -33,22 +33,22 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, engine, runs
 from . import config as cfg
+from . import engine, runs
 from .files import write_bytes, write_json
-from .runs import Run, RunConfig
+from .runs import RunConfig
+from .store import Run, RunBusy, Store
+from .training import default_progress, get_or_train
 
 LOCAL_SECONDS = 30.0  # without an address, less estimated CPU work than this trains in this process
 RESOURCES_ENV = "FASHION_CNN_RAY_RESOURCES"
@@ -221,7 +221,7 @@ def _train_task(
     relay.started.remote(keys, where)
     configs = [RunConfig.from_dict(c) for c in configs]
     with tempfile.TemporaryDirectory(prefix="fashion-cnn-") as scratch, engine.speed(**asdict(speed)):
-        cfg.RUNS_DIR = Path(scratch)  # this worker's store for this task (a Ray worker runs one task at a time)
+        store = Store(scratch)  # this task's store, on this node
         for config, key in zip(configs, keys):
             if runs.run_key(config) != key:
                 raise RuntimeError(
@@ -231,23 +231,23 @@ def _train_task(
         blobs = [latest or first for latest, first in zip(ray.get(relay.checkpoints.remote(keys)), saved)]
         for key, blob in zip(keys, blobs):
             if blob:
-                write_bytes(cfg.RUNS_DIR / key / checkpoint.FILE, blob)
+                write_bytes(store.checkpoint(key), blob)
 
         def send(key: str, history: list[dict]) -> None:
-            relay.epoch.remote(key, history, (cfg.RUNS_DIR / key / checkpoint.FILE).read_bytes())
+            relay.epoch.remote(key, history, store.checkpoint(key).read_bytes())
 
         if len(configs) > 1 and not any(blobs):
             from .stacked import StackedTrainer
 
-            StackedTrainer(configs, progress=False, on_epoch_end=send).fit()
+            StackedTrainer(configs, store, progress=False, on_epoch_end=send).fit()
         for config, key in zip(configs, keys):  # one by one; a stack's members are stored already
-            runs.get_or_train(config, progress=False, on_epoch_end=lambda e, history, *_, key=key: send(key, history))
+            hook = lambda e, history, *_, key=key: send(key, history)
+            get_or_train(config, store=store, progress=False, on_epoch_end=hook)
         out = {}
         for key in keys:
-            path = cfg.RUNS_DIR / key
-            prov = json.loads((path / "provenance.json").read_text())
-            write_json(path / "provenance.json", {**prov, "trained_on": where})
-            out[key] = {f.name: f.read_bytes() for f in path.iterdir() if f.is_file() and not f.name.startswith(".")}
+            prov = json.loads((store.path(key) / "provenance.json").read_text())
+            write_json(store.path(key) / "provenance.json", {**prov, "trained_on": where})
+            out[key] = store.files(key)
         return out
 
 
@@ -260,10 +260,10 @@ class _Bar:
     each epoch finishes on any node, so its time left means something while runs of very different
     sizes train; the postfix counts runs and epochs."""
 
-    def __init__(self, configs: dict[str, RunConfig], where: str, progress: bool):
+    def __init__(self, configs: dict[str, RunConfig], store: Store, where: str, progress: bool):
         self.epochs = {k: c.epochs for k, c in configs.items()}
         self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in configs.items()}  # per epoch
-        self.done = {k: runs.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
+        self.done = {k: store.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
         self.runs = 0
         self.bar = tqdm(
             total=sum(self.cost[k] * self.epochs[k] for k in configs),
@@ -324,7 +324,7 @@ class _Task:
         )
 
 
-def _tasks(todo: dict[str, RunConfig], max_stack: int) -> list[_Task]:
+def _tasks(todo: dict[str, RunConfig], store: Store, max_stack: int) -> list[_Task]:
     """The Ray tasks for `todo`, longest first: stacks of GPU runs where they can stack, else one per run."""
     from .stacked import can_stack, stack_signature
 
@@ -337,7 +337,7 @@ def _tasks(todo: dict[str, RunConfig], max_stack: int) -> list[_Task]:
     tasks = []
     for key, c in todo.items():
         on_gpu = torch.device(cfg.resolve_device(c.device)).type == "cuda"
-        if on_gpu and not (cfg.RUNS_DIR / key / checkpoint.FILE).is_file():  # a resumed run trains alone
+        if on_gpu and not store.checkpoint(key).is_file():  # a resumed run trains alone
             groups.setdefault(stack_signature(c), {})[key] = c
         else:
             tasks.append(_Task({key: c}, options(gpu_share(c) if on_gpu else 0)))
@@ -359,6 +359,7 @@ class _Driver:
     def __init__(
         self,
         todo: dict[str, RunConfig],
+        store: Store,
         *,
         progress: bool,
         on_epoch: EpochCallback | None,
@@ -369,8 +370,8 @@ class _Driver:
         import ray
 
         connect()
-        self.ray = ray
-        self.pending = _tasks(todo, max_stack)
+        self.ray, self.store = ray, store
+        self.pending = _tasks(todo, store, max_stack)
         self.relay = _relay()
         self.relay.drain.remote()  # what an earlier call's last tasks sent after it ended
         self.remote = ray.remote(max_retries=1)(_train_task)
@@ -381,7 +382,7 @@ class _Driver:
         self.stopped: set[str] = set()
         self.on_epoch, self.on_diverged = on_epoch, on_diverged
         nodes = len([n for n in ray.nodes() if n.get("Alive")])
-        self.bar = _Bar(todo, f"on Ray ({cpus} CPUs, {nodes} node{'s' * (nodes != 1)})", progress)
+        self.bar = _Bar(todo, store, f"on Ray ({cpus} CPUs, {nodes} node{'s' * (nodes != 1)})", progress)
 
     def run(self) -> set[str]:
         """Train every task; returns the keys of the runs `on_epoch` stopped."""
@@ -419,7 +420,7 @@ class _Driver:
             if not task.configs:
                 continue
             keys = list(task.configs)
-            saved = [cfg.RUNS_DIR / key / checkpoint.FILE for key in keys]
+            saved = [self.store.checkpoint(key) for key in keys]
             for key in keys:
                 self.owner[key] = task
             ref = self.remote.options(**task.resources).remote(
@@ -434,11 +435,11 @@ class _Driver:
     def _claim(self, task: _Task, key: str) -> bool:
         c, lock = task.configs[key], contextlib.ExitStack()
         try:
-            lock.enter_context(runs.run_lock(key, wait=False, what=f" ({c.model} seed {c.seed})"))
-        except runs.RunBusy:
+            lock.enter_context(self.store.lock(key, wait=False, what=f" ({c.model} seed {c.seed})"))
+        except RunBusy:
             return False
         task.locks[key] = lock
-        return not (cfg.RUNS_DIR / key / "run.json").is_file()
+        return not self.store.has(key)
 
     def _drain(self, timeout: float | None = None) -> None:
         for event in self.ray.get(self.relay.drain.remote(), timeout=timeout):
@@ -451,7 +452,7 @@ class _Driver:
             _, key, history, blob = event
             if key not in self.owner:  # finished, stopped or cancelled meanwhile
                 continue
-            write_bytes(cfg.RUNS_DIR / key / checkpoint.FILE, blob)
+            write_bytes(self.store.checkpoint(key), blob)
             self.bar.epoch(key, len(history))
             if self.on_epoch is not None and self.on_epoch(key, history, self.owner[key].where):
                 self._stop(key)
@@ -490,10 +491,7 @@ class _Driver:
                 f"{cause}; its last checkpoint is stored: run the same command again to resume it"
             ) from None
         for key, files in results.items():
-            path = cfg.RUNS_DIR / key
-            for name in sorted(files, key=lambda n: n == "run.json"):  # run.json last: it marks the run finished
-                write_bytes(path / name, files[name])
-            (path / checkpoint.FILE).unlink(missing_ok=True)
+            self.store.put(key, files)
             self.owner.pop(key, None)
             self.bar.run_done(key)
         task.release()
@@ -504,7 +502,11 @@ class _Stopped(Exception):
 
 
 def _train_here(
-    todo: dict[str, RunConfig], progress: bool, on_epoch: EpochCallback | None, on_diverged: DivergedCallback | None
+    todo: dict[str, RunConfig],
+    store: Store,
+    progress: bool,
+    on_epoch: EpochCallback | None,
+    on_diverged: DivergedCallback | None,
 ) -> set[str]:
     stopped = set()
     where = _where(on_ray=False)
@@ -515,7 +517,7 @@ def _train_here(
                 raise _Stopped
 
         try:
-            runs.get_or_train(c, progress=progress, on_epoch_end=hook)
+            get_or_train(c, store=store, progress=progress, on_epoch_end=hook)
         except _Stopped:
             stopped.add(key)
         except engine.TrainingDiverged as err:
@@ -529,6 +531,7 @@ def _train_here(
 def train_many(
     configs: list[RunConfig],
     *,
+    store: Store | None = None,
     force: bool = False,
     progress: bool | None = None,
     on_epoch: EpochCallback | None = None,
@@ -537,7 +540,8 @@ def train_many(
     max_in_flight: int | None = None,
     max_stack: int = 16,
 ) -> list[Run | None]:
-    """Train (or load) every config and return the runs in order; None for a run that was stopped.
+    """Train (or load) every config into `store` (default `Store.default()`) and return the runs in
+    order; None for a run that was stopped.
 
     Stored runs are loaded, never retrained (unless `force`). `on_epoch(key, history, where)` is
     called in this process after each epoch of each run trained now (`where`: host, Ray node and
@@ -546,37 +550,44 @@ def train_many(
     and the others go on. `local_seconds`: without an address, work estimated under this trains here
     (0: always on Ray). `max_in_flight`: at most this many tasks at once (default twice the CPUs).
     """
-    progress = runs.default_progress() if progress is None else progress
+    store = store or Store.default()
+    progress = default_progress() if progress is None else progress
     unique: dict[str, RunConfig] = {}
     for c in configs:
         unique.setdefault(runs.run_key(c), c)
     if force:
         for key, c in unique.items():
-            with runs.run_lock(key, what=f" ({c.model} seed {c.seed})"):  # never under a process training it
-                shutil.rmtree(cfg.RUNS_DIR / key, ignore_errors=True)
-    todo = {k: c for k, c in unique.items() if not (cfg.RUNS_DIR / k / "run.json").is_file()}
+            with store.lock(key, what=f" ({c.model} seed {c.seed})"):  # never under a process training it
+                store.remove(key)
+    todo = {k: c for k, c in unique.items() if not store.has(k)}
     stopped: set[str] = set()
     if todo:
         work = sum(map(runs.estimated_cpu_seconds, todo.values()))
         if cluster_address() is None and (len(todo) == 1 or work < local_seconds):
-            stopped = _train_here(todo, progress, on_epoch, on_diverged)
+            stopped = _train_here(todo, store, progress, on_epoch, on_diverged)
         else:
             stopped = _Driver(
                 todo,
+                store,
                 progress=progress,
                 on_epoch=on_epoch,
                 on_diverged=on_diverged,
                 max_in_flight=max_in_flight,
                 max_stack=max_stack,
             ).run()
-    return [None if runs.run_key(c) in stopped else runs.get_or_train(c, progress=progress) for c in configs]
+    return [None if runs.run_key(c) in stopped else get_or_train(c, store=store, progress=progress) for c in configs]
 
 
 def get_or_train_many(
-    configs: list[RunConfig], *, force: bool = False, progress: bool | None = None, local_seconds: float = LOCAL_SECONDS
+    configs: list[RunConfig],
+    *,
+    store: Store | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    local_seconds: float = LOCAL_SECONDS,
 ) -> list[Run]:
     """`get_or_train` for each config, in order: the entry point for studies, seeds, folds and sweeps."""
-    return train_many(configs, force=force, progress=progress, local_seconds=local_seconds)
+    return train_many(configs, store=store, force=force, progress=progress, local_seconds=local_seconds)
 
 
 def use_address(address: str | None) -> None:

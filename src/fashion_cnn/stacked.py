@@ -16,7 +16,7 @@ vmapped forward as `x * mask`. BatchNorm running statistics are stacked buffers,
 member. The optimizer runs on the stacked parameters: Adam, AdamW, SGD and RMSprop are
 element-wise, so member k's slice follows exactly its own optimizer.
 
-Runs are stored exactly as `runs.get_or_train` stores them: each member writes its checkpoint
+Runs are stored exactly as `training.get_or_train` stores them: each member writes its checkpoint
 (`checkpoint.save`) after every epoch, and `get_or_train` then finishes the run from it (no epoch
 left to train), so keys, files and resume behave the same.
 """
@@ -41,6 +41,8 @@ from . import config as cfg
 from .files import write_json
 from .losses import dense_kernels, make_loss, penalty
 from .models import create_model
+from .store import Run, Store
+from .training import get_or_train, splits_for
 
 # Fields that may differ between the members of one stack; everything else must be equal.
 MEMBER_FIELDS = ("seed", "fold", "split_seed")
@@ -74,15 +76,15 @@ def _random_modules(model: nn.Module) -> list[str]:
 class _Member:
     """One run of a stack: its config, model, data, shuffling generator and global RNG states."""
 
-    def __init__(self, config: runs.RunConfig, device: str):
+    def __init__(self, config: runs.RunConfig, store: Store, device: str):
         self.config = config
         self.key = runs.run_key(config)
-        self.path = cfg.RUNS_DIR / self.key
+        self.checkpoint_path = store.checkpoint(self.key)
         torch.manual_seed(config.seed)  # as get_or_train: seeds the CPU and every CUDA generator
         self.model = create_model(config.model, **config.model_args).to(device)
         self.optimizer = engine.make_optimizer(self.model, config)
         self.generator = torch.Generator(device=device).manual_seed(config.seed)
-        self.train, self.val = runs.splits_for(config, device)
+        self.train, self.val = splits_for(config, device)
         self.cuda = torch.device(device).type == "cuda"
         self.rng_cpu = torch.get_rng_state()
         self.rng_cuda = torch.cuda.get_rng_state(device) if self.cuda else None
@@ -130,6 +132,7 @@ class StackedTrainer:
     def __init__(
         self,
         configs: list[runs.RunConfig],
+        store: Store | None = None,
         *,
         progress: bool = True,
         on_epoch_end: Callable[[str, list[dict]], None] | None = None,
@@ -139,7 +142,8 @@ class StackedTrainer:
             raise ValueError("stacked runs must differ only in " + ", ".join(MEMBER_FIELDS) + "; group them first")
         self.config = configs[0]
         self.device = cfg.resolve_device(self.config.device)
-        self.members = [_Member(c, self.device) for c in configs]
+        self.store = store or Store.default()
+        self.members = [_Member(c, self.store, self.device) for c in configs]
         sizes = {(len(m.train), len(m.val) if m.val is not None else 0) for m in self.members}
         if len(sizes) != 1:
             raise ValueError(f"stacked runs need equal split sizes, got {sorted(sizes)}; train them one by one")
@@ -250,7 +254,7 @@ class StackedTrainer:
         """Write the checkpoint get_or_train writes after an epoch (weights, optimizer, RNG, history)."""
         with member:  # the member's own RNG states go into its checkpoint
             checkpoint.save(
-                member.path / checkpoint.FILE,
+                member.checkpoint_path,
                 member.model,
                 member.optimizer,
                 self.scheduler,
@@ -260,7 +264,7 @@ class StackedTrainer:
         if self.on_epoch_end is not None:
             self.on_epoch_end(member.key, member.history)
 
-    def fit(self) -> list[runs.Run]:
+    def fit(self) -> list[Run]:
         """Train every member for the configured epochs, store each run, and return them in order."""
         steps = self.members[0].train.num_batches(self.config.batch_size)
         epochs = self.config.epochs
@@ -277,7 +281,7 @@ class StackedTrainer:
         with contextlib.ExitStack() as cleanup:
             for member in self.members:  # held until every member is stored; RunBusy if another process has one
                 cleanup.enter_context(
-                    runs.run_lock(member.key, wait=False, what=f" ({member.config.model} seed {member.config.seed})")
+                    self.store.lock(member.key, wait=False, what=f" ({member.config.model} seed {member.config.seed})")
                 )
             cleanup.callback(bar.close)
             cleanup.enter_context(engine.cpu_threads(engine.SPEED.cpu_threads if on_cpu else None))
@@ -310,17 +314,18 @@ class StackedTrainer:
             wall = time.perf_counter() - started
             finished = []
             for member in self.members:
-                run = runs.get_or_train(member.config, progress=False)  # finishes from the checkpoint: no epoch left
+                # finishes from the checkpoint (no epoch left) and stores the run as a single run is stored
+                run = get_or_train(member.config, store=self.store, progress=False)
                 prov = json.loads((run.path / "provenance.json").read_text())
                 prov.update(wall_seconds_this_session=wall, trained_together=[m.key for m in self.members])
                 write_json(run.path / "provenance.json", prov)
-                finished.append(runs.load_run(run.path))
+                finished.append(self.store.load(run.key))
             return finished
 
 
-def train_stacked(configs: list[runs.RunConfig], *, progress: bool = True) -> list[runs.Run]:
+def train_stacked(configs: list[runs.RunConfig], store: Store | None = None, *, progress: bool = True) -> list[Run]:
     """Train `configs` (one architecture; they differ only in seed, fold or split seed) as one vmapped model."""
-    return StackedTrainer(configs, progress=progress).fit()
+    return StackedTrainer(configs, store, progress=progress).fit()
 
 
 def can_stack(configs: list[runs.RunConfig]) -> bool:

@@ -34,9 +34,10 @@ import pandas as pd
 
 from . import config as cfg
 from .config import Profile, get_profile
-from .runs import RunConfig, estimated_cpu_seconds, is_stored, run_key, training_elsewhere, training_images
+from .runs import RunConfig, estimated_cpu_seconds, run_key, training_images
 from .schedule import get_or_train_many, use_address
 from .stats import SeedChoice
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -410,25 +411,24 @@ register_study(
 PARTS = ("main", "extra", "fold", "trainval")
 
 
-def plan_table(jobs: list[Job]) -> pd.DataFrame:
+def plan_table(jobs: list[Job], store: Store | None = None) -> pd.DataFrame:
     """Per part of a plan, and in all: runs, how many the store holds finished, how many a process is
     training now, how many it can resume (a checkpoint, nobody training it), the training images
     (millions) and the estimated single-core CPU hours left (`runs.estimated_cpu_seconds`; a run
     begun counts in full). Only parts the plan has appear."""
+    store = store or Store.default()
     rows = []
     for job in jobs:
         key = run_key(job.config)
-        stored = is_stored(job.config)
-        training = not stored and training_elsewhere(key)
+        stored = store.has(key)
+        training = not stored and store.busy(key)
         rows.append(
             {
                 "part": job.part,
                 "runs": 1,
                 "stored": int(stored),
                 "training": int(training),
-                "resumable": int(
-                    not stored and not training and (cfg.RUNS_DIR / key / "checkpoint.safetensors").is_file()
-                ),
+                "resumable": int(not stored and not training and store.checkpoint(key).is_file()),
                 "images_M": training_images([job.config]) / 1e6,
                 "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600,
             }
@@ -464,7 +464,8 @@ def _seeds(study: Study, profile: Profile, args, train: bool) -> int:
     """Seeds per configuration from --seeds: under "auto" the pilot's choice (`seed_plan`), training
     the pilot only for `train`; without a stored pilot, `plan` and `list` show the pilot itself."""
     pilot = study.configs(profile, PILOT_SEEDS, args.device)
-    if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(is_stored, pilot)):
+    stored = Store.default().has
+    if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(stored, pilot)):
         return PILOT_SEEDS  # n is chosen after the pilot: plan the pilot
     return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds).n
 
@@ -526,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
         names = _names(getattr(args, "studies", ["all"]))
-        print(f"profile {profile.name}, seeds {args.seeds}, run store {cfg.RUNS_DIR}", flush=True)
+        print(f"profile {profile.name}, seeds {args.seeds}, run store {Store.default()}", flush=True)
         seeds = {name: _seeds(get_study(name), profile, args, train=args.command == "train") for name in names}
         if args.command == "list":
             rows = {

@@ -23,8 +23,9 @@ import pandas as pd
 from . import config as cfg
 from . import metrics, stats, text
 from .models import create_model
-from .runs import Run, RunConfig
+from .runs import RunConfig
 from .schedule import get_or_train_many
+from .store import Run
 
 R1_TEST_ACC = {"none": 0.8974, "step": 0.9085}  # R1's ReLU variant on the test set, constant vs step decay
 

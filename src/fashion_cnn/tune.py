@@ -36,8 +36,9 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from . import config as cfg
-from .runs import Run, RunConfig, device_name, get_or_train, run_key
+from .runs import RunConfig, run_key
 from .schedule import LOCAL_SECONDS, train_many, use_address
+from .store import Run, device_name
 from .sweeps import (
     Sweep,  # noqa: F401
     TuneError,
@@ -45,6 +46,7 @@ from .sweeps import (
     evaluate_on_test,
     with_value,
 )
+from .training import get_or_train
 
 R4_TEST_ACC = 0.9291  # R4's tuned CNN_2 on the test set (with augmentation, 10 epochs)
 # ----------------------------------------------------------------------------------------------
