@@ -1,0 +1,17 @@
+"""The project's own errors: each message is one line naming the cause and the fix.
+
+The command lines catch `Error` (and only it) to print that line and exit 2; anything else is a bug
+and keeps its traceback. Each area raises its own subclass (`data.DataError`, `store.StoreError`,
+`sweeps.TuneError`, `report.NotebookFailed`, …); `ConfigError` is bad input to a config, a study,
+a profile or an option. Subclasses of ValueError or RuntimeError stay catchable as those.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of the project's errors: the message is the one line a command line prints."""
+
+
+class ConfigError(Error, ValueError):
+    """A value the user gave (a config field, a study, a profile, a device, an option) that cannot be used."""
