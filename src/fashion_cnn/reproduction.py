@@ -41,8 +41,10 @@ from .claims import (
     _units,
     claims_table,
     cochran_table,
-    compare_claims,  # noqa: F401
+    compare_claims,  # noqa: F401 (re-exported)
+    equivalence_tested,  # noqa: F401 (re-exported)
     in_percent,
+    verdict,  # noqa: F401 (re-exported)
 )
 from .config import Profile, get_profile, resolve_device
 from .measurements import Measurements, _by_seed, _ours, evaluation_indices, measure  # noqa: F401

@@ -40,10 +40,23 @@ from .runs import RunConfig, run_key
 from .schedule import LOCAL_SECONDS, train_many, use_address
 from .store import Run, device_name
 from .sweeps import (
-    Sweep,  # noqa: F401
+    QUICK_SUBSET,  # noqa: F401 (re-exported)
+    R1_TEST_ACC,  # noqa: F401 (re-exported)
+    SWEEP_VALUES,  # noqa: F401 (re-exported)
+    TIMING_NOISE,  # noqa: F401 (re-exported)
+    DecayResult,  # noqa: F401 (re-exported)
+    Sweep,  # noqa: F401 (re-exported)
+    SweepResult,  # noqa: F401 (re-exported)
     TuneError,
     _check_field,
+    decay_configs,  # noqa: F401 (re-exported)
+    decay_study,  # noqa: F401 (re-exported)
+    default_sweeps,  # noqa: F401 (re-exported)
+    describe_config,  # noqa: F401 (re-exported)
     evaluate_on_test,
+    run_sweeps,  # noqa: F401 (re-exported)
+    sweep_base,  # noqa: F401 (re-exported)
+    timing_sentence,  # noqa: F401 (re-exported)
     with_value,
 )
 from .training import get_or_train
