@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from fashion_cnn import metrics, plots, stats
+from fashion_cnn import data_stats, metrics, plots, stats, text
 from fashion_cnn.data import CLASSES
 
 
@@ -88,7 +88,7 @@ def test_ci_bars_one_point_per_model():
 
 
 def test_data_figures_from_real_counts():
-    counts = metrics.class_counts()
+    counts = data_stats.class_counts()
     fig = plots.class_counts(counts)
     assert [ax.get_title() for ax in fig.axes] == ["train: 60,000 images", "test: 10,000 images"]
     assert [p.get_height() for p in fig.axes[0].patches] == [6000] * 10
@@ -117,4 +117,4 @@ def test_html_table_keeps_small_values_readable():
 @pytest.mark.parametrize("ratio, word", [(1.0, "balanced"), (2.0, "imbalanced")])
 def test_balance_sentence_follows_the_counts(ratio, word):
     counts = pd.DataFrame({"train": [100, int(100 * ratio)], "test": [10, 10]}, index=["a", "b"])
-    assert f"The classes are {word}" in metrics.balance_sentence(counts)
+    assert f"The classes are {word}" in text.balance_sentence(counts)

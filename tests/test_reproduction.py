@@ -10,17 +10,19 @@ import pytest
 
 from fashion_cnn import plots
 from fashion_cnn import reproduction as rep
+from fashion_cnn import text as wording
 from fashion_cnn.config import get_profile
-from fashion_cnn.metrics import count
 from fashion_cnn.stats import cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
-from fashion_cnn.studies import R0_BEST, Arm, SeedPlan, Study, get_study
+from fashion_cnn.studies import Arm, SeedPlan, Study, get_study
+from fashion_cnn.studies.sources import R0_BEST
+from fashion_cnn.text import count
 from fashion_cnn.training import get_or_train
 
 TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
 
 
 def test_every_figure_points_at_something_its_study_measures():
-    for fig in rep.FIGURES:
+    for fig in rep.REPORTED:
         assert (fig.arm, fig.setting) in rep.available(get_study(fig.report)), fig
         assert fig.metric in rep.METRICS and fig.setting in rep.SETTINGS
         assert 0 < fig.value < 1 or fig.metric.endswith("loss"), fig
@@ -32,16 +34,16 @@ def test_every_figure_points_at_something_its_study_measures():
 
 def test_figures_cover_the_reports():
     count = lambda report, setting=None, metric=None: sum(
-        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.FIGURES
+        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.REPORTED
     )
     assert count("R0", "holdout") == 10 and count("R0", metric="test_acc") == 3 and count("R0", "kfold-mean") == 1
     assert count("R1", "kfold-max") == 10 and count("R1", "kfold-mean") == 20 and count("R1", "trainval-test") == 12
     assert count("R2", "holdout") == 12 and count("R2", "holdout-test") == 4 and count("R2", "kfold-mean") == 2
     assert count("R4", "holdout-test", "test_acc") == 21
     assert count("R3") == 0  # another data set: directions only
-    tuned = [f for f in rep.FIGURES if f.arm == "cnn_2/tuned"]
+    tuned = [f for f in rep.REPORTED if f.arm == "cnn_2/tuned"]
     assert len(tuned) == 1 and tuned[0].value == 0.9291
-    assert all("Keras" in f.note for f in rep.FIGURES if "keras" in f.metric)
+    assert all("Keras" in f.note for f in rep.REPORTED if "keras" in f.metric)
 
 
 def _values(rows):
@@ -55,11 +57,11 @@ def _values(rows):
 
 
 FIGS = (
-    rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.90),
-    rep.Figure("R0", "t", "b", "holdout", "val_acc", 0.90),
-    rep.Figure("R0", "t", "c", "holdout", "val_acc", 0.90),
-    rep.Figure("R0", "t", "d", "holdout", "val_acc", 0.90),
-    rep.Figure("R0", "t", "a", "holdout", "val_loss", 0.30),
+    rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.90),
+    rep.Reported("R0", "t", "b", "holdout", "val_acc", 0.90),
+    rep.Reported("R0", "t", "c", "holdout", "val_acc", 0.90),
+    rep.Reported("R0", "t", "d", "holdout", "val_acc", 0.90),
+    rep.Reported("R0", "t", "a", "holdout", "val_loss", 0.30),
 )
 
 
@@ -98,7 +100,7 @@ def test_reproduction_table_on_synthetic_runs():
     assert shown.loc[0, rep.PI_COLUMN] == f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]"
     assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
-    text = rep.commentary(rep.reproduction_table(values, FIGS), profile="quick")
+    text = wording.commentary(rep.reproduction_table(values, FIGS), profile="quick")
     assert text[0].startswith(
         "1 of the 3 reported figures with an interval lie inside our 95% prediction interval "
         "(where one new run of the same configuration would fall) in the quick profile"
@@ -114,17 +116,17 @@ def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
     runs = [0.89, 0.90, 0.91]  # mean 0.90, s 0.01: CI ±2.48 points, PI ±4.97 points
     ci, (low, high) = mean_ci(runs), prediction_interval(runs)
     figs = (
-        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.93),  # outside the CI, inside the PI
-        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.96),  # outside both
-        rep.Figure("R0", "t", "a", "holdout", "val_acc", 0.87),
+        rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.93),  # outside the CI, inside the PI
+        rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.96),  # outside both
+        rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.87),
     )  # outside the CI below, inside the PI
     assert ci.high < 0.93 < high and 0.96 > high and low < 0.87 < ci.low
     table = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", runs)]), figs)
     assert table["inside"].tolist() == [True, False, True]
-    assert rep.commentary(table)[0].startswith(
+    assert wording.commentary(table)[0].startswith(
         "2 of the 3 reported figures with an interval lie inside our 95% prediction interval"
     )
-    assert "0 of them also lie inside the narrower 95% confidence interval of our mean" in rep.commentary(table)[0]
+    assert "0 of them also lie inside the narrower 95% confidence interval of our mean" in wording.commentary(table)[0]
     # a prediction interval reaching past 100 % is shown clipped to what an accuracy can be
     wide = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", [0.95, 0.99])]), figs[:1])
     assert wide.loc[0, "pi_high"] > 1 and rep.display_table(wide).loc[0, rep.PI_COLUMN].endswith(", 100.00]")
@@ -205,7 +207,7 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert shown.iloc[0]["McNemar seeds: claimed / opposite"] == "3 / 0 of 3"
     assert shown.iloc[1]["McNemar seeds: claimed / opposite"] == "0 / 3 of 3"
     assert shown.iloc[2]["McNemar seeds: claimed / opposite"] == ""
-    text = rep.commentary(pd.DataFrame(), table)
+    text = wording.commentary(pd.DataFrame(), table)
     assert text[0].startswith(
         "Of its 3 comparisons, tested as one family (Holm over 2 comparisons, equivalence at "
         "±0.50 points on accuracy-like metrics): 1 supported, 1 contradicted, 1 not run"
@@ -242,13 +244,13 @@ def test_claims_table_tests_direction_and_mcnemar():
         and "Holm over 2 McNemar tests of R9" in t
         and "claimed direction in 2 of 2 seeds" in t
         and "not shown to hold across seeds" in t
-        for t in rep.commentary(pd.DataFrame(), table)
+        for t in wording.commentary(pd.DataFrame(), table)
     )
     # The same seeds against the opposite claim: McNemar finds it in no seed, so no difference is claimed.
     opposite = rep.claims_table(two, (rep.Claim("R9", "t", "a", "b", "holdout-test", "test_acc", "<", "b loses to a"),))
     assert opposite.loc[0, "verdict"] == "inconclusive at n=2" and opposite.loc[0, "mcnemar_agree"] == 0
     assert opposite.loc[0, "mcnemar_against"] == 2
-    text = [t for t in rep.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
+    text = [t for t in wording.commentary(pd.DataFrame(), opposite) if t.startswith("b loses to a")]
     assert text and "none of the seeds (0 of 2) and the opposite direction in 2 of 2." in text[0]
     assert "differ on the test set" not in text[0]
     # Each seed's models differ, in opposite directions: McNemar is significant in both, the winner flips.
@@ -270,7 +272,7 @@ def test_claims_table_tests_direction_and_mcnemar():
         claims[:1],
     )
     assert (mixed.loc[0, "mcnemar_agree"], mixed.loc[0, "mcnemar_against"]) == (1, 1)
-    text = [t for t in rep.commentary(pd.DataFrame(), mixed) if t.startswith("b beats a")]
+    text = [t for t in wording.commentary(pd.DataFrame(), mixed) if t.startswith("b beats a")]
     assert (
         text
         and "1 of 2 seeds and the opposite direction in 1 of 2: which trained model is better depends on the seed"
@@ -345,7 +347,7 @@ def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
         "inconclusive at n=2",
         "contradicted",
     ]
-    text = rep.commentary(pd.DataFrame(), table)
+    text = wording.commentary(pd.DataFrame(), table)
     assert any(
         t.startswith("e1 ≈ e2:") and "equivalent within ±0.50 points" in t and t.endswith("Verdict: supported.")
         for t in text
@@ -378,7 +380,7 @@ def test_holm_runs_over_each_reports_claims_as_one_family():
     assert tested["p_tost_holm"].tolist() == pytest.approx(holm(tested["p_tost"].tolist()))
     assert set(r9["family"]) == {3}  # the claim never run is not in the family
     assert r8["p_holm"].tolist() == pytest.approx(r8["p"].tolist()) and set(r8["family"]) == {1}  # its own family
-    text = rep.commentary(pd.DataFrame(), r9)
+    text = wording.commentary(pd.DataFrame(), r9)
     assert (
         "Holm over 3 comparisons" in text[0]
         and "outcomes of those run: 1 higher, 1 equivalent, 1 inconclusive" in text[0]
@@ -414,7 +416,7 @@ def test_losses_and_seconds_get_no_equivalence_test():
     ).claim_rows("R9")
     assert shown["metric"].tolist() == ["epoch_seconds", "epoch_seconds", "val_acc (%)"] and "b − a [95% CI]" in shown
     assert shown["TOST p"].tolist()[:2] == ["–", "–"] and shown.iloc[0]["b − a [95% CI]"].startswith("0.0001 [")
-    text = rep.commentary(pd.DataFrame(), table)
+    text = wording.commentary(pd.DataFrame(), table)
     fast = next(t for t in text if t.startswith("as fast:"))
     assert " s, 95% CI " in fast and "equivalence is not tested (no margin for this metric)" in fast
     assert "Holm over 1 equivalence test)" in next(t for t in text if t.startswith("as accurate:"))
@@ -481,7 +483,7 @@ def test_cochran_q_per_seed_over_a_reports_test_arms():
     assert table["p_holm"].tolist() == pytest.approx(holm(table["p"].tolist())) and set(table["family"]) == {3}
     assert set(table["k"]) == {3} and set(table["images"]) == {200}
     assert table.loc[0, "acc_low"] == pytest.approx(correct[0].mean(axis=0).min())
-    text = rep._cochran_sentence(table)
+    text = wording.cochran_sentence(table)
     assert text.startswith("Before the pairwise McNemar tests, Cochran's Q") and "Holm over 3 seeds" in text
     assert f"seed 0: test accuracy {correct[0].mean(axis=0).min() * 100:.2f}–" in text and "Q=" in text
     # the same images right in every arm: nothing to test
@@ -528,12 +530,12 @@ def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
 def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     study, quick = get_study("R0"), get_profile("quick")
     trained = []
-    monkeypatch.setattr(rep.studies_mod, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
+    monkeypatch.setattr(rep.studies_mod.study, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
     # the pilot is incomplete in the store: use the seeds the store holds (here 0 and 4 of one model: n = 5)
     monkeypatch.setattr(rep.Store, "has", lambda self, c: c.model == "lenet5_3x3" and c.seed in (0, 4))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)
     assert (seeds.n, seeds.source) == (5, "store") and not trained
-    assert "uses the seeds the store holds: seeds 0–4 (cap 10)" in rep.seeds_sentence(seeds, "quick")
+    assert "uses the seeds the store holds: seeds 0–4 (cap 10)" in wording.seeds_sentence(seeds, "quick", 3)
     monkeypatch.setattr(rep.Store, "has", lambda self, c: False)  # nothing stored: the pilot's size
     assert rep.study_seeds(study, quick, "auto", "cpu", stored_only=True).n == 3 and not trained
     # the whole pilot stored: its choice, the same n a training run would get
@@ -650,7 +652,7 @@ def test_stored_only_measures_what_the_store_holds_and_trains_nothing(store, mon
     )
     assert set(r.claims["verdict"]) == {"not run"}  # every R0 claim needs a run that is not stored
     figures = len(r.table)
-    none_run = rep.commentary(rep.reproduction_table(v.iloc[0:0], reports=("R0",)), r.claims)
+    none_run = wording.commentary(rep.reproduction_table(v.iloc[0:0], reports=("R0",)), r.claims)
     assert figures > 1 and none_run == [
         f"{figures} of the {figures} figures: not run.",  # nothing said about nothing
         f"Of its {count(len(r.claims), 'comparison')}: {len(r.claims)} not run.",

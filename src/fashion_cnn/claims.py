@@ -1,4 +1,4 @@
-"""The comparisons the source reports drew (`sources.CLAIMS`), tested on our runs: each report's
+"""The comparisons the source reports drew (`studies.sources.CLAIMS`), tested on our runs: each report's
 claims one Holm family (`stats.compare_family`), a verdict per claim against its direction, McNemar
 per seed on test-set claims and Cochran's Q over a report's test-set arms (module `reproduction`'s
 docstring gives the verdict rules)."""
@@ -13,13 +13,9 @@ import pandas as pd
 
 from . import config as cfg
 from .measurements import Measurements, _by_seed
-from .sources import CLAIMS, Claim
 from .stats import Comparison, TestResult, cochran_q, compare_family, holm, mcnemar_test
-
-
-def in_percent(metric: str) -> bool:
-    """Accuracies, precision and recall are shown in %; losses and seconds as numbers."""
-    return not metric.endswith("loss") and metric != "epoch_seconds"
+from .studies.sources import CLAIMS, Claim
+from .text.words import in_percent, units
 
 
 def equivalence_tested(metric: str) -> bool:
@@ -30,15 +26,6 @@ def equivalence_tested(metric: str) -> bool:
     higher, lower, inconclusive or no test.
     """
     return in_percent(metric)
-
-
-def _units(metric: str) -> tuple[float, str, int]:
-    """(scale, unit, digits) of a difference in `metric` in a sentence: points, loss, or seconds."""
-    if in_percent(metric):
-        return 100.0, " points", 2
-    if metric == "epoch_seconds":
-        return 1.0, " s", 3
-    return 1.0, "", 4
 
 
 def verdict(direction: str, c: Comparison) -> str:
@@ -62,7 +49,7 @@ def verdict(direction: str, c: Comparison) -> str:
     if c.outcome in ("higher", "lower"):
         return "contradicted"
     if c.outcome == "equivalent":
-        scale, unit, digits = _units("acc")
+        scale, unit, digits = units("acc")
         return f"contradicted (equivalent within ±{c.margin * scale:.{digits}f}{unit})"
     return f"inconclusive at n={n}"
 

@@ -56,7 +56,7 @@ def _close(fig: Figure) -> Figure:
 
 
 def class_counts(counts: pd.DataFrame) -> Figure:
-    """Grouped bars of images per class in train and test (`metrics.class_counts`)."""
+    """Grouped bars of images per class in train and test (`data_stats.class_counts`)."""
     fig, axes = _figure(1, 2, 2.4)
     for ax, part, colour in zip(axes[0], ("train", "test"), (TRAIN, VAL)):
         ax.bar(range(len(counts)), counts[part], color=colour)

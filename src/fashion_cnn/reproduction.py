@@ -2,8 +2,8 @@
 ours would fall (the 95% prediction interval) and our mean with its 95% confidence interval, and the
 comparisons the reports drew, tested across seeds.
 
-`sources.FIGURES` holds each stated number (report, table or section, arm of the study, setting,
-metric, value as a fraction); `sources.METRICS` and `SETTINGS` define what each column measures. `measure()` runs
+`studies.sources.REPORTED` holds each stated number (report, table or section, arm of the study, setting,
+metric, value as a fraction); `studies.sources.METRICS` and `SETTINGS` define what each column measures. `measure()` runs
 (or loads) every run of a study and returns one value per (arm, setting, metric, seed);
 `reproduction_table()` puts the figures beside those values: a reported figure comes from a single
 run, so it is judged against our *prediction interval*, not the narrower interval of our mean.
@@ -35,23 +35,22 @@ import pandas as pd
 from . import config as cfg
 from . import runs as runs_mod
 from . import studies as studies_mod
-from . import text as wording
+from . import text
 from .claims import (
     _COCHRAN_COLUMNS,
-    _units,
     claims_table,
     cochran_table,
     compare_claims,  # noqa: F401 (re-exported)
     equivalence_tested,  # noqa: F401 (re-exported)
-    in_percent,
     verdict,  # noqa: F401 (re-exported)
 )
 from .config import Profile, get_profile, resolve_device
 from .measurements import Measurements, _by_seed, _ours, evaluation_indices, measure  # noqa: F401
-from .sources import CLAIMS, FIGURES, METRICS, NUMERIC_REPORTS, SETTINGS, Claim, Figure  # noqa: F401 (re-exported)
-from .stats import Comparison, mean_ci, prediction_interval
+from .stats import mean_ci, prediction_interval
 from .store import Store
-from .studies import SeedPlan, Study, get_study
+from .studies import PILOT_SEEDS, SeedPlan, Study, get_study
+from .studies.sources import CLAIMS, METRICS, NUMERIC_REPORTS, REPORTED, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
+from .text.words import in_percent
 
 
 def available(study: Study) -> set[tuple[str, str]]:
@@ -69,7 +68,7 @@ def available(study: Study) -> set[tuple[str, str]]:
 
 def reproduction_table(
     values: pd.DataFrame,
-    figures: tuple[Figure, ...] = FIGURES,
+    figures: tuple[Reported, ...] = REPORTED,
     confidence: float = 0.95,
     reports: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
@@ -196,153 +195,6 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _claim_sentence(row: pd.Series) -> str:
-    """One tested claim: the estimate and its interval, the adjusted test, the outcome, the verdict,
-    and for an undecided test-set claim what McNemar's test found seed by seed."""
-    c: Comparison = row["comparison"]
-    scale, unit, digits = _units(row["metric"])
-    raw = f", paired t {wording.p(c.test.p_value)}" if np.isfinite(c.test.p_value) else ""
-    out = (
-        f"{row['claim']}: `{c.b}` vs `{c.a}`, {wording.metric_words(row['metric'])}: "
-        f"{wording.interval(c, scale, unit, digits)} (n={wording.count(c.diff.n, 'seed')}){raw}; "
-        f"{wording.outcome(c, scale, unit, digits)}. Verdict: {row['verdict']}."
-    )
-    if str(row["verdict"]).startswith(("inconclusive", "no test")) and pd.notna(row["mcnemar_agree"]):
-        out += " " + _mcnemar_sentence(row)
-    return out
-
-
-def _mcnemar_sentence(c: pd.Series) -> str:
-    """What McNemar's test on the test predictions found seed by seed, for a claim the test over seeds
-    leaves undecided: the per-seed accuracy differences first, then the adjusted p-values, then the
-    count of seeds in the claimed and the opposite direction."""
-    n = int(c["mcnemar_n"])
-    per_seed = ", ".join(
-        f"{wording.signed(d)} ({wording.p(p)}, {wording.p(q, 'Holm p')})"
-        for d, p, q in zip(c["mcnemar_diff"], c["mcnemar_p"], c["mcnemar_p_holm"])
-    )
-    start = (
-        f"McNemar's test on each seed's test predictions (test accuracy b − a per seed: {per_seed}; Holm over "
-        f"{wording.count(int(c['mcnemar_family']), 'McNemar test')} of {c['report']}) "
-    )
-    agree, against = int(c["mcnemar_agree"]), int(c["mcnemar_against"])
-    if agree == 0:
-        return start + (
-            f"finds the claimed direction in none of the seeds (0 of {n})"
-            + (f" and the opposite direction in {against} of {n}." if against else ".")
-        )
-    if against:
-        return start + (
-            f"finds the claimed direction in {agree} of {n} seeds and the opposite direction in "
-            f"{against} of {n}: which trained model is better depends on the seed."
-        )
-    return start + (
-        f"finds the claimed direction in {agree} of {n} seeds: those trained models differ on the "
-        "test set, but the difference is not shown to hold across seeds."
-    )
-
-
-def _cochran_sentence(rows: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Cochran's Q of one report's test-set arms, seed by seed, before the pairwise McNemar tests."""
-    k = sorted({int(x) for x in rows["k"]})
-    arms = rows.iloc[0]["arms"]
-    which = f" ({', '.join(arms)})" if len(arms) <= 4 else ""
-    per_seed = "; ".join(
-        f"seed {int(r.seed)}: test accuracy {r.acc_low * 100:.2f}–{r.acc_high * 100:.2f}% across arms, "
-        + (
-            f"Q={r.q:.2f}, {wording.p(r.p)}, {wording.p(r.p_holm, 'Holm p')}"
-            if np.isfinite(r.p)
-            else "every arm right on the same images, no test"
-        )
-        for r in rows.itertuples()
-    )
-    tested = rows[np.isfinite(rows["p"].astype(float))]
-    differ = int((tested["p_holm"] < alpha).sum())
-    family = int(rows["family"].iloc[0])
-    out = (
-        f"Before the pairwise McNemar tests, Cochran's Q asks whether any of the {'/'.join(map(str, k))} arms "
-        f"evaluated on the test set{which} differs from the others, seed by seed (Holm over "
-        f"{wording.count(family, 'seed')}): {per_seed}."
-    )
-    if not len(tested):
-        return out
-    if differ == len(tested):
-        return out + f" The arms differ on the test set in every tested seed ({differ} of {len(tested)})."
-    return out + (
-        f" The arms are shown to differ in {differ} of {len(tested)} seeds; in the others the test does not "
-        "reject, which does not show them equal."
-    )
-
-
-def commentary(
-    table: pd.DataFrame,
-    claims: pd.DataFrame | None = None,
-    profile: str = "",
-    cochran: pd.DataFrame | None = None,
-    alpha: float = 0.05,
-) -> list[str]:
-    """Sentences about one report's rows, generated from the numbers in `table` (and `claims`, and
-    `cochran`: its Cochran's Q rows)."""
-    out = []
-    if len(table):
-        judged = table[table["inside"].notna()]
-        inside = int(judged["inside"].astype(bool).sum())
-        in_ci = int(sum(r["ci_low"] <= r["reported"] <= r["ci_high"] for _, r in judged.iterrows()))
-        seeds = sorted({int(n) for n in judged["n"]})
-        where = f" in the {profile} profile" if profile else ""
-        if len(judged):
-            out.append(
-                f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% prediction "
-                f"interval (where one new run of the same configuration would fall){where}, n = "
-                f"{', '.join(map(str, seeds))} seeds per configuration; {in_ci} of them also lie inside the "
-                "narrower 95% confidence interval of our mean."
-            )
-        for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
-            if k := int((table["n"] == n).sum()):
-                out.append(f"{k} of the {len(table)} figures: {why}.")
-        finite = table[np.isfinite(table["difference"].astype(float))]
-        if len(finite):
-            above = int((finite["difference"] > 0).sum())
-            out.append(
-                f"The reported value is above our mean in {above} of {len(finite)} figures and below it in "
-                f"{len(finite) - above}."
-            )
-            is_loss = finite["metric"].str.endswith("loss")
-            for part, scale, unit, digits in ((finite[~is_loss], 100, " points", 2), (finite[is_loss], 1, "", 4)):
-                if len(part):
-                    worst = part.loc[part["difference"].abs().idxmax()]
-                    out.append(
-                        f"The largest {'loss' if scale == 1 else 'accuracy'} gap is {worst['arm']} "
-                        f"{worst['metric']} ({worst['setting']}): reported {worst['reported'] * scale:.{digits}f}, "
-                        f"ours {worst['mean'] * scale:.{digits}f} ({worst['difference'] * scale:+.{digits}f}{unit})."
-                    )
-    if claims is not None and len(claims):
-        counts = claims["verdict"].value_counts()
-        parts = [f"{n} {v}" for v, n in counts.items()]
-        run = claims[claims["outcome"] != "not run"]
-        if len(run):
-            family = int(run["family"].max())
-            margins = run["margin"][np.isfinite(run["margin"].astype(float))]
-            how = [f"Holm over {wording.count(family, 'comparison')}"] if family else []
-            how += (
-                [f"equivalence at ±{margins.iloc[0] * 100:.2f} points on accuracy-like metrics"] if len(margins) else []
-            )
-            out.append(
-                f"Of its {wording.count(len(claims), 'comparison')}, tested as one family"
-                + (f" ({', '.join(how)})" if how else "")
-                + f": {', '.join(parts)}; outcomes of those run: "
-                f"{wording.outcomes_line(list(run['comparison']))}."
-            )
-        else:
-            out.append(f"Of its {wording.count(len(claims), 'comparison')}: {', '.join(parts)}.")
-        if cochran is not None and len(cochran):
-            out.append(_cochran_sentence(cochran, alpha))
-        out += [_claim_sentence(row) for _, row in run.iterrows()]
-    elif cochran is not None and len(cochran):
-        out.append(_cochran_sentence(cochran, alpha))
-    return out
-
-
 def definitions(table: pd.DataFrame) -> pd.DataFrame:
     """What each metric and setting in `table` means (the columns' definitions, for the reader)."""
     rows = [{"term": m, "definition": METRICS[m]} for m in dict.fromkeys(table["metric"])]
@@ -394,20 +246,6 @@ def study_seeds(
         return StudySeeds(studies_mod.seed_plan(study, profile, "auto", device, margin, cap), "pilot", cap)
     stored = [j.config.seed for j in study.plan(profile, cap, device) if Store.default().has(j.config)]
     return StudySeeds(SeedPlan(max(stored) + 1 if stored else min(studies_mod.PILOT_SEEDS, cap)), "store", cap)
-
-
-def seeds_sentence(seeds: StudySeeds, profile: str) -> str:
-    """How many seeds the study has and why (`text.seed_choice` for a pilot's choice)."""
-    if seeds.source == "pilot" and seeds.plan.choice is not None:
-        return wording.seed_choice(seeds.plan.choice)
-    if seeds.source == "store":
-        return (
-            f'Seeds: `seeds="auto"` with `stored_only` trains no pilot, and the store lacks part of the '
-            f"{studies_mod.PILOT_SEEDS}-seed pilot, so this study uses the seeds the store holds: seeds 0–"
-            f"{seeds.n - 1} (cap {seeds.cap}), each comparison pairing only the seeds both sides have."
-        )
-    why = "given" if seeds.source == "given" else f"the {profile} profile's"
-    return f"Seeds: {wording.count(seeds.n, 'seed')} per configuration ({why})."
 
 
 @dataclass
@@ -482,37 +320,14 @@ class Reproduction:
             }
         )
 
-    def plot(self, name: str):
-        """One report's reported values against our intervals (None when it was not measured)."""
-        table = self.report(name)[0]
-        if not table["n"].gt(0).any():
-            return None
-        from .plots import reproduction
-
-        return reproduction(table, f"{name}: reported (x) against where one new run of ours would fall")
-
     def method(self) -> str:
         """How the figures and claims are judged, with this reproduction's margin and α (markdown)."""
-        m = f"±{self.margin * 100:.2f} points"
-        out = (
-            f"A reported figure is one run, so it is judged against our 95% prediction interval: where one new run of "
-            "the same configuration would fall (mean ± t·s·√(1 + 1/n)); the 95% confidence interval of our mean "
-            "(mean ± t·s/√n) is shown beside it and is much narrower. Each report's claims are one family: every "
-            "claim leads with our difference b − a and its 95% interval, then the paired t-test over seeds and the "
-            f"paired TOST at {m} (accuracy, precision and recall only: losses and seconds per epoch have no such "
-            "margin and get no equivalence test), their p-values Holm-adjusted over the report's claims, then the "
-            f"outcome at α={self.alpha:g}: higher, lower, equivalent or inconclusive at n. A claimed difference is "
-            "supported by the outcome in its direction and contradicted by the opposite one or by equivalence "
-            f'within {m}; a claimed "≈" is supported only by equivalence, never by a test that failed to find a '
-            "difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
-            "then McNemar's test per seed, Holm-adjusted over all McNemar tests of the report."
-        )
         values = self.measurements.values
         accuracy = values.loc[values["metric"] == "test_acc", "value"] if len(values) else []
         images = {len(p["labels"]) for p in self.measurements.predictions.values()}
         if len(accuracy) and len(images) == 1:  # the margin against one test accuracy's binomial error
-            out += " " + wording.margin_reason(self.margin, float(np.median(accuracy)), images.pop())
-        return out
+            return text.method(self.margin, self.alpha, float(np.median(accuracy)), images.pop())
+        return text.method(self.margin, self.alpha)
 
     def section(self, name: str) -> str:
         """Markdown for one report: heading, where its settings come from, generated commentary."""
@@ -522,71 +337,31 @@ class Reproduction:
             jobs = study.plan(get_profile("full"), None, "cpu")
             images = runs_mod.training_images([j.config for j in jobs])
             hours = sum(runs_mod.estimated_cpu_seconds(j.config) for j in jobs) / 3600
-            return (
-                f"## {name}: {study.title}\n\nNot reproduced in this run. In the full profile it is {len(jobs)} "
-                f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
-                f'training (estimated from the models\' multiply-adds and steps); `reports="auto"` reproduces all five reports '
-                "only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
-                f'reproduce it, e.g. `make report REPRODUCE="{" ".join(dict.fromkeys(("R0", name)))}"`, or train a part of it '
-                f"(`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`."
-            )
-        settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
-        lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
-        if name in self.seeds:
-            lines += [seeds_sentence(self.seeds[name], self.profile), ""]
-        if self.profile != "full":
-            p = get_profile(self.profile)
-            data = f"{p.subset:,} training images" if p.subset else "all training images"
-            lines += [
-                f"Profile `{p.name}` trains at most {p.epochs} epochs on {data}: it checks that every run and "
-                "measurement works, it does not reproduce; compare values with the report in the `full` "
-                "profile only.",
-                "",
-            ]
+            return text.not_reproduced(name, study.title, len(jobs), images, hours)
+        seeds = text.seeds_sentence(self.seeds[name], self.profile, PILOT_SEEDS) if name in self.seeds else ""
+        stored = None
         if self.stored_only:
             measured = int((self.measurements.runs["study"] == name).sum())
-            planned = self.measurements.planned.get(name, measured)
-            lines += [
-                f"Measured from the run store alone: {measured} of the {planned} runs this study plans are "
-                "stored; figures and comparisons whose runs are missing show as not run, and a comparison "
-                "uses only the seeds both sides have. Train the rest with "
-                f"`python -m fashion_cnn.studies train {name}`.",
-                "",
-            ]
-        if name not in NUMERIC_REPORTS:
-            lines += [
-                f"{name} ran on another data set, so its numbers are left out of the numeric table; "
-                "only the direction of its comparisons is tested here, on Fashion-MNIST.",
-                "",
-            ]
+            stored = (measured, self.measurements.planned.get(name, measured))
+        numeric = name in NUMERIC_REPORTS
+        lines = text.section_head(name, study, seeds, get_profile(self.profile), stored, numeric)
         cochran = self.cochran[self.cochran["report"] == name] if len(self.cochran) else None
-        lines += [
-            f"- {t}"
-            for t in commentary(
-                table if name in NUMERIC_REPORTS else table.iloc[0:0], claims, self.profile, cochran, self.alpha
-            )
-        ]
+        shown = table if numeric else table.iloc[0:0]
+        lines += [f"- {t}" for t in text.commentary(shown, claims, self.profile, cochran, self.alpha)]
         return "\n".join(lines)
 
     def closing_note(self) -> str:
         """Where the runs ran, how many there were and how long their training took."""
-        runs = self.measurements.runs.drop_duplicates("key")
-        if not len(runs):
-            return "No runs were measured."
-        devices = ", ".join(sorted(set(runs["device"])))
-        hours = runs["train_seconds"].sum() / 3600
-        per_study = ", ".join(f"{s} {g['train_seconds'].sum() / 60:.1f} min" for s, g in runs.groupby("study"))
-        text = (
-            f"Profile `{self.profile}`: {len(runs)} runs on {devices}; their training took {hours:.2f} h summed "
-            f"over runs ({per_study})"
-        )
-        if "finished" in runs:
-            span = (runs["finished"].max() - (runs["finished"] - runs["train_seconds"]).min()) / 3600
-            text += f" and spanned {span:.2f} h of wall-clock time from the first start to the last finish"
-        return text + (
-            " (runs trained at the same time overlap; runs found in the store keep the timing of when "
-            "they were trained)."
-        )
+        return text.closing_note(self.measurements.runs, self.profile)
+
+    def plot(self, name: str):
+        """One report's reported values against our intervals (None when it was not measured)."""
+        table = self.report(name)[0]
+        if not table["n"].gt(0).any():
+            return None
+        from .plots import reproduction
+
+        return reproduction(table, f"{name}: reported (x) against where one new run of ours would fall")
 
 
 ALL_REPORTS = ("R0", "R1", "R2", "R3", "R4")

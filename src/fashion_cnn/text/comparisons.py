@@ -15,29 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .stats import Comparison, SeedChoice, min_detectable
+from ..stats import Comparison, SeedChoice, min_detectable
+from .words import count, p, signed
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """`n` and the noun in the number it needs: count(1, "seed") → "1 seed", count(3, "time") → "3 times"."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
-def p(value: float, name: str = "p") -> str:
-    """A p-value for reading: "p=0.0314" to 3 significant digits, "p<0.001" below that."""
-    if not np.isfinite(value):
-        return f"{name} –"
-    return f"{name}<0.001" if value < 0.001 else f"{name}={value:.3g}"
-
-
-def signed(x: float, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
-    """+0.42 points (the − sign is a minus, not a hyphen)."""
-    if not np.isfinite(x):
-        return "–"
-    return f"{x * scale:+.{digits}f}".replace("-", "−") + unit
 
 
 def interval(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
@@ -133,7 +115,7 @@ def power(
 ) -> str:
     """What the design can tell apart at its n, from the observed spread of the paired differences,
     and how many seeds would settle each undecided comparison (`stats.seeds_to_decide`)."""
-    from .stats import seeds_to_decide
+    from ..stats import seeds_to_decide
 
     tested = [c for c in comparisons if c.diff.n >= 2 and np.isfinite(c.diff.std)]
     if not tested:
@@ -193,25 +175,6 @@ WHAT = {
 }
 
 
-_PARTS = {"train": "training", "val": "validation", "test": "test"}
-_KINDS = {
-    "acc": "accuracy",
-    "loss": "loss",
-    "precision": "macro precision",
-    "recall": "macro recall",
-    "keras_precision": "Keras precision",
-    "keras_recall": "Keras recall",
-}
-
-
-def metric_words(metric: str) -> str:
-    """The metric in words: "test_acc" → "test accuracy", "epoch_seconds" → "seconds per epoch"."""
-    if metric == "epoch_seconds":
-        return "seconds per epoch"
-    part, _, kind = metric.partition("_")
-    return f"{_PARTS.get(part, part)} {_KINDS.get(kind, kind)}" if kind else metric
-
-
 def cell(c: Comparison, scale: float = 100.0) -> str:
     """A table cell: "+0.42 [−0.61, +1.45] inconclusive"."""
     if not np.isfinite(c.diff.low):
@@ -231,71 +194,6 @@ def outcome_table(families: dict[str, Sequence[Comparison]]) -> pd.DataFrame:
         for i, c in enumerate(first)
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("comparison (b − a, points)")
-
-
-def _change(old: float, new: float) -> str:
-    return "the same" if round(new / old - 1, 2) == 0 else signed(new / old - 1, 100, "%", 0)
-
-
-def _size(facts: pd.DataFrame, a: str, b: str) -> str:
-    pa, pb = facts.loc[a, "parameters"], facts.loc[b, "parameters"]
-    ma, mb = facts.loc[a, "mult_adds"], facts.loc[b, "mult_adds"]
-    return (
-        f"{pa:,} → {pb:,} parameters ({_change(pa, pb)}), {ma / 1e6:.2f} → {mb / 1e6:.2f} M multiply-adds per "
-        f"image ({_change(ma, mb)})"
-    )
-
-
-_ACCURACY = {
-    "higher": "`{b}` is more accurate than `{a}` on validation",
-    "lower": "`{b}` is less accurate than `{a}` on validation",
-    "equivalent": "`{b}` is as accurate as `{a}` on validation (within ±{m})",
-    "inconclusive": "whether `{b}` is more or less accurate than `{a}` is not settled at n={n}",
-    "no test": "`{b}` and `{a}` cannot be told apart with n={n}",
-}
-_GAP = {
-    "higher": "its train − validation gap is larger",
-    "lower": "its train − validation gap is smaller",
-    "equivalent": "its train − validation gap is the same within ±{m}",
-    "inconclusive": "the change in its gap is not settled",
-    "no test": "its gap cannot be tested",
-}
-
-
-def adds_up(val: Comparison, gap: Comparison, facts: pd.DataFrame) -> str:
-    """The plain sentence a comparison adds up to: accuracy outcome, size, gap outcome (no causes)."""
-    a, b = val.a, val.b
-    ratio = facts.loc[b, "parameters"] / facts.loc[a, "parameters"] - 1
-    size = (
-        "at the same size"
-        if abs(ratio) < 0.01
-        else f"with {abs(ratio):.0%} {'more' if ratio > 0 else 'fewer'} parameters"
-    )
-    m = f"{val.margin * 100:.2f} points"
-    accuracy = _ACCURACY[val.outcome].format(a=a, b=b, m=m, n=val.diff.n)
-    return f"In short: {accuracy}, {size}; {_GAP[gap.outcome].format(m=m)}."
-
-
-def discussion(families: dict[str, Sequence[Comparison]], facts: pd.DataFrame) -> list[str]:
-    """One bullet per comparison of `metrics.compare_pairs`' families (val_acc, train_acc, gap): the
-    estimate, interval and outcome of each metric, parameters and multiply-adds, seconds per epoch and
-    the epoch of best validation accuracy, and the sentence they add up to."""
-    out = []
-    for i, val in enumerate(families["val_acc"]):
-        a, b = val.a, val.b
-        parts = [f"**`{b}` vs `{a}`.**"]
-        for m, fam in families.items():
-            c = fam[i]
-            parts.append(f"{WHAT.get(m, m).capitalize()}: {interval(c)}: {verdict(c)}.")
-        fa, fb = facts.loc[a], facts.loc[b]
-        parts.append(
-            f"Size: {_size(facts, a, b)}. Time: {fa['epoch_seconds']:.2f} → {fb['epoch_seconds']:.2f} s per "
-            f"epoch on this machine. Best validation accuracy at epoch {fa['best_epoch']:.1f} → "
-            f"{fb['best_epoch']:.1f} (mean over seeds)."
-        )
-        parts.append(adds_up(val, families["gap"][i], facts))
-        out.append(" ".join(parts))
-    return out
 
 
 def family_heading(comparisons: Sequence[Comparison], what: str = "validation accuracy") -> str:
@@ -322,96 +220,3 @@ FAMILY_COLUMNS = {
 # The test evaluation (section 3)
 
 WHAT.update(test_gap="train − test gap")
-
-
-def ranking(cmp) -> str:
-    """Which models the validation ranking tells apart from the best, and which it does not."""
-    best, top = cmp.models[0], len(cmp.models)
-    if not cmp.ranking:
-        return f"`{best}` is the only model."
-    verdicts = "; ".join(f"`{c.b}` {interval(c)}: {verdict(c)}" for c in cmp.ranking)
-    n = cmp.ranking[0].diff.n
-    out = (
-        f"`{best}` has the highest mean validation accuracy over {count(n, 'seed')}. Against it (Holm over "
-        f"{count(len(cmp.ranking), 'comparison')}): {verdicts}."
-    )
-    tied = cmp.could_be_best
-    if len(tied) > top:
-        out += (
-            f" The ranking is not settled: {count(len(tied), 'model')} are not shown below the best "
-            f"({', '.join(f'`{m}`' for m in tied)}), so the best {top} retrained here could equally have been any "
-            f"{top} of them."
-        )
-    elif len(tied) > 1:
-        out += f" Only {', '.join(f'`{m}`' for m in tied)} are not shown below the best: the top {top} are these."
-    else:
-        out += f" Every other model is shown below `{best}`: the ranking's top is settled."
-    return out
-
-
-def cochran(cmp) -> str:
-    """Cochran's Q per seed over every evaluated model, Holm over seeds."""
-    from .stats import holm
-
-    if not cmp.cochran:
-        return ""
-    seeds = sorted(cmp.cochran)
-    adjusted = holm([cmp.cochran[s].p_value for s in seeds])
-    parts = [
-        f"seed {s}: Q={cmp.cochran[s].statistic:.2f}, {p(cmp.cochran[s].p_value)}, {p(q, 'Holm p')}"
-        for s, q in zip(seeds, adjusted)
-    ]
-    found = sum(q < 0.05 for q in adjusted)
-    k = cmp.cochran[seeds[0]].n
-    return (
-        f"Cochran's Q over the correctness of all {k} evaluated models on the same test images ({'; '.join(parts)}): "
-        + (
-            f"in {found} of {len(seeds)} seeds at least one of them differs from the others."
-            if found
-            else f"in none of the {len(seeds)} seeds do the models' test errors differ beyond chance."
-        )
-    )
-
-
-def mcnemar(cmp, alpha: float = 0.05) -> list[str]:
-    """Per compared pair: McNemar's test per seed, Holm-adjusted over every McNemar test of the section."""
-    out = []
-    m = cmp.mcnemar
-    for (a, b), rows in m.groupby(["a", "b"], sort=False):
-        above = int(((rows["p_holm"] < alpha) & (rows["difference"] > 0)).sum())
-        below = int(((rows["p_holm"] < alpha) & (rows["difference"] < 0)).sum())
-        per_seed = ", ".join(f"{signed(r.difference)} ({p(r.p)}, {p(r.p_holm, 'Holm p')})" for r in rows.itertuples())
-        out.append(
-            f"McNemar's test of `{b}` against `{a}` per seed (Holm over {count(len(m), 'test')}): {per_seed}; "
-            f"`{b}` is higher on the test images in {above} and lower in {below} of {count(len(rows), 'seed')}."
-        )
-    return out
-
-
-def test_discussion(cmp) -> list[str]:
-    """Section 3's sentences: the ranking, each paired comparison over seeds, Cochran's Q, McNemar."""
-    out = [ranking(cmp)]
-    for i, c in enumerate(cmp.families["test_acc"]):
-        rest = "; ".join(
-            f"{WHAT[m]} {interval(fam[i])}: {verdict(fam[i])}" for m, fam in cmp.families.items() if m != "test_acc"
-        )
-        out.append(f"{comparison(c, 'test accuracy')} Also {rest}.")
-    if q := cochran(cmp):
-        out.append(q)
-    return out + mcnemar(cmp)
-
-
-def kfold_comparison(families: dict[str, Sequence[Comparison]], k: int, n_train: int, n_test: int) -> list[str]:
-    """Two models over the same k folds: each metric's estimate, interval and corrected-test outcome."""
-    c = families["val_acc"][0]
-    head = (
-        f"`{c.b}` against `{c.a}` over the same {k} folds, with the Nadeau–Bengio corrected t-test: the folds' "
-        f"training sets overlap, so the variance of the mean difference is taken as s²·(1/{k} + "
-        f"{n_test:,}/{n_train:,}) instead of s²/{k}."
-    )
-    out = [head]
-    for m, fam in families.items():
-        out.append(
-            f"{WHAT.get(m, m).capitalize()}: {interval(fam[0])} (n={count(fam[0].diff.n, 'fold')}): {verdict(fam[0])}."
-        )
-    return out

@@ -1,35 +1,4 @@
-import pandas as pd
 import pytest
-
-from fashion_cnn import metrics
-from fashion_cnn.metrics import gap_sentences
-
-
-def test_gap_sentences_name_overfitting_only_where_train_beats_validation():
-    final = pd.DataFrame(
-        {"model": ["a", "a", "b", "c"], "train_acc": [0.95, 0.97, 0.80, 0.90], "val_acc": [0.90, 0.90, 0.85, 0.88]}
-    )
-    out = gap_sentences(final)
-    assert out[0] == "a: train 96.00%, validation 90.00%, gap +6.00 points."
-    assert out[3].startswith("Train accuracy exceeds validation accuracy for a, c; the widest gap is a (+6.00 points)")
-    assert out[4].startswith("Validation accuracy is at or above train accuracy for b:")
-    only_under = gap_sentences(final[final.model == "b"])
-    assert len(only_under) == 2 and "no sign of overfitting" in only_under[1]
-
-
-def test_count_puts_the_noun_in_its_number():
-    assert metrics.count(1, "seed") == "1 seed" and metrics.count(3, "time") == "3 times"
-    assert metrics.count(0, "pixel") == "0 pixels" and metrics.count(2, "analysis", "analyses") == "2 analyses"
-
-
-@pytest.mark.parametrize(
-    "seeds, says", [(1, "trained once, with seed 0, on"), (3, "trained 3 times with seeds 0…2 on")]
-)
-def test_study_text_says_how_often_each_model_is_trained(seeds, says):
-    from fashion_cnn import config, studies
-
-    text = metrics.study_markdown(studies.get_study("R0"), config.get_profile("quick"), seeds)
-    assert says in text and "(s)" not in text
 
 
 @pytest.mark.slow
@@ -45,7 +14,7 @@ def test_test_comparison_pairs_seeds_and_corrects_every_family(store, monkeypatc
     tiny = dataclasses.replace(config.get_profile("quick"), epochs=1, subset=300, seeds=2, test_subset=300)
     st = studies.Study("tiny", "three LeNets", "lenet5", ("lenet5_3x3", "lenet5_3x3_leaky"))
     runs = get_or_train_many(st.configs(tiny, 2, "cpu"))
-    cmp = metrics.compare_on_test(st, runs, tiny, "cpu", top=2, margin=0.005)
+    cmp = studies.compare_on_test(st, runs, tiny, "cpu", top=2, margin=0.005)
     best, second = cmp.models
     labels = [f"{best} (train)", f"{best} (train+val)", f"{second} (train+val)"]
     assert list(cmp.runs) == labels and all(len(r) == 2 for r in cmp.runs.values())

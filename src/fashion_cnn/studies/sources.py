@@ -1,11 +1,194 @@
-"""What the five source reports (R0 … R4) state: every figure they give and every comparison they
-drew, as data, with the definitions of the settings and metrics they use (read by `reproduction`)."""
+"""The five source reports (R0 … R4), as data, in one place: each report's study (the models, the
+settings it used, the other parts it ran), every figure it states and every comparison it drew,
+with the definitions of the settings and metrics those figures use. Read by the studies, the
+reproduction (`reproduction`, `claims`) and the hyperparameter sections (`sweeps`, `tune`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .studies import R0_BEST, R4_MODELS, R4_TUNED, r4_label
+from .study import Arm, Study, register_study
+
+# ----------------------------------------------------------------------------------------------
+# R0: PyTorch, LeNet-5 and four cumulative changes.
+
+R0_BEST = "lenet5_3x3_leaky_dropout_avgpool"
+R0_AUGMENT = ("flip", "rotate", "color", "blur")  # R0: horizontal flip, rotation ≤ 20°, brightness/contrast, blur
+
+register_study(
+    Study(
+        name="R0",
+        title="LeNet-5 and four cumulative changes: 3x3 kernels, LeakyReLU, dropout, average pooling",
+        baseline="lenet5",
+        variants=("lenet5_3x3", "lenet5_3x3_leaky", "lenet5_3x3_leaky_dropout", R0_BEST),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "epochs": 15, "val_fraction": 0.2},
+        cumulative=True,
+        extra_arms=(
+            Arm(
+                f"{R0_BEST}/augment",
+                R0_BEST,
+                {"augment": R0_AUGMENT},
+                "the best model trained with flip, rotation, brightness/contrast and blur",
+            ),
+        ),
+        kfold=(("lenet5", 5),),
+        test=((R0_BEST, "holdout"), (R0_BEST, "trainval"), (f"{R0_BEST}/augment", "holdout")),
+        augment=R0_AUGMENT,
+        notes="R0 trained in PyTorch with Adam for 15 epochs; its learning rate, batch size and split are not "
+        "stated, so we use Adam's default 1e-3, batch 64 and a stratified 48k/12k split. It ran 5-fold "
+        "cross-validation of the baseline, retrained its best model (model 5) on train+validation, and "
+        "trained one model with augmentation; which model is not stated, so we augment model 5.",
+    )
+)
+
+# ----------------------------------------------------------------------------------------------
+# R1: Keras, TanH/avg-pool LeNet-5 and four one-change variants, 5-fold during selection.
+
+register_study(
+    Study(
+        name="R1",
+        title="TanH/average-pool LeNet-5 against ReLU, max pooling, dropout and LeakyReLU",
+        baseline="r1_tanh_avgpool",
+        variants=("r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky"),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 15, "val_fraction": 0.2, "loss": "ce"},
+        extra_arms=(
+            Arm(
+                "r1_relu/step-decay",
+                "r1_relu",
+                {"schedule": "step", "step_size": 5, "gamma": 0.5},
+                "the ReLU model with the learning rate halved every 5 epochs",
+            ),
+        ),
+        kfold=tuple((m, 5) for m in ("r1_tanh_avgpool", "r1_relu", "r1_maxpool", "r1_dropout", "r1_leaky")),
+        test=(("r1_relu", "trainval"), ("r1_leaky", "trainval"), ("r1_relu/step-decay", "trainval")),
+        notes="R1 trained in Keras with Adam and categorical cross-entropy for at most 15 epochs, selecting "
+        "models with stratified 5-fold cross-validation (metrics averaged over folds); it retrained "
+        "its two best models on the whole training set for the test, and the ReLU model once more with "
+        "the learning rate halved every 5 epochs. Learning rate and batch size are not stated: we use "
+        "Keras's defaults (1e-3, batch 32). Its precision and recall are Keras's thresholded metrics "
+        "(stats.keras_precision_recall), not macro averages.",
+    )
+)
+
+# ----------------------------------------------------------------------------------------------
+# R2: Keras, a 3-conv net and four regularisers, 10-fold of the baseline.
+
+register_study(
+    Study(
+        name="R2",
+        title="A 3-conv network against dropout, L1, L2 and batch normalisation",
+        baseline="r2_base",
+        variants=("r2_dropout", "r2_l1", "r2_l2", "r2_batchnorm"),
+        settings={"optimizer": "adam", "lr": 1e-3, "batch_size": 32, "epochs": 15, "val_fraction": 0.2, "loss": "ce"},
+        kfold=(("r2_base", 10),),
+        test=(("r2_base", "holdout"), ("r2_batchnorm", "holdout")),
+        notes="R2 trained in Keras with sparse categorical cross-entropy for 15 epochs and ran 10-fold "
+        "cross-validation of the baseline; it states neither optimizer, learning rate, batch size nor "
+        "split, so we use Adam 1e-3, Keras's batch 32 and a stratified 48k/12k split, and evaluate the "
+        "holdout-trained baseline and BatchNorm models on the test set.",
+    )
+)
+
+# ----------------------------------------------------------------------------------------------
+# R3: a lab on another data set; here on Fashion-MNIST, compared in direction only.
+
+_R3_OPT = {"model_args": {"n_base": 8}, "batch_size": 4, "lr": 1e-5, "epochs": 100}  # R3's "optimum"
+register_study(
+    Study(
+        name="R3",
+        title="LeNet against an AlexNet-style net and an MLP, with R3's sweeps (lr, epochs, width, dropout, batch, optimizer, loss)",
+        baseline="r3_lenet",
+        variants=("r3_alexnet", "r3_mlp"),
+        settings={"optimizer": "adam", "lr": 1e-4, "batch_size": 8, "epochs": 50, "subset": 6000, "val_fraction": 0.2},
+        extra_arms=(
+            Arm("r3_lenet/lr1e-5", "r3_lenet", {"lr": 1e-5}, "LeNet with a ten times smaller learning rate"),
+            Arm("r3_alexnet/base16", "r3_alexnet", {"model_args": {"n_base": 16}}, "AlexNet, width 16"),
+            Arm("r3_alexnet/base32", "r3_alexnet", {"model_args": {"n_base": 32}}, "AlexNet, width 32"),
+            Arm("r3_alexnet/dropout", "r3_alexnet", {"model_args": {"dropout": 0.4}}, "AlexNet with dropout 0.4"),
+            Arm(
+                "r3_alexnet/dropout/150ep",
+                "r3_alexnet",
+                {"model_args": {"dropout": 0.4}, "epochs": 150},
+                "AlexNet with dropout 0.4, 150 epochs",
+            ),
+            Arm("r3_alexnet/lr1e-5", "r3_alexnet", {"lr": 1e-5}, "AlexNet with learning rate 1e-5"),
+            Arm("r3_alexnet/batch4", "r3_alexnet", {"batch_size": 4}, "AlexNet, batch 4"),
+            Arm("r3_alexnet/batch2", "r3_alexnet", {"batch_size": 2}, "AlexNet, batch 2"),
+            Arm("r3_alexnet/opt-adam", "r3_alexnet", _R3_OPT, "R3's optimum (batch 4, width 8, lr 1e-5, 100 epochs)"),
+            Arm("r3_alexnet/opt-sgd", "r3_alexnet", {**_R3_OPT, "optimizer": "sgd"}, "the optimum with SGD"),
+            Arm(
+                "r3_alexnet/opt-rmsprop", "r3_alexnet", {**_R3_OPT, "optimizer": "rmsprop"}, "the optimum with RMSprop"
+            ),
+            Arm("r3_alexnet/opt-bce", "r3_alexnet", {**_R3_OPT, "loss": "bce"}, "the optimum with one-vs-rest BCE"),
+            Arm("r3_alexnet/opt-hinge", "r3_alexnet", {**_R3_OPT, "loss": "hinge"}, "the optimum with hinge loss"),
+        ),
+        notes="R3 is a lab on another, smaller data set (its size is not stated); we run its comparisons on a "
+        "stratified 6,000-image subset of Fashion-MNIST with its stated settings (Adam, lr 1e-4, batch 8, "
+        "50 epochs; AlexNet width 8 unless a sweep changes it), so its figures compare in direction only.",
+    )
+)
+
+# ----------------------------------------------------------------------------------------------
+# R4: PyTorch, CNN_1 … CNN_5 × {softmax, sigmoid} × {no augmentation, crop + flip}, then a tuned CNN_2.
+
+R4_MODELS = ("cnn_1", "cnn_2", "cnn_3", "cnn_4", "cnn_5")
+R4_LOSSES = {"softmax": "ce", "sigmoid": "bce"}
+R4_AUGMENT = {"none": (), "aug": ("crop", "flip")}
+R4_TUNED = "cnn_2/tuned"
+
+
+def r4_label(model: str, head: str = "softmax", aug: str = "none") -> str:
+    """The arm label of one R4 grid cell (the softmax, no-augmentation cell is the model itself)."""
+    return model if (head, aug) == ("softmax", "none") else f"{model}/{head}/{aug}"
+
+
+register_study(
+    Study(
+        name="R4",
+        title="CNN_1 … CNN_5 with a softmax or sigmoid head, with and without augmentation, and a tuned CNN_2",
+        baseline="cnn_1",
+        variants=R4_MODELS[1:],
+        settings={
+            "optimizer": "adam",
+            "lr": 4e-3,
+            "batch_size": 128,
+            "weight_decay": 1e-3,
+            "epochs": 10,
+            "val_fraction": 1 / 6,
+            "loss": "ce",
+        },
+        extra_arms=(
+            *(
+                Arm(r4_label(m, head, aug), m, {"loss": loss, "augment": augs}, f"{m}, {head} head, augmentation {aug}")
+                for m in R4_MODELS
+                for head, loss in R4_LOSSES.items()
+                for aug, augs in R4_AUGMENT.items()
+                if (head, aug) != ("softmax", "none")
+            ),
+            Arm(
+                R4_TUNED,
+                "cnn_2",
+                {"lr": 0.0003593, "batch_size": 64, "weight_decay": 0.0003593, "augment": R4_AUGMENT["aug"]},
+                "CNN_2, softmax, crop + flip, tuned: lr 3.593e-4, batch 64, L2 3.593e-4 as weight decay",
+            ),
+        ),
+        test=(
+            *((r4_label(m, h, a), "holdout") for m in R4_MODELS for h in R4_LOSSES for a in R4_AUGMENT),
+            (R4_TUNED, "holdout"),
+        ),
+        augment=R4_AUGMENT["aug"],
+        notes="R4 trained in PyTorch with Adam (lr 4e-3, weight decay 1e-3), batch 128, 10 epochs on a 50k/10k "
+        "split, every model with a softmax or a sigmoid (one-vs-rest BCE) head, with and without random "
+        "crop + horizontal flip; dropout 0.5 belongs to CNN_3. R4 tested the epoch with the best "
+        "validation accuracy; we test the last epoch. The crop's padding is not stated: we pad by 2. "
+        "Its tuned CNN_2 puts the L2 strength into the optimizer's weight decay, as R4's code did.",
+    )
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# What the reports state
 
 SETTINGS = {
     "holdout": "trained on the study's train split; value after the last epoch",
@@ -39,7 +222,7 @@ NUMERIC_REPORTS = ("R0", "R1", "R2", "R4")  # R3 ran on another data set: direct
 
 
 @dataclass(frozen=True)
-class Figure:
+class Reported:
     """One number a source report states, and where our runs measure the same thing."""
 
     report: str  # "R0" … "R4" (also the study's name)
@@ -70,9 +253,11 @@ class Claim:
         return self.setting, self.setting_b or self.setting
 
 
-def _figures(report: str, where: str, setting: str, rows: dict[str, dict[str, float]], note: str = "") -> list[Figure]:
+def _figures(
+    report: str, where: str, setting: str, rows: dict[str, dict[str, float]], note: str = ""
+) -> list[Reported]:
     return [
-        Figure(report, where, arm, setting, metric, value, note)
+        Reported(report, where, arm, setting, metric, value, note)
         for arm, values in rows.items()
         for metric, value in values.items()
     ]
@@ -114,7 +299,7 @@ _R4_TABLE = {  # test accuracy: (no aug softmax, aug softmax, no aug sigmoid, au
 }
 _R4_CELLS = (("softmax", "none"), ("softmax", "aug"), ("sigmoid", "none"), ("sigmoid", "aug"))
 
-FIGURES: tuple[Figure, ...] = (
+REPORTED: tuple[Reported, ...] = (
     # R0 -------------------------------------------------------------------------------------
     *_figures(
         "R0",
@@ -128,11 +313,11 @@ FIGURES: tuple[Figure, ...] = (
             R0_BEST: {"train_acc": 0.9243, "val_acc": 0.9109},
         },
     ),
-    Figure("R0", "Test set: model 5 trained on train only", R0_BEST, "holdout-test", "test_acc", 0.9109),
-    Figure("R0", "Test set: model 5 trained on train + validation", R0_BEST, "trainval", "train_acc", 0.928),
-    Figure("R0", "Test set: model 5 trained on train + validation", R0_BEST, "trainval-test", "test_acc", 0.9125),
-    Figure("R0", "Choice 2: 5-fold cross-validation of the baseline", "lenet5", "kfold-mean", "val_acc", 0.9019),
-    Figure(
+    Reported("R0", "Test set: model 5 trained on train only", R0_BEST, "holdout-test", "test_acc", 0.9109),
+    Reported("R0", "Test set: model 5 trained on train + validation", R0_BEST, "trainval", "train_acc", 0.928),
+    Reported("R0", "Test set: model 5 trained on train + validation", R0_BEST, "trainval-test", "test_acc", 0.9125),
+    Reported("R0", "Choice 2: 5-fold cross-validation of the baseline", "lenet5", "kfold-mean", "val_acc", 0.9019),
+    Reported(
         "R0",
         "Choice 4: data augmentation",
         f"{R0_BEST}/augment",
@@ -143,7 +328,7 @@ FIGURES: tuple[Figure, ...] = (
     ),
     # R1 -------------------------------------------------------------------------------------
     *(
-        Figure(
+        Reported(
             "R1",
             "Table: training and validation top-1 accuracy",
             arm,
@@ -230,7 +415,7 @@ FIGURES: tuple[Figure, ...] = (
     ),
     # R4 -------------------------------------------------------------------------------------
     *(
-        Figure(
+        Reported(
             "R4",
             "Table 1: test accuracy",
             r4_label(model, head, aug),
@@ -242,7 +427,7 @@ FIGURES: tuple[Figure, ...] = (
         for model, values in _R4_TABLE.items()
         for (head, aug), value in zip(_R4_CELLS, values)
     ),
-    Figure("R4", "Specific model analysis: tuned CNN_2", R4_TUNED, "holdout-test", "test_acc", 0.9291),
+    Reported("R4", "Specific model analysis: tuned CNN_2", R4_TUNED, "holdout-test", "test_acc", 0.9291),
 )
 
 CLAIMS: tuple[Claim, ...] = (
@@ -413,3 +598,11 @@ CLAIMS: tuple[Claim, ...] = (
         "BCE reaches a much higher accuracy than hinge",
     ),
 )
+
+
+def reported(report: str, arm: str, setting: str, metric: str) -> Reported:
+    """The one figure `report` states for `arm` under `setting` on `metric`; raises KeyError if it states none."""
+    found = [f for f in REPORTED if (f.report, f.arm, f.setting, f.metric) == (report, arm, setting, metric)]
+    if len(found) != 1:
+        raise KeyError(f"{report} states {len(found)} figures for {arm} / {setting} / {metric}")
+    return found[0]

@@ -1,0 +1,187 @@
+"""The command line of the studies (`make plan`, `make train`): list the studies with what their runs
+cost, show one study's plan against the run store, and train the runs a report will read ahead of
+it (resumable: stop it any time and run it again):
+
+    python -m fashion_cnn.studies list
+    python -m fashion_cnn.studies plan R3 --seeds 3
+    python -m fashion_cnn.studies train R3 R4 --profile full --seeds 3
+    python -m fashion_cnn.studies train R4 --only "cnn_4*" cnn_2/tuned   # a part of a study
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import signal
+import sys
+import time
+
+import pandas as pd
+
+from .. import config as cfg
+from ..config import Profile, get_profile
+from ..runs import estimated_cpu_seconds, run_key, training_images
+from ..schedule import get_or_train_many, use_address
+from ..store import Store
+from .study import PILOT_SEEDS, Job, Study, get_study, list_studies, seed_plan
+
+# ----------------------------------------------------------------------------------------------
+# What a plan needs from the run store, and the command line
+
+PARTS = ("main", "extra", "fold", "trainval")
+
+
+def plan_table(jobs: list[Job], store: Store | None = None) -> pd.DataFrame:
+    """Per part of a plan, and in all: runs, how many the store holds finished, how many a process is
+    training now, how many it can resume (a checkpoint, nobody training it), the training images
+    (millions) and the estimated single-core CPU hours left (`runs.estimated_cpu_seconds`; a run
+    begun counts in full). Only parts the plan has appear."""
+    store = store or Store.default()
+    rows = []
+    for job in jobs:
+        key = run_key(job.config)
+        stored = store.has(key)
+        training = not stored and store.busy(key)
+        rows.append(
+            {
+                "part": job.part,
+                "runs": 1,
+                "stored": int(stored),
+                "training": int(training),
+                "resumable": int(not stored and not training and store.checkpoint(key).is_file()),
+                "images_M": training_images([job.config]) / 1e6,
+                "cpu_hours_left": 0.0 if stored else estimated_cpu_seconds(job.config) / 3600,
+            }
+        )
+    columns = ["runs", "stored", "training", "resumable", "images_M", "cpu_hours_left"]
+    frame = pd.DataFrame(rows, columns=["part", *columns])
+    table = frame.groupby("part").sum().reindex([p for p in PARTS if p in set(frame["part"])])
+    table.loc["all"] = frame[columns].sum()
+    return table.astype({c: int for c in ("runs", "stored", "training", "resumable")})
+
+
+def select(jobs: list[Job], patterns: list[str] | None) -> list[Job]:
+    """The jobs whose arm label matches one of the shell-style `patterns` (all jobs for none); raises
+    ValueError naming the labels when a pattern matches nothing, so a typo never trains nothing quietly."""
+    if not patterns:
+        return jobs
+    labels = list(dict.fromkeys(j.label for j in jobs))
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(label, pattern) for label in labels):
+            raise ValueError(f"--only {pattern!r} matches no arm; the arms are: {', '.join(labels)}")
+    return [j for j in jobs if any(fnmatch.fnmatchcase(j.label, p) for p in patterns)]
+
+
+def _names(names: list[str]) -> list[str]:
+    """Study names from the command line ("all" for every one); raises ValueError naming the known ones."""
+    names = list_studies() if names == ["all"] else names
+    for name in names:
+        get_study(name)
+    return names
+
+
+def _seeds(study: Study, profile: Profile, args, train: bool) -> int:
+    """Seeds per configuration from --seeds: under "auto" the pilot's choice (`seed_plan`), training
+    the pilot only for `train`; without a stored pilot, `plan` and `list` show the pilot itself."""
+    pilot = study.configs(profile, PILOT_SEEDS, args.device)
+    stored = Store.default().has
+    if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(stored, pilot)):
+        return PILOT_SEEDS  # n is chosen after the pilot: plan the pilot
+    return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds).n
+
+
+def _print(table: pd.DataFrame) -> None:
+    print(table.to_string(float_format=lambda x: f"{x:.2f}"), flush=True)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
+    parser = argparse.ArgumentParser(
+        prog="python -m fashion_cnn.studies",
+        description="The named studies: what their runs cost, and training them ahead of the report (resumable).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every study: title, runs, images and estimated CPU hours left")
+    plan = commands.add_parser("plan", help="one study's runs per part against the run store")
+    train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
+    for sub in (listing, plan, train):
+        sub.add_argument("--profile", default="full", help="full (default) or quick")
+        sub.add_argument(
+            "--seeds",
+            default="default",
+            help='seeds per configuration: a number, "auto" (a 3-seed pilot chooses n) or "default" '
+            "(the profile's; auto in the full profile on a GPU)",
+        )
+        sub.add_argument(
+            "--margin",
+            type=float,
+            default=cfg.MARGIN * 100,
+            help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)",
+        )
+        sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
+        sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    for sub in (plan, train):
+        sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
+        sub.add_argument(
+            "--only",
+            nargs="+",
+            metavar="ARM",
+            default=None,
+            help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'",
+        )
+    train.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
+        "else a local Ray on this machine's cores)",
+    )
+    args = parser.parse_args(argv)
+    if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
+        signal.signal(signal.SIGTERM, _interrupt)
+    use_address(getattr(args, "address", None))
+    try:
+        profile = get_profile(args.profile)
+        auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
+        names = _names(getattr(args, "studies", ["all"]))
+        print(f"profile {profile.name}, seeds {args.seeds}, run store {Store.default()}", flush=True)
+        seeds = {name: _seeds(get_study(name), profile, args, train=args.command == "train") for name in names}
+        if args.command == "list":
+            rows = {
+                name: plan_table(get_study(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names
+            }
+            table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
+            table.insert(0, "title", [get_study(n).title for n in names])
+            _print(table)
+            return 0
+        for name in names:
+            if auto:
+                print(f"{name}: seeds=auto gives n={seeds[name]}", flush=True)
+            jobs = select(get_study(name).plan(profile, seeds[name], args.device), args.only)
+            before = plan_table(jobs)
+            part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""
+            print(f"\n{name}: {get_study(name).title}{part}", flush=True)
+            _print(before)
+            if args.command == "train":
+                started = time.perf_counter()
+                get_or_train_many([j.config for j in jobs])
+                left = before.loc["all", "runs"] - before.loc["all", "stored"]
+                print(
+                    f"{name}: {left} run(s) trained or resumed in {time.perf_counter() - started:.0f} s; "
+                    f"all {len(jobs)} stored",
+                    flush=True,
+                )
+    except ValueError as err:
+        print(f"studies: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\nstudies: interrupted; finished runs are stored and an unfinished one resumes from its last "
+            "epoch: run the same command again to go on",
+            file=sys.stderr,
+        )
+        return 130
+    return 0

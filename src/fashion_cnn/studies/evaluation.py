@@ -1,0 +1,135 @@
+"""Training that a section adds to a study's runs: its best models retrained on train + validation
+and compared on the test set (section 3), and the folds of k-fold cross-validation (section 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
+from ..schedule import get_or_train_many
+
+TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
+
+
+@dataclass
+class TestComparison:
+    """The best models retrained on train + validation with every seed of section 2 and evaluated
+    on test, beside the best model's train-only runs, compared paired over seeds."""
+
+    models: list[str]  # the `top` models by mean validation accuracy, best first
+    ranking: list  # stats.Comparison: the best against every other model on validation accuracy (one family)
+    runs: dict[str, list]  # label → one Run per seed: "<best> (train)" and "<model> (train+val)" per model
+    results: dict[str, dict[int, dict]]  # label → seed → evaluate_test output
+    final: pd.DataFrame  # one row per (label, seed): train/val/test metrics
+    families: dict[str, list]  # metric of TEST_COMPARED → stats.Comparison per pair of `pairs`
+    pairs: list[tuple[str, str]]  # (a, b) labels compared
+    cochran: dict[int, object]  # seed → stats.TestResult of Cochran's Q over every label (≥ 3 labels)
+    mcnemar: pd.DataFrame  # one row per (pair, seed): McNemar's p, its Holm-adjusted p, b − a on test
+
+    @staticmethod
+    def label(model: str, split: str = "trainval") -> str:
+        return f"{model} ({'train+val' if split == 'trainval' else 'train'})"
+
+    @property
+    def could_be_best(self) -> list[str]:
+        """The best model and every model not shown below it on validation accuracy (Holm over the
+        comparisons with the best): the models the ranking does not tell apart from the top."""
+        return [self.models[0]] + [c.b for c in self.ranking if c.outcome != "lower"]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per label: mean ± std over seeds of the train, validation and test metrics."""
+        return mean_std(
+            self.final,
+            ("train_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
+            by="model",
+            percent=("train_acc", "val_acc", "test_acc", "test_precision", "test_recall"),
+        )
+
+    @property
+    def best(self) -> dict:
+        """Test predictions of the best model retrained on train + validation, seed 0."""
+        runs = self.results[self.label(self.models[0])]
+        return runs[min(runs)]
+
+
+def compare_on_test(
+    study, study_runs, profile, device: str = "auto", top: int = 2, margin: float = 0.005, alpha: float = 0.05
+) -> TestComparison:
+    """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
+    with every seed `study_runs` has, and evaluate them and the best model's train-only runs on the
+    profile's test images. Compared paired over seeds (test accuracy, training accuracy, train − test
+    gap; one Holm family each), Cochran's Q over all of them per seed, then McNemar per pair and seed
+    (Holm over all McNemar tests)."""
+    final = final_metrics(study_runs)
+    order = rank_models(final)
+    models = order[:top]
+    seeds = sorted(set(final["seed"]))
+    values = values_by(final, "val_acc")
+    ranking = stats.compare_family(values, [(order[0], m) for m in order[1:]], margin, alpha)
+    trainval = get_or_train_many(
+        [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds]
+    )
+    runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.model == models[0]]}
+    runs.update({TestComparison.label(m): [r for r in trainval if r.config.model == m] for m in models})
+    indices = test_indices(profile.test_subset)
+    results = {label: {r.config.seed: evaluate_test(r, indices, device) for r in rs} for label, rs in runs.items()}
+    rows = []
+    for label, rs in runs.items():
+        for r in rs:
+            rep = results[label][r.config.seed]["report"]
+            rows.append(
+                {
+                    "model": label,
+                    "seed": r.config.seed,
+                    "train images": r.metrics["train_size"],
+                    "train_acc": r.metrics["train_acc"],
+                    "val_acc": r.metrics.get("val_acc", float("nan")),
+                    "test_acc": rep["acc"],
+                    "test_precision": rep["precision"],
+                    "test_recall": rep["recall"],
+                    "test_loss": rep["loss"],
+                    "test_gap": r.metrics["train_acc"] - rep["acc"],
+                }
+            )
+    table = pd.DataFrame(rows)
+    labels = list(runs)
+    pairs = [(labels[0], labels[1])] + [(labels[1], label) for label in labels[2:]]
+    families = {m: stats.compare_family(values_by(table, m), pairs, margin, alpha) for m in TEST_COMPARED}
+    cochran = {}
+    if len(labels) >= 3:
+        for seed in seeds:
+            if all(seed in results[label] for label in labels):
+                truth = results[labels[0]][seed]["labels"]
+                cochran[seed] = stats.cochran_q(
+                    np.column_stack([results[label][seed]["pred"] == truth for label in labels])
+                )
+    tests = []
+    for a, b in pairs:
+        for seed in seeds:
+            if seed in results[a] and seed in results[b]:
+                ra, rb = results[a][seed], results[b][seed]
+                t = stats.mcnemar_test(ra["labels"], ra["pred"], rb["pred"])
+                tests.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "seed": seed,
+                        "test": t.name,
+                        "discordant": t.n,
+                        "difference": t.difference,
+                        "p": t.p_value,
+                    }
+                )
+    mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
+    mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
+    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar)
+
+
+def fold_configs(config, k: int) -> list:
+    """The k RunConfigs of stratified k-fold cross-validation of `config` (same subset and split seed)."""
+    return [config.replace(split="fold", fold=i, folds=k) for i in range(k)]

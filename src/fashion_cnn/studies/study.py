@@ -1,0 +1,234 @@
+"""A study: a baseline, its variants, the settings they share, and the other parts a report ran
+(grid cells, schedules, sweeps, k-fold, retraining on train+validation, test evaluation).
+
+A study's *main view* is `baseline` + `variants` (registered model names) under `settings`: that
+is what `configs()` returns and what notebook 02 compares. Everything else a report ran is an
+`Arm` (a model plus the RunConfig fields that differ from `settings`), named by a label such as
+``"cnn_2/sigmoid/aug"``; `config()` accepts an arm label wherever it accepts a model name.
+`plan()` lists every run the study needs, tagged with its part. The registry holds the five source
+reports' studies (`sources`) and any a user registers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import config as cfg
+from ..config import Profile
+from ..errors import ConfigError
+from ..runs import RunConfig
+from ..schedule import get_or_train_many
+from ..stats import SeedChoice
+
+DEFAULT_AUGMENT = ("flip", "rotate", "color", "blur", "crop")  # section 5's set for a study whose report used none
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One configuration of a study: a registered model plus the RunConfig fields that differ."""
+
+    label: str  # unique within the study; a main-view arm is labelled with its model name
+    model: str  # registered model name
+    changes: Mapping[str, Any] = field(default_factory=dict)  # RunConfig fields over the study's settings
+    note: str = ""  # what the arm is, in the report's terms
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a study's plan: which arm, which part of the study, and its config."""
+
+    label: str  # arm label
+    part: str  # "main" | "extra" (holdout) | "fold" | "trainval"
+    config: RunConfig
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str  # "R0" … "R4"
+    title: str  # one line for the report
+    baseline: str  # registered model name
+    variants: tuple[str, ...]  # registered model names compared with the baseline
+    settings: dict[str, Any] = field(default_factory=dict)  # RunConfig fields the source report used
+    cumulative: bool = False  # each variant builds on the previous one (compare with the previous too)
+    notes: str = ""  # where the settings come from, and what we had to choose
+    extra_arms: tuple[Arm, ...] = ()  # further configurations the report ran (grid cells, schedules, sweeps)
+    kfold: tuple[tuple[str, int], ...] = ()  # (arm label, k the report used) cross-validated on the 60k
+    test: tuple[tuple[str, str], ...] = ()  # (arm label, "holdout" | "trainval") evaluated on the test set
+    augment: tuple[str, ...] = ()  # the augmentation the report used (section 5's default); () if it used none
+
+    def __post_init__(self):
+        labels = [a.label for a in self.arms]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ConfigError(f"study {self.name}: arm labels {dupes} are used twice; give each arm its own label")
+        for label, _ in (*self.kfold, *self.test):
+            self.arm(label)
+        for label, split in self.test:
+            if split not in ("holdout", "trainval"):
+                raise ConfigError(
+                    f"study {self.name}: test split {split!r} of {label!r} must be 'holdout' or 'trainval'"
+                )
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The main view's registered model names, baseline first."""
+        return (self.baseline, *self.variants)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The main view's comparisons, one family: each variant against the baseline and, in a
+        cumulative study, each step against the model before it (the first step is already there)."""
+        out = [(self.baseline, v) for v in self.variants]
+        if self.cumulative:
+            out += list(zip(self.variants[:-1], self.variants[1:]))
+        return out
+
+    @property
+    def arms(self) -> tuple[Arm, ...]:
+        """Every configuration of the study: one arm per main-view model, then the extra arms."""
+        return (*(Arm(m, m) for m in self.models), *self.extra_arms)
+
+    def arm(self, label: str) -> Arm:
+        """The arm called `label`; raises ConfigError listing the study's arms."""
+        for a in self.arms:
+            if a.label == label:
+                return a
+        raise ConfigError(f"study {self.name} has no arm {label!r}: use one of {', '.join(a.label for a in self.arms)}")
+
+    def config(self, model: str, profile: Profile, seed: int = 0, device: str = "auto", **changes) -> RunConfig:
+        """The RunConfig of `model` (a model name or an arm label) in this study under `profile`.
+
+        The full profile uses the report's settings (epochs from the profile only where the report
+        stated none); any other profile caps epochs and the training subset at the profile's.
+        """
+        arm = self.arm(model) if model not in self.models else Arm(model, model)
+        settings = {"epochs": profile.epochs, "subset": profile.subset, **self.settings, **arm.changes, **changes}
+        if profile.name != "full":
+            settings["epochs"] = min(settings["epochs"], profile.epochs)
+            sizes = [s for s in (settings["subset"], profile.subset) if s is not None]
+            settings["subset"] = min(sizes) if sizes else None
+        return RunConfig(arm.model, seed=seed, device=device, **settings)
+
+    def configs(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[RunConfig]:
+        """Every model × seed of the main view, model-major."""
+        n = profile.seeds if seeds is None else seeds
+        return [self.config(m, profile, s, device) for m in self.models for s in range(n)]
+
+    def ranking(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[str]:
+        """The main view's models by mean validation accuracy over `seeds` seeds, best first (trained
+        here, or read from the store)."""
+        from .. import metrics
+
+        return metrics.rank_models(metrics.final_metrics(get_or_train_many(self.configs(profile, seeds, device))))
+
+    def best(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> str:
+        """The main view's model with the highest mean validation accuracy (`ranking`)."""
+        return self.ranking(profile, seeds, device)[0]
+
+    def best_model(
+        self,
+        profile: Profile,
+        seeds: int | str = "default",
+        device: str = "auto",
+        margin: float = cfg.MARGIN,
+        cap: int = cfg.AUTO_SEEDS_CAP,
+    ) -> str:
+        """The main view's best model over the seeds section 2 trains (`seed_plan` with the same
+        arguments), so every section that takes "the study's best model" takes the same one."""
+        return self.best(profile, seed_plan(self, profile, seeds, device, margin, cap).n, device)
+
+    @property
+    def augmentation(self) -> tuple[str, ...]:
+        """The augmentation section 5 trains with: the report's own, else `DEFAULT_AUGMENT`."""
+        return self.augment or DEFAULT_AUGMENT
+
+    def folds(self, profile: Profile, k: int) -> int:
+        """The k used under `profile`: the report's k in the full profile, at most the profile's otherwise."""
+        return k if profile.name == "full" else min(k, profile.folds)
+
+    def plan(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[Job]:
+        """Every run the study needs (main view, extra arms, k-fold, train+validation), without repeats."""
+        n = profile.seeds if seeds is None else seeds
+        jobs = [
+            Job(a.label, "main" if a.label in self.models else "extra", self.config(a.label, profile, s, device))
+            for a in self.arms
+            for s in range(n)
+        ]
+        for label, k in self.kfold:
+            k = self.folds(profile, k)
+            jobs += [
+                Job(label, "fold", self.config(label, profile, s, device, split="fold", fold=i, folds=k))
+                for s in range(n)
+                for i in range(k)
+            ]
+        for label, split in self.test:
+            if split == "trainval":
+                jobs += [
+                    Job(label, "trainval", self.config(label, profile, s, device, split="trainval")) for s in range(n)
+                ]
+        seen: set[str] = set()
+        unique = []
+        for job in jobs:
+            key = json.dumps(job.config.to_dict(), sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                unique.append(job)
+        return unique
+
+
+PILOT_SEEDS = 3  # seeds per model of the pilot `seeds="auto"` chooses n from
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """How many seeds every model of a study gets, and how that number was chosen."""
+
+    n: int
+    choice: SeedChoice | None = None  # the pilot's choice under seeds="auto"; None for a given number
+
+
+def seed_plan(
+    study: Study,
+    profile: Profile,
+    seeds: int | str = "default",
+    device: str = "auto",
+    margin: float = cfg.MARGIN,
+    cap: int = cfg.AUTO_SEEDS_CAP,
+) -> SeedPlan:
+    """The seeds of `study` under `profile`: a given number, or under "auto" (`config.resolve_seeds`)
+    the n that decides the main view's comparisons of validation accuracy (`Study.pairs`) with 80%
+    power, chosen from a pilot of `PILOT_SEEDS` seeds per model (trained here, or read from the store)
+    and capped at `cap`. Deterministic given the stored pilot, so every notebook gets the same n."""
+    from .. import metrics
+    from ..stats import choose_seeds, compare_family
+
+    resolved = cfg.resolve_seeds(seeds, profile, device)
+    if resolved != "auto":
+        return SeedPlan(int(resolved))
+    pilot = get_or_train_many(study.configs(profile, min(PILOT_SEEDS, cap), device))
+    values = metrics.values_by(metrics.final_metrics(pilot), "val_acc")
+    return SeedPlan((choice := choose_seeds(compare_family(values, study.pairs, margin), cap)).n, choice)
+
+
+_STUDIES: dict[str, Study] = {}
+
+
+def register_study(study: Study) -> Study:
+    """Add `study` to the registry under its name (a later one with the same name replaces it)."""
+    _STUDIES[study.name] = study
+    return study
+
+
+def list_studies() -> list[str]:
+    """Names of the registered studies, in registration order."""
+    return list(_STUDIES)
+
+
+def get_study(name: str) -> Study:
+    """The study called `name`; raises ConfigError listing the known ones."""
+    if name not in _STUDIES:
+        raise ConfigError(f"unknown study {name!r}: use one of {', '.join(_STUDIES)}")
+    return _STUDIES[name]

@@ -1,0 +1,65 @@
+"""Words every generated sentence uses: counts with their noun, p-values, signed differences in
+points, the names of metrics, bullet lists."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun in the number it needs: count(1, "seed") → "1 seed", count(3, "time") → "3 times"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def p(value: float, name: str = "p") -> str:
+    """A p-value for reading: "p=0.0314" to 3 significant digits, "p<0.001" below that."""
+    if not np.isfinite(value):
+        return f"{name} –"
+    return f"{name}<0.001" if value < 0.001 else f"{name}={value:.3g}"
+
+
+def signed(x: float, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
+    """+0.42 points (the − sign is a minus, not a hyphen)."""
+    if not np.isfinite(x):
+        return "–"
+    return f"{x * scale:+.{digits}f}".replace("-", "−") + unit
+
+
+_PARTS = {"train": "training", "val": "validation", "test": "test"}
+
+
+_KINDS = {
+    "acc": "accuracy",
+    "loss": "loss",
+    "precision": "macro precision",
+    "recall": "macro recall",
+    "keras_precision": "Keras precision",
+    "keras_recall": "Keras recall",
+}
+
+
+def metric_words(metric: str) -> str:
+    """The metric in words: "test_acc" → "test accuracy", "epoch_seconds" → "seconds per epoch"."""
+    if metric == "epoch_seconds":
+        return "seconds per epoch"
+    part, _, kind = metric.partition("_")
+    return f"{_PARTS.get(part, part)} {_KINDS.get(kind, kind)}" if kind else metric
+
+
+def bullets(sentences: list[str]) -> str:
+    """Markdown bullet list."""
+    return "\n".join(f"- {s}" for s in sentences)
+
+
+def in_percent(metric: str) -> bool:
+    """Accuracies, precision and recall are shown in %; losses and seconds as numbers."""
+    return not metric.endswith("loss") and metric != "epoch_seconds"
+
+
+def units(metric: str) -> tuple[float, str, int]:
+    """(scale, unit, digits) of a difference in `metric` in a sentence: points, loss, or seconds."""
+    if in_percent(metric):
+        return 100.0, " points", 2
+    if metric == "epoch_seconds":
+        return 1.0, " s", 3
+    return 1.0, "", 4
