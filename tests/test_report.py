@@ -170,6 +170,28 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_
     assert wide_tables(rep.html) == []
 
 
+def test_build_without_pdf_returns_no_pdf_path(folders):
+    notebooks, reports = folders
+    _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
+    rep = report.build(
+        "quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
+    )
+    assert rep.pdf is None and rep.pages is None and not (reports / "report.pdf").exists()
+    assert rep.html == reports / "report.html" and rep.html.is_file()
+
+
+def test_the_command_line_turns_only_the_projects_errors_into_one_line(folders, monkeypatch):
+    notebooks, _ = folders
+    _notebook(notebooks / "01_ok.ipynb", "x = 1")
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("a bug, not bad input")
+
+    monkeypatch.setattr(report.cli, "build", bug)
+    with pytest.raises(RuntimeError, match="a bug"):  # not exit 1 or 2 with one line: its traceback shows
+        report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"])
+
+
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     notebooks, reports = folders
     assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 2

@@ -1,0 +1,71 @@
+"""The report: every notebook run headless (papermill, the project kernel), then one combined,
+self-contained `report.html` and its `report.pdf` (Chromium headless, A4).
+
+    python -m fashion_cnn.report --profile full|quick --study R0 [--all-studies] [--device auto]
+
+Notebooks are found by the glob `notebooks/[0-9][0-9]_*.ipynb` (sorted); each gets `profile` and
+`device` injected, and `study` where its parameters cell declares one. Everything is written to a
+staging folder first and moved into place only when every notebook ran and both files were
+rendered, so a failing notebook leaves the previous report as it was and the command exits
+non-zero naming the notebook and the cell. Training happens only through the run store, so a
+second report with nothing changed re-executes the notebooks from stored runs and re-renders.
+
+The package: `notebooks` finds and runs the notebooks, `render` turns them into HTML and PDF, `build`
+is the whole pipeline and `cli` the command line; the names other modules and the tests use are
+re-exported here (`report.build`, `report.chromium`, `report.NotebookFailed`, `report.main`, ...).
+"""
+
+from .build import Report, _check_reproduce, _replace_dir, build
+from .cli import main
+from .notebooks import (
+    KERNEL,
+    NOTEBOOK_GLOB,
+    NotebookFailed,
+    NotebookResult,
+    NotebooksMissing,
+    check_statistics,
+    discover,
+    execute,
+    parameters_for,
+)
+from .render import (
+    CHROMIUM,
+    HIDDEN_TAGS,
+    LIBRARIES,
+    REPORT_CSS,
+    RenderFailed,
+    appendix_html,
+    benchmark_html,
+    chromium,
+    pdf_pages,
+    render_html,
+    render_pdf,
+)
+
+__all__ = [
+    "CHROMIUM",
+    "HIDDEN_TAGS",
+    "KERNEL",
+    "LIBRARIES",
+    "NOTEBOOK_GLOB",
+    "REPORT_CSS",
+    "NotebookFailed",
+    "NotebookResult",
+    "NotebooksMissing",
+    "RenderFailed",
+    "Report",
+    "_check_reproduce",
+    "_replace_dir",
+    "appendix_html",
+    "benchmark_html",
+    "build",
+    "check_statistics",
+    "chromium",
+    "discover",
+    "execute",
+    "main",
+    "parameters_for",
+    "pdf_pages",
+    "render_html",
+    "render_pdf",
+]

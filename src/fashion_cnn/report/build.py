@@ -1,0 +1,140 @@
+"""Building the report: check the inputs, run every notebook into a staging folder, render the HTML
+(and the PDF), and only then move them into the output folder, so a failure leaves the previous report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config as cfg
+from .notebooks import KERNEL, NotebookFailed, NotebookResult, check_statistics, discover, execute, parameters_for
+from .render import pdf_pages, render_html, render_pdf
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    """What `build` produced: `pdf` is None when no PDF was rendered (`build(pdf=False)`)."""
+
+    html: Path
+    pdf: Path | None
+    notebooks: list[NotebookResult]
+    seconds: float
+    device: str
+    pages: int | None
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move `new` to `target`, replacing what was there (the old copy is removed only afterwards)."""
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _check_reproduce(reproduce: str | None) -> str | None:
+    """`reproduce` as notebook 08's `reports` parameter ("all" → every name); ValueError on an unknown name."""
+    from ..reproduction import report_names
+
+    if reproduce is None or reproduce.strip() in ("", "auto"):
+        return None
+    return " ".join(report_names(reproduce.strip()))
+
+
+def build(
+    profile: str = "full",
+    study: str | None = "R0",
+    device: str = "auto",
+    *,
+    notebooks_dir: Path | str | None = None,
+    reports_dir: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    kernel: str = KERNEL,
+    pdf: bool = True,
+    reproduce: str | None = None,
+    stored_only: bool = False,
+    seeds: str | None = None,
+    margin: float | None = None,
+    max_seeds: int | None = None,
+    echo=print,
+) -> Report:
+    """Run every notebook and render `report.html` and `report.pdf` (unless `pdf` is False) into `out_dir`
+    (default: the reports folder).
+
+    `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
+    `stored_only` makes it measure only the runs the store holds, training none of the rest.
+    `seeds` ("3", "auto", "default"), `margin` (accuracy points) and `max_seeds` reach every notebook
+    that declares them (None: the notebooks' defaults). `reports_dir` holds the run store and caches
+    (default `config.REPORTS_DIR`). Nothing in `out_dir` changes unless everything succeeded.
+    Raises NotebookFailed naming the notebook and cell, RenderFailed when Chromium cannot print the PDF.
+    """
+    cfg.get_profile(profile)  # a typo fails here, before anything runs
+    check_statistics(profile, seeds, margin, max_seeds)
+    reproduce = _check_reproduce(reproduce)
+    resolved = cfg.resolve_device(device)
+    reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
+    out_dir = Path(out_dir or reports_dir).resolve()
+    notebooks = discover(notebooks_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    logger.debug("building into %s (staging %s), run store %s", out_dir, staging, reports_dir)
+    started = time.perf_counter()
+    try:
+        results = []
+        for i, path in enumerate(notebooks, 1):
+            params = parameters_for(
+                path, profile, device, study, reproduce, stored_only, seeds=seeds, margin=margin, max_seeds=max_seeds
+            )
+            echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
+            try:
+                result = execute(
+                    path,
+                    staging / "notebooks" / path.name,
+                    params,
+                    reports_dir=reports_dir,
+                    kernel=kernel,
+                    scratch=staging,
+                )
+            except NotebookFailed as err:
+                echo(" FAILED", flush=True)
+                failed = out_dir / "failed" / path.name
+                failed.parent.mkdir(exist_ok=True)
+                shutil.copy2(staging / "notebooks" / path.name, failed)
+                raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, err.source, failed) from None
+            echo(f" {result.seconds:.1f} s, {len(result.run_keys)} runs", flush=True)
+            results.append(result)
+        label = f"study {study}, " if study else ""
+        title = "Fashion-MNIST: comparing CNN variants"
+        subtitle = f"{label}profile {profile}, device {resolved}, rendered {time.strftime('%Y-%m-%d %H:%M')}"
+        html_path = render_html(
+            results,
+            staging / "report.html",
+            title=title,
+            subtitle=subtitle,
+            device=resolved,
+            link_prefix=os.path.relpath(reports_dir, out_dir),
+            bench_dir=reports_dir / "bench",
+        )
+        pdf_path = render_pdf(html_path, staging / "report.pdf") if pdf else None
+        pages = pdf_pages(pdf_path) if pdf_path else None
+        _replace_dir(staging / "notebooks", out_dir / "notebooks")
+        os.replace(html_path, out_dir / "report.html")
+        if pdf_path:
+            os.replace(pdf_path, out_dir / "report.pdf")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    return Report(
+        out_dir / "report.html", out_dir / "report.pdf" if pdf_path else None, results, seconds, resolved, pages
+    )

@@ -1,0 +1,127 @@
+"""The report: every notebook run headless (papermill, the project kernel), then one combined,
+self-contained `report.html` and its `report.pdf` (Chromium headless, A4).
+
+The command line (`python -m fashion_cnn.report`): checks the arguments and the dataset before anything
+runs, then builds one report, or one per study. Exit 2 for bad input, 1 when a notebook or Chromium failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .. import config as cfg
+from .. import errors
+from ..store import device_name
+from .build import _check_reproduce, build
+from .notebooks import NotebookFailed, check_statistics, discover
+from .render import RenderFailed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the notebooks and render the report(s); exit 1 naming a failing notebook, 2 on bad input.
+
+    Only the project's errors (`errors.Error`) become that one line; anything else is a bug and keeps its traceback.
+    """
+    from .. import data as data_mod
+    from .. import schedule, studies
+
+    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
+    parser.add_argument("--study", default="R0", help="study injected into notebooks that declare one (default R0)")
+    parser.add_argument(
+        "--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/"
+    )
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default notebooks/)")
+    parser.add_argument("--no-pdf", action="store_true", help="render the HTML only")
+    parser.add_argument(
+        "--reproduce",
+        default=None,
+        help='source reports notebook 08 reproduces: "all", or names such as "R0 R4" '
+        "(default: all five in the full profile on a GPU, R0 alone otherwise)",
+    )
+    parser.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="notebook 08 trains nothing and measures the runs the store holds (a study trained in "
+        "part with `studies train --only`); the other figures show as not run",
+    )
+    parser.add_argument(
+        "--seeds",
+        default=None,
+        help='seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or '
+        '"default" (the profile\'s; auto in the full profile on a GPU)',
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
+        "only where a TOST shows it",
+    )
+    parser.add_argument(
+        "--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)"
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
+    )
+    args = parser.parse_args(argv)
+    schedule.use_address(args.address)  # the notebooks' kernels inherit it
+    # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:  # bad input fails here, before anything runs
+        if args.study not in studies.list_studies():
+            studies.get_study(args.study)  # raises with the list of known studies
+        _check_reproduce(args.reproduce)  # a typo fails before anything runs
+        check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
+        cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU
+    except (errors.Error, ValueError) as err:
+        # ValueError only for the plain ones these checks still raise until they become errors.ConfigError:
+        # studies.get_study (an unknown study, also through reproduction.report_names), config.resolve_seeds
+        # and config.resolve_device. Nothing else runs in this block.
+        print(f"report: {err}", file=sys.stderr)
+        return 2
+    try:
+        data_mod.load()  # so does a missing or damaged dataset (DataError says how to install it)
+        names = studies.list_studies() if args.all_studies else [args.study]
+        started = time.perf_counter()
+        for name in names:
+            out = cfg.REPORTS_DIR / "studies" / name if args.all_studies else cfg.REPORTS_DIR
+            print(
+                f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}",
+                flush=True,
+            )
+            rep = build(
+                args.profile,
+                name,
+                args.device,
+                notebooks_dir=args.notebooks,
+                out_dir=out,
+                pdf=not args.no_pdf,
+                reproduce=args.reproduce,
+                stored_only=args.stored_only,
+                seeds=args.seeds,
+                margin=args.margin,
+                max_seeds=args.max_seeds,
+            )
+            pages = f", {rep.pages} pages" if rep.pages else ""
+            print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
+
+        print(
+            f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "
+            f"wall time {time.perf_counter() - started:.1f} s"
+        )
+    except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
+        print(f"\nreport failed: {err}", file=sys.stderr)
+        return 1
+    except (errors.Error, data_mod.DataError) as err:  # bad input (no notebooks, no dataset): nothing ran
+        # data.DataError is a plain ValueError subclass, not yet an errors.Error.
+        print(f"report: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,334 @@
+"""Rendering: the executed notebooks merged into one self-contained HTML (title, contents, sections,
+the provenance appendix with the latest benchmark), then printed to an A4 PDF by Chromium headless.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.metadata
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..errors import Error
+from ..store import provenance
+from .notebooks import KERNEL, NotebookResult
+
+logger = logging.getLogger(__name__)
+
+CHROMIUM = "chromium"
+HIDDEN_TAGS = ("injected-parameters", "parameters")  # cells left out of the rendered report
+LIBRARIES = (
+    "fashion-cnn",
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "statsmodels",
+    "kornia",
+    "openTSNE",
+    "ray",
+    "optuna",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+)
+
+
+class RenderFailed(Error, RuntimeError):
+    """Chromium is missing or could not print the HTML to PDF."""
+
+
+REPORT_CSS = """
+@page { size: A4; margin: 15mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-height: 1.4; color: #222; }
+main, .jp-Notebook { max-width: 180mm; margin: 0 auto; padding: 0 !important; }
+.jp-Cell { padding: 0 !important; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
+.jp-RenderedHTMLCommon table { font-size: 7pt; max-width: 100%; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; word-break: normal;
+  overflow-wrap: break-word; padding: 1.5pt 3pt !important; }
+.jp-RenderedHTMLCommon table, table.report-table { font-size: 8pt; border-collapse: collapse; margin: 4pt 0;
+  table-layout: auto; max-width: 100%; }
+table.report-table th, table.report-table td { padding: 2pt 5pt; border-bottom: 0.5pt solid #ccc; text-align: right;
+  white-space: nowrap; }
+table.report-table td a { font-size: 7pt; word-break: break-all; }
+.jp-RenderedHTMLCommon pre, pre { font-size: 6.5pt; line-height: 1.25; white-space: pre; overflow: hidden; }
+.jp-RenderedHTMLCommon h1 { font-size: 17pt; border-bottom: 1pt solid #999; padding-bottom: 2pt; margin-top: 18pt; }
+.jp-RenderedHTMLCommon h2 { font-size: 13pt; margin-top: 12pt; }
+.jp-RenderedHTMLCommon h3 { font-size: 11pt; }
+.anchor-link { display: none; }
+.report-title { text-align: center; margin: 10mm 0 6mm; }
+.report-title h1 { font-size: 22pt; border: none; margin: 0; }
+.report-title p { margin: 2pt 0; color: #555; }
+nav.toc { margin: 4mm 0 8mm; }
+nav.toc ul { margin: 0; padding-left: 14pt; list-style: none; }
+nav.toc > ul { padding-left: 0; }
+nav.toc > ul > li { margin-top: 3pt; font-weight: bold; }
+nav.toc > ul > li li { font-weight: normal; }
+nav.toc li { margin: 1pt 0; }
+.appendix table.report-table { width: 100%; }
+.appendix table td, .appendix table th { text-align: left; vertical-align: top; font-size: 7.5pt; white-space: normal; }
+.appendix td.keys { font-size: 6.5pt; }
+.appendix td.keys code { font-size: 6pt; }
+.appendix td.params { white-space: nowrap; }
+.appendix code { font-size: 7pt; word-break: break-all; }
+@media print {
+  h1.section { page-break-before: always; }
+  h1, h2, h3 { page-break-after: avoid; break-after: avoid-page; }
+  /* a markdown cell holding a heading stays on the page of the output it introduces */
+  .jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid-page; }
+  .jp-OutputArea-output img, table, pre { page-break-inside: avoid; }
+  /* a page-tall figure still fits under its heading and introduction (A4 leaves 267 mm) */
+  .jp-OutputArea-output img { max-height: 220mm; width: auto; }
+  a { color: #1a4c8c; text-decoration: none; }
+}
+"""
+
+
+def _library_versions() -> dict[str, str]:
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> str:
+    body = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+    header = f"<tr><th>{head[0]}</th><th>{head[1]}</th></tr>" if head else ""
+    return f'<table class="report-table">{header}{body}</table>'
+
+
+def benchmark_html(folder: Path | None = None) -> str:
+    """The latest `make bench` tables (one per device) as HTML, their headings demoted under the appendix's."""
+    import mistune
+
+    from ..bench import latest_tables
+
+    text = re.sub(r"^# ", "### ", latest_tables(folder), flags=re.MULTILINE)
+    return re.sub(r"<table>", '<table class="report-table">', mistune.html(text))
+
+
+def appendix_html(results: list[NotebookResult], device: str, bench_dir: Path | None = None) -> str:
+    """Provenance: versions, commit, device, dataset checksums, every notebook's parameters, run keys and
+    wall time; then the latest benchmark (from `bench_dir`, default reports/bench/)."""
+    prov = provenance(device)
+    esc = html.escape
+    general = [
+        (
+            "git commit",
+            f"<code>{esc(str(prov['git_commit']))}</code>"
+            + (" (with uncommitted changes)" if prov["git_dirty"] else ""),
+        ),
+        (
+            "device",
+            esc(f"{prov['device']}: {prov['device_name']}") + (f", CUDA {prov['cuda']}" if prov["cuda"] else ""),
+        ),
+        ("platform", esc(prov["platform"])),
+        ("Python", esc(prov["python"])),
+        ("dataset folder", f"<code>{esc(prov['data_source'])}</code>"),
+        ("rendered", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
+    ]
+    versions = [(esc(k), esc(v)) for k, v in _library_versions().items()]
+    checksums = [(f"<code>{esc(k)}</code>", f"<code>{esc(v)}</code>") for k, v in prov["data_checksums"].items()]
+    notebooks = []
+    for r in results:
+        models = sorted({k["model"] for k in r.run_keys})
+        keys = (
+            (
+                f"{len(r.run_keys)} runs of {', '.join(esc(m) for m in models)}: "
+                + " ".join(f"<code>{esc(k['key'])}</code>" for k in r.run_keys)
+            )
+            if r.run_keys
+            else "none"
+        )
+        params = "<br>".join(f"{esc(k)} = {esc(repr(v))}" for k, v in r.parameters.items())
+        notebooks.append(
+            f'<tr><td>{esc(r.name)}</td><td class="params">{params}</td>'
+            f"<td>{r.seconds:.1f}&nbsp;s</td>"
+            f'<td class="keys">{keys}</td></tr>'
+        )
+    total = sum(r.seconds for r in results)
+    return (
+        '<div class="appendix"><h1 class="section" id="appendix">Appendix: provenance</h1>'
+        "<p>Everything needed to reproduce the numbers above: the code version, the software, the device, the data "
+        "and, per notebook, the parameters it ran with, its wall time and the stored runs it used "
+        "(<code>reports/runs/&lt;key&gt;/</code>, each with its own config, history and provenance).</p>"
+        f'<h2 id="appendix-environment">Environment</h2>{_table(general)}'
+        f'<h2 id="appendix-versions">Library versions</h2>{_table(versions, ("library", "version"))}'
+        f'<h2 id="appendix-data">Dataset checksums (MD5 of the decompressed files)</h2>{_table(checksums, ("file", "MD5"))}'
+        f'<h2 id="appendix-notebooks">Notebooks</h2><table class="report-table"><tr><th>notebook</th><th>parameters</th>'
+        f"<th>wall time</th><th>runs used (models, then run keys)</th></tr>{''.join(notebooks)}"
+        f"<tr><td><b>total</b></td><td></td><td><b>{total:.1f}&nbsp;s</b></td><td></td></tr></table>"
+        '<h2 id="appendix-bench">Speed: the latest benchmark</h2><p>What <code>make bench</code> measured last on '
+        "each device: our engine against a naive DataLoader loop, a study trained one by one and on Ray, "
+        f"and t-SNE (docs/speed.md).</p>{benchmark_html(bench_dir)}</div>"
+    )
+
+
+def _merged_notebook(results: list[NotebookResult]):
+    """All executed notebooks as one, without parameter cells, printed output (stdout and stderr: logs
+    and progress bars, which the executed copies in reports/notebooks/ keep) or empty code cells."""
+    import nbformat
+
+    merged = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": KERNEL, "display_name": KERNEL, "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
+    for r in results:
+        nb = nbformat.read(r.path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"{Path(r.name).stem[:40]}-{i}"  # unique across notebooks
+            if set(cell.metadata.get("tags", [])) & set(HIDDEN_TAGS):
+                continue
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if o.output_type != "stream"]
+                if not cell.outputs:
+                    continue
+            merged.cells.append(cell)
+    return merged
+
+
+def render_html(
+    results: list[NotebookResult],
+    out: Path,
+    *,
+    title: str,
+    subtitle: str,
+    device: str,
+    link_prefix: str = ".",
+    bench_dir: Path | None = None,
+) -> Path:
+    """One self-contained HTML of all executed notebooks: title, table of contents, the sections in
+    notebook order with code and parameter cells hidden, figures embedded, and the appendix.
+
+    Links into the run store (`runs/...`, relative to the reports folder) get `link_prefix`, the
+    reports folder as seen from where the HTML will finally live.
+    """
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(_merged_notebook(results))
+    soup = BeautifulSoup(body, "html.parser")
+    for script in soup.find_all("script"):
+        script.decompose()  # MathJax/require.js from a CDN: the report has no math and no widgets
+    for link in soup.find_all("link"):
+        if link.get("href", "").startswith("http"):
+            link.decompose()
+    for anchor in soup.select("a.anchor-link"):
+        anchor.decompose()
+    for cell in soup.select(".jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th"):
+        _break_after_underscores(soup, cell)
+    soup.title.string = title
+    style = soup.new_tag("style")
+    style.string = REPORT_CSS
+    soup.head.append(style)
+    if link_prefix != ".":
+        for a in soup.find_all("a", href=True):
+            if a["href"].startswith("runs/"):
+                a["href"] = f"{link_prefix}/{a['href']}"
+    container = soup.find("main") or soup.body
+    container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
+    # Table of contents from the section (h1) and subsection (h2) headings.
+    items, seen = [], set()
+    for h in container.find_all(["h1", "h2"]):
+        text = h.get_text(" ", strip=True)
+        hid = h.get("id") or "sec-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+        while hid in seen:
+            hid += "-"
+        seen.add(hid)
+        h["id"] = hid
+        if h.name == "h1":
+            h["class"] = h.get("class", []) + ["section"]
+            items.append([f'<a href="#{hid}">{html.escape(text)}</a>', []])
+        elif items:
+            items[-1][1].append(f'<li><a href="#{hid}">{html.escape(text)}</a></li>')
+    toc = "".join(f"<li>{head}" + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in items)
+    front = BeautifulSoup(
+        f'<div class="report-title"><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></div>'
+        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>',
+        "html.parser",
+    )
+    container.insert(0, front)
+    first = container.find("h1", class_="section")
+    if first is not None:
+        first["class"] = [c for c in first["class"] if c != "section"] + ["first-section"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(str(soup), encoding="utf-8")
+    return out
+
+
+def _break_after_underscores(soup, cell) -> None:
+    """Let long names in a table cell (lenet5_3x3_leaky_dropout_avgpool) wrap after their underscores."""
+    for text in list(cell.find_all(string=lambda s: "_" in s)):
+        pieces = text.split("_")
+        nodes = [pieces[0]]
+        for piece in pieces[1:]:
+            nodes += ["_", soup.new_tag("wbr"), piece]
+        text.replace_with(*nodes)
+
+
+def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess:
+    """Run Chromium headless on the HTML with `args` (offline: a fresh profile, no network services).
+
+    Raises RenderFailed (a RuntimeError) when Chromium is not installed."""
+    browser = shutil.which(CHROMIUM)
+    if browser is None:
+        raise RenderFailed("chromium not found: install it with `make setup` (Debian package chromium)")
+    with tempfile.TemporaryDirectory(prefix="fashion-cnn-chromium-") as profile_dir:
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile_dir}",
+            *args,
+            html_path.resolve().as_uri(),
+        ]
+        logger.debug("running %s", cmd)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
+    """Print the HTML to an A4 PDF with Chromium headless; raises RenderFailed when it cannot."""
+    done = chromium(html_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", timeout=timeout)
+    if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        raise RenderFailed(
+            f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        )
+    return pdf
+
+
+def pdf_pages(pdf: Path) -> int | None:
+    """Page count from poppler's `pdfinfo` (None when it is not installed)."""
+    if shutil.which("pdfinfo") is None:
+        logger.debug("pdfinfo (poppler) not installed: no page count for %s", pdf)
+        return None
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
+    return next((int(line.split()[1]) for line in out.splitlines() if line.startswith("Pages:")), None)
