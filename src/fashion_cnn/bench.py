@@ -41,6 +41,7 @@ from torch.utils.data import DataLoader, Dataset
 from . import config as cfg
 from . import data as data_mod
 from . import engine, files, runs, schedule
+from .errors import ConfigError
 from .models import create_model, list_models
 from .stacked import train_stacked
 from .store import Store, device_name
@@ -482,7 +483,7 @@ def main(argv: list[str] | None = None) -> dict:
     schedule.use_address(args.address)
     try:
         device = cfg.resolve_device(args.device)
-    except ValueError as err:
+    except ConfigError as err:
         parser.error(str(err))
     on_cpu = torch.device(device).type == "cpu"
     models = [m for m in args.models.split(",") if m]

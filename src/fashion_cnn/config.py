@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from .errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = Path(os.environ.get("FASHION_CNN_REPORTS", PROJECT_ROOT / "reports"))
@@ -39,11 +41,11 @@ PROFILES = {
 
 
 def get_profile(name: str) -> Profile:
-    """The named profile; raises ValueError listing the known ones."""
+    """The named profile; raises ConfigError listing the known ones."""
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown profile {name!r}: use one of {sorted(PROFILES)}") from None
+        raise ConfigError(f"unknown profile {name!r}: use one of {sorted(PROFILES)}") from None
 
 
 AUTO_SEEDS_CAP = 10  # the most seeds `seeds="auto"` trains per configuration
@@ -55,7 +57,7 @@ def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> i
 
     `seeds` is a number (or its text), "auto" (a pilot chooses n: `studies.seed_plan`), or "default"
     / 0: the profile's number, except the full profile on a GPU, where it is "auto". Raises
-    ValueError naming the accepted values.
+    ConfigError naming the accepted values.
     """
     text = str(seeds).strip().lower()
     if text in ("default", "0", ""):
@@ -64,7 +66,7 @@ def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> i
         return "auto"
     if text.isdigit() and int(text) >= 1:
         return int(text)
-    raise ValueError(f"seeds={seeds!r}: give a number of seeds (1 or more), 'auto' or 'default'")
+    raise ConfigError(f"seeds={seeds!r}: give a number of seeds (1 or more), 'auto' or 'default'")
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -72,7 +74,7 @@ def resolve_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for but no CUDA GPU is visible: use device='cpu' or 'auto'")
+        raise ConfigError(f"device {device!r} asked for but no CUDA GPU is visible: use device='cpu' or 'auto'")
     if device.split(":")[0] not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'")
+        raise ConfigError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'")
     return device

@@ -25,6 +25,7 @@ import torch
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .config import data_dir
+from .errors import Error
 
 CLASSES = (
     "T-shirt/top",
@@ -41,7 +42,7 @@ CLASSES = (
 IMAGE_SHAPE = (28, 28)
 
 
-class DataError(ValueError):
+class DataError(Error, ValueError):
     """A data file is missing or not what upstream published; the message says which and how to fix it."""
 
 

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from . import augment as augment_mod
 from .data import TensorSet
+from .errors import Error
 from .losses import LossFn, kernel_penalty, make_loss
 
 NUM_CLASSES = 10
@@ -55,7 +56,7 @@ class TrainConfig(Protocol):
     augment: tuple[str, ...]
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(Error, RuntimeError):
     """The loss became NaN or infinite."""
 
 

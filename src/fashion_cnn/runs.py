@@ -23,6 +23,7 @@ from . import data as data_mod
 from . import engine
 from .augment import AUGMENTATIONS
 from .engine import OPTIMIZERS, SCHEDULES, Speed
+from .errors import ConfigError
 from .losses import LOSSES
 from .models import list_models, mult_adds
 
@@ -89,7 +90,7 @@ class RunConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise ConfigError(message)
 
     def replace(self, **changes) -> RunConfig:
         """A copy with `changes` applied (and validated)."""

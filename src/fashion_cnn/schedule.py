@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 
 from . import config as cfg
 from . import engine, runs
+from .errors import ConfigError, Error
 from .files import write_bytes, write_json
 from .runs import RunConfig
 from .store import Run, RunBusy, Store
@@ -61,11 +62,11 @@ DivergedCallback = Callable[[str, engine.TrainingDiverged], None]
 logging.getLogger("ray.widgets.util").setLevel(logging.WARNING)
 
 
-class RunFailed(RuntimeError):
+class RunFailed(Error, RuntimeError):
     """A run's task failed twice without an error of its own (its worker died, its node was lost)."""
 
 
-class ClusterUnreachable(ValueError):
+class ClusterUnreachable(Error, ValueError):
     """The Ray address given (RAY_ADDRESS, --address, ADDRESS=) answers no connection."""
 
 
@@ -143,7 +144,7 @@ def _extra_resources() -> dict[str, float]:
         extra = json.loads(text)
         assert isinstance(extra, dict) and all(isinstance(v, (int, float)) for v in extra.values())
     except (ValueError, AssertionError):
-        raise ValueError(
+        raise ConfigError(
             f'{RESOURCES_ENV}={text!r} is not a JSON object of resource amounts: write it as {{"name": 1}}'
         ) from None
     return extra

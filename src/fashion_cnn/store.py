@@ -37,6 +37,7 @@ from safetensors.torch import load_file
 from . import checkpoint, engine
 from . import config as cfg
 from . import data as data_mod
+from .errors import Error
 from .files import write_bytes
 from .models import create_model
 from .runs import RunConfig, __version__, run_key
@@ -46,11 +47,11 @@ _logger = logging.getLogger(__name__)
 RUN_LOG = "FASHION_CNN_RUN_LOG"  # environment: a file the default store appends each loaded run to (JSON lines)
 
 
-class StoreError(RuntimeError):
+class StoreError(Error, RuntimeError):
     """A file of the run store that cannot be read (truncated, edited, copied half-way)."""
 
 
-class RunBusy(RuntimeError):
+class RunBusy(Error, RuntimeError):
     """Another process holds the run's lock: it is training that run now."""
 
 

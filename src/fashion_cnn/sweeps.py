@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import config as cfg
 from . import metrics, stats, text
+from .errors import ConfigError, Error
 from .models import create_model
 from .runs import RunConfig
 from .schedule import get_or_train_many
@@ -35,7 +36,7 @@ R1_DECAY = {
 }
 
 
-class TuneError(ValueError):
+class TuneError(Error, ValueError):
     """A bad search space, sweep or storage: the message is one line with the cause and the fix."""
 
 
@@ -467,9 +468,9 @@ def decay_study(
     from .studies import PILOT_SEEDS
 
     if not margin > 0:
-        raise ValueError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
+        raise ConfigError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
     if cap < 1:
-        raise ValueError(f'cap={cap!r}: seeds="auto" needs a cap of at least 1 seed')
+        raise ConfigError(f'cap={cap!r}: seeds="auto" needs a cap of at least 1 seed')
     configs = decay_configs(profile, model, device, **kwargs)
     resolved = cfg.resolve_seeds("default" if seeds is None else seeds, profile, device)
     choice = None

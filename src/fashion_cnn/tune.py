@@ -37,6 +37,7 @@ from optuna.trial import TrialState
 
 from . import config as cfg
 from .config import get_profile
+from .errors import ConfigError, Error
 from .runs import RunConfig, run_key
 from .schedule import LOCAL_SECONDS, train_many, use_address
 from .store import Run, device_name
@@ -290,13 +291,10 @@ def plan_search(
     """
     try:
         prof = cfg.get_profile(profile)
-    except ValueError as err:
+        on_cpu = cfg.resolve_device(device) == "cpu"
+    except ConfigError as err:
         raise TuneError(str(err)) from None
     quick = prof.name == "quick"
-    try:
-        on_cpu = cfg.resolve_device(device) == "cpu"
-    except ValueError as err:
-        raise TuneError(str(err)) from None
     cpu_full = not quick and on_cpu and model is None
     model = model or ("r3_lenet" if quick else CPU_MODEL if on_cpu else "cnn_2")
     trials = trials if trials is not None else (4 if quick else 20 if cpu_full else 30)
@@ -312,7 +310,7 @@ def plan_search(
             subset=subset,
             device=device,
         )
-    except ValueError as err:
+    except ConfigError as err:
         raise TuneError(str(err)) from None
     parsed = parse_space(
         space if space is not None else (QUICK_SPACE if quick else CPU_SPACE if cpu_full else DEFAULT_SPACE), base
@@ -795,7 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         study = search(plan, args.workers, timeout=args.timeout)
-    except TuneError as err:
+    except Error as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

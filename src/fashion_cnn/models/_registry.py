@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from ..errors import ConfigError
+
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _INFO: dict[str, ModelInfo] = {}
 
@@ -38,7 +40,7 @@ def register_model(*, family: str, baseline: str | None = None, summary: str, ch
 
 def _known(name: str) -> None:
     if name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}: known models are {', '.join(sorted(_MODELS))}")
+        raise ConfigError(f"unknown model {name!r}: known models are {', '.join(sorted(_MODELS))}")
 
 
 def list_models(pattern: str = "*", family: str | None = None) -> list[str]:
@@ -57,4 +59,4 @@ def create_model(name: str, **overrides) -> nn.Module:
     try:
         return _MODELS[name](**overrides)
     except TypeError as err:
-        raise ValueError(f"model {name!r} does not take these overrides {sorted(overrides)}: {err}") from None
+        raise ConfigError(f"model {name!r} does not take these overrides {sorted(overrides)}: {err}") from None

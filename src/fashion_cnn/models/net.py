@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import ConfigError
+
 ACTIVATIONS = {
     "relu": lambda slope: nn.ReLU(),
     "tanh": lambda slope: nn.Tanh(),
@@ -15,13 +17,13 @@ POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 def activation(name: str, slope: float = 0.01) -> nn.Module:
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}: use one of {sorted(ACTIVATIONS)}")
+        raise ConfigError(f"unknown activation {name!r}: use one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name](slope)
 
 
 def pool(name: str) -> nn.Module:
     if name not in POOLS:
-        raise ValueError(f"unknown pooling {name!r}: use one of {sorted(POOLS)}")
+        raise ConfigError(f"unknown pooling {name!r}: use one of {sorted(POOLS)}")
     return POOLS[name](2)
 
 

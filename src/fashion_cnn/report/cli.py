@@ -81,10 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
         check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
         cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU
-    except (errors.Error, ValueError) as err:
-        # ValueError only for the plain ones these checks still raise until they become errors.ConfigError:
-        # studies.get_study (an unknown study, also through reproduction.report_names), config.resolve_seeds
-        # and config.resolve_device. Nothing else runs in this block.
+    except errors.Error as err:  # nothing else runs in this block
         print(f"report: {err}", file=sys.stderr)
         return 2
     try:
@@ -120,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
         print(f"\nreport failed: {err}", file=sys.stderr)
         return 1
-    except (errors.Error, data_mod.DataError) as err:  # bad input (no notebooks, no dataset): nothing ran
-        # data.DataError is a plain ValueError subclass, not yet an errors.Error.
+    except errors.Error as err:  # bad input (no notebooks, no dataset): nothing ran
         print(f"report: {err}", file=sys.stderr)
         return 2
     return 0

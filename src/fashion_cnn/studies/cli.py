@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import config as cfg
 from ..config import Profile, get_profile
+from ..errors import Error
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"all {len(jobs)} stored",
                     flush=True,
                 )
-    except ValueError as err:
+    except Error as err:
         print(f"studies: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
