@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from fashion_cnn import RunConfig, config, stats, sweeps, text, tune
+from fashion_cnn import RunConfig, config, stats, text, tune
+from fashion_cnn.tune import sweeps
 
 TINY = {"subset": 600, "epochs": 1, "device": "cpu"}
 SPACE = {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64]], "epochs": ["choice", [1]]}
@@ -43,8 +44,7 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     lines = result.describe()
     assert any("n_base=" in line for line in lines)
     comparing = [line for line in lines if "ranges from" in line or "gap is largest" in line]
-    assert len(comparing) == 2 and all(line.endswith(f"; {sweeps.NO_TEST}.") for line in comparing)
-    assert sweeps.NO_TEST == "one run per value: no test, so no difference or equivalence is claimed"
+    assert len(comparing) == 2 and all(line.endswith(f"; {text.NO_TEST}.") for line in comparing)
     assert not any(
         word in line for line in lines for word in ("is higher", "is lower", "equivalent within", "inconclusive at")
     )
@@ -53,9 +53,9 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
 def test_sweep_timing_is_a_finding_only_beyond_timing_noise():
     import pandas as pd
 
-    batch = tune.timing_sentence(pd.Series([11.05, 6.84, 4.75], index=[8, 32, 128]), "batch_size")
+    batch = text.timing_sentence(pd.Series([11.05, 6.84, 4.75], index=[8, 32, 128]), "batch_size")
     assert batch == "An epoch takes 4.75 s at batch_size=128 and 11.05 s at batch_size=8 (2.3×)."
-    lr = tune.timing_sentence(pd.Series([6.22, 6.84, 6.05], index=[1e-5, 1e-4, 1e-3]), "lr")
+    lr = text.timing_sentence(pd.Series([6.22, 6.84, 6.05], index=[1e-5, 1e-4, 1e-3]), "lr")
     assert lr.startswith("An epoch takes about as long at every lr (6.05–6.84 s)") and "×)" not in lr
 
 
@@ -211,7 +211,10 @@ def test_decay_compares_each_metric_as_its_own_family():
     assert "inconclusive at n=5" in _sentence(lines, "generalisation gap (train − validation accuracy, last epoch)")
     power = text.power([got["acc"]])  # what n=5 tells apart on test accuracy, and the seeds that would settle it
     assert f"On test accuracy, {power[0].lower()}{power[1:]}" in lines and "n=5" in power
-    assert lines[-1] == "R1 reported 89.74% constant and 90.85% with the decay (+1.11 points, one run each)."
+    r1 = {k: f.value for k, f in sweeps.R1_DECAY.items()}  # R1's test results, retrained on train + validation
+    assert lines[-1].startswith(f"R1 reported {r1['none']:.2%} with a constant rate and {r1['step']:.2%} with")
+    batch = decay.configs["none"].batch_size
+    assert f"hold-out runs at batch {batch}" in lines[-1] and "not the same setting" in lines[-1]
     assert not any("Seeds chosen from a pilot" in line for line in lines)  # n was given, not chosen
 
 
@@ -368,7 +371,7 @@ def test_describe_search_compares_single_runs_without_a_test():
         metrics={"train_size": 1000},
         config=RunConfig("cnn_2", epochs=1, split="trainval"),
     )
-    lines = tune.describe_search(summary, {"acc": 0.92, "n": 2000}, run, SimpleNamespace(base=run.config))
+    lines = text.describe_search(summary, {"acc": 0.92, "n": 2000}, run, run.config.model, tune.R4_TUNED_TEST.value)
     assert lines[-1].endswith(
         "scores 92.00% on 2000 test images, -0.91 points against R4's 92.91% (R4: CNN_2 with "
         "augmentation, 10 epochs; one run each: no test, so no difference or equivalence is "

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .errors import ConfigError
+
 Augment = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -33,7 +35,7 @@ def build(names: tuple[str, ...] | list[str]) -> Augment | None:
         return None
     unknown = sorted(set(names) - set(AUGMENTATIONS))
     if unknown:
-        raise ValueError(f"unknown augmentation {unknown}: use any of {list(AUGMENTATIONS)}")
+        raise ConfigError(f"unknown augmentation {unknown}: use any of {list(AUGMENTATIONS)}")
     table = _transforms()
     pipeline = nn.Sequential(*(table[n]() for n in names))
 

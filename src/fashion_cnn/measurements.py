@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import data as data_mod
 from . import metrics as metrics_mod
+from . import runs as runs_mod
 from .config import Profile, get_profile, resolve_device
 from .schedule import get_or_train_many
 from .stats import class_scores, keras_precision_recall
@@ -53,15 +53,6 @@ def _keras(pred: dict[str, np.ndarray], loss: str, prefix: str) -> dict[str, flo
     return {f"{prefix}_keras_precision": precision, f"{prefix}_keras_recall": recall}
 
 
-def evaluation_indices(profile: Profile) -> np.ndarray | None:
-    """The test images a profile evaluates: a stratified subset of `test_subset`, or all 10k."""
-    return (
-        None
-        if profile.test_subset is None
-        else data_mod.subset_indices(data_mod.load().test_labels, profile.test_subset)
-    )
-
-
 def measure(
     study: str | Study,
     profile: str | Profile = "quick",
@@ -90,7 +81,6 @@ def measure(
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []
     folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
-    labels = data_mod.load().train_labels
     for job, run in zip(jobs, runs):
         seed = job.config.seed
         if job.part in ("main", "extra"):
@@ -101,9 +91,7 @@ def measure(
             rows += _row(study.name, job.label, "trainval", seed, _last_epoch(run, "train"))
         elif job.part == "fold":
             c = job.config
-            _, val_idx = data_mod.split_indices(
-                labels, split="fold", fold=c.fold, folds=c.folds, subset=c.subset, seed=c.split_seed
-            )
+            _, val_idx = runs_mod.split_indices(c)
             pred = _scored(run, "train", val_idx, device)
             folds[(job.label, seed)].append(
                 {**_last_epoch(run, "train"), **_last_epoch(run, "val"), **_keras(pred, c.loss, "val")}
@@ -116,7 +104,7 @@ def measure(
         rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict())
         rows += _row(study.name, label, "kfold-max", seed, frame.max().to_dict())
     predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = {}
-    indices = evaluation_indices(profile)
+    indices = metrics_mod.test_indices(profile.test_subset)  # the test images of every section
     n = profile.seeds if seeds is None else seeds
     for label, split in study.test:
         part = "main" if label in study.models else "extra"
@@ -125,8 +113,8 @@ def measure(
             run = by_job.get((label, part, seed, 0))
             if run is None:  # not stored (stored_only)
                 continue
-            pred = _scored(run, "test", indices, device)
-            report = metrics_mod.classification_report(pred["labels"], pred["pred"], pred["logits"])
+            pred = metrics_mod.evaluate_test(run, indices, device)  # the one test evaluation
+            report = pred["report"]
             values = {
                 "test_acc": report["acc"],
                 "test_loss": report["loss"],

@@ -347,6 +347,10 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
     return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
 
 
+# ----------------------------------------------------------------------------------------------
+# Reproduction (section 8) and hyperparameters (section 7)
+
+
 def _error_bars(t: pd.DataFrame, low: str, high: str, scale: float) -> np.ndarray:
     """Matplotlib's xerr (distances below and above the mean) of the interval `low`–`high`, clipped
     to 0–100 for percentages and to ≥ 0 for losses."""
@@ -411,4 +415,79 @@ def reproduction(table: pd.DataFrame, title: str = ""):
     if title:
         axes[0, 0].set_title(title)
     plt.close(fig)  # the notebook displays the returned figure once
+    return fig
+
+
+def search_figures(study) -> dict[str, Figure]:
+    """Optuna's matplotlib figures of a search's `study`: optimisation history, parameter importances
+    (needs 2+ complete trials), parallel coordinates and the validation accuracy per epoch of every trial."""
+    import warnings
+
+    from optuna.trial import TrialState
+    from optuna.visualization import matplotlib as ovm
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    makers = {
+        "history": ovm.plot_optimization_history,
+        "parallel": ovm.plot_parallel_coordinate,
+        "intermediate": ovm.plot_intermediate_values,
+    }
+    if len(complete) >= 2:
+        makers["importances"] = ovm.plot_param_importances
+    figures = {}
+    for name, make in makers.items():
+        with warnings.catch_warnings(), plt.rc_context():  # optuna switches to its ggplot style: keep ours
+            warnings.simplefilter("ignore")
+            ax = make(study)
+        ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
+        fig = ax.figure
+        fig.set_size_inches(WIDTH, 3.2)
+        if name in ("history", "intermediate"):
+            ax.set_ylabel("validation accuracy")
+        if name == "intermediate" and ax.get_legend() is not None:
+            ax.get_legend().remove()  # one entry per trial says nothing
+        plt.close(fig)
+        figures[name] = fig
+    return figures
+
+
+def sweep(result) -> Figure:
+    """A sweep's (`tune.SweepResult`) overlaid accuracy and loss curves (train dashed, validation solid)
+    and seconds per epoch."""
+    fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.6), gridspec_kw={"width_ratios": [3, 3, 2]})
+    colours = plt.cm.viridis(np.linspace(0, 0.85, len(result.runs)))
+    for value, run, colour in zip(result.sweep.values, result.runs, colours):
+        frame = run.frame()
+        for ax, metric in zip(axes[:2], ("acc", "loss")):
+            ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=2.5, color=colour, label=f"{value}")
+            ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=colour, alpha=0.7)
+    for ax, metric in zip(axes[:2], ("accuracy", "loss")):
+        ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: val, dashed: train)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend(title=result.sweep.field, fontsize=7, title_fontsize=7)
+    table = result.table()
+    axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colours)
+    axes[2].set(xlabel=result.sweep.field, ylabel="s / epoch", title="time per epoch")
+    plt.close(fig)  # shown once by the notebook
+    return fig
+
+
+def decay(result) -> Figure:
+    """The decay study's (`tune.DecayResult`) validation accuracy and loss per epoch (mean ± std over
+    seeds) and the learning rate per epoch."""
+    fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.6))
+    for label, runs in result.runs.items():
+        epochs = pd.concat([r.frame() for r in runs]).groupby("epoch")
+        mean, std = epochs.mean(numeric_only=True), epochs.std(numeric_only=True).fillna(0)
+        for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
+            (line,) = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
+            ax.fill_between(mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color())
+        axes[2].plot(mean.index, mean["lr"], "-o", ms=2.5, drawstyle="steps-mid", label=label)
+    axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
+    axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
+    axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend(title="schedule", fontsize=7, title_fontsize=7)
+    plt.close(fig)
     return fig

@@ -45,7 +45,7 @@ from .claims import (
     verdict,  # noqa: F401 (re-exported)
 )
 from .config import Profile, get_profile, resolve_device
-from .measurements import Measurements, _by_seed, _ours, evaluation_indices, measure  # noqa: F401
+from .measurements import Measurements, _by_seed, _ours, measure  # noqa: F401
 from .stats import mean_ci, prediction_interval
 from .store import Store
 from .studies import PILOT_SEEDS, SeedPlan, Study, get_study

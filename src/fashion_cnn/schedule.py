@@ -225,7 +225,7 @@ def _train_task(
         store = Store(scratch)  # this task's store, on this node
         for config, key in zip(configs, keys):
             if runs.run_key(config) != key:
-                raise RuntimeError(
+                raise RunFailed(
                     f"node {where['host']} computes another run key for {config.model} seed "
                     f"{config.seed}: install the driver's commit and dataset on every node"
                 )

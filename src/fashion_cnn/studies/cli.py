@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import config as cfg
 from ..config import Profile, get_profile
-from ..errors import Error
+from ..errors import ConfigError, Error
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
@@ -69,7 +69,7 @@ def select(jobs: list[Job], patterns: list[str] | None) -> list[Job]:
     labels = list(dict.fromkeys(j.label for j in jobs))
     for pattern in patterns:
         if not any(fnmatch.fnmatchcase(label, pattern) for label in labels):
-            raise ValueError(f"--only {pattern!r} matches no arm; the arms are: {', '.join(labels)}")
+            raise ConfigError(f"--only {pattern!r} matches no arm; the arms are: {', '.join(labels)}")
     return [j for j in jobs if any(fnmatch.fnmatchcase(j.label, p) for p in patterns)]
 
 

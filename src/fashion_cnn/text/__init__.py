@@ -1,6 +1,6 @@
 """Every generated sentence, from numbers only: the words they share (`words`), how a comparison
-reads (`comparisons`), each section's sentences (`sections`) and the reproduction's (`reproduction`).
-Import from here: `text.comparison(c)`.
+reads (`comparisons`), each section's sentences (`sections`), the reproduction's (`reproduction`) and
+the hyperparameter section's (`tuning`). Import from here: `text.comparison(c)`.
 """
 
 from .comparisons import (
@@ -46,10 +46,13 @@ from .sections import (
     study_markdown,
     test_discussion,
 )
+from .tuning import NO_TEST, TIMING_NOISE, describe_search, sweep_sentences, timing_sentence
 from .words import bullets, count, in_percent, metric_words, p, signed, units
 
 __all__ = [
     "FAMILY_COLUMNS",
+    "NO_TEST",
+    "TIMING_NOISE",
     "WHAT",
     "adds_up",
     "balance_sentence",
@@ -65,6 +68,7 @@ __all__ = [
     "confusion_sentence",
     "count",
     "describe_models",
+    "describe_search",
     "discussion",
     "family_heading",
     "gap_sentences",
@@ -90,7 +94,9 @@ __all__ = [
     "seeds_sentence",
     "signed",
     "study_markdown",
+    "sweep_sentences",
     "test_discussion",
+    "timing_sentence",
     "units",
     "verdict",
 ]

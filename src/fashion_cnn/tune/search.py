@@ -1,7 +1,6 @@
-"""Hyperparameter studies: learning-rate decay, one-field sweeps and an Optuna search whose trials train on Ray.
+"""The Optuna search whose trials train on Ray (`plan_search`, `search`, `python -m fashion_cnn.tune`).
 
-* **Decay and sweeps** live in `sweeps` (re-exported here for notebook 07 and `make tune`).
-* **Search** (`plan_search`, `search`, `python -m fashion_cnn.tune`): TPE over a search space (lr log-uniform,
+TPE over a search space (lr log-uniform,
   weight decay, batch size, epochs, dropout), median pruning on validation accuracy after every epoch.
   Optuna's ask/tell runs in this process (the driver); the trials train as Ray tasks through
   `schedule.train_many`, on this machine or a cluster (`--address`), each through the run store, so a
@@ -20,14 +19,11 @@ their slots: the same command continues it.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,196 +31,29 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from . import config as cfg
-from .config import get_profile
-from .errors import ConfigError, Error
-from .runs import RunConfig, run_key
-from .schedule import LOCAL_SECONDS, train_many, use_address
-from .store import Run, device_name
-from .studies import get_study
-from .studies.sources import R4_TUNED, reported
-from .sweeps import (
-    QUICK_SUBSET,  # noqa: F401 (re-exported)
-    SWEEP_VALUES,  # noqa: F401 (re-exported)
-    TIMING_NOISE,  # noqa: F401 (re-exported)
-    DecayResult,  # noqa: F401 (re-exported)
-    Sweep,  # noqa: F401 (re-exported)
-    SweepResult,  # noqa: F401 (re-exported)
+from .. import config as cfg
+from ..config import get_profile
+from ..errors import ConfigError
+from ..runs import RunConfig, run_key
+from ..schedule import LOCAL_SECONDS, train_many
+from ..store import Run, device_name
+from ..studies import get_study
+from ..studies.sources import R4_TUNED, reported
+from ..training import get_or_train
+from .space import (
+    CPU_MODEL,
+    CPU_SPACE,
+    DEFAULT_SPACE,
+    QUICK_SPACE,
+    Param,
     TuneError,
-    _check_field,
-    decay_configs,  # noqa: F401 (re-exported)
-    decay_study,  # noqa: F401 (re-exported)
-    default_sweeps,  # noqa: F401 (re-exported)
-    describe_config,  # noqa: F401 (re-exported)
-    evaluate_on_test,
-    run_sweeps,  # noqa: F401 (re-exported)
-    sweep_base,  # noqa: F401 (re-exported)
-    timing_sentence,  # noqa: F401 (re-exported)
+    parse_space,
     with_value,
 )
-from .training import get_or_train
+from .storage import default_storage, open_storage, redact
+from .sweeps import evaluate_on_test
 
 R4_TUNED_TEST = reported("R4", R4_TUNED, "holdout-test", "test_acc")  # R4's CNN_2 after its search, on test
-# ----------------------------------------------------------------------------------------------
-# Search space
-
-PARAM_KINDS = ("log", "float", "int", "choice")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One searched dimension: `log`/`float`/`int` between low and high, or `choice` among values."""
-
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple = ()
-
-    def suggest(self, trial: optuna.Trial, name: str) -> Any:
-        if self.kind == "choice":
-            return trial.suggest_categorical(name, list(self.choices))
-        if self.kind == "int":
-            return trial.suggest_int(name, int(self.low), int(self.high))
-        return trial.suggest_float(name, self.low, self.high, log=self.kind == "log")
-
-    def extremes(self) -> list[Any]:
-        return list(self.choices) if self.kind == "choice" else [self.low, self.high]
-
-    def to_json(self) -> list:
-        return [self.kind, list(self.choices)] if self.kind == "choice" else [self.kind, self.low, self.high]
-
-
-SPACE_HELP = (
-    'write the space as {"lr": ["log", 1e-4, 1e-2], "batch_size": ["choice", [32, 64, 128]], '
-    '"epochs": ["int", 5, 15], "dropout": ["float", 0.0, 0.5]}'
-)
-
-# R4 searched lr, L2 strength, batch size and epochs for CNN_2; we add dropout (CNN_2 takes it).
-DEFAULT_SPACE = {
-    "lr": ["log", 1e-4, 1e-2],
-    "weight_decay": ["log", 1e-6, 1e-2],
-    "batch_size": ["choice", [32, 64, 128]],
-    "epochs": ["int", 5, 15],
-    "dropout": ["float", 0.0, 0.5],
-}
-# The full profile on a CPU searches R0's dropout LeNet-5 instead: a CNN_2 trial takes ~1 h on 2 cores.
-CPU_MODEL = "lenet5_3x3_leaky_dropout"
-CPU_SPACE = {**{k: v for k, v in DEFAULT_SPACE.items() if k != "dropout"}, "fc_dropout": DEFAULT_SPACE["dropout"]}
-QUICK_SPACE = {
-    "lr": ["log", 1e-4, 1e-2],
-    "weight_decay": ["log", 1e-6, 1e-2],
-    "batch_size": ["choice", [32, 64]],
-    "epochs": ["int", 1, 2],
-    "dropout": ["float", 0.0, 0.5],
-}
-
-
-def parse_space(spec: dict | str, base: RunConfig) -> dict[str, Param]:
-    """Check a search space (a dict or its JSON text) against `base`'s model; raise TuneError on any fault."""
-    if isinstance(spec, str):
-        try:
-            spec = json.loads(Path(spec).read_text() if not spec.lstrip().startswith("{") else spec)
-        except (OSError, json.JSONDecodeError) as err:
-            raise TuneError(
-                f"search space {spec[:60]!r} is neither JSON nor a readable JSON file ({err}); {SPACE_HELP}"
-            ) from None
-    if not isinstance(spec, dict) or not spec:
-        raise TuneError(f"the search space must be a non-empty mapping from names to [kind, …]; {SPACE_HELP}")
-    space: dict[str, Param] = {}
-    for name, entry in spec.items():
-        where = f"search space {name!r}"
-        if not isinstance(entry, (list, tuple)) or not entry or entry[0] not in PARAM_KINDS:
-            raise TuneError(f"{where}: {entry!r} does not start with a kind ({', '.join(PARAM_KINDS)}); {SPACE_HELP}")
-        kind = entry[0]
-        if kind == "choice":
-            if len(entry) != 2 or not isinstance(entry[1], (list, tuple)) or not entry[1]:
-                raise TuneError(f'{where}: a choice needs a non-empty list, e.g. ["choice", [32, 64]]')
-            param = Param(kind, choices=tuple(entry[1]))
-        else:
-            if len(entry) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry[1:]):
-                raise TuneError(f'{where}: {kind} needs two numbers, e.g. ["{kind}", low, high]')
-            low, high = entry[1], entry[2]
-            if not low < high:
-                raise TuneError(f'{where}: low={low} must be below high={high}; swap them or use ["choice", [{low}]]')
-            if kind == "log" and low <= 0:
-                raise TuneError(f"{where}: a log range needs low > 0 (got {low}); use e.g. 1e-6 as the low end")
-            if kind == "int" and not (float(low).is_integer() and float(high).is_integer()):
-                raise TuneError(f"{where}: an int range needs whole numbers (got {low}, {high})")
-            param = Param(kind, float(low) if kind != "int" else int(low), float(high) if kind != "int" else int(high))
-        _check_field(base, name, param.extremes(), where)
-        space[name] = param
-    return space
-
-
-# ----------------------------------------------------------------------------------------------
-# Storage
-
-DRIVERS = {"postgresql": "psycopg2-binary", "mysql": "PyMySQL (and use mysql+pymysql://)"}  # pip names
-
-
-def default_storage() -> str:
-    """`sqlite:///<REPORTS_DIR>/tune.sqlite3`, beside the run store."""
-    return f"sqlite:///{cfg.REPORTS_DIR / 'tune.sqlite3'}"
-
-
-def _redact(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 (sqlalchemy missing or the URL unparseable: show it as given)
-        return url
-
-
-def open_storage(url: str | None = None) -> optuna.storages.RDBStorage:
-    """The RDB storage at `url` (default: `default_storage()`).
-
-    Raises TuneError (one line: cause and fix) when the URL is malformed, its driver is missing or the
-    database cannot be reached.
-    """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    url = url or default_storage()
-    shown = _redact(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise TuneError(
-            f"storage {url!r} is not a database URL: use sqlite:////abs/path.sqlite3 or "
-            f"postgresql://user:password@host:5432/db (or omit --storage for {default_storage()})"
-        ) from None
-    engine_kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            folder = Path(database).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise TuneError(
-                    f"storage {shown}: cannot create the folder {folder} ({err.strerror}); "
-                    f"choose a writable path or omit --storage"
-                ) from None
-        engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another writer instead of failing
-    elif parsed.get_backend_name() in ("postgresql", "mysql"):
-        engine_kwargs["connect_args"] = {"connect_timeout": 10}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-    except ImportError:
-        driver = DRIVERS.get(parsed.get_backend_name(), "the SQLAlchemy driver of this database")
-        raise TuneError(
-            f"storage {shown} needs a database driver that is not installed: pip install {driver} "
-            f"into .venv, or omit --storage"
-        ) from None
-    except (SQLAlchemyError, OSError) as err:
-        cause = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-        raise TuneError(
-            f"cannot reach storage {shown} ({cause}); check host, port, credentials and that the "
-            f"database exists, or omit --storage to use {default_storage()}"
-        ) from None
-
-
 # ----------------------------------------------------------------------------------------------
 # Search
 
@@ -400,7 +229,7 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
         study.set_user_attr("plan", signature)
     elif stored != signature:
         raise TuneError(
-            f"study {plan.study_name!r} in {_redact(plan.storage)} was made with another model or "
+            f"study {plan.study_name!r} in {redact(plan.storage)} was made with another model or "
             f"search space; pass the same options to continue it, or --study-name NEW to start another"
         )
     study.set_user_attr("trials", plan.trials)
@@ -642,39 +471,6 @@ def space_table(plan: SearchPlan) -> pd.DataFrame:
     ).set_index("name")
 
 
-def search_figures(study: optuna.Study) -> dict[str, Any]:
-    """Optuna's matplotlib figures: optimisation history, parameter importances (needs 2+ complete
-    trials), parallel coordinates and the validation accuracy per epoch of every trial."""
-    import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as ovm
-
-    from . import plots
-
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    makers = {
-        "history": ovm.plot_optimization_history,
-        "parallel": ovm.plot_parallel_coordinate,
-        "intermediate": ovm.plot_intermediate_values,
-    }
-    if len(complete) >= 2:
-        makers["importances"] = ovm.plot_param_importances
-    figures = {}
-    for name, make in makers.items():
-        with warnings.catch_warnings(), plt.rc_context():  # optuna switches to its ggplot style: keep ours
-            warnings.simplefilter("ignore")
-            ax = make(study)
-        ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
-        fig = ax.figure
-        fig.set_size_inches(plots.WIDTH, 3.2)
-        if name in ("history", "intermediate"):
-            ax.set_ylabel("validation accuracy")
-        if name == "intermediate" and ax.get_legend() is not None:
-            ax.get_legend().remove()  # one entry per trial says nothing
-        plt.close(fig)
-        figures[name] = fig
-    return figures
-
-
 def test_comparison(test: dict[str, float], run: Run) -> pd.DataFrame:
     """The retrained best config's test accuracy beside what R4 reported for its tuned CNN_2."""
     r4 = get_study("R4").config(R4_TUNED, get_profile("full"))  # R4's own settings of that run
@@ -696,123 +492,3 @@ def test_comparison(test: dict[str, float], run: Run) -> pd.DataFrame:
             },
         ]
     ).set_index("source")
-
-
-def describe_search(summary: dict[str, Any], test: dict[str, float], run: Run, plan: SearchPlan) -> list[str]:
-    """The closing note, generated from the study and the retrained run's measured numbers."""
-    prov = run.provenance
-    diff = (test["acc"] - R4_TUNED_TEST.value) * 100
-    where = ", ".join(summary["devices"]) or "?"
-    return [
-        f"The search ran {summary['finished']} finished trials of {plan.base.model} ({summary['complete']} complete, "
-        f"{summary['pruned']} pruned, {summary['fail']} failed and retried or replaced) out of a total of {summary['total']}, "
-        f"over {len(summary['workers'])} worker process(es) on {where}; the trials took {summary['trial_seconds'] / 60:.1f} min "
-        f"of training in a wall span of {summary['wall_seconds'] / 60:.1f} min.",
-        f"The best trial (#{summary['best_number']}) reached {summary['best_value']:.2%} validation accuracy with "
-        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items())
-        + ".",
-        f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
-        f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
-        f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
-        f"{R4_TUNED_TEST.value:.2%} (R4: CNN_2 with augmentation, 10 epochs; one run each: no test, so no "
-        "difference or equivalence is claimed)"
-        + (
-            "."
-            if run.config.model == "cnn_2"
-            else f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."
-        ),
-    ]
-
-
-# ----------------------------------------------------------------------------------------------
-# Command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m fashion_cnn.tune`: run (or continue) an Optuna study whose trials train on Ray."""
-    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="trials training at once (default 0: the whole batch, as the cluster's CPUs allow)",
-    )
-    parser.add_argument(
-        "--address", default=None, help="a Ray cluster to train the trials on (default RAY_ADDRESS, else a local Ray)"
-    )
-    parser.add_argument("--storage", default=None, help=f"SQLAlchemy URL of the study (default {default_storage()})")
-    parser.add_argument(
-        "--trials", type=int, default=None, help="total finished trials (full: 30 on a GPU, 20 on a CPU; quick: 4)"
-    )
-    parser.add_argument(
-        "--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)"
-    )
-    parser.add_argument(
-        "--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)"
-    )
-    parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
-    parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        help="seconds after which no new batch of trials starts (run again to continue)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="TPE's seed (default 0): the same seed and batch propose the same trials, however many train at once",
-    )
-    parser.add_argument(
-        "--batch",
-        type=int,
-        default=SearchPlan.batch,
-        help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
-        "up to this many trials train at once",
-    )
-    args = parser.parse_args(argv)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        plan = plan_search(
-            args.model,
-            args.profile,
-            trials=args.trials,
-            space=args.space,
-            storage=args.storage,
-            study_name=args.study_name,
-            device=args.device,
-            seed=args.seed,
-            batch=args.batch,
-        )
-        use_address(args.address)
-        print(
-            f"study {plan.study_name!r} in {_redact(plan.storage)}: {plan.trials} trials of {plan.base.model}, "
-            f"batches of {plan.batch}, at most {args.workers or plan.batch} at once",
-            flush=True,
-        )
-        study = search(plan, args.workers, timeout=args.timeout)
-    except Error as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: the study is kept; run the same command to continue it", file=sys.stderr)
-        return 130
-    s = search_summary(study)
-    best = (
-        f"best val_acc {s['best_value']:.4f} with {s['best_params']}"
-        if s["best_value"] is not None
-        else "no complete trial"
-    )
-    state = "done" if s["finished"] >= plan.trials else "stopped early (run the same command to continue)"
-    print(
-        f"{state}: {s['finished']}/{plan.trials} finished ({s['complete']} complete, {s['pruned']} pruned, "
-        f"{s['fail']} failed), {best}, trial time {s['trial_seconds'] / 60:.1f} min, "
-        f"wall span {s['wall_seconds'] / 60:.1f} min"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

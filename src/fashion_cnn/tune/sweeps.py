@@ -1,5 +1,4 @@
-"""One-field sweeps (R3's) and the learning-rate decay comparison (R1's, paired over seeds), plus the
-config-field helpers and `TuneError` the search in `tune` shares.
+"""One-field sweeps (R3's) and the learning-rate decay comparison (R1's, paired over seeds).
 
 * **Decay** (`decay_study`): step decay (×0.5 every 5 epochs, as R1 and R2 do) against a constant rate,
   over the same seeds (a number, or "auto": a pilot fixes n), with validation curves, the rate per epoch
@@ -12,87 +11,24 @@ config-field helpers and `TuneError` the search in `tune` shares.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from . import config as cfg
-from . import metrics, stats, text
-from .errors import ConfigError, Error
-from .models import create_model
-from .runs import RunConfig
-from .schedule import get_or_train_many
-from .store import Run
-from .studies.sources import reported
+from .. import config as cfg
+from .. import metrics, stats, text
+from ..errors import ConfigError
+from ..runs import RunConfig
+from ..schedule import get_or_train_many
+from ..store import Run
+from ..studies.sources import reported
+from .space import TuneError, _check_field, with_value
 
 # R1's ReLU variant on the test set after retraining on train + validation at batch 32, constant rate and step decay
 R1_DECAY = {
     "none": reported("R1", "r1_relu", "trainval-test", "test_acc"),
     "step": reported("R1", "r1_relu/step-decay", "trainval-test", "test_acc"),
 }
-
-
-class TuneError(Error, ValueError):
-    """A bad search space, sweep or storage: the message is one line with the cause and the fix."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Config fields: a RunConfig field, else a model argument (kept in model_args)
-
-_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
-_FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not varied by a sweep or search
-
-
-def describe_config(config: RunConfig) -> str:
-    """One line naming the model and every setting that differs from RunConfig's defaults."""
-    defaults = RunConfig(config.model).to_dict()
-    changed = {
-        k: v
-        for k, v in config.to_dict().items()
-        if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")
-    }
-    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
-    return f"{config.model}({args})" + "".join(
-        f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}" for k, v in changed.items()
-    )
-
-
-def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
-    """`config` with `name` set to `value`: a RunConfig field, or else a model argument (`n_base`, `dropout`)."""
-    if name in _CONFIG_FIELDS:
-        return config.replace(**{name: value})
-    return config.replace(model_args={**config.model_args, name: value})
-
-
-def value_of(config: RunConfig, name: str) -> Any:
-    """The value of `name` in `config` (a RunConfig field or a model argument; None when unset)."""
-    return getattr(config, name) if name in _CONFIG_FIELDS else config.model_args.get(name)
-
-
-def _check_field(config: RunConfig, name: str, values: Sequence[Any], what: str) -> None:
-    """Raise TuneError unless every value of `name` gives a valid config and a buildable model."""
-    if name in _FIXED_FIELDS:
-        raise TuneError(f"{what}: {name!r} cannot be varied here; vary a training field or a model argument")
-    for value in values:
-        try:
-            changed = with_value(config, name, value)
-        except (ValueError, TypeError) as err:
-            raise TuneError(f"{what}: {name}={value!r} is invalid ({err}); change its values") from None
-        if name not in _CONFIG_FIELDS:
-            try:
-                create_model(changed.model, **changed.model_args)
-            except (TypeError, ValueError) as err:
-                if "unexpected keyword" not in str(err):
-                    raise TuneError(f"{what}: {config.model} cannot be built with {name}={value!r} ({err})") from None
-                raise TuneError(
-                    f"{what}: {name!r} is neither a RunConfig field nor an argument of model {config.model!r}; "
-                    f"use a RunConfig field ({', '.join(sorted(_CONFIG_FIELDS - _FIXED_FIELDS))}) "
-                    f"or one of the model's arguments"
-                ) from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,29 +59,6 @@ class Sweep:
         return SweepResult(self, get_or_train_many(self.configs(), progress=progress))
 
 
-# What a sentence comparing single runs says in place of an outcome (`text.outcome` would say "no test at n=1").
-NO_TEST = "one run per value: no test, so no difference or equivalence is claimed"
-
-# Epochs of the same arithmetic timed 1.09-1.13x apart in one sweep of the full report (the learning-rate,
-# dropout and loss sweeps, trained beside other runs on 2 cores): below this ratio a time is not a finding.
-TIMING_NOISE = 1.25
-
-
-def timing_sentence(seconds: pd.Series, field: str) -> str:
-    """The fastest and slowest seconds per epoch over a sweep's values, as a finding only beyond timing noise."""
-    slow, fast = seconds.idxmax(), seconds.idxmin()
-    ratio = seconds[slow] / seconds[fast]
-    if ratio < TIMING_NOISE:
-        return (
-            f"An epoch takes about as long at every {field} ({seconds[fast]:.2f}–{seconds[slow]:.2f} s): "
-            f"differences under {TIMING_NOISE:g}× are within the timing noise of runs sharing a machine."
-        )
-    return (
-        f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
-        f"({ratio:.1f}×)."
-    )
-
-
 @dataclass
 class SweepResult:
     """The runs of a sweep, with its table, figure and generated sentences."""
@@ -174,54 +87,20 @@ class SweepResult:
         return pd.DataFrame(rows).set_index(self.sweep.field)
 
     def describe(self) -> list[str]:
-        """Sentences generated from the table. One seed per value, so every sentence that compares values
-        says that no test was made (`NO_TEST`): ranges, no difference or equivalence claimed."""
-        t = self.table()
-        f = self.sweep.field
-        hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
-        gap = (t["train_acc"] - t["val_acc"]) * 100
-        out = [
-            f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
-            f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
-            f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."
-        ]
-        out.append(
-            f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
-            f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}."
-        )
-        out.append(timing_sentence(t["s_per_epoch"], f))
-        out.append(f"Every value is trained once, with seed {self.sweep.base.seed} and the same split.")
-        return out
+        """Sentences generated from the table (`text.sweep_sentences`): one seed per value, so no test."""
+        return text.sweep_sentences(self.table(), self.sweep.field, self.sweep.base.seed)
 
     def plot(self):
-        """Overlaid accuracy and loss curves (train dashed, validation solid) and seconds per epoch."""
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        """Overlaid accuracy and loss curves and seconds per epoch (`plots.sweep`)."""
+        from .. import plots
 
-        from . import plots
-
-        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6), gridspec_kw={"width_ratios": [3, 3, 2]})
-        colours = plt.cm.viridis(np.linspace(0, 0.85, len(self.runs)))
-        for value, run, colour in zip(self.sweep.values, self.runs, colours):
-            frame = run.frame()
-            for ax, metric in zip(axes[:2], ("acc", "loss")):
-                ax.plot(frame["epoch"], frame[f"val_{metric}"], "-o", ms=2.5, color=colour, label=f"{value}")
-                ax.plot(frame["epoch"], frame[f"train_{metric}"], "--", color=colour, alpha=0.7)
-        for ax, metric in zip(axes[:2], ("accuracy", "loss")):
-            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: val, dashed: train)")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[0].legend(title=self.sweep.field, fontsize=7, title_fontsize=7)
-        table = self.table()
-        axes[2].bar([str(v) for v in table.index], table["s_per_epoch"], color=colours)
-        axes[2].set(xlabel=self.sweep.field, ylabel="s / epoch", title="time per epoch")
-        plt.close(fig)  # shown once by the notebook
-        return fig
+        return plots.sweep(self)
 
     def show(self) -> None:
         """Display the figure, the table (accuracies in %) and the generated sentences in a notebook."""
         from IPython.display import Markdown, display
 
-        from . import plots
+        from .. import plots
 
         display(
             self.plot(),
@@ -376,30 +255,10 @@ class DecayResult:
         return out
 
     def plot(self):
-        """Validation accuracy and loss per epoch (mean ± std over seeds) and the learning rate per epoch."""
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        """Validation accuracy and loss per epoch and the rate per epoch (`plots.decay`)."""
+        from .. import plots
 
-        from . import plots
-
-        fig, axes = plt.subplots(1, 3, figsize=(plots.WIDTH, 2.6))
-        for label, runs in self.runs.items():
-            epochs = pd.concat([r.frame() for r in runs]).groupby("epoch")
-            mean, std = epochs.mean(numeric_only=True), epochs.std(numeric_only=True).fillna(0)
-            for ax, col in zip(axes[:2], ("val_acc", "val_loss")):
-                (line,) = ax.plot(mean.index, mean[col], "-o", ms=2.5, label=label)
-                ax.fill_between(
-                    mean.index, mean[col] - std[col], mean[col] + std[col], alpha=0.2, color=line.get_color()
-                )
-            axes[2].plot(mean.index, mean["lr"], "-o", ms=2.5, drawstyle="steps-mid", label=label)
-        axes[0].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
-        axes[1].set(xlabel="epoch", ylabel="validation loss", title="validation loss")
-        axes[2].set(xlabel="epoch", ylabel="learning rate", title="rate per epoch", yscale="log")
-        for ax in axes:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[0].legend(title="schedule", fontsize=7, title_fontsize=7)
-        plt.close(fig)
-        return fig
+        return plots.decay(self)
 
 
 def decay_configs(
@@ -465,7 +324,7 @@ def decay_study(
     once at n: no seeds are added after a p-value is seen. `margin`: the equivalence margin (a fraction of
     accuracy, 0.005 = ±0.5 points).
     """
-    from .studies import PILOT_SEEDS
+    from ..studies import PILOT_SEEDS
 
     if not margin > 0:
         raise ConfigError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")

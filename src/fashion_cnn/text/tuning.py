@@ -1,0 +1,78 @@
+"""The sentences of the hyperparameter section (7): sweeps with one run per value (ranges and timings,
+no test claimed) and the search's closing note."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def describe_search(summary: dict[str, Any], test: dict[str, float], run, model: str, r4_test: float) -> list[str]:
+    """The closing note of the search, generated from its summary (`tune.search_summary`), the retrained
+    best run (`run`, of `model`) and its `test` scores, beside R4's reported `r4_test` accuracy."""
+    prov = run.provenance
+    diff = (test["acc"] - r4_test) * 100
+    where = ", ".join(summary["devices"]) or "?"
+    return [
+        f"The search ran {summary['finished']} finished trials of {model} ({summary['complete']} complete, "
+        f"{summary['pruned']} pruned, {summary['fail']} failed and retried or replaced) out of a total of {summary['total']}, "
+        f"over {len(summary['workers'])} worker process(es) on {where}; the trials took {summary['trial_seconds'] / 60:.1f} min "
+        f"of training in a wall span of {summary['wall_seconds'] / 60:.1f} min.",
+        f"The best trial (#{summary['best_number']}) reached {summary['best_value']:.2%} validation accuracy with "
+        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items())
+        + ".",
+        f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
+        f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
+        f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
+        f"{r4_test:.2%} (R4: CNN_2 with augmentation, 10 epochs; one run each: no test, so no "
+        "difference or equivalence is claimed)"
+        + (
+            "."
+            if run.config.model == "cnn_2"
+            else f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."
+        ),
+    ]
+
+
+# What a sentence comparing single runs says in place of an outcome (`text.outcome` would say "no test at n=1").
+NO_TEST = "one run per value: no test, so no difference or equivalence is claimed"
+
+
+# Epochs of the same arithmetic timed 1.09-1.13x apart in one sweep of the full report (the learning-rate,
+# dropout and loss sweeps, trained beside other runs on 2 cores): below this ratio a time is not a finding.
+TIMING_NOISE = 1.25
+
+
+def timing_sentence(seconds: pd.Series, field: str) -> str:
+    """The fastest and slowest seconds per epoch over a sweep's values, as a finding only beyond timing noise."""
+    slow, fast = seconds.idxmax(), seconds.idxmin()
+    ratio = seconds[slow] / seconds[fast]
+    if ratio < TIMING_NOISE:
+        return (
+            f"An epoch takes about as long at every {field} ({seconds[fast]:.2f}–{seconds[slow]:.2f} s): "
+            f"differences under {TIMING_NOISE:g}× are within the timing noise of runs sharing a machine."
+        )
+    return (
+        f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
+        f"({ratio:.1f}×)."
+    )
+
+
+def sweep_sentences(t: pd.DataFrame, f: str, seed: int) -> list[str]:
+    """Sentences generated from the table. One seed per value, so every sentence that compares values
+    says that no test was made (`NO_TEST`): ranges, no difference or equivalence claimed."""
+    hi, lo = t["val_acc"].idxmax(), t["val_acc"].idxmin()
+    gap = (t["train_acc"] - t["val_acc"]) * 100
+    out = [
+        f"Final validation accuracy ranges from {t.loc[lo, 'val_acc']:.2%} ({f}={lo}) "
+        f"to {t.loc[hi, 'val_acc']:.2%} ({f}={hi}), a spread of "
+        f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."
+    ]
+    out.append(
+        f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
+        f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}."
+    )
+    out.append(timing_sentence(t["s_per_epoch"], f))
+    out.append(f"Every value is trained once, with seed {seed} and the same split.")
+    return out
