@@ -39,10 +39,13 @@ def test_training_curves_has_a_loss_and_accuracy_axis_per_model_with_bands():
 
 
 def test_training_curves_single_seed_has_no_band_and_rows_follow_by():
-    hist = _history(("x",), seeds=(0,)).assign(augment=lambda d: np.where(d.epoch > 0, "none", "x"))
+    one = _history(("x",), seeds=(0,))
+    hist = pd.concat([one.assign(augment="none"), one.assign(augment="crop", val_acc=one.val_acc + 0.05)])
     fig = plots.training_curves(hist, by="augment")
-    assert len(fig.axes) == 2 and all(len(ax.collections) == 0 for ax in fig.axes)
-    assert fig.axes[0].get_title(loc="left") == "none: loss"
+    assert len(fig.axes) == 4 and all(len(ax.collections) == 0 for ax in fig.axes)  # a row per group, no band
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["none: loss", "none: accuracy", "crop: loss", "crop: accuracy"]
+    np.testing.assert_allclose(fig.axes[3].lines[1].get_ydata(), one.val_acc + 0.05)  # crop's own numbers
 
 
 def test_confusion_matrices_annotate_every_cell():

@@ -15,35 +15,25 @@ from fashion_cnn.config import get_profile
 from fashion_cnn.stats import cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
 from fashion_cnn.studies import Arm, SeedPlan, Study, get_study
 from fashion_cnn.studies.sources import R0_BEST
+from fashion_cnn.studies.study import check
 from fashion_cnn.text import count
 from fashion_cnn.training import get_or_train
 
 TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
 
 
-def test_every_figure_points_at_something_its_study_measures():
-    for fig in rep.REPORTED:
-        assert (fig.arm, fig.setting) in rep.available(get_study(fig.report)), fig
-        assert fig.metric in rep.METRICS and fig.setting in rep.SETTINGS
-        assert 0 < fig.value < 1 or fig.metric.endswith("loss"), fig
-    for claim in rep.CLAIMS:
-        study = get_study(claim.report)
-        for arm, setting in zip((claim.a, claim.b), claim.settings):
-            assert (arm, setting) in rep.available(study), claim
-
-
-def test_figures_cover_the_reports():
-    count = lambda report, setting=None, metric=None: sum(
-        f.report == report and setting in (None, f.setting) and metric in (None, f.metric) for f in rep.REPORTED
-    )
-    assert count("R0", "holdout") == 10 and count("R0", metric="test_acc") == 3 and count("R0", "kfold-mean") == 1
-    assert count("R1", "kfold-max") == 10 and count("R1", "kfold-mean") == 20 and count("R1", "trainval-test") == 12
-    assert count("R2", "holdout") == 12 and count("R2", "holdout-test") == 4 and count("R2", "kfold-mean") == 2
-    assert count("R4", "holdout-test", "test_acc") == 21
-    assert count("R3") == 0  # another data set: directions only
-    tuned = [f for f in rep.REPORTED if f.arm == "cnn_2/tuned"]
-    assert len(tuned) == 1 and tuned[0].value == 0.9291
-    assert all("Keras" in f.note for f in rep.REPORTED if "keras" in f.metric)
+def test_a_figure_or_claim_naming_what_its_study_does_not_measure_is_refused_when_the_facts_load():
+    r0 = get_study("R0")
+    check(r0, [rep.Reported("R0", "t", "lenet5", "holdout", "val_acc", 0.9)], [])  # measured: fine
+    with pytest.raises(ValueError, match=r"R0 \(t\): no arm 'lenet6'"):
+        check(r0, [rep.Reported("R0", "t", "lenet6", "holdout", "val_acc", 0.9)], [])
+    with pytest.raises(ValueError, match=r"R0 \(t\): lenet5_3x3 is never evaluated under 'trainval-test'"):
+        check(r0, [rep.Reported("R0", "t", "lenet5_3x3", "trainval-test", "test_acc", 0.9)], [])
+    with pytest.raises(ValueError, match=r"R0 \(t\): unknown metric 'val_f2'"):
+        check(r0, [rep.Reported("R0", "t", "lenet5", "holdout", "val_f2", 0.9)], [])
+    bad = rep.Claim("R0", "t", "lenet5", "lenet5_3x3", "kfold-mean", "val_acc", ">", "x")
+    with pytest.raises(ValueError, match=r"R0 \(t\): lenet5_3x3 is never evaluated under 'kfold-mean'"):
+        check(r0, [], [bad])
 
 
 def _values(rows):
@@ -582,7 +572,14 @@ def test_measure_a_tiny_study(store, monkeypatch):
     m = rep.measure(study, TINY, device="auto")  # "auto" resolves to this machine's device
     v = m.values
     got = set(zip(v["arm"], v["setting"]))
-    assert got == rep.available(study)
+    assert got == {
+        *((arm, "holdout") for arm in ("lenet5", "lenet5_3x3", "lenet5/decay")),
+        ("lenet5", "kfold-mean"),
+        ("lenet5", "kfold-max"),
+        ("lenet5", "holdout-test"),
+        ("lenet5_3x3", "trainval"),
+        ("lenet5_3x3", "trainval-test"),
+    }
     assert set(v["seed"]) == {0, 1}
     fold_acc = [
         [

@@ -37,38 +37,29 @@ def test_study_is_well_formed(name):
     assert len(keys) == len(set(keys))
 
 
-def test_settings_taken_from_the_reports():
-    r4 = get_study("R4")
-    c = r4.config("cnn_1", FULL)
-    assert (c.optimizer, c.lr, c.batch_size, c.weight_decay, c.epochs, c.loss, c.subset) == (
-        "adam",
-        4e-3,
-        128,
-        1e-3,
-        10,
-        "ce",
-        None,
+def test_a_config_takes_the_study_settings_then_the_arms_changes_then_the_call_s():
+    study = Study(
+        "X",
+        "x",
+        "lenet5",
+        ("lenet5_3x3",),
+        settings={"optimizer": "sgd", "lr": 0.05, "batch_size": 32, "epochs": 12},
+        extra_arms=(Arm("lenet5/decay", "lenet5", {"schedule": "step", "lr": 0.01}),),
     )
-    assert c.val_fraction == pytest.approx(1 / 6)
-    tuned = r4.config("cnn_2/tuned", FULL)
-    assert (tuned.model, tuned.lr, tuned.batch_size, tuned.weight_decay, tuned.epochs, tuned.augment) == (
-        "cnn_2",
-        0.0003593,
-        64,
-        0.0003593,
-        10,
-        ("crop", "flip"),
+    plain = study.config("lenet5_3x3", FULL, seed=2)
+    assert (plain.model, plain.optimizer, plain.lr, plain.batch_size, plain.epochs, plain.seed) == (
+        "lenet5_3x3",
+        "sgd",
+        0.05,
+        32,
+        12,  # the full profile keeps the study's epochs
+        2,
     )
-    cell = r4.config("cnn_3/sigmoid/aug", FULL)
-    assert (cell.model, cell.loss, cell.augment, cell.lr) == ("cnn_3", "bce", ("crop", "flip"), 4e-3)
-    assert len(r4.test) == 21 and {r4.arm(label).model for label, _ in r4.test} == set(r4.models)
-    assert r4.baseline == "cnn_1" and r4.variants == ("cnn_2", "cnn_3", "cnn_4", "cnn_5")
-
-    decay = get_study("R1").config("r1_relu/step-decay", FULL, split="trainval")
-    assert (decay.schedule, decay.step_size, decay.gamma, decay.epochs, decay.split) == ("step", 5, 0.5, 15, "trainval")
-    assert get_study("R1").kfold == tuple((m, 5) for m in get_study("R1").models)
-    assert get_study("R2").config("r2_l2", FULL).epochs == 15
-    assert get_study("R0").config("lenet5", FULL).epochs == 15 and get_study("R0").cumulative
+    arm = study.config("lenet5/decay", FULL, split="trainval")
+    assert (arm.model, arm.schedule, arm.lr, arm.optimizer, arm.split) == ("lenet5", "step", 0.01, "sgd", "trainval")
+    quick = study.config("lenet5/decay", QUICK)  # another profile caps epochs and the subset at its own
+    assert (quick.epochs, quick.subset) == (min(12, QUICK.epochs), QUICK.subset)
+    assert study.config("lenet5", FULL).subset is None and study.config("lenet5", FULL).epochs == 12
 
 
 def test_kfold_uses_the_reports_k_in_full_and_the_profiles_in_quick():

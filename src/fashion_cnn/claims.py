@@ -14,7 +14,8 @@ import pandas as pd
 from . import config as cfg
 from .measurements import Measurements, _by_seed
 from .stats import Comparison, TestResult, cochran_q, compare_family, holm, mcnemar_test
-from .studies.sources import CLAIMS, Claim
+from .studies.sources import CLAIMS
+from .studies.study import Claim
 from .text.words import in_percent, units
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +69,22 @@ def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> i
     if text.isdigit() and int(text) >= 1:
         return int(text)
     raise ConfigError(f"seeds={seeds!r}: give a number of seeds (1 or more), 'auto' or 'default'")
+
+
+def show_log(stream=None, level: int = logging.INFO) -> None:
+    """Send the package's log (`logging.getLogger("fashion_cnn…")`: a search's trials, a run waited
+    for) to `stream` (default stdout) as plain lines, as the command lines do; once per process."""
+    logger = logging.getLogger("fashion_cnn")
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream or sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, which a container or `taskset` narrows)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def resolve_device(device: str = "auto") -> str:

@@ -39,7 +39,6 @@ CLASSES = (
     "Bag",
     "Ankle boot",
 )
-IMAGE_SHAPE = (28, 28)
 
 
 class DataError(Error, ValueError):

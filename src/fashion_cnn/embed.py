@@ -18,7 +18,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 
 from . import config as cfg
+from .config import usable_cores
 from .data import CLASSES
+from .files import atomic
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ EARLY_EXAGGERATION_ITER, N_ITER = 125, 375
 
 
 def _jobs() -> int:
-    return max(1, min(8, len(os.sched_getaffinity(0))))
+    return max(1, min(8, usable_cores()))
 
 
 def fit(
@@ -130,10 +132,12 @@ def fit_with_held_out(
     xy_new = transform(emb, features[new_idx]) if len(new_idx) else np.zeros((0, 2))
     result = TSNEResult(np.asarray(emb), fit_idx, xy_new, new_idx)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-        np.savez(tmp, xy=result.xy, fit_idx=fit_idx, xy_new=xy_new, new_idx=new_idx)
-        os.replace(tmp, path)
+
+        def save(tmp: str) -> None:
+            with open(tmp, "wb") as f:  # a file object: np.savez adds no ".npz" to its name
+                np.savez(f, xy=result.xy, fit_idx=fit_idx, xy_new=xy_new, new_idx=new_idx)
+
+        atomic(path, save)
     return result
 
 

@@ -3,7 +3,7 @@ ours would fall (the 95% prediction interval) and our mean with its 95% confiden
 comparisons the reports drew, tested across seeds.
 
 `studies.sources.REPORTED` holds each stated number (report, table or section, arm of the study, setting,
-metric, value as a fraction); `studies.sources.METRICS` and `SETTINGS` define what each column measures. `measure()` runs
+metric, value as a fraction); `studies.study.METRICS` and `SETTINGS` define what each column measures. `measure()` runs
 (or loads) every run of a study and returns one value per (arm, setting, metric, seed);
 `reproduction_table()` puts the figures beside those values: a reported figure comes from a single
 run, so it is judged against our *prediction interval*, not the narrower interval of our mean.
@@ -49,18 +49,9 @@ from .measurements import Measurements, _by_seed, _ours, measure  # noqa: F401
 from .stats import mean_ci, prediction_interval
 from .store import Store
 from .studies import PILOT_SEEDS, SeedPlan, Study, get_study
-from .studies.sources import CLAIMS, METRICS, NUMERIC_REPORTS, REPORTED, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
+from .studies.sources import CLAIMS, NUMERIC_REPORTS, REPORTED  # noqa: F401 (re-exported)
+from .studies.study import METRICS, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
 from .text.words import in_percent
-
-
-def available(study: Study) -> set[tuple[str, str]]:
-    """Every (arm, setting) that `measure(study)` produces values for."""
-    out = {(a.label, "holdout") for a in study.arms}
-    out |= {(label, s) for label, _ in study.kfold for s in ("kfold-mean", "kfold-max")}
-    out |= {(label, f"{split}-test") for label, split in study.test}
-    out |= {(label, "trainval") for label, split in study.test if split == "trainval"}
-    return out
-
 
 # ----------------------------------------------------------------------------------------------
 # The reproduction table

@@ -85,11 +85,6 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
-def cpu_cores() -> int:
-    """Cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def cluster_address() -> str | None:
     """The Ray cluster to join (RAY_ADDRESS, which `--address` sets); None: a local Ray."""
     return os.environ.get("RAY_ADDRESS") or None
@@ -117,7 +112,7 @@ def connect(address: str | None = None) -> None:
     else:
         ray.init(
             address="local",
-            num_cpus=cpu_cores(),
+            num_cpus=cfg.usable_cores(),
             num_gpus=torch.cuda.device_count(),
             object_store_memory=512 * 2**20,
             **quiet,

@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "else a local Ray on this machine's cores)",
     )
     args = parser.parse_args(argv)
+    cfg.show_log(sys.stderr)  # warnings, e.g. a run another process trains
     if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
         signal.signal(signal.SIGTERM, _interrupt)
     use_address(getattr(args, "address", None))

@@ -6,9 +6,7 @@ reproduction (`reproduction`, `claims`) and the hyperparameter sections (`sweeps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .study import Arm, Study, register_study
+from .study import Arm, Claim, Reported, Study, check, get_study, register_study
 
 # ----------------------------------------------------------------------------------------------
 # R0: PyTorch, LeNet-5 and four cumulative changes.
@@ -190,67 +188,8 @@ register_study(
 # ----------------------------------------------------------------------------------------------
 # What the reports state
 
-SETTINGS = {
-    "holdout": "trained on the study's train split; value after the last epoch",
-    "holdout-test": "trained on the train split, evaluated on the test set",
-    "trainval": "retrained on train + validation; value after the last epoch",
-    "trainval-test": "retrained on train + validation, evaluated on the test set",
-    "kfold-mean": "k-fold cross-validation: last-epoch value averaged over the k folds",
-    "kfold-max": "k-fold cross-validation: the largest last-epoch value over the k folds",
-}
-
-_KERAS = (
-    "Keras Precision()/Recall(): one-hot targets against class scores > 0.5, counted over every (image, class) slot"
-)
-METRICS = {
-    "train_acc": "top-1 accuracy on the training part, running mean over the last epoch's batches (Keras's way)",
-    "train_loss": "cross-entropy on the training part, running mean over the last epoch (no penalty term)",
-    "val_acc": "top-1 accuracy on the validation part",
-    "val_loss": "cross-entropy on the validation part (no penalty term)",
-    "val_keras_precision": f"precision on the validation part, {_KERAS}",
-    "val_keras_recall": f"recall on the validation part, {_KERAS}",
-    "test_acc": "top-1 accuracy on the test set",
-    "test_loss": "softmax cross-entropy on the test set",
-    "test_precision": "macro-averaged precision on the test set (scikit-learn)",
-    "test_recall": "macro-averaged recall on the test set (scikit-learn)",
-    "test_keras_precision": f"precision on the test set, {_KERAS}",
-    "test_keras_recall": f"recall on the test set, {_KERAS}",
-    "epoch_seconds": "mean wall-clock seconds per epoch (training and validation)",
-}
 
 NUMERIC_REPORTS = ("R0", "R1", "R2", "R4")  # R3 ran on another data set: directions only
-
-
-@dataclass(frozen=True)
-class Reported:
-    """One number a source report states, and where our runs measure the same thing."""
-
-    report: str  # "R0" … "R4" (also the study's name)
-    where: str  # the report's table or section
-    arm: str  # arm label in the study
-    setting: str  # key of SETTINGS
-    metric: str  # key of METRICS
-    value: float  # as a fraction (89.60% → 0.8960); losses as stated
-    note: str = ""  # anything the reader needs to judge the comparison
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A comparison a report drew: `b` `direction` `a` on `metric` under `setting`."""
-
-    report: str
-    where: str
-    a: str  # arm label
-    b: str  # arm label
-    setting: str  # key of SETTINGS (of a, and of b unless setting_b says otherwise)
-    metric: str
-    direction: str  # ">" (b higher), "<" (b lower) or "≈" (no real difference)
-    text: str  # the claim, in our words
-    setting_b: str = ""  # b's setting when it differs from a's (same arm trained two ways)
-
-    @property
-    def settings(self) -> tuple[str, str]:
-        return self.setting, self.setting_b or self.setting
 
 
 def _figures(
@@ -606,3 +545,7 @@ def reported(report: str, arm: str, setting: str, metric: str) -> Reported:
     if len(found) != 1:
         raise KeyError(f"{report} states {len(found)} figures for {arm} / {setting} / {metric}")
     return found[0]
+
+
+for _study in (get_study(name) for name in ("R0", "R1", "R2", "R3", "R4")):
+    check(_study, [f for f in REPORTED if f.report == _study.name], [c for c in CLAIMS if c.report == _study.name])

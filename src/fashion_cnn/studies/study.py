@@ -7,6 +7,10 @@ is what `configs()` returns and what notebook 02 compares. Everything else a rep
 ``"cnn_2/sigmoid/aug"``; `config()` accepts an arm label wherever it accepts a model name.
 `plan()` lists every run the study needs, tagged with its part. The registry holds the five source
 reports' studies (`sources`) and any a user registers.
+
+What a report states about its study is `Reported` (a number) and `Claim` (a comparison), under the
+settings of `SETTINGS` and the metrics of `METRICS`; `check` refuses one that names something the
+study never measures.
 """
 
 from __future__ import annotations
@@ -232,3 +236,91 @@ def get_study(name: str) -> Study:
     if name not in _STUDIES:
         raise ConfigError(f"unknown study {name!r}: use one of {', '.join(_STUDIES)}")
     return _STUDIES[name]
+
+
+SETTINGS = {
+    "holdout": "trained on the study's train split; value after the last epoch",
+    "holdout-test": "trained on the train split, evaluated on the test set",
+    "trainval": "retrained on train + validation; value after the last epoch",
+    "trainval-test": "retrained on train + validation, evaluated on the test set",
+    "kfold-mean": "k-fold cross-validation: last-epoch value averaged over the k folds",
+    "kfold-max": "k-fold cross-validation: the largest last-epoch value over the k folds",
+}
+
+
+_KERAS = (
+    "Keras Precision()/Recall(): one-hot targets against class scores > 0.5, counted over every (image, class) slot"
+)
+
+
+METRICS = {
+    "train_acc": "top-1 accuracy on the training part, running mean over the last epoch's batches (Keras's way)",
+    "train_loss": "cross-entropy on the training part, running mean over the last epoch (no penalty term)",
+    "val_acc": "top-1 accuracy on the validation part",
+    "val_loss": "cross-entropy on the validation part (no penalty term)",
+    "val_keras_precision": f"precision on the validation part, {_KERAS}",
+    "val_keras_recall": f"recall on the validation part, {_KERAS}",
+    "test_acc": "top-1 accuracy on the test set",
+    "test_loss": "softmax cross-entropy on the test set",
+    "test_precision": "macro-averaged precision on the test set (scikit-learn)",
+    "test_recall": "macro-averaged recall on the test set (scikit-learn)",
+    "test_keras_precision": f"precision on the test set, {_KERAS}",
+    "test_keras_recall": f"recall on the test set, {_KERAS}",
+    "epoch_seconds": "mean wall-clock seconds per epoch (training and validation)",
+}
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One number a source report states, and where our runs measure the same thing."""
+
+    report: str  # "R0" … "R4" (also the study's name)
+    where: str  # the report's table or section
+    arm: str  # arm label in the study
+    setting: str  # key of SETTINGS
+    metric: str  # key of METRICS
+    value: float  # as a fraction (89.60% → 0.8960); losses as stated
+    note: str = ""  # anything the reader needs to judge the comparison
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A comparison a report drew: `b` `direction` `a` on `metric` under `setting`."""
+
+    report: str
+    where: str
+    a: str  # arm label
+    b: str  # arm label
+    setting: str  # key of SETTINGS (of a, and of b unless setting_b says otherwise)
+    metric: str
+    direction: str  # ">" (b higher), "<" (b lower) or "≈" (no real difference)
+    text: str  # the claim, in our words
+    setting_b: str = ""  # b's setting when it differs from a's (same arm trained two ways)
+
+    @property
+    def settings(self) -> tuple[str, str]:
+        return self.setting, self.setting_b or self.setting
+
+
+def measured(study: Study) -> set[tuple[str, str]]:
+    """Every (arm, setting) the reproduction measures for `study` (`measurements.measure`)."""
+    out = {(a.label, "holdout") for a in study.arms}
+    out |= {(label, s) for label, _ in study.kfold for s in ("kfold-mean", "kfold-max")}
+    out |= {(label, f"{split}-test") for label, split in study.test}
+    out |= {(label, "trainval") for label, split in study.test if split == "trainval"}
+    return out
+
+
+def check(study: Study, figures, claims) -> None:
+    """Raise ConfigError unless every figure and claim of `study`'s report names one of its arms under
+    a setting it measures, and a known metric (a typo would otherwise show as "not run")."""
+    labels, runs = {a.label for a in study.arms}, measured(study)
+    pairs = [(f.where, f.arm, f.setting, f.metric) for f in figures]
+    pairs += [(c.where, arm, setting, c.metric) for c in claims for arm, setting in zip((c.a, c.b), c.settings)]
+    for where, arm, setting, metric in pairs:
+        if arm not in labels:
+            raise ConfigError(f"{study.name} ({where}): no arm {arm!r}; its arms are {', '.join(sorted(labels))}")
+        if (arm, setting) not in runs:
+            raise ConfigError(f"{study.name} ({where}): {arm} is never evaluated under {setting!r}")
+        if metric not in METRICS:
+            raise ConfigError(f"{study.name} ({where}): unknown metric {metric!r}; use one of {', '.join(METRICS)}")

@@ -225,30 +225,6 @@ def border_sentence(table: pd.DataFrame, kernel: int = 5) -> str:
     )
 
 
-def gap_sentences(final: pd.DataFrame) -> list[str]:
-    """Per model: the train − validation accuracy gap (overfitting), generated from the numbers."""
-    g = final.groupby("model", sort=False)[["train_acc", "val_acc"]].mean()
-    gap = (g.train_acc - g.val_acc) * 100
-    out = [
-        f"{m}: train {g.train_acc[m] * 100:.2f}%, validation {g.val_acc[m] * 100:.2f}%, gap {gap[m]:+.2f} points."
-        for m in g.index
-    ]
-    over, under = gap[gap > 0], gap[gap <= 0]
-    if len(over):
-        out.append(
-            f"Train accuracy exceeds validation accuracy for {', '.join(over.index)}; the widest gap is "
-            f"{over.idxmax()} ({over.max():+.2f} points): that model fits its training images more closely "
-            "than it generalises to the validation images."
-        )
-    if len(under):
-        out.append(
-            f"Validation accuracy is at or above train accuracy for {', '.join(under.index)}: no sign of "
-            "overfitting there (train accuracy is a running mean over each epoch, with dropout active, so "
-            "it lags behind a model that is still improving)."
-        )
-    return out
-
-
 def study_markdown(study, profile, seeds: int) -> str:
     """What the study compares and how it was trained (generated from the study and profile)."""
     c = study.config(study.baseline, profile)

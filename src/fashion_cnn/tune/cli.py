@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "up to this many trials train at once",
     )
     args = parser.parse_args(argv)
+    cfg.show_log()  # the trials, as they finish
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         plan = plan_search(

@@ -20,6 +20,7 @@ their slots: the same command continues it.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -52,6 +53,8 @@ from .space import (
 )
 from .storage import default_storage, open_storage, redact
 from .sweeps import evaluate_on_test
+
+_logger = logging.getLogger(__name__)
 
 R4_TUNED_TEST = reported("R4", R4_TUNED, "holdout-test", "test_acc")  # R4's CNN_2 after its search, on test
 # ----------------------------------------------------------------------------------------------
@@ -367,7 +370,7 @@ def search(
     """
     if workers < 0:
         raise TuneError(f"--workers {workers}: use at least one, or 0 for the whole batch at once")
-    log = log or (lambda line: print(line, flush=True))
+    log = log or _logger.info
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(plan)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
