@@ -6,7 +6,7 @@ trained two ways:
 * naive: a torchvision-style `Dataset` that converts one image at a time with `ToTensor`, a
   shuffling `DataLoader`, and the plain loop of the tutorials (batch to the device, forward,
   loss, backward, step, `loss.item()` for the running loss; validation in batches of 1000);
-* engine: `runs.get_or_train` (device-resident uint8 data, device-side shuffling and metrics,
+* engine: `training.get_or_train` (device-resident uint8 data, device-side shuffling and metrics,
   channels_last on the CPU, a captured CUDA graph per step on a GPU).
 
 It reports seconds per epoch (training plus validation; the median of the epochs after the

@@ -2,7 +2,7 @@
 
 The command lines catch `Error` (and only it) to print that line and exit 2; anything else is a bug
 and keeps its traceback. Each area raises its own subclass (`data.DataError`, `store.StoreError`,
-`sweeps.TuneError`, `report.NotebookFailed`, …); `ConfigError` is bad input to a config, a study,
+`tune.TuneError`, `report.NotebookFailed`, …); `ConfigError` is bad input to a config, a study,
 a profile or an option. Subclasses of ValueError or RuntimeError stay catchable as those.
 """
 

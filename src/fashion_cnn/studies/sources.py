@@ -1,7 +1,7 @@
 """The five source reports (R0 … R4), as data, in one place: each report's study (the models, the
 settings it used, the other parts it ran), every figure it states and every comparison it drew,
 with the definitions of the settings and metrics those figures use. Read by the studies, the
-reproduction (`reproduction`, `claims`) and the hyperparameter sections (`sweeps`, `tune`).
+reproduction (`reproduction`, `claims`) and the hyperparameter section (`tune`).
 """
 
 from __future__ import annotations
