@@ -1,6 +1,6 @@
 import pytest
 
-from fashion_cnn import config, studies, text
+from fashion_cnn import RunConfig, config, studies, text
 
 
 def test_count_puts_the_noun_in_its_number():
@@ -14,3 +14,21 @@ def test_count_puts_the_noun_in_its_number():
 def test_study_text_says_how_often_each_model_is_trained(seeds, says):
     described = text.study_markdown(studies.get_study("R0"), config.get_profile("quick"), seeds)
     assert says in described and "(s)" not in described
+
+
+def test_the_sections_setup_sentences_state_their_numbers():
+    assert text.kfold_setup("lenet5", 3, 2, 0) == "Model `lenet5`, 3 stratified folds, 2 epochs each, seed 0."
+    assert text.kfold_setup("a", 5, 15, 1, "b").endswith("; compared with `b` on the same folds.")
+    assert (
+        text.augmentation_setup("a", 1, ["flip", "crop"]) == "Model `a`, 1 seed per setting, augmentations: flip, crop."
+    )
+    line = text.tsne_setup("a", 0, 84, 1600, 400, 0.8912)
+    assert "84 features per image, 1,600 test images fitted, 400 placed afterwards; test accuracy 89.12%" in line
+    summary = {"finished": 4, "complete": 3, "pruned": 1, "fail": 0}
+    assert text.search_setup("s", "cnn_2", None, summary).startswith(
+        "Study `s`: `cnn_2` on all training images, 4 finished trials (3 complete, 1 pruned, 0 failed)"
+    )
+    base = RunConfig("r3_lenet", model_args={"n_base": 8}, lr=1e-4, epochs=2, subset=1000)
+    assert (
+        text.base_configuration(base) == "Base configuration: `r3_lenet(n_base=8), lr=0.0001, epochs=2, subset=1000`."
+    )

@@ -31,6 +31,7 @@ from .reproduction import (
 )
 from .sections import (
     adds_up,
+    augmentation_setup,
     balance_sentence,
     border_sentence,
     cochran,
@@ -39,13 +40,24 @@ from .sections import (
     discussion,
     kfold_comparison,
     kfold_sentence,
+    kfold_setup,
     mcnemar,
     r1_decay,
     ranking,
     study_markdown,
     test_discussion,
+    tsne_setup,
 )
-from .tuning import NO_TEST, TIMING_NOISE, describe_search, sweep_sentences, timing_sentence
+from .tuning import (
+    NO_TEST,
+    TIMING_NOISE,
+    base_configuration,
+    describe_config,
+    describe_search,
+    search_setup,
+    sweep_sentences,
+    timing_sentence,
+)
 from .words import bullets, count, in_percent, metric_words, p, signed, units
 
 __all__ = [
@@ -54,7 +66,9 @@ __all__ = [
     "TIMING_NOISE",
     "WHAT",
     "adds_up",
+    "augmentation_setup",
     "balance_sentence",
+    "base_configuration",
     "border_sentence",
     "bullets",
     "cell",
@@ -66,6 +80,7 @@ __all__ = [
     "comparison",
     "confusion_sentence",
     "count",
+    "describe_config",
     "describe_models",
     "describe_search",
     "discussion",
@@ -74,6 +89,7 @@ __all__ = [
     "interval",
     "kfold_comparison",
     "kfold_sentence",
+    "kfold_setup",
     "margin_reason",
     "mcnemar",
     "mcnemar_sentence",
@@ -87,6 +103,7 @@ __all__ = [
     "power",
     "r1_decay",
     "ranking",
+    "search_setup",
     "section_head",
     "seed_choice",
     "seeds_sentence",
@@ -95,6 +112,7 @@ __all__ = [
     "sweep_sentences",
     "test_discussion",
     "timing_sentence",
+    "tsne_setup",
     "units",
     "verdict",
 ]

@@ -284,3 +284,23 @@ def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
         f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
         f"validation split alone can move the estimate."
     )
+
+
+def kfold_setup(model: str, k: int, epochs: int, seed: int, other: str = "") -> str:
+    """What section 4 cross-validates: the model, k, epochs and seed, and the model compared on the same folds."""
+    return f"Model `{model}`, {k} stratified folds, {epochs} epochs each, seed {seed}" + (
+        f"; compared with `{other}` on the same folds." if other else "."
+    )
+
+
+def augmentation_setup(model: str, seeds: int, augmentations) -> str:
+    """What section 5 trains: the model, the seeds per setting and the augmentations."""
+    return f"Model `{model}`, {count(seeds, 'seed')} per setting, augmentations: {', '.join(augmentations)}."
+
+
+def tsne_setup(model: str, seed: int, features: int, fitted: int, placed: int, accuracy: float) -> str:
+    """What section 6 maps: the model's run, its feature size, the test images fitted and placed, its accuracy."""
+    return (
+        f"Model `{model}` (train split, seed {seed}): {features} features per image, {fitted:,} test images fitted, "
+        f"{placed:,} placed afterwards; test accuracy {accuracy:.2%}."
+    )

@@ -76,3 +76,32 @@ def sweep_sentences(t: pd.DataFrame, f: str, seed: int) -> list[str]:
     out.append(timing_sentence(t["s_per_epoch"], f))
     out.append(f"Every value is trained once, with seed {seed} and the same split.")
     return out
+
+
+def search_setup(study_name: str, model: str, subset: int | None, summary: dict[str, Any]) -> str:
+    """What the search searched: the study, the model and its data, the trials by state, the objective."""
+    data = f"{subset:,} training images" if subset else "all training images"
+    return (
+        f"Study `{study_name}`: `{model}` on {data}, {summary['finished']} finished trials ({summary['complete']} "
+        f"complete, {summary['pruned']} pruned, {summary['fail']} failed), objective: validation accuracy after "
+        "the last epoch. Searched space:"
+    )
+
+
+def describe_config(config) -> str:
+    """One line naming a `RunConfig`'s model and every setting that differs from RunConfig's defaults."""
+    defaults = type(config)(config.model).to_dict()
+    changed = {
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")
+    }
+    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
+    return f"{config.model}({args})" + "".join(
+        f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}" for k, v in changed.items()
+    )
+
+
+def base_configuration(config) -> str:
+    """The sweeps' base configuration, in one sentence."""
+    return f"Base configuration: `{describe_config(config)}`."

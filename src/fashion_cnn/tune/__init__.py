@@ -30,11 +30,10 @@ from .space import (
     SPACE_HELP,
     Param,
     TuneError,
-    describe_config,
     parse_space,
     with_value,
 )
-from .storage import DRIVERS, default_storage, open_storage
+from .storage import DRIVERS, default_storage, open_storage, redact
 from .sweeps import (
     DECAY_COMPARED,
     DECAY_SHORT,
@@ -77,7 +76,6 @@ __all__ = [
     "decay_study",
     "default_storage",
     "default_sweeps",
-    "describe_config",
     "evaluate_on_test",
     "main",
     "open_storage",
@@ -85,6 +83,7 @@ __all__ = [
     "parse_space",
     "plan_search",
     "propose",
+    "redact",
     "retrain_best",
     "run_sweeps",
     "sampler_seed",

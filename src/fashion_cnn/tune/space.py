@@ -28,20 +28,6 @@ _CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)}
 _FIXED_FIELDS = {"model", "model_args", "device", "split", "augment"}  # not varied by a sweep or search
 
 
-def describe_config(config: RunConfig) -> str:
-    """One line naming the model and every setting that differs from RunConfig's defaults."""
-    defaults = RunConfig(config.model).to_dict()
-    changed = {
-        k: v
-        for k, v in config.to_dict().items()
-        if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")
-    }
-    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
-    return f"{config.model}({args})" + "".join(
-        f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}" for k, v in changed.items()
-    )
-
-
 def with_value(config: RunConfig, name: str, value: Any) -> RunConfig:
     """`config` with `name` set to `value`: a RunConfig field, or else a model argument (`n_base`, `dropout`)."""
     if name in _CONFIG_FIELDS:
