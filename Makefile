@@ -63,20 +63,20 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-STATS_ARGS = $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
+STATS_ARGS = $(if $(PRECISION),--precision $(PRECISION)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
 	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
 
-plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, SEEDS=n|auto, ONLY="cnn_4*")
+plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, PRECISION, SEEDS=n|auto, ONLY="cnn_4*")
 	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY))
 
-train: setup ## train a study's runs on Ray ahead of the report; stop any time, run again to go on (STUDY, PROFILE, SEEDS=n|auto, ONLY, ADDRESS=host:port)
+train: setup ## train a study's runs on Ray ahead of the report; stop any time, run again to go on (STUDY, PROFILE, PRECISION, SEEDS=n|auto, ONLY, ADDRESS=host:port)
 	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY)) $(RAY_ARGS)
 
 lab: setup ## open JupyterLab on the notebooks with the project kernel

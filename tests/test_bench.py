@@ -49,6 +49,12 @@ def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
             "none",
             "--tsne",
             "600",
+            "--precision-seeds",
+            "2",
+            "--precision-models",
+            "lenet5",
+            "--precision-subset",
+            "600",
             "--out",
             str(out),
         ]
@@ -58,6 +64,11 @@ def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
     assert saved["models"][0]["engine_s_per_epoch"] == result["models"][0]["engine_s_per_epoch"]
     table = (out / "bench-cpu.md").read_text()
     assert "| lenet5 | 960 | 1 |" in table
+    bf16 = saved["precision"][0]  # this CPU has native bf16 (AVX-512): the comparison ran
+    assert (bf16["model"], bf16["seeds"], bf16["train_images"]) == ("lenet5", 2, 480)
+    assert bf16["speedup"] == pytest.approx(bf16["bf16_images_per_s"] / bf16["fp32_images_per_s"])
+    assert bf16["verdict"] in ("equivalent", "different", "inconclusive")
+    assert f"| lenet5 | {bf16['fp32_images_per_s']:,.0f} | {bf16['bf16_images_per_s']:,.0f} |" in table
     assert saved["tsne"]["points"] == 600 and saved["tsne"]["placed"] == 2000 and saved["tsne"]["fit_s"] > 0
     assert "600 test images × 84 features" in table
     assert "| lenet5 | 960 | 1 |" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 from fashion_cnn import RunConfig, Store, engine, get_or_train, run_key, runs, training
 from fashion_cnn import store as store_mod
 from fashion_cnn.config import get_profile
+from fashion_cnn.errors import ConfigError
 from fashion_cnn.metrics import predictions
 from fashion_cnn.studies import get_study
 
@@ -81,7 +82,7 @@ def test_only_speed_settings_that_change_numbers_and_are_not_the_default_enter_t
     c = RunConfig("lenet5", epochs=2, device="cpu")
     assert run_key(c, engine.Speed()) == run_key(c)
     assert run_key(c, engine.Speed(cuda_graph=False, warmup_steps=5)) == run_key(c)  # the same numbers
-    changed = {run_key(c, engine.Speed(**s)) for s in ({"bf16": True}, {"cpu_threads": 2}, {"compile": True})}
+    changed = {run_key(c, engine.Speed(**s)) for s in ({"channels_last": False}, {"cpu_threads": 2}, {"compile": True})}
     assert len(changed) == 3 and run_key(c) not in changed
     with engine.speed(cpu_threads=2):  # the process's settings are what a key is computed under
         assert run_key(c) == run_key(c, engine.Speed(cpu_threads=2))
@@ -191,3 +192,36 @@ def test_a_run_another_process_is_training_is_waited_for_not_trained_twice(
     assert run.metrics["trained_by"] == "holder"
     assert f"is being trained by process {holder.pid}" in caplog.text  # a warning, while it waits
     assert not (run.path / "checkpoint.safetensors").exists()
+
+
+def test_precision_round_trips_through_the_store_and_only_bf16_changes_the_key(store):
+    fp32 = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
+    assert run_key(fp32.replace(precision="fp32")) == run_key(fp32)  # the default: keys made before are kept
+    bf16 = fp32.replace(precision="bf16")
+    assert run_key(bf16) != run_key(fp32)
+    run = get_or_train(bf16, progress=False)
+    stored = json.loads((run.path / "config.json").read_text())
+    assert stored["precision"] == "bf16" and Store.default().load(run.key).config == bf16
+    assert runs.estimated_cpu_seconds(bf16) < runs.estimated_cpu_seconds(fp32)  # `make plan` knows it
+
+
+@pytest.mark.skipif(not engine.bf16_supported("cpu"), reason="this CPU has no native bf16")
+def test_bf16_on_the_cpu_trains_to_the_same_accuracy_bar_as_fp32(store):
+    c = RunConfig("lenet5", epochs=3, subset=4000, device="cpu")
+    fp32, bf16 = (get_or_train(c.replace(precision=p), progress=False) for p in ("fp32", "bf16"))
+    assert fp32.metrics["val_acc"] > 0.65 and bf16.metrics["val_acc"] > 0.65  # both learn (chance is 0.1)
+    assert fp32.history != bf16.history  # and bf16 did run: its numbers differ
+
+
+def test_bf16_where_the_hardware_lacks_it_stops_in_one_line_and_writes_no_run(store, monkeypatch):
+    with pytest.raises(ConfigError, match=r"^precision bf16: this CPU reports AVX2, without native bf16"):
+        engine.check_precision("bf16", "cpu", cpu_capability="AVX2")
+    engine.check_precision("bf16", "cpu", cpu_capability="AVX512")
+    engine.check_precision("fp32", "cpu", cpu_capability="DEFAULT")  # fp32 runs anywhere
+    with pytest.raises(ConfigError, match="this GPU does not support bf16"):
+        engine.check_precision("bf16", "cuda", cuda_bf16=False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")  # the check's input, not training
+    c = RunConfig("lenet5", epochs=1, subset=300, device="cpu", precision="bf16")
+    with pytest.raises(ConfigError) as err:
+        get_or_train(c, progress=False)
+    assert "\n" not in str(err.value) and not (store / run_key(c)).exists()

@@ -204,3 +204,13 @@ def test_auto_seeds_choose_n_from_a_stored_pilot(store, monkeypatch):
     assert plan.choice == expected and plan.n == expected.n and PILOT_SEEDS <= plan.n <= 6
     assert seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6) == plan  # the same n for every notebook
     assert seed_plan(study, TINY, "2", "cpu") == SeedPlan(2)  # a given number trains no pilot
+
+
+def test_a_study_at_bf16_plans_other_runs_and_fewer_cpu_hours_and_fp32_is_the_study_itself(store):
+    r4 = get_study("R4")
+    assert r4.at_precision("fp32") is r4
+    fp32, bf16 = r4.plan(FULL, 1), r4.at_precision("bf16").plan(FULL, 1)
+    assert {j.config.precision for j in bf16} == {"bf16"} and [j.label for j in bf16] == [j.label for j in fp32]
+    assert not {run_key(j.config) for j in bf16} & {run_key(j.config) for j in fp32}
+    hours = {p: plan_table(jobs).loc["all", "cpu_hours_left"] for p, jobs in (("fp32", fp32), ("bf16", bf16))}
+    assert hours["bf16"] < 0.6 * hours["fp32"]  # R4's nets are arithmetic-bound: bf16 roughly halves them

@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from . import config as cfg
 from . import data as data_mod
-from . import engine, files, runs, schedule
+from . import engine, files, precision, runs, schedule
 from .errors import ConfigError
 from .models import create_model, list_models
 from .stacked import train_stacked
@@ -50,6 +50,7 @@ from .training import get_or_train
 
 MODELS = ("lenet5", "r2_base", "cnn_2")
 CPU_SUBSET = 12_000  # default on the CPU: 9,600 training / 2,400 validation images (a few minutes in all)
+PRECISION_SUBSET = 6_000  # the bf16 comparison on the CPU: 4,800 training images (R4's CNN_2 ~20 s an epoch)
 
 
 class NaiveFashionMNIST(Dataset):
@@ -267,12 +268,13 @@ def bench_gpu_variants(
         ("eager", {"cuda_graph": False}),
         ("cuda graph (default)", {}),
         ("cuda graph + channels_last", {"channels_last": True}),
-        ("cuda graph + bf16 autocast", {"bf16": True}),
+        ("cuda graph + bf16 autocast", {"precision": "bf16"}),
         ("eager + channels_last", {"cuda_graph": False, "channels_last": True}),
         *([("cuda graph + torch.compile", {"compile": True})] if compile else []),
     ]:
+        precision = changes.pop("precision", config.precision)  # a run's setting, the others the engine's
         with engine.speed(**changes):
-            history = engine_fit(config, store)
+            history = engine_fit(config.replace(precision=precision), store)
         steady, first = epoch_seconds(history)
         rows.append(
             {"variant": label, "s_per_epoch": steady, "first_epoch_s": first, "val_acc": history[-1]["val_acc"]}
@@ -433,6 +435,9 @@ def markdown(result: dict) -> str:
                 f"| {v['variant']} | {cell(v['s_per_epoch'], 3)} | {cell(v['first_epoch_s'], 3)} | "
                 f"{cell(v['val_acc'], 4)} |"
             )
+    lines += precision.markdown(result.get("precision", []))
+    if result.get("precision_skipped"):
+        lines += ["", f"bf16 against fp32: skipped ({result['precision_skipped']})."]
     return "\n".join(lines) + "\n"
 
 
@@ -477,6 +482,18 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument(
         "--tsne", type=int, default=10_000, help="points of the t-SNE timing (0 to skip; default 10000)"
+    )
+    parser.add_argument(
+        "--precision-seeds",
+        type=int,
+        default=3,
+        help="seeds per model and precision of the bf16-against-fp32 comparison (0 to skip; default 3)",
+    )
+    parser.add_argument("--precision-models", default=",".join(precision.MODELS), help="models of the bf16 comparison")
+    parser.add_argument(
+        "--precision-subset",
+        default=None,
+        help=f"subset of the bf16 comparison (default: {PRECISION_SUBSET} on the CPU, full on a GPU)",
     )
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
@@ -526,6 +543,17 @@ def main(argv: list[str] | None = None) -> dict:
             result["tsne"] = bench_tsne(args.tsne)
         if args.variants and not on_cpu:
             result["gpu_variants"] = bench_gpu_variants(base, device, store, compile=args.compile)
+        if args.precision_seeds > 0:
+            if engine.bf16_supported(torch.device(device).type):
+                sub = parse_subset(args.precision_subset, PRECISION_SUBSET if on_cpu else None)
+                result["precision"] = precision.compare(
+                    base.replace(subset=sub),
+                    store,
+                    [m for m in args.precision_models.split(",") if m],
+                    args.precision_seeds,
+                )
+            else:
+                result["precision_skipped"] = f"no native bf16 on {device_name(device)}"
     text = markdown(result)
     stem = f"bench-{torch.device(device).type}"
     files.write_json(out_dir / f"{stem}.json", result)

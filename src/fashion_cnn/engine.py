@@ -3,16 +3,13 @@
 Metrics are accumulated on the device (a 10x10 confusion count and a loss sum) and read once per
 epoch, so the GPU never waits on the host inside an epoch.
 
-Speed (`SPEED`, measured with `python -m fashion_cnn.bench`; docs/speed.md). On the CPU a run
-uses one intra-op thread: two threads make a lone run 1.5-2x faster on an idle 2-core machine, but collapse
-(up to 20x slower) when other processes share the cores, and the thread count changes the float
-results; several runs go to Ray tasks of one CPU each instead (`schedule`). The model and its
-optimizer state are kept channels_last on the CPU (mkldnn's pooling and convolutions: 15-25%
-faster for LeNet-5 and R2's net). On CUDA the whole training step (forward, loss, backward,
-optimizer step, metric tally) is captured once as a CUDA graph and replayed: LeNet-5 on an H100
-went from 2.46 s to 0.31 s per 48k epoch; channels_last (0.32 s) and bf16 autocast (0.33 s,
-and other numbers) lost there, so both are off on CUDA. None of the defaults changes what is
-computed beyond float rounding.
+Speed (`SPEED`; the measurements are in docs/speed.md, made with `make bench`). On the CPU a run
+uses one intra-op thread (the thread count changes the float results; many runs go to Ray tasks of
+one CPU each: `schedule`) and keeps the model and optimizer state channels_last. On CUDA the whole
+step (forward, loss, backward, optimizer step, metric tally) is captured once as a CUDA graph and
+replayed. None of these defaults changes what is computed beyond float rounding. A run's
+`precision` ("bf16": autocast of forward and loss, where the hardware has it, `check_precision`)
+does change its numbers: it is part of the run's config and key.
 """
 
 from __future__ import annotations
@@ -32,7 +29,7 @@ from tqdm.auto import tqdm
 
 from . import augment as augment_mod
 from .data import TensorSet
-from .errors import Error
+from .errors import ConfigError, Error
 from .losses import LossFn, kernel_penalty, make_loss
 
 NUM_CLASSES = 10
@@ -54,6 +51,33 @@ class TrainConfig(Protocol):
     gamma: float
     loss: str
     augment: tuple[str, ...]
+    precision: str
+
+
+PRECISIONS = ("fp32", "bf16")  # fp32: everything in float32; bf16: autocast of forward and loss
+
+
+def bf16_supported(device_type: str, cpu_capability: str | None = None, cuda_bf16: bool | None = None) -> bool:
+    """Whether `device_type` computes bf16 natively: on CUDA `torch.cuda.is_bf16_supported()`, on the CPU
+    the capability torch reports (`torch.backends.cpu.get_cpu_capability()`: AVX512, AMX or SVE; an
+    AVX2 CPU emulates bf16, slower than fp32). The inputs may be given, to simulate another machine."""
+    if device_type == "cuda":
+        return torch.cuda.is_bf16_supported() if cuda_bf16 is None else cuda_bf16
+    capability = torch.backends.cpu.get_cpu_capability() if cpu_capability is None else cpu_capability
+    return capability.upper().startswith(("AVX512", "AMX", "SVE"))
+
+
+def check_precision(precision: str, device: str, cpu_capability: str | None = None, cuda_bf16: bool | None = None):
+    """Raise ConfigError, in one line, when `precision` is bf16 and `device` lacks it (see `bf16_supported`)."""
+    kind = torch.device(device).type
+    if precision == "bf16" and not bf16_supported(kind, cpu_capability, cuda_bf16):
+        what = (
+            "this GPU does not support bf16"
+            if kind == "cuda"
+            else f"this CPU reports {cpu_capability or torch.backends.cpu.get_cpu_capability()}, without native bf16 "
+            "(AVX512, AMX or SVE)"
+        )
+        raise ConfigError(f"precision bf16: {what}; train in fp32 (precision=fp32, the default)")
 
 
 class TrainingDiverged(Error, RuntimeError):
@@ -97,11 +121,11 @@ def make_capturable(optimizer: torch.optim.Optimizer) -> None:
 
 @dataclass(frozen=True)
 class Speed:
-    """How the engine runs steps. Only `bf16` changes results beyond float rounding."""
+    """How the engine runs steps. None changes results beyond float rounding (bf16 is a run's
+    `precision`, part of its config)."""
 
     channels_last: bool | None = None  # None: on the CPU (a measured win), not on CUDA (a measured loss)
     cuda_graph: bool = True  # capture the CUDA training step as a graph and replay it
-    bf16: bool = False  # bf16 autocast of forward and loss on CUDA (changes results: off by default)
     warmup_steps: int = 3  # eager steps before capturing (lazy initialisation happens there)
     cpu_threads: int | None = 1  # intra-op threads while a run trains on the CPU (None: leave torch's setting)
     compile: bool = False  # torch.compile the training forward (Triton kernels; changes rounding, costs compile time)
@@ -120,7 +144,7 @@ class Speed:
         return {f: getattr(self, f) for f in NUMBER_CHANGING if getattr(self, f) != getattr(default, f)}
 
 
-NUMBER_CHANGING = ("channels_last", "bf16", "compile", "cpu_threads")  # kernels, rounding or reduction order
+NUMBER_CHANGING = ("channels_last", "compile", "cpu_threads")  # kernels, rounding or reduction order
 
 
 SPEED = Speed()
@@ -249,10 +273,11 @@ class Step:
         bf16: bool = False,
     ):
         self.forward, self.loss, self.penalty, self.optimizer, self.tally = forward, loss, penalty, optimizer, tally
-        self.bf16 = bf16 and tally.loss.device.type == "cuda"
+        self.bf16, self.device_type = bf16, tally.loss.device.type
 
     def run(self, x: torch.Tensor, y: torch.Tensor, *extra) -> torch.Tensor:
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
+        # weights, optimizer state and the loss sum stay fp32; only the forward and the loss run in bf16
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False):
             logits = self.forward(x, *extra)
             loss = self.loss(logits, y)
         penalty = self.penalty()
@@ -323,10 +348,17 @@ class GraphStep(Step):
 
 
 def make_step(
-    forward: Callable, loss, penalty, optimizer: torch.optim.Optimizer, tally: Tally, batch_size: int
+    forward: Callable,
+    loss,
+    penalty,
+    optimizer: torch.optim.Optimizer,
+    tally: Tally,
+    batch_size: int,
+    precision: str = "fp32",
 ) -> Step:
     """The step `SPEED` asks for on this device: a captured CUDA graph on a GPU (unless `cuda_graph=False`),
-    else eager; bf16 autocast only when `SPEED.bf16`."""
+    else eager; bf16 autocast of forward and loss when `precision` is "bf16"."""
+    bf16 = precision == "bf16"
     if tally.loss.device.type == "cuda" and SPEED.cuda_graph:
         make_capturable(optimizer)
         return GraphStep(
@@ -335,11 +367,11 @@ def make_step(
             penalty,
             optimizer,
             tally,
-            bf16=SPEED.bf16,
+            bf16=bf16,
             batch_size=batch_size,
             warmup_steps=SPEED.warmup_steps,
         )
-    return Step(forward, loss, penalty, optimizer, tally, bf16=SPEED.bf16)
+    return Step(forward, loss, penalty, optimizer, tally, bf16=bf16)
 
 
 def model_step(
@@ -351,6 +383,7 @@ def model_step(
     device: torch.device,
     batch_size: int,
     forward: Callable | None = None,
+    precision: str = "fp32",
 ) -> Step:
     """`make_step` for one model (`forward`: a compiled model, else the model itself)."""
     return make_step(
@@ -360,6 +393,7 @@ def model_step(
         optimizer,
         Tally(device),
         batch_size,
+        precision,
     )
 
 
@@ -481,6 +515,7 @@ def fit(
         device,
         config.batch_size,
         forward=torch.compile(model) if SPEED.compile else None,
+        precision=config.precision,
     )
     bar = tqdm(
         total=config.epochs * steps,

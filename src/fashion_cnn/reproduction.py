@@ -391,6 +391,7 @@ def reproduce(
     margin: float = cfg.MARGIN,
     max_seeds: int = cfg.AUTO_SEEDS_CAP,
     alpha: float = 0.05,
+    precision: str = "fp32",
 ) -> Reproduction:
     """Measure every study in `studies` (names, one space-separated string, "all", or "auto" for
     `default_reports(profile, device)`) and build the reproduction, claims and Cochran's Q tables.
@@ -399,6 +400,7 @@ def reproduce(
     `study_seeds` (under "auto" a pilot chooses n ≤ `max_seeds` at `margin`). `margin`: the
     equivalence margin of accuracy-like metrics, a fraction (0.005 = ±0.5 points).
     `stored_only`: train nothing, measure the runs the store holds (`measure`, `study_seeds`).
+    `precision`: every study's runs in fp32 (default) or bf16 (`Study.at_precision`).
     """
     from tqdm.auto import tqdm
 
@@ -406,8 +408,9 @@ def reproduce(
     cfg.resolve_seeds("default" if seeds is None else seeds, get_profile(profile), device)  # a bad value fails here too
     plans, parts = {}, []
     for name in tqdm(names, desc="studies", unit="study"):
-        plans[name] = study_seeds(get_study(name), get_profile(profile), seeds, device, margin, max_seeds, stored_only)
-        parts.append(measure(name, profile, plans[name].n, device, stored_only))
+        study = get_study(name).at_precision(precision)
+        plans[name] = study_seeds(study, get_profile(profile), seeds, device, margin, max_seeds, stored_only)
+        parts.append(measure(study, profile, plans[name].n, device, stored_only))
     measured = Measurements(
         pd.concat([m.values for m in parts], ignore_index=True),
         {k: v for m in parts for k, v in m.predictions.items()},

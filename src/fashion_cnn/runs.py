@@ -22,7 +22,7 @@ from . import config as cfg
 from . import data as data_mod
 from . import engine
 from .augment import AUGMENTATIONS
-from .engine import OPTIMIZERS, SCHEDULES, Speed
+from .engine import OPTIMIZERS, PRECISIONS, SCHEDULES, Speed
 from .errors import ConfigError
 from .losses import LOSSES
 from .models import list_models, mult_adds
@@ -63,6 +63,7 @@ class RunConfig:
     seed: int = 0  # seed of initialisation, shuffling, dropout and augmentation
     device: str = "auto"  # auto | cpu | cuda
     augment: tuple[str, ...] = ()  # batch augmentations (augment.AUGMENTATIONS)
+    precision: str = "fp32"  # fp32 | bf16 (autocast of forward and loss; weights and optimizer state stay fp32)
 
     def __post_init__(self):
         object.__setattr__(self, "augment", tuple(self.augment))
@@ -76,6 +77,7 @@ class RunConfig:
             (self.split in SPLITS, f"unknown split {self.split!r}: use one of {', '.join(SPLITS)}"),
             (self.device.split(":")[0] in DEVICES, f"unknown device {self.device!r}: use one of {', '.join(DEVICES)}"),
             (not unknown_aug, f"unknown augmentation {unknown_aug}: use any of {list(AUGMENTATIONS)}"),
+            (self.precision in PRECISIONS, f"unknown precision {self.precision!r}: use one of {', '.join(PRECISIONS)}"),
             (self.lr > 0, f"lr={self.lr} must be positive"),
             (self.batch_size > 0, f"batch_size={self.batch_size} must be positive"),
             (self.epochs > 0, f"epochs={self.epochs} must be positive"),
@@ -107,10 +109,12 @@ class RunConfig:
 
 
 def run_key(config: RunConfig, speed: Speed | None = None) -> str:
-    """16 hex digits hashing the config (device resolved to its type), data checksums, version and the
-    engine's non-default number-changing settings (`speed`, default `engine.SPEED`)."""
+    """16 hex digits hashing the config (device resolved to its type; precision only when not fp32), data
+    checksums, version and the engine's non-default number-changing settings (`speed`, default `engine.SPEED`)."""
     payload = config.to_dict()
     payload["device"] = torch.device(cfg.resolve_device(config.device)).type
+    if payload["precision"] == "fp32":  # the default is left out: runs made before the option keep their keys
+        del payload["precision"]
     what = {"config": payload, "data": data_mod.load().checksums, "version": __version__}
     if settings := (speed or engine.SPEED).key():
         what["speed"] = settings
@@ -147,11 +151,16 @@ def training_images(configs: list[RunConfig]) -> int:
 # at ~8k images/s although its arithmetic alone would allow ~28k; R4's CNN_2 at ~170 images/s).
 CPU_MACS_PER_S = 35e9
 CPU_STEP_SECONDS = 5e-3
+# bf16 autocast roughly doubles the arithmetic rate on an AVX512-BF16 CPU and leaves the per-step cost
+# (`make bench`, its bf16 table: R4's CNN_2 1.9×, R2's net 1.75×, LeNet-5 1.03×, its steps being mostly overhead).
+CPU_BF16_SPEEDUP = 2.0
 
 
 def estimated_cpu_seconds(config: RunConfig) -> float:
     """A rough single-thread CPU time for `config`: forward + backward (3× the forward's multiply-adds)
-    of every training image plus a fixed cost per step. Used to order work (longest first), not to promise it."""
+    of every training image plus a fixed cost per step (bf16: the arithmetic `CPU_BF16_SPEEDUP` times faster).
+    Used to order work (longest first) and to plan (`make plan`), not to promise it."""
     part = _training_part(config)
     images, steps = config.epochs * part, config.epochs * -(-part // config.batch_size)
-    return images * 3 * mult_adds(config.model, **config.model_args) / CPU_MACS_PER_S + steps * CPU_STEP_SECONDS
+    rate = CPU_MACS_PER_S * (CPU_BF16_SPEEDUP if config.precision == "bf16" else 1.0)
+    return images * 3 * mult_adds(config.model, **config.model_args) / rate + steps * CPU_STEP_SECONDS

@@ -556,6 +556,8 @@ def train_many(
             with store.lock(key, what=f" ({c.model} seed {c.seed})"):  # never under a process training it
                 store.remove(key)
     todo = {k: c for k, c in unique.items() if not store.has(k)}
+    for c in {c.precision: c for c in todo.values()}.values():  # no bf16 here: one line, before any task starts
+        engine.check_precision(c.precision, cfg.resolve_device(c.device))
     stopped: set[str] = set()
     if todo:
         work = sum(map(runs.estimated_cpu_seconds, todo.values()))

@@ -142,6 +142,7 @@ class StackedTrainer:
             raise ValueError("stacked runs must differ only in " + ", ".join(MEMBER_FIELDS) + "; group them first")
         self.config = configs[0]
         self.device = cfg.resolve_device(self.config.device)
+        engine.check_precision(self.config.precision, self.device)
         self.store = store or Store.default()
         self.members = [_Member(c, self.store, self.device) for c in configs]
         sizes = {(len(m.train), len(m.val) if m.val is not None else 0) for m in self.members}
@@ -182,6 +183,7 @@ class StackedTrainer:
             self.optimizer,
             self.tally,
             self.config.batch_size,
+            self.config.precision,
         )
 
     def _forward_one(self, params, buffers, masks, x):

@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from . import checkpoint
 from . import config as cfg
 from . import data as data_mod
-from .engine import EpochHook, fit, make_optimizer, make_scheduler
+from .engine import EpochHook, check_precision, fit, make_optimizer, make_scheduler
 from .files import save_tensors, write_json
 from .models import create_model
 from .runs import RunConfig, run_key, split_indices
@@ -44,6 +44,7 @@ def _train(
     """Train `config` (from its checkpoint, if any) into `store` as run `key`; the caller holds its lock."""
     path = store.path(key)
     device = cfg.resolve_device(config.device)
+    check_precision(config.precision, device)  # before anything is written
     torch.manual_seed(config.seed)
     model = create_model(config.model, **config.model_args).to(device)
     optimizer = make_optimizer(model, config)

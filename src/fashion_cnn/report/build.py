@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config as cfg
+from ..engine import check_precision
 from .notebooks import KERNEL, NotebookFailed, NotebookResult, check_statistics, discover, execute, parameters_for
 from .render import pdf_pages, render_html, render_pdf
 
@@ -67,6 +68,7 @@ def build(
     seeds: str | None = None,
     margin: float | None = None,
     max_seeds: int | None = None,
+    precision: str | None = None,
     echo=print,
 ) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` (unless `pdf` is False) into `out_dir`
@@ -75,7 +77,8 @@ def build(
     `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
     `stored_only` makes it measure only the runs the store holds, training none of the rest.
     `seeds` ("3", "auto", "default"), `margin` (accuracy points) and `max_seeds` reach every notebook
-    that declares them (None: the notebooks' defaults). `reports_dir` holds the run store and caches
+    that declares them (None: the notebooks' defaults), and so does `precision` ("fp32", "bf16": checked
+    against this machine first). `reports_dir` holds the run store and caches
     (default `config.REPORTS_DIR`). Nothing in `out_dir` changes unless everything succeeded.
     Raises NotebookFailed naming the notebook and cell, RenderFailed when Chromium cannot print the PDF.
     """
@@ -83,6 +86,8 @@ def build(
     check_statistics(profile, seeds, margin, max_seeds)
     reproduce = _check_reproduce(reproduce)
     resolved = cfg.resolve_device(device)
+    if precision is not None:
+        check_precision(precision, resolved)  # no bf16 on this machine: one line, before anything runs
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
     out_dir = Path(out_dir or reports_dir).resolve()
     notebooks = discover(notebooks_dir)
@@ -94,7 +99,16 @@ def build(
         results = []
         for i, path in enumerate(notebooks, 1):
             params = parameters_for(
-                path, profile, device, study, reproduce, stored_only, seeds=seeds, margin=margin, max_seeds=max_seeds
+                path,
+                profile,
+                device,
+                study,
+                reproduce,
+                stored_only,
+                seeds=seeds,
+                margin=margin,
+                max_seeds=max_seeds,
+                precision=precision,
             )
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import config as cfg
 from .. import errors
+from ..engine import check_precision
 from ..store import device_name
 from .build import _check_reproduce, build
 from .notebooks import NotebookFailed, check_statistics, discover
@@ -67,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         "--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)"
     )
     parser.add_argument(
+        "--precision",
+        default=None,
+        choices=("fp32", "bf16"),
+        help="fp32 (the notebooks' default) or bf16: autocast of forward and loss, where the hardware has it",
+    )
+    parser.add_argument(
         "--address",
         default=None,
         help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
@@ -80,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             studies.get_study(args.study)  # raises with the list of known studies
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
         check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
-        cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU
+        device = cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU
+        if args.precision:
+            check_precision(args.precision, device)  # no bf16 on this machine
     except errors.Error as err:  # nothing else runs in this block
         print(f"report: {err}", file=sys.stderr)
         return 2
@@ -106,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 seeds=args.seeds,
                 margin=args.margin,
                 max_seeds=args.max_seeds,
+                precision=args.precision,
             )
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")

@@ -90,10 +90,11 @@ def parameters_for(
     seeds: str | None = None,
     margin: float | None = None,
     max_seeds: int | None = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
     """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
     reproduce, e.g. "R0 R4"), `stored_only`, `seeds` (a number, "auto" or "default"), `margin`
-    (accuracy points) and `max_seeds` where the parameters cell declares them."""
+    (accuracy points), `max_seeds` and `precision` ("fp32", "bf16") where the parameters cell declares them."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
@@ -104,7 +105,7 @@ def parameters_for(
         params["reports"] = reproduce
     if stored_only and "stored_only" in declared:
         params["stored_only"] = True
-    for name, value in (("seeds", seeds), ("margin", margin), ("max_seeds", max_seeds)):
+    for name, value in (("seeds", seeds), ("margin", margin), ("max_seeds", max_seeds), ("precision", precision)):
         if value is not None and name in declared:
             params[name] = str(value) if name == "seeds" else value
     return params

@@ -20,11 +20,13 @@ import pandas as pd
 
 from .. import config as cfg
 from ..config import Profile, get_profile
+from ..engine import check_precision
 from ..errors import ConfigError, Error
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
-from .study import PILOT_SEEDS, Job, Study, get_study, list_studies, seed_plan
+from .study import PILOT_SEEDS, Job, Study, list_studies, seed_plan
+from .study import get_study as study_at  # `chosen` in main: at the chosen precision
 
 # ----------------------------------------------------------------------------------------------
 # What a plan needs from the run store, and the command line
@@ -77,7 +79,7 @@ def _names(names: list[str]) -> list[str]:
     """Study names from the command line ("all" for every one); raises ValueError naming the known ones."""
     names = list_studies() if names == ["all"] else names
     for name in names:
-        get_study(name)
+        study_at(name)  # an unknown name fails here
     return names
 
 
@@ -125,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+        sub.add_argument(
+            "--precision",
+            default="fp32",
+            choices=("fp32", "bf16"),
+            help="fp32 (default) or bf16: autocast of forward and loss, where the hardware has it",
+        )
     for sub in (plan, train):
         sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
         sub.add_argument(
@@ -149,23 +157,30 @@ def main(argv: list[str] | None = None) -> int:
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
         names = _names(getattr(args, "studies", ["all"]))
-        print(f"profile {profile.name}, seeds {args.seeds}, run store {Store.default()}", flush=True)
-        seeds = {name: _seeds(get_study(name), profile, args, train=args.command == "train") for name in names}
+        if args.command == "train":
+            check_precision(args.precision, cfg.resolve_device(args.device))  # no bf16 here: before any training
+
+        def chosen(name: str) -> Study:  # the study, at the chosen precision
+            return study_at(name).at_precision(args.precision)
+
+        print(
+            f"profile {profile.name}, seeds {args.seeds}, precision {args.precision}, run store {Store.default()}",
+            flush=True,
+        )
+        seeds = {name: _seeds(chosen(name), profile, args, train=args.command == "train") for name in names}
         if args.command == "list":
-            rows = {
-                name: plan_table(get_study(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names
-            }
+            rows = {name: plan_table(chosen(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names}
             table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
-            table.insert(0, "title", [get_study(n).title for n in names])
+            table.insert(0, "title", [chosen(n).title for n in names])
             _print(table)
             return 0
         for name in names:
             if auto:
                 print(f"{name}: seeds=auto gives n={seeds[name]}", flush=True)
-            jobs = select(get_study(name).plan(profile, seeds[name], args.device), args.only)
+            jobs = select(chosen(name).plan(profile, seeds[name], args.device), args.only)
             before = plan_table(jobs)
             part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""
-            print(f"\n{name}: {get_study(name).title}{part}", flush=True)
+            print(f"\n{name}: {chosen(name).title}{part}", flush=True)
             _print(before)
             if args.command == "train":
                 started = time.perf_counter()

@@ -15,6 +15,7 @@ study never measures.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class Study:
                 raise ConfigError(
                     f"study {self.name}: test split {split!r} of {label!r} must be 'holdout' or 'trainval'"
                 )
+
+    def at_precision(self, precision: str) -> Study:
+        """This study with every run in `precision` ("fp32", the default: the study itself, whose runs
+        keep their keys; "bf16": autocast of forward and loss, `RunConfig.precision`)."""
+        if precision == "fp32":
+            return self
+        return dataclasses.replace(self, settings={**self.settings, "precision": precision})
 
     @property
     def models(self) -> tuple[str, ...]:

@@ -17,6 +17,11 @@ from .words import count, p, signed
 if TYPE_CHECKING:
     import pandas as pd
 
+PRECISION_WORDS = {
+    "fp32": "in fp32",
+    "bf16": "in bf16 (autocast of forward and loss; weights and optimizer state in fp32)",
+}
+
 
 def _change(old: float, new: float) -> str:
     return "the same" if round(new / old - 1, 2) == 0 else signed(new / old - 1, 100, "%", 0)
@@ -237,7 +242,7 @@ def study_markdown(study, profile, seeds: int) -> str:
         + f".\n\nEvery model is trained {trained} on {data}, "
         f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
         f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
-        f"{c.batch_size}, loss `{c.loss}`. Profile `{profile.name}`. {study.notes}"
+        f"{c.batch_size}, loss `{c.loss}`, {PRECISION_WORDS[c.precision]}. Profile `{profile.name}`. {study.notes}"
     )
 
 

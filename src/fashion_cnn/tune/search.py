@@ -97,10 +97,10 @@ class SearchPlan:
 
     def signature(self) -> dict[str, Any]:
         """What must match for a search to continue an existing study."""
-        return {
-            "base": self.base.to_dict() | {"device": None},
-            "space": {k: p.to_json() for k, p in self.space.items()},
-        }
+        base = self.base.to_dict() | {"device": None}
+        if base["precision"] == "fp32":  # the default: studies made before the option still continue
+            del base["precision"]
+        return {"base": base, "space": {k: p.to_json() for k, p in self.space.items()}}
 
 
 def plan_search(
@@ -113,6 +113,7 @@ def plan_search(
     study_name: str | None = None,
     device: str = "auto",
     subset: int | None | str = "profile",
+    precision: str = "fp32",
     **plan_options,
 ) -> SearchPlan:
     """A checked search plan. Defaults per profile: full searches cnn_2 (R4's) on all data for 30 trials
@@ -141,6 +142,7 @@ def plan_search(
             epochs=prof.epochs,
             subset=subset,
             device=device,
+            precision=precision,
         )
     except ConfigError as err:
         raise TuneError(str(err)) from None

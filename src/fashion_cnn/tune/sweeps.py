@@ -268,6 +268,7 @@ def decay_configs(
     step_size: int = 5,
     gamma: float = 0.5,
     seed: int = 0,
+    precision: str = "fp32",
 ) -> dict[str, RunConfig]:
     """Constant rate vs step decay (×`gamma` every `step_size` epochs) for R1's best model.
 
@@ -276,7 +277,15 @@ def decay_configs(
     step = max(1, min(step_size, profile.epochs // 2))
     subset = min(profile.subset, QUICK_SUBSET) if profile.name == "quick" and profile.subset else profile.subset
     constant = RunConfig(
-        model, optimizer="adam", lr=1e-3, batch_size=64, epochs=profile.epochs, subset=subset, seed=seed, device=device
+        model,
+        optimizer="adam",
+        lr=1e-3,
+        batch_size=64,
+        epochs=profile.epochs,
+        subset=subset,
+        seed=seed,
+        device=device,
+        precision=precision,
     )
     return {"none": constant, "step": constant.replace(schedule="step", step_size=step, gamma=gamma)}
 
