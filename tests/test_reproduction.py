@@ -488,7 +488,8 @@ def test_cochran_q_per_seed_over_a_reports_test_arms():
 def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
     calls = []
 
-    def fake_measure(name, profile, seeds, device, stored_only):
+    def fake_measure(study, profile, seeds, device, stored_only):  # the study at the chosen precision
+        name = study.name
         calls.append((name, seeds, stored_only))
         rows = [
             ("R0", R0_BEST, "holdout-test", "test_acc", [0.90, 0.91]),
