@@ -33,6 +33,7 @@ except importlib.metadata.PackageNotFoundError:  # running from a source tree wi
     __version__ = "0+source"
 
 SPLITS = ("holdout", "fold", "trainval")
+_KINDS = {"str": (str,), "int": (int,), "float": (int, float), "int | None": (int, type(None))}  # field types
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -68,6 +69,11 @@ class RunConfig:
     def __post_init__(self):
         object.__setattr__(self, "augment", tuple(self.augment))
         object.__setattr__(self, "model_args", dict(sorted(self.model_args.items())))
+        for f in dataclasses.fields(self):  # a value of the wrong type (a study file's "three") in one line
+            kinds = _KINDS.get(str(f.type), ())
+            value = getattr(self, f.name)
+            if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+                raise ConfigError(f"{f.name}={value!r} must be a {str(f.type).split(' |')[0]}")
         unknown_aug = sorted(set(self.augment) - set(AUGMENTATIONS))
         checks = [
             (self.model in list_models(), f"unknown model {self.model!r}: see fashion_cnn.models.list_models()"),

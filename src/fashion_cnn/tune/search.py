@@ -39,7 +39,7 @@ from ..runs import RunConfig, run_key
 from ..schedule import LOCAL_SECONDS, train_many
 from ..store import Run, device_name
 from ..studies import get_study
-from ..studies.sources import R4_TUNED, reported
+from ..studies.sources import reported
 from ..training import get_or_train
 from .space import (
     CPU_MODEL,
@@ -56,6 +56,7 @@ from .sweeps import evaluate_on_test
 
 _logger = logging.getLogger(__name__)
 
+R4_TUNED = "cnn_2/tuned"  # the arm of R4's study (R4.toml) the search is set beside
 R4_TUNED_TEST = reported("R4", R4_TUNED, "holdout-test", "test_acc")  # R4's CNN_2 after its search, on test
 # ----------------------------------------------------------------------------------------------
 # Search
