@@ -67,7 +67,7 @@ STATS_ARGS = $(if $(PRECISION),--precision $(PRECISION)) $(if $(SEEDS),--seeds $
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
 	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)

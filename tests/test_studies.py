@@ -142,7 +142,7 @@ def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):
     assert main(["train", "R9"]) == 2 and main(["plan", "R2", "--seeds", "many"]) == 2
     assert main(["plan", "R2", "--profile", "fast"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4",
+        "studies: unknown study 'R9': use one of R0, R1, R2, R3, R4, or the path of a study file (.toml)",
         "studies: seeds='many': give a number of seeds (1 or more), 'auto' or 'default'",
         "studies: unknown profile 'fast': use one of ['full', 'quick', 'tiny']",
     ]

@@ -4,7 +4,7 @@ import pytest
 
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.studies import files, get_study, sources
+from fashion_cnn.studies import files, get_study, main, sources
 
 GOOD = """\
 name = "mine"
@@ -72,3 +72,37 @@ def test_a_bad_study_file_stops_in_one_line(tmp_path, change, message):
         study = files.load(path).study
         study.plan(get_profile("quick"), 1)  # a value of the wrong type shows when a config is made
     assert "\n" not in str(err.value)
+
+
+@pytest.fixture()
+def registry(monkeypatch):
+    """The study registry as it is, restored after the test (a study file registers its study)."""
+    from fashion_cnn.studies import study
+
+    monkeypatch.setattr(study, "_STUDIES", dict(study._STUDIES))
+
+
+def test_a_study_is_named_by_its_file_path_and_a_name_taken_by_another_study_is_refused(tmp_path, registry):
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD)
+    study = get_study(str(path))
+    assert study.name == "mine" and get_study("mine") is study and get_study(str(path)) == study
+    other = tmp_path / "other.toml"
+    other.write_text(GOOD.replace("epochs = 3", "epochs = 4"))
+    with pytest.raises(ConfigError, match=r"other.toml: a study named 'mine' is registered already"):
+        get_study(str(other))
+    with pytest.raises(ConfigError, match=r"unknown study 'R9': use one of R0, R1, R2, R3, R4, mine, or the path"):
+        get_study("R9")
+
+
+def test_check_prints_the_plan_trains_nothing_and_a_bad_file_exits_2(tmp_path, registry, store, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD)
+    assert main(["check", str(path), "--profile", "quick", "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "study 'mine'" in out and "1 study file(s) checked: nothing trained" in out
+    assert not store.exists() or not any(store.iterdir())
+    path.write_text(GOOD.replace('lenet5_3x3', "lenet9"))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown model 'lenet9'" in err[0] and str(path) in err[0]

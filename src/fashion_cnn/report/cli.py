@@ -32,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
-    parser.add_argument("--study", default="R0", help="study injected into notebooks that declare one (default R0)")
+    parser.add_argument(
+        "--study",
+        default="R0",
+        help="study for the notebooks that declare one: R0 … R4 or a study file (.toml; default R0)",
+    )
     parser.add_argument(
         "--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/"
     )
@@ -83,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
+        if args.study.endswith(".toml"):  # a study file: the notebooks' kernels run elsewhere, so give its full path
+            args.study = str(Path(args.study).resolve())
         if args.study not in studies.list_studies():
-            studies.get_study(args.study)  # raises with the list of known studies
+            studies.get_study(args.study)  # raises with the list of known studies, or what is wrong with the file
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
         check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
         device = cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU

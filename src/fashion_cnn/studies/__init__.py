@@ -1,11 +1,12 @@
-"""Studies: what a comparison trains (`study`), the five source reports' studies and what they state
-(`sources`), what a section trains beyond a study's runs (`evaluation`: the test comparison of its
+"""Studies: what a comparison trains (`study`), study files (`files`: TOML, the built-in ones and a
+user's), the five source reports' studies and what they state (`sources`), what a section trains beyond a study's runs (`evaluation`: the test comparison of its
 best models, k-fold), and the command line (`python -m fashion_cnn.studies`, `cli`)."""
 
 from . import sources  # noqa: F401 (registers R0 … R4)
 from .cli import main, plan_table, select
 from .evaluation import TEST_COMPARED, TestComparison, compare_on_test, fold_configs
-from .study import PILOT_SEEDS, Arm, Job, SeedPlan, Study, get_study, list_studies, register_study, seed_plan
+from .files import get_study, load
+from .study import PILOT_SEEDS, Arm, Job, SeedPlan, Study, list_studies, register_study, seed_plan
 
 __all__ = [
     "PILOT_SEEDS",
@@ -19,6 +20,7 @@ __all__ = [
     "fold_configs",
     "get_study",
     "list_studies",
+    "load",
     "main",
     "plan_table",
     "register_study",

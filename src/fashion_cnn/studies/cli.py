@@ -25,8 +25,8 @@ from ..errors import ConfigError, Error
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
+from .files import get_study as study_at  # `chosen` in main: at the chosen precision
 from .study import PILOT_SEEDS, Job, Study, list_studies, seed_plan
-from .study import get_study as study_at  # `chosen` in main: at the chosen precision
 
 # ----------------------------------------------------------------------------------------------
 # What a plan needs from the run store, and the command line
@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     listing = commands.add_parser("list", help="every study: title, runs, images and estimated CPU hours left")
     plan = commands.add_parser("plan", help="one study's runs per part against the run store")
     train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
-    for sub in (listing, plan, train):
+    checking = commands.add_parser("check", help="read and check study files and print their plans; trains nothing")
+    checking.add_argument("files", nargs="+", help="study files (.toml)")
+    for sub in (listing, plan, train, checking):
         sub.add_argument("--profile", default="full", help="full (default) or quick")
         sub.add_argument(
             "--seeds",
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
-        names = _names(getattr(args, "studies", ["all"]))
+        names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"])
         if args.command == "train":
             check_precision(args.precision, cfg.resolve_device(args.device))  # no bf16 here: before any training
 
@@ -168,6 +170,17 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         seeds = {name: _seeds(chosen(name), profile, args, train=args.command == "train") for name in names}
+        if args.command == "check":
+            for name in names:
+                study = chosen(name)
+                print(
+                    f"\n{name}: study {study.name!r}, {study.title}; baseline {study.baseline}, variants "
+                    f"{', '.join(study.variants)}",
+                    flush=True,
+                )
+                _print(plan_table(study.plan(profile, seeds[name], args.device)))
+            print(f"\n{len(names)} study file(s) checked: nothing trained", flush=True)
+            return 0
         if args.command == "list":
             rows = {name: plan_table(chosen(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names}
             table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..runs import RunConfig
+from . import study as registry
 from .study import Arm, Claim, Reported, Study
 
 TOP = {
@@ -157,3 +158,24 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
 def _tuples(changes: dict[str, Any]) -> dict[str, Any]:
     """TOML arrays as tuples (RunConfig's augment is one), the way a Python study writes them."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+
+
+def is_path(name: str) -> bool:
+    """Whether a study parameter names a file (a `.toml` path) rather than a registered study."""
+    return str(name).endswith(".toml")
+
+
+def get_study(name: str) -> Study:
+    """The study called `name`, or the one in the study file at path `name` (read and registered under
+    its own name the first time). Raises ConfigError naming the known studies, or what is wrong with
+    the file; a file whose study takes the name of another registered study is refused."""
+    if not is_path(name):
+        return registry.get_study(name)
+    loaded = load(name)
+    known = registry.list_studies()
+    if loaded.study.name in known and registry.get_study(loaded.study.name) != loaded.study:
+        raise ConfigError(
+            f"{name}: a study named {loaded.study.name!r} is registered already; give this one another `name`"
+        )
+    registry.check(loaded.study, loaded.reported, loaded.claims)
+    return registry.register_study(loaded.study)

@@ -242,7 +242,9 @@ def list_studies() -> list[str]:
 def get_study(name: str) -> Study:
     """The study called `name`; raises ConfigError listing the known ones."""
     if name not in _STUDIES:
-        raise ConfigError(f"unknown study {name!r}: use one of {', '.join(_STUDIES)}")
+        raise ConfigError(
+            f"unknown study {name!r}: use one of {', '.join(_STUDIES)}, or the path of a study file (.toml)"
+        )
     return _STUDIES[name]
 
 
