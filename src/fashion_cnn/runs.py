@@ -158,7 +158,7 @@ def training_images(configs: list[RunConfig]) -> int:
 CPU_MACS_PER_S = 35e9
 CPU_STEP_SECONDS = 5e-3
 # bf16 autocast roughly doubles the arithmetic rate on an AVX512-BF16 CPU and leaves the per-step cost
-# (`make bench`, its bf16 table: R4's CNN_2 1.9×, R2's net 1.75×, LeNet-5 1.03×, its steps being mostly overhead).
+# (`make bench`'s bf16 table, docs/speed.md#bf16: R4's arithmetic-bound CNN_2 gains most, LeNet-5 hardly).
 CPU_BF16_SPEEDUP = 2.0
 
 
