@@ -102,7 +102,7 @@ def test_check_prints_the_plan_trains_nothing_and_a_bad_file_exits_2(tmp_path, r
     out = capsys.readouterr().out
     assert "study 'mine'" in out and "1 study file(s) checked: nothing trained" in out
     assert not store.exists() or not any(store.iterdir())
-    path.write_text(GOOD.replace('lenet5_3x3', "lenet9"))
+    path.write_text(GOOD.replace("lenet5_3x3", "lenet9"))
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown model 'lenet9'" in err[0] and str(path) in err[0]
