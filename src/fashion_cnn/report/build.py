@@ -86,6 +86,8 @@ def build(
     check_statistics(profile, seeds, margin, max_seeds)
     reproduce = _check_reproduce(reproduce)
     resolved = cfg.resolve_device(device)
+    if study is not None and study.endswith(".toml"):  # a study file: the kernels run in notebooks/, so its full path
+        study = str(Path(study).resolve())
     if precision is not None:
         check_precision(precision, resolved)  # no bf16 on this machine: one line, before anything runs
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()

@@ -87,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
-        if args.study.endswith(".toml"):  # a study file: the notebooks' kernels run elsewhere, so give its full path
-            args.study = str(Path(args.study).resolve())
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies, or what is wrong with the file
         _check_reproduce(args.reproduce)  # a typo fails before anything runs

@@ -148,6 +148,7 @@ def load(path: Path | str) -> StudyFile:
         raise ConfigError(f"{path}: {err}; the valid settings are {', '.join(SETTINGS)}") from None
     reported = tuple(Reported(name, **_fields(r)) for r in _tables(path, data, "reported"))
     claims = tuple(Claim(name, **_fields(c)) for c in _tables(path, data, "claims"))
+    registry.check(study, reported, claims)  # a figure or claim naming what the study never measures
     return StudyFile(path, study, reported, claims, data.get("numeric", True))
 
 
@@ -177,5 +178,4 @@ def get_study(name: str) -> Study:
         raise ConfigError(
             f"{name}: a study named {loaded.study.name!r} is registered already; give this one another `name`"
         )
-    registry.check(loaded.study, loaded.reported, loaded.claims)
     return registry.register_study(loaded.study)
