@@ -67,7 +67,7 @@ def test_overrides_reach_the_builder():
     assert count_parameters(create_model("r3_alexnet", n_base=16)) > count_parameters(create_model("r3_alexnet"))
     dropout = create_model("r3_alexnet", dropout=0.4)
     assert any(isinstance(m, torch.nn.Dropout) and m.p == 0.4 for m in dropout.modules())
-    with pytest.raises(ValueError, match="does not take"):
+    with pytest.raises(ValueError, match="has no knob .n_base.; its knobs are act, batchnorm"):
         create_model("lenet5", n_base=3)
 
 
@@ -82,3 +82,89 @@ def test_keras_like_summary():
     text = str(summary(create_model("lenet5")))
     assert "Total params: 61,706" in text
     assert "[1, 16, 5, 5]" in text
+
+
+# A non-default value of each knob and what it must do to the module (every model that takes the knob).
+KNOB_EFFECTS = {
+    "act": ("gelu", lambda m: any(isinstance(x, torch.nn.GELU) for x in m.modules())),
+    "pooling": ("avg", lambda m: any(isinstance(x, torch.nn.AvgPool2d) for x in m.modules())),
+    "batchnorm": (True, lambda m: any(isinstance(x, torch.nn.BatchNorm2d) for x in m.modules())),
+    "conv_dropout": (0.3, lambda m: any(isinstance(x, torch.nn.Dropout) and x.p == 0.3 for x in m.modules())),
+    "fc_dropout": (0.3, lambda m: any(isinstance(x, torch.nn.Dropout) and x.p == 0.3 for x in m.modules())),
+    "dropout": (0.3, lambda m: any(isinstance(x, torch.nn.Dropout) and x.p == 0.3 for x in m.modules())),
+    "kernel": (7, lambda m: any(isinstance(x, torch.nn.Conv2d) and x.kernel_size == (7, 7) for x in m.modules())),
+    "width": (2.0, None),  # more parameters
+    "n_base": (4, None),  # fewer parameters
+    "slope": (0.2, None),  # with act=leaky below
+}
+
+
+def _knob_cases():
+    for name in list_models():
+        for knob in model_info(name).knobs:
+            if knob in KNOB_EFFECTS and model_info(name).knobs[knob] != KNOB_EFFECTS[knob][0]:
+                if (name.startswith("r1_") and knob == "kernel") or (name == "cnn_4" and knob == "dropout"):
+                    continue  # R1's third conv leaves no map at 7; CNN_4 has no hidden dense layer to drop
+                yield name, knob
+
+
+@pytest.mark.parametrize("name, knob", list(_knob_cases()))
+def test_every_knob_of_every_model_changes_what_it_says_and_still_gives_logits(name, knob):
+    value, effect = KNOB_EFFECTS[knob]
+    changes = {knob: value, **({"act": "leaky"} if knob == "slope" else {})}
+    default, model = create_model(name), create_model(name, **changes)
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    if effect is not None:
+        assert effect(model) and not effect(default)
+    elif knob == "slope":
+        assert {x.negative_slope for x in model.modules() if isinstance(x, torch.nn.LeakyReLU)} == {0.2}
+    else:
+        assert count_parameters(model) != count_parameters(default)
+
+
+def test_knobs_are_the_builders_arguments_as_each_model_has_them():
+    assert model_info("lenet5").knobs["kernel"] == 5 and model_info("lenet5_3x3").knobs["kernel"] == 3
+    assert model_info("lenet5_3x3_leaky_dropout_avgpool").knobs == {
+        **model_info("lenet5").knobs,
+        "kernel": 3,
+        "act": "leaky",
+        "fc_dropout": 0.5,
+        "pooling": "avg",
+    }
+    assert model_info("r1_leaky").knobs["slope"] == 0.3 and model_info("cnn_3").knobs["dropout"] == 0.5
+    assert {"act", "pooling", "kernel", "width", "batchnorm"} <= set(model_info("r2_base").knobs)
+
+
+@pytest.mark.parametrize(
+    "name, knobs, message",
+    [
+        ("lenet5", {"act": "swish"}, r"knob act='swish': use one of relu, tanh, leaky, gelu, silu"),
+        ("r2_base", {"pooling": "min"}, r"knob pooling='min': use one of max, avg"),
+        ("lenet5", {"fc_dropout": 1.2}, r"knob fc_dropout=1.2: a dropout probability lies in \[0, 1\)"),
+        ("cnn_4", {"width": 0}, r"knob width=0: a channel multiplier must be positive"),
+        ("lenet5", {"kernel": 4}, r"knob kernel=4: use a positive odd size"),
+        ("r1_relu", {"kernel": 7}, r"knob kernel=7: too large"),
+        ("cnn_1", {"n_base": 4}, r"model 'cnn_1' has no knob 'n_base'; its knobs are act, batchnorm, conv_dropout"),
+    ],
+)
+def test_a_bad_knob_stops_in_one_line(name, knobs, message):
+    with pytest.raises(ValueError, match=message) as err:
+        create_model(name, **knobs)
+    assert "\n" not in str(err.value)
+
+
+def test_the_command_line_lists_and_shows_models_and_refuses_an_unknown_one():
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "fashion_cnn.models", *args], capture_output=True, text=True)
+
+    listing = run("list", "cnn_*")
+    assert listing.returncode == 0 and len(listing.stdout.splitlines()) == 5
+    assert "cnn_4" in listing.stdout and "65,994" in listing.stdout
+    shown = run("show", "r1_leaky")
+    assert shown.returncode == 0 and "parameters 61,706" in shown.stdout
+    assert "slope         0.3" in shown.stdout and "Total params: 61,706" in shown.stdout
+    unknown = run("show", "lenet6")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "unknown model 'lenet6'" in unknown.stderr

@@ -1,4 +1,4 @@
-"""Model zoo: one registry for every architecture of the source reports (R0–R4)."""
+"""Model zoo: one registry for every architecture of the source reports (R0–R4) and a user's model files."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import functools
 import torch
 from torch import nn
 
-from . import lenet, r2, r3, r4  # noqa: F401  (importing registers the models)
+from . import _registry, lenet, r2, r3, r4  # noqa: F401  (importing registers the models)
 from ._registry import ModelInfo, create_model, list_models, model_info, register_model
+from .files import load_all as load_model_files
 from .net import Net
 
 
@@ -32,13 +33,14 @@ def summary(model: nn.Module, batch_size: int = 1):
 
 
 @functools.cache
-def _mult_adds(name: str, overrides: tuple) -> int:
+def _mult_adds(builder, name: str, overrides: tuple) -> int:
     return int(summary(create_model(name, **dict(overrides))).total_mult_adds)
 
 
 def mult_adds(name: str, **overrides) -> int:
-    """Multiply-adds of one forward pass of one image through the registered model (torchinfo; cached)."""
-    return _mult_adds(name, tuple(sorted(overrides.items())))
+    """Multiply-adds of one forward pass of one image through the registered model (torchinfo; cached
+    per builder, so a user's edited model file is measured again)."""
+    return _mult_adds(_registry._MODELS.get(name), name, tuple(sorted(overrides.items())))
 
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "count_parameters",
     "create_model",
     "list_models",
+    "load_model_files",
     "model_info",
     "mult_adds",
     "register_model",

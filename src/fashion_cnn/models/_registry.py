@@ -1,41 +1,75 @@
-"""The one model registry: `register_model`, `create_model`, `list_models`, `model_info`."""
+"""The one model registry: `register_model`, `create_model`, `list_models`, `model_info`.
+
+A model's *knobs* are the keyword arguments its builder takes, with their defaults as that named model
+has them (`ModelInfo.knobs`): a study variant sets them in one line (`model_args = { act = "gelu" }`).
+`create_model` refuses a knob the model does not take, and checks the contract (`contract.check`) the
+first time a model is built with given knobs.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from torch import nn
 
 from ..errors import ConfigError
+from . import contract
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _INFO: dict[str, ModelInfo] = {}
+_CHECKED: set[tuple[Callable, str]] = set()  # (builder, knobs) built once and found to meet the contract
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    family: str  # source report the model comes from: "R0" … "R4"
+    family: str  # source report the model comes from ("R0" … "R4"), or "user" for a user's model file
     baseline: str  # the family's baseline (itself for a baseline)
     summary: str  # one line: what the model is
     change: str  # what differs from the baseline, and why one would try it ("" for a baseline)
+    knobs: dict[str, Any] = field(default_factory=dict)  # keyword argument → default, as this model has it
+    open_ended: bool = False  # the builder also takes **kwargs, so knobs beyond `knobs` are not refused
 
 
-def register_model(*, family: str, baseline: str | None = None, summary: str, change: str = ""):
-    """Decorator registering a model constructor under its function name."""
+def _defaults(fn: Callable) -> tuple[dict[str, Any], bool]:
+    """The keyword parameters of `fn` that have defaults, and whether it takes **kwargs."""
+    params = inspect.signature(fn).parameters.values()
+    knobs = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+    return knobs, any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def register_model(
+    fn: Callable[..., nn.Module] | None = None,
+    *,
+    family: str = "user",
+    baseline: str | None = None,
+    summary: str | None = None,
+    change: str = "",
+    builder: Callable[..., nn.Module] | None = None,
+):
+    """Decorator registering a model constructor under its function name (`@register_model` or
+    `@register_model(summary=...)`). Its knobs are its keyword parameters with defaults; an entrypoint
+    that passes `**kwargs` on to a family's `builder` has the builder's knobs, its own defaults first."""
 
     def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         name = fn.__name__
         if name in _MODELS:
             warnings.warn(f"model {name!r} registered twice; the later one wins", stacklevel=2)
+        knobs, open_ended = _defaults(fn)
+        if builder is not None and open_ended:
+            inherited, open_ended = _defaults(builder)
+            knobs = {**inherited, **knobs}
+        doc = (inspect.getdoc(fn) or "").split("\n")[0]
         _MODELS[name] = fn
-        _INFO[name] = ModelInfo(name, family, baseline or name, summary, change)
+        _INFO[name] = ModelInfo(name, family, baseline or name, summary or doc or name, change, knobs, open_ended)
         return fn
 
-    return wrap
+    return wrap(fn) if fn is not None else wrap
 
 
 def _known(name: str) -> None:
@@ -53,10 +87,22 @@ def model_info(name: str) -> ModelInfo:
     return _INFO[name]
 
 
-def create_model(name: str, **overrides) -> nn.Module:
-    """Build a registered model; `overrides` replace its builder arguments (e.g. n_base=16)."""
+def create_model(name: str, **knobs) -> nn.Module:
+    """Build a registered model; `knobs` replace its builder's defaults (e.g. act="gelu"). Raises
+    ConfigError in one line for an unknown model, a knob it does not take, a bad knob value, or a model
+    that breaks the contract (checked the first time these knobs are built)."""
     _known(name)
+    info = _INFO[name]
+    unknown = sorted(set(knobs) - set(info.knobs)) if not info.open_ended else []
+    if unknown:
+        takes = ", ".join(sorted(info.knobs)) or "none"
+        raise ConfigError(f"model {name!r} has no knob {unknown[0]!r}; its knobs are {takes}")
     try:
-        return _MODELS[name](**overrides)
-    except TypeError as err:
-        raise ConfigError(f"model {name!r} does not take these overrides {sorted(overrides)}: {err}") from None
+        model = _MODELS[name](**knobs)
+    except TypeError as err:  # an open-ended builder's unknown argument, or a value of the wrong type
+        raise ConfigError(f"model {name!r} cannot be built with {knobs}: {err}") from None
+    seen = (_MODELS[name], repr(sorted(knobs.items())))
+    if seen not in _CHECKED:
+        contract.check(model, name)
+        _CHECKED.add(seen)
+    return model

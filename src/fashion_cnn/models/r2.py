@@ -5,30 +5,56 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..errors import ConfigError
 from ._registry import register_model
-from .net import Net, dropout_layers
+from .net import Net, activation, check_kernel, dropout_layers, pool, scaled
 
 
-def _r2(*, dropout: float = 0.0, batchnorm: bool = False, l1: float = 0.0, l2: float = 0.0) -> Net:
+def _r2(
+    *,
+    dropout: float = 0.0,
+    batchnorm: bool = False,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    act: str = "relu",
+    slope: float = 0.01,
+    pooling: str = "max",
+    kernel: int = 3,
+    width: float = 1.0,
+    fc_dropout: float = 0.0,
+) -> Net:
+    """R2's net: three valid convs 32-64-64 with pools after the first two, dense 64 → 10.
+
+    Knobs: `dropout` after conv 2 (R2's variant); `batchnorm` after conv 1's activation (R2's variant, Keras
+    order); `l1`, `l2` penalties on the dense kernels; `act` relu | leaky | tanh | gelu | silu, `slope`
+    leaky's negative slope; `pooling` max | avg; `kernel` the convs' size (odd, ≥ 3; padded by (kernel − 3) / 2, so the maps keep their sizes);
+    `width` multiplies the conv channels 32, 64, 64; `fc_dropout` after dense 64.
+    """
+    k = check_kernel(kernel)
+    if k < 3:
+        raise ConfigError(f"knob kernel={kernel}: R2's convs take 3 or more (3, 5, 7)")
+    pad = (k - 3) // 2  # the maps keep R2's sizes whatever the kernel
+    c1, c2, c3 = scaled(32, width), scaled(64, width), scaled(64, width)
     body = nn.Sequential(
-        nn.Conv2d(1, 32, 3),
-        nn.ReLU(),
-        *([nn.BatchNorm2d(32)] if batchnorm else []),
-        nn.MaxPool2d(2),  # (B, 32, 13, 13)
-        nn.Conv2d(32, 64, 3),
-        nn.ReLU(),
+        nn.Conv2d(1, c1, k, padding=pad),
+        activation(act, slope),
+        *([nn.BatchNorm2d(c1)] if batchnorm else []),
+        pool(pooling),  # (B, 32w, 13, 13)
+        nn.Conv2d(c1, c2, k, padding=pad),
+        activation(act, slope),
         *dropout_layers(dropout),
-        nn.MaxPool2d(2),  # (B, 64, 5, 5)
-        nn.Conv2d(64, 64, 3),
-        nn.ReLU(),  # (B, 64, 3, 3)
+        pool(pooling),  # (B, 64w, 5, 5)
+        nn.Conv2d(c2, c3, k, padding=pad),
+        activation(act, slope),  # (B, 64w, 3, 3)
         nn.Flatten(),
-        nn.Linear(576, 64),
-        nn.ReLU(),  # (B, 64)
+        nn.Linear(c3 * 3 * 3, 64),
+        activation(act, slope),  # (B, 64)
+        *dropout_layers(fc_dropout, "fc_dropout"),
     )
     return Net(body, nn.Linear(64, 10), l1=l1, l2=l2)
 
 
-R2 = {"family": "R2", "baseline": "r2_base"}
+R2 = {"family": "R2", "baseline": "r2_base", "builder": _r2}
 
 
 @register_model(**R2, summary="Three 3x3 convs 32→64→64 with two max-pools, dense 64→10, ReLU")
@@ -41,8 +67,8 @@ def r2_base(**kw) -> Net:
     summary="R2 net with dropout 0.25 after conv 2",
     change="Dropout 0.25 after the second conv (before its pool), where the 64 filters may overfit",
 )
-def r2_dropout(**kw) -> Net:
-    return _r2(**{"dropout": 0.25, **kw})
+def r2_dropout(dropout: float = 0.25, **kw) -> Net:
+    return _r2(dropout=dropout, **kw)
 
 
 @register_model(
@@ -50,8 +76,8 @@ def r2_dropout(**kw) -> Net:
     summary="R2 net with L1(0.001) on the dense kernels",
     change="L1 penalty 0.001·Σ|w| on both dense kernels: pushes weights to exactly zero",
 )
-def r2_l1(**kw) -> Net:
-    return _r2(**{"l1": 0.001, **kw})
+def r2_l1(l1: float = 0.001, **kw) -> Net:
+    return _r2(l1=l1, **kw)
 
 
 @register_model(
@@ -59,8 +85,8 @@ def r2_l1(**kw) -> Net:
     summary="R2 net with L2(0.001) on the dense kernels",
     change="L2 penalty 0.001·Σw² on both dense kernels: shrinks weights smoothly",
 )
-def r2_l2(**kw) -> Net:
-    return _r2(**{"l2": 0.001, **kw})
+def r2_l2(l2: float = 0.001, **kw) -> Net:
+    return _r2(l2=l2, **kw)
 
 
 @register_model(
@@ -68,5 +94,5 @@ def r2_l2(**kw) -> Net:
     summary="R2 net with BatchNorm after conv 1",
     change="BatchNorm after the first conv: normalises the first feature maps, stabilises training",
 )
-def r2_batchnorm(**kw) -> Net:
-    return _r2(**{"batchnorm": True, **kw})
+def r2_batchnorm(batchnorm: bool = True, **kw) -> Net:
+    return _r2(batchnorm=batchnorm, **kw)

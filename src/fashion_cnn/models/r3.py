@@ -6,23 +6,42 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, dropout_layers
+from .net import Net, activation, check_kernel, dropout_layers, norm, pool
 
 R3 = {"family": "R3", "baseline": "r3_lenet"}
 
 
 @register_model(**R3, summary="LeNet with width n_base: 3x3 convs n→2n with max-pools, dense 64→10")
-def r3_lenet(*, n_base: int = 32, dropout: float = 0.0) -> Net:
+def r3_lenet(
+    *,
+    n_base: int = 32,
+    dropout: float = 0.0,
+    act: str = "relu",
+    slope: float = 0.01,
+    pooling: str = "max",
+    kernel: int = 3,
+    conv_dropout: float = 0.0,
+    batchnorm: bool = False,
+) -> Net:
+    """Knobs: `n_base` the width (channels of the first conv; the second has 2n); `dropout` after dense 64;
+    `act` relu | leaky | tanh | gelu | silu, `slope` leaky's negative slope; `pooling` max | avg; `kernel` the
+    convs' size (odd, padded to keep the size); `conv_dropout` after each conv's activation; `batchnorm`
+    after each conv."""
+    k = check_kernel(kernel)
     body = nn.Sequential(
-        nn.Conv2d(1, n_base, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (B, n, 14, 14)
-        nn.Conv2d(n_base, 2 * n_base, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),  # (B, 2n, 7, 7)
+        nn.Conv2d(1, n_base, k, padding=k // 2),
+        *norm(n_base, batchnorm),
+        activation(act, slope),
+        *dropout_layers(conv_dropout, "conv_dropout"),
+        pool(pooling),  # (B, n, 14, 14)
+        nn.Conv2d(n_base, 2 * n_base, k, padding=k // 2),
+        *norm(2 * n_base, batchnorm),
+        activation(act, slope),
+        *dropout_layers(conv_dropout, "conv_dropout"),
+        pool(pooling),  # (B, 2n, 7, 7)
         nn.Flatten(),
         nn.Linear(2 * n_base * 49, 64),
-        nn.ReLU(),
+        activation(act, slope),
         *dropout_layers(dropout),  # (B, 64)
     )
     return Net(body, nn.Linear(64, 10))
@@ -33,28 +52,31 @@ def r3_lenet(*, n_base: int = 32, dropout: float = 0.0) -> Net:
     summary="AlexNet-style: five 3x3 convs n-2n-4n-4n-2n, three pools, dense 64→64→10",
     change="Deeper and wider conv stack (AlexNet's shape shrunk to 28x28), optional dropout in the dense part",
 )
-def r3_alexnet(*, n_base: int = 8, dropout: float = 0.0) -> Net:
+def r3_alexnet(
+    *, n_base: int = 8, dropout: float = 0.0, act: str = "relu", slope: float = 0.01, batchnorm: bool = False
+) -> Net:
+    """Knobs: `n_base` the width (the convs have n, 2n, 4n, 4n, 2n channels); `dropout` after each dense
+    layer; `act` relu | leaky | tanh | gelu | silu, `slope` leaky's negative slope; `batchnorm` after each conv."""
     n = n_base
+
+    def conv(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, 3, padding=1), *norm(cout, batchnorm), activation(act, slope)]
+
     body = nn.Sequential(
-        nn.Conv2d(1, n, 3, padding=1),
-        nn.ReLU(),
+        *conv(1, n),
         nn.MaxPool2d(2),  # (B, n, 14, 14)
-        nn.Conv2d(n, 2 * n, 3, padding=1),
-        nn.ReLU(),
+        *conv(n, 2 * n),
         nn.MaxPool2d(2),  # (B, 2n, 7, 7)
-        nn.Conv2d(2 * n, 4 * n, 3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(4 * n, 4 * n, 3, padding=1),
-        nn.ReLU(),
-        nn.Conv2d(4 * n, 2 * n, 3, padding=1),
-        nn.ReLU(),
+        *conv(2 * n, 4 * n),
+        *conv(4 * n, 4 * n),
+        *conv(4 * n, 2 * n),
         nn.MaxPool2d(2),  # (B, 2n, 3, 3)
         nn.Flatten(),
         nn.Linear(2 * n * 9, 64),
-        nn.ReLU(),
+        activation(act, slope),
         *dropout_layers(dropout),
         nn.Linear(64, 64),
-        nn.ReLU(),
+        activation(act, slope),
         *dropout_layers(dropout),  # (B, 64)
     )
     return Net(body, nn.Linear(64, 10))
@@ -65,10 +87,14 @@ def r3_alexnet(*, n_base: int = 8, dropout: float = 0.0) -> Net:
     summary="MLP: 784 → 256 → 128 → 10, ReLU",
     change="No convolutions at all: every pixel feeds dense layers, so no learned local features",
 )
-def r3_mlp(*, hidden: tuple[int, ...] = (256, 128), dropout: float = 0.0) -> Net:
+def r3_mlp(
+    *, hidden: tuple[int, ...] = (256, 128), dropout: float = 0.0, act: str = "relu", slope: float = 0.01
+) -> Net:
+    """Knobs: `hidden` the units of each hidden layer; `dropout` after each; `act` relu | leaky | tanh |
+    gelu | silu, `slope` leaky's negative slope."""
     layers: list[nn.Module] = [nn.Flatten()]
     width = 28 * 28
     for units in hidden:
-        layers += [nn.Linear(width, units), nn.ReLU(), *dropout_layers(dropout)]
+        layers += [nn.Linear(width, units), activation(act, slope), *dropout_layers(dropout)]
         width = units
     return Net(nn.Sequential(*layers), nn.Linear(width, 10))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, dropout_layers, flat_size
+from .net import Net, activation, dropout_layers, flat_size, pool, scaled
 
 # (out channels, kernel, padding, max-pool after)
 Conv = tuple[int, int, int, bool]
@@ -16,24 +16,43 @@ SMALL: list[Conv] = [(32, 5, 0, True), (64, 5, 0, True), (128, 1, 0, True)]
 
 
 def _r4(
-    *, convs: list[Conv] = DEEP, dense: tuple[int, ...] = (1024, 512), batchnorm: bool = False, dropout: float = 0.0
+    *,
+    convs: list[Conv] = DEEP,
+    dense: tuple[int, ...] = (1024, 512),
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+    act: str = "relu",
+    slope: float = 0.01,
+    pooling: str = "max",
+    width: float = 1.0,
+    conv_dropout: float = 0.0,
 ) -> Net:
+    """R4's nets: `convs` (out channels, kernel, padding, pooled after) each conv → [BN] → act → [pool],
+    then the dense layers `dense`, each dense → [Dropout] → act, and a linear head.
+
+    Knobs: `convs` the conv layout (its kernels too); `dense` the hidden dense units; `batchnorm` after
+    each conv; `dropout` in each hidden dense layer; `act` relu | leaky | tanh | gelu | silu, `slope` leaky's
+    negative slope; `pooling` max | avg; `width` multiplies every conv's channels; `conv_dropout` after
+    each conv's activation.
+    """
     layers: list[nn.Module] = []
     channels = 1
     for out, kernel, padding, pooled in convs:
+        out = scaled(out, width)
         layers += [nn.Conv2d(channels, out, kernel, padding=padding)]
         layers += [nn.BatchNorm2d(out)] if batchnorm else []
-        layers += [nn.ReLU()] + ([nn.MaxPool2d(2)] if pooled else [])
+        layers += [activation(act, slope), *dropout_layers(conv_dropout, "conv_dropout")]
+        layers += [pool(pooling)] if pooled else []
         channels = out
     layers.append(nn.Flatten())
-    width = flat_size(nn.Sequential(*layers))
+    width_in = flat_size(nn.Sequential(*layers))
     for units in dense:
-        layers += [nn.Linear(width, units)] + dropout_layers(dropout) + [nn.ReLU()]
-        width = units
-    return Net(nn.Sequential(*layers), nn.Linear(width, 10))
+        layers += [nn.Linear(width_in, units)] + dropout_layers(dropout) + [activation(act, slope)]
+        width_in = units
+    return Net(nn.Sequential(*layers), nn.Linear(width_in, 10))
 
 
-R4 = {"family": "R4", "baseline": "cnn_1"}
+R4 = {"family": "R4", "baseline": "cnn_1", "builder": _r4}
 
 
 @register_model(**R4, summary="Four 3x3 convs 32-64-128-128 (pools after the last two), FC 3200→1024→512→10")
@@ -46,8 +65,8 @@ def cnn_1(**kw) -> Net:
     summary="CNN_1 with BatchNorm after every conv",
     change="BatchNorm after every conv (704 parameters): faster, steadier training",
 )
-def cnn_2(**kw) -> Net:
-    return _r4(**{"batchnorm": True, **kw})
+def cnn_2(batchnorm: bool = True, **kw) -> Net:
+    return _r4(batchnorm=batchnorm, **kw)
 
 
 @register_model(
@@ -55,8 +74,8 @@ def cnn_2(**kw) -> Net:
     summary="CNN_2 with dropout 0.5 in the FC layers",
     change="Dropout 0.5 after each hidden FC layer, on top of BatchNorm: regularises the 3.8M FC weights",
 )
-def cnn_3(**kw) -> Net:
-    return _r4(**{"batchnorm": True, "dropout": 0.5, **kw})
+def cnn_3(batchnorm: bool = True, dropout: float = 0.5, **kw) -> Net:
+    return _r4(batchnorm=batchnorm, dropout=dropout, **kw)
 
 
 @register_model(
@@ -64,8 +83,8 @@ def cnn_3(**kw) -> Net:
     summary="Small net: 5x5 convs 32, 64 and a 1x1 conv 128, each with BN and pool; one FC 512→10",
     change="Far fewer parameters (~66k): two 5x5 convs, a 1x1 channel expansion and a single FC layer",
 )
-def cnn_4(**kw) -> Net:
-    return _r4(**{"convs": SMALL, "dense": (), "batchnorm": True, **kw})
+def cnn_4(convs: list[Conv] = SMALL, dense: tuple[int, ...] = (), batchnorm: bool = True, **kw) -> Net:
+    return _r4(convs=convs, dense=dense, batchnorm=batchnorm, **kw)
 
 
 @register_model(
@@ -73,5 +92,5 @@ def cnn_4(**kw) -> Net:
     summary="Five convs (3x3 ×3, 5x5 ×2) with BN, two pools, FC 1024→512→10",
     change="Deeper conv stack (two extra 5x5 convs up to 256 channels), smaller FC part (~1.85M)",
 )
-def cnn_5(**kw) -> Net:
-    return _r4(**{"convs": WIDE5, "dense": (512,), "batchnorm": True, **kw})
+def cnn_5(convs: list[Conv] = WIDE5, dense: tuple[int, ...] = (512,), batchnorm: bool = True, **kw) -> Net:
+    return _r4(convs=convs, dense=dense, batchnorm=batchnorm, **kw)

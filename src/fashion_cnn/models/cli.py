@@ -1,0 +1,64 @@
+"""The models' command line: every registered model in one line each, or one model in full (its knobs
+with their defaults, parameters, multiply-adds and layer table). `--models FILE` adds a user's model file.
+
+    python -m fashion_cnn.models list [PATTERN] [--family R4]
+    python -m fashion_cnn.models show lenet5
+    python -m fashion_cnn.models show my_net --models my_models.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import Error
+from . import count_parameters, create_model, list_models, model_info, mult_adds, summary
+from .files import load_all, source
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser (list, show; --models on both)."""
+    top = argparse.ArgumentParser(prog="python -m fashion_cnn.models", description=__doc__.split("\n\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="every registered model: name, family, parameters, summary")
+    listing.add_argument("pattern", nargs="?", default="*", help="a shell pattern of names, e.g. 'cnn_*'")
+    listing.add_argument("--family", default=None, help="R0 … R4, or user")
+    show = commands.add_parser("show", help="one model: summary, change, knobs with defaults, size, layers")
+    show.add_argument("name", help="a registered model's name")
+    for sub in (listing, show):
+        sub.add_argument("--models", nargs="+", default=[], metavar="FILE", help="a user's model files (.py)")
+    return top
+
+
+def _show(name: str) -> str:
+    info = model_info(name)
+    model = create_model(name)
+    file = source(name)
+    lines = [f"{name} ({info.family}{', from ' + file.path if file else ''}): {info.summary}"]
+    if info.change:
+        lines.append(f"differs from {info.baseline}: {info.change}")
+    lines.append(f"parameters {count_parameters(model):,}, multiply-adds per image {mult_adds(name):,}")
+    width = max((len(k) for k in info.knobs), default=4)
+    lines += ["", "knobs (a study variant's model_args):" if info.knobs else "knobs: none"]
+    lines += [f"  {k:<{width}}  {v!r}" for k, v in sorted(info.knobs.items())]
+    lines += ["", str(summary(model))]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the list or one model; exit 2 with one line on bad input (an unknown name, a bad model file)."""
+    args = parser().parse_args(argv)
+    try:
+        load_all(args.models)
+        if args.command == "show":
+            print(_show(args.name))
+            return 0
+        names = list_models(args.pattern, args.family)
+        width = max((len(n) for n in names), default=4)
+        for name in names:
+            info = model_info(name)
+            print(f"{name:<{width}}  {info.family:<4}  {count_parameters(create_model(name)):>11,}  {info.summary}")
+    except Error as err:
+        print(f"models: {err}", file=sys.stderr)
+        return 2
+    return 0
