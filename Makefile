@@ -63,11 +63,11 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-STATS_ARGS = $(if $(PRECISION),--precision $(PRECISION)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
+STATS_ARGS = $(if $(MODELS),--models $(MODELS)) $(if $(PRECISION),--precision $(PRECISION)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, MODELS=my_models.py, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
 	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)

@@ -1,7 +1,9 @@
 """The notebooks: committed without outputs, each with a typed `parameters` cell, and all of them run
 headless under papermill in the quick profile into one HTML and one PDF report."""
 
+import json
 import re
+import shutil
 import subprocess
 
 import nbformat
@@ -76,3 +78,60 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     flat = " ".join(text.split())
     for t in titles + ["Appendix: provenance"]:
         assert " ".join(t.split()) in flat, t
+
+
+def _notebooks(folder, *names):
+    """A notebooks folder holding copies of the named notebooks."""
+    folder.mkdir()
+    for name in names:
+        shutil.copy(next(p for p in NOTEBOOKS if p.name.startswith(name)), folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_users_study_file_and_model_file_run_through_notebook_02(tmp_path, monkeypatch):
+    from test_study_files import write_study
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
+    study = write_study(tmp_path)
+    rep = report.build(
+        "quick",
+        str(study),
+        "cpu",
+        notebooks_dir=_notebooks(tmp_path / "nb", "02"),
+        pdf=False,
+        echo=lambda *a, **k: None,
+    )
+    html = rep.html.read_text()
+    for text in (
+        "Which activation gives the best validation accuracy",
+        "GELU instead of ReLU",
+        "tiny_sgd",
+        "Discussion",
+    ):
+        assert text in html, text
+    used = rep.notebooks[0].run_keys
+    assert len(used) == 4 * config.get_profile("quick").seeds  # four labelled arms, each its own runs
+    provenance = [json.loads((tmp_path / "runs" / k["key"] / "provenance.json").read_text()) for k in used]
+    assert sum("model_file" in p for p in provenance) == 2 * config.get_profile("quick").seeds  # the tiny nets
+
+
+@pytest.mark.slow
+def test_the_example_study_beyond_r4_runs_in_the_quick_profile(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
+    rep = report.build(
+        "quick",
+        str(config.PROJECT_ROOT / "examples" / "beyond-r4" / "study.toml"),
+        "cpu",
+        notebooks_dir=_notebooks(tmp_path / "nb", "02", "03", "06"),
+        pdf=False,
+        echo=lambda *a, **k: None,
+    )
+    html = rep.html.read_text()
+    for label in ("residual", "inception", "dense", "r2_base"):
+        assert f">{label}<" in html, label
+    for count in ("71,020", "68,670", "65,698"):  # the block nets' parameters: LeNet-5's budget
+        assert count in html, count
+    assert "features per image" in html  # section 6 mapped the best net's penultimate features

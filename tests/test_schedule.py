@@ -63,6 +63,49 @@ def test_a_study_on_ray_gives_the_runs_of_one_by_one_bit_for_bit(local_ray, stor
     assert not _same_run(on_ray[0], on_ray[1])  # the comparison can fail: two models differ
 
 
+USER_MODELS = """\
+from torch import nn
+
+from fashion_cnn.models import register_model
+
+
+@register_model(summary="A user's net: one 3x3 conv, pooled to 7x7, dense 10")
+def users_net(width: int = 4) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(), nn.Linear(width * 49, 10)
+    )
+"""
+
+
+def test_a_users_models_train_on_ray_from_the_files_text_under_their_labels(local_ray, store, tmp_path, monkeypatch):
+    from fashion_cnn.models import _registry
+    from fashion_cnn.models import files as model_files
+
+    for module, name in (
+        (_registry, "_MODELS"),
+        (_registry, "_INFO"),
+        (model_files, "_FILES"),
+        (model_files, "_SOURCE"),
+    ):
+        monkeypatch.setattr(module, name, dict(getattr(module, name)))
+    path = tmp_path / "users_models.py"
+    path.write_text(USER_MODELS)
+    model_files.load(path)
+    path.unlink()  # the workers get the file's text with their task, not its path
+    configs = [
+        RunConfig("users_net", model_args=args, epochs=1, subset=1200, device="cpu", seed=s, label=label)
+        for label, args in (("narrow", {}), ("wide", {"width": 8}))
+        for s in (0, 1)
+    ]
+    on_ray = schedule.get_or_train_many(configs, progress=False, local_seconds=0)
+    assert [r.config.name for r in on_ray] == ["narrow", "narrow", "wide", "wide"]
+    assert all(r.provenance["trained_on"]["pid"] != os.getpid() for r in on_ray)
+    assert {r.provenance["model_file"]["sha256"] for r in on_ray} == {model_files.source("users_net").sha256}
+    monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "here")
+    here = [get_or_train(c, progress=False) for c in configs]
+    assert all(r.key == h.key and _same_run(r, h) for r, h in zip(on_ray, here))
+
+
 def test_a_worker_killed_mid_run_is_retried_and_resumes_from_its_checkpoint(local_ray, store, tmp_path, monkeypatch):
     configs = [RunConfig("lenet5", epochs=3, subset=20_000, device="cpu", seed=s) for s in (0, 1)]  # ~2 s an epoch
     victim = runs.run_key(configs[0])

@@ -1,9 +1,15 @@
 """Study files (TOML): the built-in studies are files, and a bad file stops in one line naming the fix."""
 
+import re
+
 import pytest
 
+from fashion_cnn import RunConfig
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
+from fashion_cnn.models import _registry
+from fashion_cnn.models import files as model_files
+from fashion_cnn.runs import run_key
 from fashion_cnn.studies import files, get_study, main, sources
 
 GOOD = """\
@@ -50,28 +56,132 @@ def test_the_built_in_studies_are_their_files():
     assert len(sources.REPORTED) == sum(len(f.reported) for f in sources.FILES)
 
 
+MODELS = """\
+from torch import nn
+
+from fashion_cnn.models import register_model
+
+
+@register_model(summary="A tiny net: one 3x3 conv of `width` channels, pooled to 7x7, dense 10")
+def tiny(width: int = 4) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(), nn.Linear(width * 49, 10)
+    )
+"""
+
+OWN = """\
+name = "activations"
+title = "Does the activation matter for LeNet-5?"
+question = "Which activation gives the best validation accuracy at LeNet-5's size?"
+baseline = "relu"
+models = "my_models.py"
+[settings]
+epochs = 2
+[[variants]]
+label = "relu"
+model = "lenet5"
+[[variants]]
+label = "gelu"
+model = "lenet5"
+model_args = { act = "gelu" }
+note = "GELU instead of ReLU"
+[[variants]]
+label = "tiny"
+model = "tiny"
+[[variants]]
+label = "tiny_sgd"
+model = "tiny"
+model_args = { width = 8 }
+changes = { optimizer = "sgd", lr = 0.05 }
+[kfold]
+relu = 3
+"""
+
+
+def write_study(folder, text=OWN, models=MODELS):
+    (folder / "my_models.py").write_text(models)
+    path = folder / "mine.toml"
+    path.write_text(text)
+    return path
+
+
+def test_variants_are_labelled_arms_with_their_knobs_settings_and_a_model_file(tmp_path, models_registry):
+    study = files.load(write_study(tmp_path)).study
+    quick = get_profile("quick")
+    assert study.models == ("relu", "gelu", "tiny", "tiny_sgd") and study.question.startswith("Which activation")
+    gelu, sgd = study.config("gelu", quick), study.config("tiny_sgd", quick)
+    assert (gelu.model, gelu.model_args, gelu.label, gelu.name) == ("lenet5", {"act": "gelu"}, "gelu", "gelu")
+    assert (sgd.model, sgd.model_args, sgd.optimizer, sgd.lr) == ("tiny", {"width": 8}, "sgd", 0.05)
+    assert study.config("relu", quick).model_args == {} and study.main[1].note == "GELU instead of ReLU"
+    keys = {run_key(c) for c in study.configs(quick, 2)}
+    assert len(keys) == 8  # four arms × two seeds, each its own run
+    assert run_key(study.config("relu", quick)) == run_key(RunConfig("lenet5", **study.settings, subset=quick.subset))
+
+
+BAD = [
+    (lambda s: s.replace("epochs = 2", "epochs = 2 = 4"), r"mine.toml: not valid TOML: .*line 7"),
+    (lambda s: 'colour = "red"\n' + s, r"unknown key 'colour'; the valid keys are name, title, question, baseline"),
+    (lambda s: s.replace('title = "Does', 'titel = "Does'), r"unknown key 'titel'"),
+    (lambda s: s.replace("epochs = 2", "learning_rate = 1e-3"), r"\[settings\]: unknown key 'learning_rate'"),
+    (
+        lambda s: s.replace('model = "tiny"\n[[', 'model = "lenet9"\n[['),
+        r"unknown model 'lenet9': known models are .*lenet5",
+    ),
+    (
+        lambda s: s.replace('{ act = "gelu" }', "{ depth = 3 }"),
+        r"model 'lenet5' has no knob 'depth'; its knobs are .*act",
+    ),
+    (lambda s: s.replace('{ act = "gelu" }', '{ act = "swish" }'), r"act.*'swish'"),
+    (lambda s: s.replace("epochs = 2", 'epochs = "three"'), r"epochs='three' must be a int"),
+    (lambda s: s.replace("epochs = 2", "epochs = 0"), r"epochs=0 must be positive"),
+    (lambda s: s.replace("lr = 0.05", "lr = -0.1"), r"lr=-0.1 must be positive"),
+    (lambda s: s.replace("relu = 3", "relu = 1"), r"\[kfold\] relu = 1: k must be a whole number ≥ 2"),
+    (lambda s: s.replace('baseline = "relu"', 'baseline = "resnet"'), r"baseline 'resnet' is not among the variants"),
+    (lambda s: s.replace('label = "tiny_sgd"', 'label = "gelu"'), r"arm labels \['gelu'\] are used twice"),
+    (lambda s: s.replace("changes = {", "extra = {"), r"\[\[variants\]\] #4: unknown key 'extra'"),
+    (lambda s: "cumulative = 1\n" + s, r"'cumulative' must be a bool, not int"),
+    (lambda s: s.replace('"my_models.py"', '"missing.py"'), r"models = 'missing.py': .*missing.py: cannot be read"),
+]
+BAD_MODELS = [
+    (MODELS.replace("def tiny(", "def tiny(:"), r"models = 'my_models.py': .*my_models.py:7: invalid syntax"),
+    ("import not_a_module_anywhere\n", r"my_models.py:1: importing it raised ModuleNotFoundError"),
+    (MODELS.replace("width * 49, 10", "width * 49, 7"), r"model 'tiny': forward gives \(2, 7\) .* it must give logits"),
+]
+
+
 @pytest.mark.parametrize(
-    "change, message",
-    [
-        (lambda s: s.replace("epochs = 3", "epochs = 3 = 4"), r"mine.toml: not valid TOML: .*line 7"),
-        (lambda s: 'colour = "red"\n' + s, r"unknown key 'colour'; the valid keys are name, title, baseline"),
-        (lambda s: s.replace('baseline = "lenet5"', 'baseline = "resnet"'), r"baseline 'resnet' is not among"),
-        (lambda s: s.replace('title = "Does', 'titel = "Does'), r"unknown key 'titel'"),
-        (lambda s: s.replace("lr = 1e-3", "learning_rate = 1e-3"), r"\[settings\]: unknown key 'learning_rate'"),
-        (lambda s: s.replace("epochs = 3", 'epochs = "three"'), r"epochs='three' must be a int"),
-        (lambda s: s.replace('label = "lenet5/decay"', 'label = "lenet5_3x3"'), r"used twice"),
-        (lambda s: s.replace('split = "trainval"', 'split = "fold"'), r"must be 'holdout' or 'trainval'"),
-        (lambda s: "cumulative = 1\n" + s, r"'cumulative' must be a bool, not int"),
-        (lambda s: s.replace('[[test]]\narm = "lenet5_3x3"\n', "[[test]]\n"), r"\[\[test\]\] #1: 'arm' is missing"),
-    ],
+    "text, models, message",
+    [(change(OWN), MODELS, message) for change, message in BAD] + [(OWN, m, message) for m, message in BAD_MODELS],
 )
-def test_a_bad_study_file_stops_in_one_line(tmp_path, change, message):
-    path = tmp_path / "mine.toml"
-    path.write_text(change(GOOD))
+def test_a_bad_study_file_stops_in_one_line_and_trains_nothing(
+    tmp_path, text, models, message, store, capsys, models_registry
+):
+    assert text != OWN or models != MODELS
+    path = write_study(tmp_path, text, models)
     with pytest.raises(ConfigError, match=message) as err:
-        study = files.load(path).study
-        study.plan(get_profile("quick"), 1)  # a value of the wrong type shows when a config is made
-    assert "\n" not in str(err.value)
+        files.load(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+    assert main(["train", str(path), "--profile", "quick", "--seeds", "1"]) == 2  # the command line: exit 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0])
+    assert not store.exists() or not any(store.iterdir())  # no run folder, no lock
+
+
+def test_the_documented_study_file_keys_are_the_ones_read():
+    documented = set(re.findall(r"^    (\w+) = ", files.__doc__, flags=re.MULTILINE))
+    assert documented == set(files.TOP) - {"settings", "kfold"} - {"variants", "arms", "test", "reported", "claims"}
+
+
+@pytest.fixture()
+def models_registry(monkeypatch):
+    """The model registry and the loaded model files as they are, restored after the test."""
+    for module, name in (
+        (_registry, "_MODELS"),
+        (_registry, "_INFO"),
+        (model_files, "_FILES"),
+        (model_files, "_SOURCE"),
+    ):
+        monkeypatch.setattr(module, name, dict(getattr(module, name)))
 
 
 @pytest.fixture()

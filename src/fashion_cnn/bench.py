@@ -216,7 +216,10 @@ def bench_study(
     import ray
 
     study = get_study(study_name)
-    configs = [base.replace(model=m, **{**study.settings, "epochs": base.epochs}) for m in study.models]
+    configs = [
+        base.replace(model=a.model, label=a.label, **{**study.settings, **a.changes, "epochs": base.epochs})
+        for a in study.main
+    ]
     out: dict = {
         "study": study_name,
         "runs": len(configs),

@@ -31,6 +31,7 @@ from . import augment as augment_mod
 from .data import TensorSet
 from .errors import ConfigError, Error
 from .losses import LossFn, kernel_penalty, make_loss
+from .models.contract import forward_with_features
 
 NUM_CLASSES = 10
 
@@ -449,9 +450,9 @@ def predict(model: nn.Module, data: TensorSet, batch_size: int = 2048, features:
     logits, feats = [], []
     for x, _ in data.batches(batch_size):
         if features:
-            f = model.features(x)
+            out, f = forward_with_features(model, x)
             feats.append(f.cpu())
-            logits.append(model.head(f).cpu())
+            logits.append(out.cpu())
         else:
             logits.append(model(x).cpu())
     out = {"logits": torch.cat(logits).numpy(), "labels": data.labels.cpu().numpy()}

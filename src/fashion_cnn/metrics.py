@@ -7,6 +7,8 @@ statistics in `data_stats`, and anything that trains in `studies`."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import torch
@@ -70,9 +72,13 @@ def most_confused(labels: np.ndarray, pred: np.ndarray, top: int = 5) -> pd.Data
 
 
 def _label(run) -> dict:
+    """A run's columns: `model` is what its study calls it (`RunConfig.name`: the arm's label, else the
+    model's name); `architecture` and `model_args` say what was built."""
     c = run.config
     return {
-        "model": c.model,
+        "model": c.name,
+        "architecture": c.model,
+        "model_args": json.dumps(c.model_args, sort_keys=True),
         "seed": c.seed,
         "split": c.split,
         "fold": c.fold if c.split == "fold" else None,
@@ -140,9 +146,12 @@ def model_facts(final: pd.DataFrame) -> pd.DataFrame:
     per epoch and mean epoch of best validation accuracy over its runs."""
     from .models import mult_adds
 
-    g = final.groupby("model", sort=False)[["epoch_seconds", "best_epoch"]].mean()
-    g.insert(0, "mult_adds", [mult_adds(m) for m in g.index])
-    g.insert(0, "parameters", [count_parameters(create_model(m)) for m in g.index])
+    grouped = final.groupby("model", sort=False)
+    g = grouped[["epoch_seconds", "best_epoch"]].mean()
+    built = grouped[["architecture", "model_args"]].first()
+    args = [json.loads(a) for a in built["model_args"]]
+    g.insert(0, "mult_adds", [mult_adds(m, **a) for m, a in zip(built["architecture"], args)])
+    g.insert(0, "parameters", [count_parameters(create_model(m, **a)) for m, a in zip(built["architecture"], args)])
     return g
 
 
@@ -207,7 +216,7 @@ def weights_table(runs, base=None) -> pd.DataFrame:
         rel = os.path.relpath(run.weights_path, base)
         rows.append(
             {
-                "model": run.config.model,
+                "model": run.config.name,
                 "seed": run.config.seed,
                 "split": run.config.split,
                 "run key": run.key,

@@ -25,6 +25,7 @@ from .augment import AUGMENTATIONS
 from .engine import OPTIMIZERS, PRECISIONS, SCHEDULES, Speed
 from .errors import ConfigError
 from .losses import LOSSES
+from .models import files as model_files
 from .models import list_models, mult_adds
 
 try:
@@ -41,7 +42,7 @@ DEVICES = ("auto", "cpu", "cuda")
 class RunConfig:
     """Everything that defines one training run. Two equal configs are the same run."""
 
-    model: str  # registered model name (models.list_models())
+    model: str  # registered model name (models.list_models()), the package's or from a user's model file
     model_args: dict[str, Any] = field(default_factory=dict)  # builder overrides, e.g. {"n_base": 16}
     optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
     lr: float = 1e-3  # initial learning rate
@@ -65,6 +66,12 @@ class RunConfig:
     device: str = "auto"  # auto | cpu | cuda
     augment: tuple[str, ...] = ()  # batch augmentations (augment.AUGMENTATIONS)
     precision: str = "fp32"  # fp32 | bf16 (autocast of forward and loss; weights and optimizer state stay fp32)
+    label: str = field(default="", compare=False)  # what a study calls this run's arm; not part of the run
+
+    @property
+    def name(self) -> str:
+        """The run's arm label in its study, else its model's name: what tables and figures call it."""
+        return self.label or self.model
 
     def __post_init__(self):
         object.__setattr__(self, "augment", tuple(self.augment))
@@ -76,7 +83,7 @@ class RunConfig:
                 raise ConfigError(f"{f.name}={value!r} must be a {str(f.type).split(' |')[0]}")
         unknown_aug = sorted(set(self.augment) - set(AUGMENTATIONS))
         checks = [
-            (self.model in list_models(), f"unknown model {self.model!r}: see fashion_cnn.models.list_models()"),
+            (self.model in list_models(), _unknown_model(self.model)),
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: use one of {sorted(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}: use one of {sorted(SCHEDULES)}"),
             (self.loss in LOSSES, f"unknown loss {self.loss!r}: use one of {sorted(LOSSES)}"),
@@ -105,8 +112,10 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The run's fields (the label left out: it names the run in a study, it is not part of the run)."""
         d = dataclasses.asdict(self)
         d["augment"] = list(self.augment)
+        del d["label"]
         return d
 
     @classmethod
@@ -114,9 +123,17 @@ class RunConfig:
         return cls(**d)
 
 
+def _unknown_model(name: str) -> str:
+    return (
+        f"unknown model {name!r}: known models are {', '.join(list_models())}; "
+        "a model of your own comes from a model file (a study file's `models`, or --models FILE)"
+    )
+
+
 def run_key(config: RunConfig, speed: Speed | None = None) -> str:
     """16 hex digits hashing the config (device resolved to its type; precision only when not fp32), data
-    checksums, version and the engine's non-default number-changing settings (`speed`, default `engine.SPEED`)."""
+    checksums, version, the engine's non-default number-changing settings (`speed`, default `engine.SPEED`)
+    and, for a model from a user's file, that file's sha256 (edit the model, and its runs are new)."""
     payload = config.to_dict()
     payload["device"] = torch.device(cfg.resolve_device(config.device)).type
     if payload["precision"] == "fp32":  # the default is left out: runs made before the option keep their keys
@@ -124,6 +141,8 @@ def run_key(config: RunConfig, speed: Speed | None = None) -> str:
     what = {"config": payload, "data": data_mod.load().checksums, "version": __version__}
     if settings := (speed or engine.SPEED).key():
         what["speed"] = settings
+    if source := model_files.source(config.model):
+        what["model_file"] = source.sha256
     blob = json.dumps(what, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -47,6 +47,7 @@ from . import config as cfg
 from . import engine, runs
 from .errors import ConfigError, Error
 from .files import write_bytes, write_json
+from .models import files as model_files
 from .runs import RunConfig
 from .store import Run, RunBusy, Store
 from .training import default_progress, get_or_train
@@ -203,18 +204,26 @@ def _where(on_ray: bool = True) -> dict[str, object]:
 
 
 def _train_task(
-    configs: list[dict], keys: list[str], saved: list[bytes | None], speed: engine.Speed, relay
+    configs: list[dict],
+    keys: list[str],
+    saved: list[bytes | None],
+    speed: engine.Speed,
+    relay,
+    sources: list[tuple[str, str]],
 ) -> dict[str, dict[str, bytes]]:
     """Train one run, or a stack of runs, in node-local scratch; return each run's files by key.
 
     Runs in a Ray worker: its store is a temporary folder of this node, seeded with each run's latest
     checkpoint (the relay's, from an earlier attempt of this task, else the one the store held when it
-    was submitted, `saved`), and every finished epoch's checkpoint goes back to the relay.
+    was submitted, `saved`), and every finished epoch's checkpoint goes back to the relay. `sources`:
+    (path, text) of the users' model files the runs' models come from, loaded here first.
     """
     import ray
 
     where = _where()
     relay.started.remote(keys, where)
+    for path, text in sources:
+        model_files.load_text(path, text)
     configs = [RunConfig.from_dict(c) for c in configs]
     with tempfile.TemporaryDirectory(prefix="fashion-cnn-") as scratch, engine.speed(**asdict(speed)):
         store = Store(scratch)  # this task's store, on this node
@@ -315,7 +324,7 @@ class _Task:
 
     def name(self) -> str:
         c = next(iter(self.configs.values()))
-        return f"run {next(iter(self.configs))} ({c.model} seed {c.seed}" + (
+        return f"run {next(iter(self.configs))} ({c.name} seed {c.seed}" + (
             f" and {len(self.configs) - 1} more in its stack)" if len(self.configs) > 1 else ")"
         )
 
@@ -346,6 +355,12 @@ def _tasks(todo: dict[str, RunConfig], store: Store, max_stack: int) -> list[_Ta
             else:
                 tasks += [_Task({k: c}, options(gpu_share(c))) for k, c in chunk.items()]
     return sorted(tasks, key=lambda t: -sum(map(runs.estimated_cpu_seconds, t.configs.values())))
+
+
+def _sources(configs) -> list[tuple[str, str]]:
+    """(path, text) of each user's model file that `configs`' models come from, for a Ray task."""
+    files = {f.sha256: f for c in configs if (f := model_files.source(c.model))}
+    return [(f.path, f.text) for f in files.values()]
 
 
 class _Driver:
@@ -425,13 +440,14 @@ class _Driver:
                 [p.read_bytes() if p.is_file() else None for p in saved],
                 engine.SPEED,
                 self.relay,
+                _sources(task.configs.values()),
             )
             self.inflight[ref] = task
 
     def _claim(self, task: _Task, key: str) -> bool:
         c, lock = task.configs[key], contextlib.ExitStack()
         try:
-            lock.enter_context(self.store.lock(key, wait=False, what=f" ({c.model} seed {c.seed})"))
+            lock.enter_context(self.store.lock(key, wait=False, what=f" ({c.name} seed {c.seed})"))
         except RunBusy:
             return False
         task.locks[key] = lock
@@ -553,7 +569,7 @@ def train_many(
         unique.setdefault(runs.run_key(c), c)
     if force:
         for key, c in unique.items():
-            with store.lock(key, what=f" ({c.model} seed {c.seed})"):  # never under a process training it
+            with store.lock(key, what=f" ({c.name} seed {c.seed})"):  # never under a process training it
                 store.remove(key)
     todo = {k: c for k, c in unique.items() if not store.has(k)}
     for c in {c.precision: c for c in todo.values()}.values():  # no bf16 here: one line, before any task starts

@@ -40,6 +40,7 @@ from . import data as data_mod
 from .errors import Error
 from .files import write_bytes
 from .models import create_model
+from .models import files as model_files
 from .runs import RunConfig, __version__, run_key
 
 _logger = logging.getLogger(__name__)
@@ -268,11 +269,13 @@ def device_name(device: str) -> str:
     return f"{model} ({torch.get_num_threads()} threads)"
 
 
-def provenance(device: str) -> dict[str, Any]:
-    """Versions, commit, device, dataset checksums and the engine's speed settings: what a reader
-    needs to trust a number."""
+def provenance(device: str, model: str | None = None) -> dict[str, Any]:
+    """Versions, commit, device, dataset checksums, the engine's speed settings and, for `model` from a
+    user's model file, that file's path and sha256: what a reader needs to trust a number."""
     dirty = _git("status", "--porcelain", "--untracked-files=no")
+    source = model_files.source(model) if model else None
     return {
+        **({"model_file": {"path": source.path, "sha256": source.sha256}} if source else {}),
         "package_version": __version__,
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(dirty) if dirty is not None else None,

@@ -75,7 +75,7 @@ def _train(
         history=history,
         on_epoch_end=save_checkpoint,
         progress=progress,
-        name=name or f"{config.model} seed {config.seed}",
+        name=name or f"{config.name} seed {config.seed}",
     )
     wall = time.perf_counter() - started
     last = history[-1]
@@ -89,7 +89,7 @@ def _train(
     write_json(path / "metrics.json", metrics)
     write_json(
         path / "provenance.json",
-        {**provenance(device), "seed": config.seed, "run_key": key, "wall_seconds_this_session": wall},
+        {**provenance(device, config.model), "seed": config.seed, "run_key": key, "wall_seconds_this_session": wall},
     )
     write_json(path / "run.json", {"key": key, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     saved.unlink(missing_ok=True)
@@ -115,12 +115,20 @@ def get_or_train(
     store = store or Store.default()
     key = run_key(config)
     if not force and store.has(key):
-        return store.load(key)
-    with store.lock(key, wait=wait, what=f" ({config.model} seed {config.seed})"):
+        return _labelled(store.load(key), config)
+    with store.lock(key, wait=wait, what=f" ({config.name} seed {config.seed})"):
         if force:
             store.remove(key)
         if store.has(key):  # finished by the process we waited for
-            return store.load(key)
+            return _labelled(store.load(key), config)
         progress = default_progress() if progress is None else progress
         _train(config, store, key, progress=progress, on_epoch_end=on_epoch_end, name=name)
-        return store.load(key)
+        return _labelled(store.load(key), config)
+
+
+def _labelled(run: Run, config: RunConfig) -> Run:
+    """The stored run under the label it was asked for (the store keeps no label: one run may serve
+    two studies that call it differently)."""
+    if config.label:
+        run.config = run.config.replace(label=config.label)
+    return run

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import config as cfg
 from ..engine import check_precision
+from ..models import files as model_files
 from .notebooks import KERNEL, NotebookFailed, NotebookResult, check_statistics, discover, execute, parameters_for
 from .render import pdf_pages, render_html, render_pdf
 
@@ -69,6 +70,7 @@ def build(
     margin: float | None = None,
     max_seeds: int | None = None,
     precision: str | None = None,
+    models: str | list[str] | None = None,
     echo=print,
 ) -> Report:
     """Run every notebook and render `report.html` and `report.pdf` (unless `pdf` is False) into `out_dir`
@@ -78,7 +80,8 @@ def build(
     `stored_only` makes it measure only the runs the store holds, training none of the rest.
     `seeds` ("3", "auto", "default"), `margin` (accuracy points) and `max_seeds` reach every notebook
     that declares them (None: the notebooks' defaults), and so does `precision` ("fp32", "bf16": checked
-    against this machine first). `reports_dir` holds the run store and caches
+    against this machine first), and `models` (model files whose models the study uses: loaded and
+    checked here first, then given to the notebooks by their full paths). `reports_dir` holds the run store and caches
     (default `config.REPORTS_DIR`). Nothing in `out_dir` changes unless everything succeeded.
     Raises NotebookFailed naming the notebook and cell, RenderFailed when Chromium cannot print the PDF.
     """
@@ -86,6 +89,8 @@ def build(
     check_statistics(profile, seeds, margin, max_seeds)
     reproduce = _check_reproduce(reproduce)
     resolved = cfg.resolve_device(device)
+    if models:  # the kernels run in notebooks/, so full paths
+        models = " ".join(f.path for f in model_files.load_all(models))
     if study is not None and study.endswith(".toml"):  # a study file: the kernels run in notebooks/, so its full path
         study = str(Path(study).resolve())
     if precision is not None:
@@ -111,6 +116,7 @@ def build(
                 margin=margin,
                 max_seeds=max_seeds,
                 precision=precision,
+                models=models or None,
             )
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:

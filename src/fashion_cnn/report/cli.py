@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import config as cfg
 from .. import errors
 from ..engine import check_precision
+from ..models import files as model_files
 from ..store import device_name
 from .build import _check_reproduce, build
 from .notebooks import NotebookFailed, check_statistics, discover
@@ -36,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         "--study",
         default="R0",
         help="study for the notebooks that declare one: R0 … R4 or a study file (.toml; default R0)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="model files (.py of @register_model functions) the study's models come from, besides a study file's own",
     )
     parser.add_argument(
         "--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/"
@@ -87,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
+        model_files.load_all(args.models)
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies, or what is wrong with the file
         _check_reproduce(args.reproduce)  # a typo fails before anything runs
@@ -120,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 margin=args.margin,
                 max_seeds=args.max_seeds,
                 precision=args.precision,
+                models=args.models,
             )
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")

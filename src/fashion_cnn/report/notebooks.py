@@ -91,10 +91,12 @@ def parameters_for(
     margin: float | None = None,
     max_seeds: int | None = None,
     precision: str | None = None,
+    models: str | None = None,
 ) -> dict[str, Any]:
     """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
     reproduce, e.g. "R0 R4"), `stored_only`, `seeds` (a number, "auto" or "default"), `margin`
-    (accuracy points), `max_seeds` and `precision` ("fp32", "bf16") where the parameters cell declares them."""
+    (accuracy points), `max_seeds`, `precision` ("fp32", "bf16") and `models` (model files, space-separated)
+    where the parameters cell declares them."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
@@ -105,7 +107,14 @@ def parameters_for(
         params["reports"] = reproduce
     if stored_only and "stored_only" in declared:
         params["stored_only"] = True
-    for name, value in (("seeds", seeds), ("margin", margin), ("max_seeds", max_seeds), ("precision", precision)):
+    given = (
+        ("seeds", seeds),
+        ("margin", margin),
+        ("max_seeds", max_seeds),
+        ("precision", precision),
+        ("models", models),
+    )
+    for name, value in given:
         if value is not None and name in declared:
             params[name] = str(value) if name == "seeds" else value
     return params

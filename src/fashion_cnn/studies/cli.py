@@ -6,6 +6,7 @@ it (resumable: stop it any time and run it again):
     python -m fashion_cnn.studies plan R3 --seeds 3
     python -m fashion_cnn.studies train R3 R4 --profile full --seeds 3
     python -m fashion_cnn.studies train R4 --only "cnn_4*" cnn_2/tuned   # a part of a study
+    python -m fashion_cnn.studies check my_study.toml [--models my_models.py]  # a study file: its plan, no training
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .. import config as cfg
 from ..config import Profile, get_profile
 from ..engine import check_precision
 from ..errors import ConfigError, Error
+from ..models import files as model_files
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
@@ -130,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
         sub.add_argument(
+            "--models",
+            nargs="+",
+            default=[],
+            metavar="FILE",
+            help="model files (.py of @register_model functions) whose models the studies use, "
+            "besides those a study file names",
+        )
+        sub.add_argument(
             "--precision",
             default="fp32",
             choices=("fp32", "bf16"),
@@ -158,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
+        model_files.load_all(args.models)
         names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"])
         if args.command == "train":
             check_precision(args.precision, cfg.resolve_device(args.device))  # no bf16 here: before any training

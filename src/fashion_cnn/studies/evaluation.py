@@ -74,8 +74,8 @@ def compare_on_test(
     trainval = get_or_train_many(
         [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds]
     )
-    runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.model == models[0]]}
-    runs.update({TestComparison.label(m): [r for r in trainval if r.config.model == m] for m in models})
+    runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.name == models[0]]}
+    runs.update({TestComparison.label(m): [r for r in trainval if r.config.name == m] for m in models})
     indices = test_indices(profile.test_subset)
     results = {label: {r.config.seed: evaluate_test(r, indices, device) for r in rs} for label, rs in runs.items()}
     rows = []

@@ -5,15 +5,18 @@ live there and nowhere else. A file says:
 
     name = "R0"                      # the study's name
     title = "…"                      # one line for the report
+    question = "…"                   # optional: what the study asks, in one sentence
     baseline = "lenet5"              # the label of the variant the others are compared with
+    models = "my_models.py"          # optional: a file of @register_model functions, relative to this file
     cumulative = false               # optional: each variant builds on the one before
     numeric = true                   # optional: false when the report's figures came from another data set
     augment = ["flip", "rotate"]     # optional: the augmentation the report used (section 5's default)
-    notes = "…"                      # where the settings come from, and what had to be chosen
+    notes = "…"                      # optional: where the settings come from, and what had to be chosen
     [settings]                       # any RunConfig field the runs share
-    [[variants]]                     # the main view: label and model (a registered model name)
-    [[arms]]                         # optional: further configurations (label, model, changes, note)
-    [kfold]                          # optional: arm label = k
+    [[variants]]                     # the main view: label, model (registered), optional model_args
+                                     # (its knobs), changes (RunConfig fields over [settings]) and note
+    [[arms]]                         # optional: further configurations (label, model, model_args, changes, note)
+    [kfold]                          # optional: arm label = k (k ≥ 2)
     [[test]]                         # optional: arm, split ("holdout" | "trainval") evaluated on test
     [[reported]]                     # optional: where, arm, setting, metric, value, note
     [[claims]]                       # optional: where, a, b, setting, setting_b, metric, direction, text
@@ -31,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..models import create_model
+from ..models import files as model_files
+from ..models.files import ModelFile
 from ..runs import RunConfig
 from . import study as registry
 from .study import Arm, Claim, Reported, Study
@@ -38,7 +44,9 @@ from .study import Arm, Claim, Reported, Study
 TOP = {
     "name": str,
     "title": str,
+    "question": str,
     "baseline": str,
+    "models": str,
     "cumulative": bool,
     "numeric": bool,
     "augment": list,
@@ -53,13 +61,13 @@ TOP = {
 }
 REQUIRED = ("name", "title", "baseline", "variants")
 TABLES = {  # keys of each array of tables: (required, optional)
-    "variants": (("label", "model"), ("note",)),
-    "arms": (("label", "model"), ("changes", "note")),
+    "variants": (("label", "model"), ("model_args", "changes", "note")),
+    "arms": (("label", "model"), ("model_args", "changes", "note")),
     "test": (("arm", "split"), ()),
     "reported": (("where", "arm", "setting", "metric", "value"), ("note",)),
     "claims": (("where", "a", "b", "setting", "metric", "direction", "text"), ("setting_b",)),
 }
-SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in ("model", "seed", "device"))
+SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in ("model", "seed", "device", "label"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class StudyFile:
     reported: tuple[Reported, ...] = ()
     claims: tuple[Claim, ...] = ()
     numeric: bool = True  # its figures are on Fashion-MNIST, so they are compared with ours
+    models: ModelFile | None = None  # the user's model file it names, loaded
 
 
 def _unknown(where: str, keys, valid) -> None:
@@ -110,38 +119,43 @@ def load(path: Path | str) -> StudyFile:
     if missing:
         raise ConfigError(f"{path}: {missing[0]!r} is missing; a study file needs {', '.join(REQUIRED)}")
     _unknown(f"{path}: [settings]", data.get("settings", {}), SETTINGS)
+    model_file = _model_file(path, data)
     variants = _tables(path, data, "variants")
-    for v in variants:
-        if v["label"] != v["model"]:  # the main view compares registered models by name
-            raise ConfigError(
-                f"{path}: variant {v['label']!r}: its label must be its model's name ({v['model']!r}); "
-                "put a model with other settings under [[arms]]"
-            )
     labels = [v["label"] for v in variants]
     if data["baseline"] not in labels:
         raise ConfigError(f"{path}: baseline {data['baseline']!r} is not among the variants {', '.join(labels)}")
-    arms = tuple(
-        Arm(a["label"], a["model"], _tuples(a.get("changes", {})), a.get("note", ""))
-        for a in _tables(path, data, "arms")
-    )
+    kfold = data.get("kfold", {})
+    for label, k in kfold.items():
+        if not isinstance(k, int) or isinstance(k, bool) or k < 2:
+            raise ConfigError(f"{path}: [kfold] {label} = {k!r}: k must be a whole number ≥ 2")
+    main = tuple(_arm(path, "variants", v) for v in variants)
+    arms = tuple(_arm(path, "arms", a) for a in _tables(path, data, "arms"))
     tests = tuple((t["arm"], t["split"]) for t in _tables(path, data, "test"))
     name = data["name"]
     try:
         study = Study(
             name=name,
             title=data["title"],
+            question=data.get("question", ""),
             baseline=data["baseline"],
             variants=tuple(label for label in labels if label != data["baseline"]),
             settings=dict(data.get("settings", {})),
             cumulative=data.get("cumulative", False),
             notes=data.get("notes", ""),
             extra_arms=arms,
-            kfold=tuple(data.get("kfold", {}).items()),
+            kfold=tuple(kfold.items()),
             test=tests,
             augment=tuple(data.get("augment", ())),
+            main_arms=tuple(a for a in main if a != Arm(a.label, a.label)),  # a bare model name needs no arm
         )
-        for arm in study.arms:  # every setting and change checked now, before anything trains
-            RunConfig(arm.model, **{**study.settings, **arm.changes})
+        built: set[tuple] = set()
+        for arm in study.arms:  # every setting, change and knob checked now, before anything trains
+            config = RunConfig(arm.model, **{**study.settings, **arm.changes})
+            if config.model_args or model_files.source(config.model):
+                what = (config.model, repr(config.model_args))
+                if what not in built:  # the knobs it takes; a user's model's contract (models.contract)
+                    create_model(config.model, **config.model_args)
+                    built.add(what)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
     except TypeError as err:  # a change that is no RunConfig field
@@ -149,7 +163,27 @@ def load(path: Path | str) -> StudyFile:
     reported = tuple(Reported(name, **_fields(r)) for r in _tables(path, data, "reported"))
     claims = tuple(Claim(name, **_fields(c)) for c in _tables(path, data, "claims"))
     registry.check(study, reported, claims)  # a figure or claim naming what the study never measures
-    return StudyFile(path, study, reported, claims, data.get("numeric", True))
+    return StudyFile(path, study, reported, claims, data.get("numeric", True), model_file)
+
+
+def _model_file(path: Path, data: dict) -> ModelFile | None:
+    """The study's model file (`models`, relative to the study file), loaded so its models are known."""
+    if "models" not in data:
+        return None
+    try:
+        return model_files.load(path.parent / data["models"])
+    except ConfigError as err:
+        raise ConfigError(f"{path}: models = {data['models']!r}: {err}") from None
+
+
+def _arm(path: Path, table: str, row: dict[str, Any]) -> Arm:
+    """A [[variants]] or [[arms]] row as an Arm: its model, its knobs (`model_args`) and other changes."""
+    if not isinstance(row.get("changes", {}), dict) or not isinstance(row.get("model_args", {}), dict):
+        raise ConfigError(f"{path}: [[{table}]] {row['label']!r}: write model_args and changes as tables ({{ k = v }})")
+    changes = _tuples(row.get("changes", {}))
+    if "model_args" in row:
+        changes["model_args"] = _tuples(row["model_args"])
+    return Arm(row["label"], row["model"], changes, row.get("note", ""))
 
 
 def _fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -166,10 +200,12 @@ def is_path(name: str) -> bool:
     return str(name).endswith(".toml")
 
 
-def get_study(name: str) -> Study:
+def get_study(name: str, models: str | list[str] = "") -> Study:
     """The study called `name`, or the one in the study file at path `name` (read and registered under
-    its own name the first time). Raises ConfigError naming the known studies, or what is wrong with
-    the file; a file whose study takes the name of another registered study is refused."""
+    its own name the first time), after loading the model files `models` (paths; a study file's own
+    `models` loads with it). Raises ConfigError naming the known studies, or what is wrong with the
+    file; a file whose study takes the name of another registered study is refused."""
+    model_files.load_all(models)
     if not is_path(name):
         return registry.get_study(name)
     loaded = load(name)

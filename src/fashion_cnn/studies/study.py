@@ -1,10 +1,11 @@
 """A study: a baseline, its variants, the settings they share, and the other parts a report ran
 (grid cells, schedules, sweeps, k-fold, retraining on train+validation, test evaluation).
 
-A study's *main view* is `baseline` + `variants` (registered model names) under `settings`: that
-is what `configs()` returns and what notebook 02 compares. Everything else a report ran is an
-`Arm` (a model plus the RunConfig fields that differ from `settings`), named by a label such as
-``"cnn_2/sigmoid/aug"``; `config()` accepts an arm label wherever it accepts a model name.
+A study's *main view* is `baseline` + `variants` (arm labels) under `settings`: that is what
+`configs()` returns and what notebook 02 compares. A main-view label is a registered model's name,
+or the label of one of `main_arms` (a model with its knobs, `model_args`, or other settings). Everything
+else a report ran is an extra `Arm`, named by a label such as ``"cnn_2/sigmoid/aug"``; `config()`
+takes any arm label, and the RunConfig it gives carries the label (`RunConfig.name`).
 `plan()` lists every run the study needs, tagged with its part. The registry holds the five source
 reports' studies (`sources`) and any a user registers.
 
@@ -35,9 +36,9 @@ DEFAULT_AUGMENT = ("flip", "rotate", "color", "blur", "crop")  # section 5's set
 class Arm:
     """One configuration of a study: a registered model plus the RunConfig fields that differ."""
 
-    label: str  # unique within the study; a main-view arm is labelled with its model name
+    label: str  # unique within the study
     model: str  # registered model name
-    changes: Mapping[str, Any] = field(default_factory=dict)  # RunConfig fields over the study's settings
+    changes: Mapping[str, Any] = field(default_factory=dict)  # RunConfig fields over the settings, model_args too
     note: str = ""  # what the arm is, in the report's terms
 
 
@@ -52,10 +53,10 @@ class Job:
 
 @dataclass(frozen=True)
 class Study:
-    name: str  # "R0" … "R4"
+    name: str  # "R0" … "R4", or a user's study's name
     title: str  # one line for the report
-    baseline: str  # registered model name
-    variants: tuple[str, ...]  # registered model names compared with the baseline
+    baseline: str  # arm label: a registered model name, or a label of `main_arms`
+    variants: tuple[str, ...]  # arm labels compared with the baseline
     settings: dict[str, Any] = field(default_factory=dict)  # RunConfig fields the source report used
     cumulative: bool = False  # each variant builds on the previous one (compare with the previous too)
     notes: str = ""  # where the settings come from, and what we had to choose
@@ -63,8 +64,13 @@ class Study:
     kfold: tuple[tuple[str, int], ...] = ()  # (arm label, k the report used) cross-validated on the 60k
     test: tuple[tuple[str, str], ...] = ()  # (arm label, "holdout" | "trainval") evaluated on the test set
     augment: tuple[str, ...] = ()  # the augmentation the report used (section 5's default); () if it used none
+    main_arms: tuple[Arm, ...] = ()  # main-view arms that are more than a model's name (knobs, settings)
+    question: str = ""  # what the study asks, in one sentence
 
     def __post_init__(self):
+        stray = [a.label for a in self.main_arms if a.label not in self.models]
+        if stray:
+            raise ConfigError(f"study {self.name}: main-view arm {stray[0]!r} is neither the baseline nor a variant")
         labels = [a.label for a in self.arms]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         if dupes:
@@ -86,7 +92,7 @@ class Study:
 
     @property
     def models(self) -> tuple[str, ...]:
-        """The main view's registered model names, baseline first."""
+        """The main view's labels, baseline first (for the five source reports, registered model names)."""
         return (self.baseline, *self.variants)
 
     @property
@@ -100,8 +106,14 @@ class Study:
 
     @property
     def arms(self) -> tuple[Arm, ...]:
-        """Every configuration of the study: one arm per main-view model, then the extra arms."""
-        return (*(Arm(m, m) for m in self.models), *self.extra_arms)
+        """Every configuration of the study: the main view's arms, baseline first, then the extra arms."""
+        given = {a.label: a for a in self.main_arms}
+        return (*(given.get(m, Arm(m, m)) for m in self.models), *self.extra_arms)
+
+    @property
+    def main(self) -> tuple[Arm, ...]:
+        """The main view's arms, baseline first."""
+        return self.arms[: len(self.models)]
 
     def arm(self, label: str) -> Arm:
         """The arm called `label`; raises ConfigError listing the study's arms."""
@@ -111,18 +123,18 @@ class Study:
         raise ConfigError(f"study {self.name} has no arm {label!r}: use one of {', '.join(a.label for a in self.arms)}")
 
     def config(self, model: str, profile: Profile, seed: int = 0, device: str = "auto", **changes) -> RunConfig:
-        """The RunConfig of `model` (a model name or an arm label) in this study under `profile`.
+        """The RunConfig of arm `model` (its label) in this study under `profile`, labelled with it.
 
         The full profile uses the report's settings (epochs from the profile only where the report
         stated none); any other profile caps epochs and the training subset at the profile's.
         """
-        arm = self.arm(model) if model not in self.models else Arm(model, model)
+        arm = self.arm(model)
         settings = {"epochs": profile.epochs, "subset": profile.subset, **self.settings, **arm.changes, **changes}
         if profile.name != "full":
             settings["epochs"] = min(settings["epochs"], profile.epochs)
             sizes = [s for s in (settings["subset"], profile.subset) if s is not None]
             settings["subset"] = min(sizes) if sizes else None
-        return RunConfig(arm.model, seed=seed, device=device, **settings)
+        return RunConfig(arm.model, seed=seed, device=device, label=arm.label, **settings)
 
     def configs(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[RunConfig]:
         """Every model × seed of the main view, model-major."""

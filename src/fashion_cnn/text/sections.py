@@ -236,7 +236,9 @@ def study_markdown(study, profile, seeds: int) -> str:
     data = f"a stratified subset of {c.subset:,} training images" if c.subset else "all 60,000 training images"
     trained = "once, with seed 0," if seeds == 1 else f"{seeds} times with seeds 0…{seeds - 1}"
     return (
-        f"**{study.name}: {study.title}.** Baseline `{study.baseline}`; variants "
+        f"**{study.name}: {study.title}.** "
+        + (f"{study.question.rstrip('?')}? " if study.question else "")
+        + f"Baseline `{study.baseline}`; variants "
         + ", ".join(f"`{v}`" for v in study.variants)
         + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
         + f".\n\nEvery model is trained {trained} on {data}, "
@@ -246,17 +248,25 @@ def study_markdown(study, profile, seeds: int) -> str:
     )
 
 
-def describe_models(models) -> str:
-    """Markdown: for each model its one-line summary, what differs from its baseline, its parameter
-    count and its layer table (torchinfo)."""
+def describe_models(arms) -> str:
+    """Markdown: for each arm of a study's main view (`Study.main`, baseline first) its one-line summary,
+    its knobs where it sets any, what differs from the baseline, its parameter count and its layer table
+    (torchinfo)."""
     parts = []
-    for i, name in enumerate(models):
-        info = model_info(name)
-        model = create_model(name)
-        role = "baseline" if info.baseline == name else f"variant of `{info.baseline}`"
-        text = [f"### {i + 1}. `{name}` ({role}, {count_parameters(model):,} parameters)", "", info.summary + "."]
-        if info.change:
-            text += ["", f"*What differs from the baseline:* {info.change}."]
+    for i, arm in enumerate(arms):
+        info = model_info(arm.model)
+        knobs = dict(arm.changes.get("model_args", {}))
+        model = create_model(arm.model, **knobs)
+        role = "baseline" if i == 0 else f"variant of `{arms[0].label}`"
+        built = f"`{arm.model}`" + (" with " + ", ".join(f"{k}={v!r}" for k, v in knobs.items()) if knobs else "")
+        text = [f"### {i + 1}. `{arm.label}` ({role}, {count_parameters(model):,} parameters)", ""]
+        text += [(f"{built}: " if built != f"`{arm.label}`" else "") + info.summary + "."]
+        settings = {k: v for k, v in arm.changes.items() if k != "model_args"}
+        if settings:
+            text += ["", "*Trained with* " + ", ".join(f"{k}={v!r}" for k, v in settings.items()) + "."]
+        change = arm.note or (info.change if not knobs and i and info.baseline == arms[0].model else "")
+        if change:
+            text += ["", f"*What differs from the baseline:* {change.rstrip('.')}."]
         text += ["", "```", str(summary(model)), "```"]
         parts.append("\n".join(text))
     return "\n\n".join(parts)
@@ -282,7 +292,7 @@ def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
     hold = holdout_run.metrics["val_acc"]
     where = "inside" if low <= hold <= high else "outside"
     return (
-        f"Over {k} folds `{holdout_run.config.model}` reaches a mean validation accuracy of {ci.mean:.2%} "
+        f"Over {k} folds `{holdout_run.config.name}` reaches a mean validation accuracy of {ci.mean:.2%} "
         f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
         f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
         f"{hold:.2%}, {where} it. The folds differ by up to "
