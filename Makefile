@@ -85,5 +85,5 @@ lab: setup ## open JupyterLab on the notebooks with the project kernel
 bench: setup ## benchmark the engine against a naive DataLoader loop, and a study on Ray (ADDRESS=host:port: a cluster) → reports/bench/ (~5 min on 2 idle cores)
 	$(PY) -m fashion_cnn.bench $(RAY_ARGS)
 
-tune: setup ## Optuna search, trials on Ray (BATCH=2 trials proposed and trained together, WORKERS=0: at most that many at once; STORAGE=url; SEED=0; ADDRESS=host:port)
-	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)
+tune: setup ## Optuna search, trials on Ray (MODELS=my_models.py to tune one of yours, BATCH=2 trials proposed and trained together, WORKERS=0: at most that many at once; STORAGE=url; SEED=0; ADDRESS=host:port)
+	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(MODELS),--models $(MODELS)) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)

@@ -10,6 +10,7 @@ import optuna
 
 from .. import config as cfg
 from ..errors import Error
+from ..models import load_model_files
 from ..schedule import use_address
 from .search import SearchPlan, plan_search, search, search_summary
 from .space import CPU_MODEL, SPACE_HELP
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)"
     )
+    parser.add_argument(
+        "--models", nargs="+", default=[], metavar="FILE", help="a user's model files (.py), to tune one of theirs"
+    )
     parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
     parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -64,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg.show_log()  # the trials, as they finish
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
+        load_model_files(args.models)
         plan = plan_search(
             args.model,
             args.profile,
