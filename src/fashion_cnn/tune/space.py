@@ -14,7 +14,7 @@ from typing import Any
 import optuna
 
 from ..errors import Error
-from ..models import create_model
+from ..models import create_model, model_info
 from ..runs import RunConfig
 
 
@@ -45,16 +45,18 @@ def _check_field(config: RunConfig, name: str, values: Sequence[Any], what: str)
         except (ValueError, TypeError) as err:
             raise TuneError(f"{what}: {name}={value!r} is invalid ({err}); change its values") from None
         if name not in _CONFIG_FIELDS:
-            try:
-                create_model(changed.model, **changed.model_args)
-            except (TypeError, ValueError) as err:
-                if "unexpected keyword" not in str(err):
-                    raise TuneError(f"{what}: {config.model} cannot be built with {name}={value!r} ({err})") from None
+            info = model_info(config.model)
+            knobs = info.knobs
+            if name not in knobs and not info.open_ended:
                 raise TuneError(
                     f"{what}: {name!r} is neither a RunConfig field nor an argument of model {config.model!r}; "
                     f"use a RunConfig field ({', '.join(sorted(_CONFIG_FIELDS - _FIXED_FIELDS))}) "
-                    f"or one of the model's arguments"
-                ) from None
+                    f"or one of the model's knobs ({', '.join(sorted(knobs))})"
+                )
+            try:
+                create_model(changed.model, **changed.model_args)
+            except (TypeError, ValueError) as err:
+                raise TuneError(f"{what}: {config.model} cannot be built with {name}={value!r} ({err})") from None
 
 
 PARAM_KINDS = ("log", "float", "int", "choice")
