@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import Error
-from . import count_parameters, create_model, list_models, model_info, mult_adds, summary
+from ..errors import ConfigError, Error
+from . import ModelInfo, count_parameters, create_model, list_models, model_info, mult_adds, summary
 from .files import load_all, source
 
 
@@ -38,11 +38,18 @@ def _show(name: str) -> str:
     if info.change:
         lines.append(f"differs from {info.baseline}: {info.change}")
     lines.append(f"parameters {count_parameters(model):,}, multiply-adds per image {mult_adds(name):,}")
-    width = max((len(k) for k in info.knobs), default=4)
-    lines += ["", "knobs (a study variant's model_args):" if info.knobs else "knobs: none"]
-    lines += [f"  {k:<{width}}  {v!r}" for k, v in sorted(info.knobs.items())]
+    lines += ["", *_knobs(info)] if info.knobs else ["", "knobs: none"]
     lines += ["", str(summary(model))]
     return "\n".join(lines)
+
+
+def _knobs(info: ModelInfo) -> list[str]:
+    """The knob table: name, default (marked * where the baseline's differs), meaning."""
+    base = model_info(info.baseline).knobs if info.baseline in list_models() and info.baseline != info.name else {}
+    rows = [(k, ("* " if k in base and base[k] != v else "  ") + repr(v)) for k, v in sorted(info.knobs.items())]
+    w1, w2 = max(len(k) for k, _ in rows), min(16, max(len(v) for _, v in rows))  # a long layout overflows
+    head = f"knobs (a study variant's model_args{f'; * differs from {info.baseline}' if base else ''}):"
+    return [head] + [f"  {k:<{w1}}  {v:<{w2}}  {info.knob_help.get(k, '')}".rstrip() for k, v in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             print(_show(args.name))
             return 0
         names = list_models(args.pattern, args.family)
+        if not names:
+            families = ", ".join(sorted({model_info(n).family for n in list_models()}))
+            raise ConfigError(f"no model matches {args.pattern!r} in family {args.family!r}; families are {families}")
         width = max((len(n) for n in names), default=4)
         for name in names:
             info = model_info(name)

@@ -41,12 +41,17 @@ def _lenet5(
     fc_dropout: float = 0.0,
     batchnorm: bool = False,
 ) -> Net:
-    """R0: conv 6 (padded to keep 28x28) → pool → conv 16 → pool → 120 → 84 → 10.
+    """R0: conv 6 (padded to keep 28x28) → pool → conv 16 → pool → dense 120 → 84 → 10.
 
-    Knobs: `kernel` both convs' size (odd; the first is padded by kernel // 2); `act` relu | leaky |
-    tanh | gelu | silu, `slope` leaky's negative slope; `pooling` max | avg; `width` multiplies the conv
-    channels 6 and 16; `conv_dropout` after each conv's activation, `fc_dropout` after dense 120 and 84;
-    `batchnorm` after each conv.
+    Knobs:
+        kernel=5: both convs' size (odd; the first is padded by kernel // 2)
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope (PyTorch's default, R0's framework)
+        pooling='max': 2x2 max | avg
+        width=1.0: multiplies the conv channels 6 and 16
+        conv_dropout=0.0: Dropout after each conv's activation
+        fc_dropout=0.0: Dropout after dense 120 and after dense 84
+        batchnorm=False: BatchNorm after each conv, before its activation
     """
     k = check_kernel(kernel)
     knobs = {"act": act, "slope": slope, "pooling": pooling, "conv_dropout": conv_dropout, "batchnorm": batchnorm}
@@ -126,10 +131,15 @@ def _r1_lenet(
 ) -> Net:
     """R1: conv 6 (padded) → pool → conv 16 → pool → conv 120 (1x1 output at 5x5) → dense 84 → 10.
 
-    Knobs: `kernel` the three convs' size (odd; at 5 the third gives 1x1); `act` tanh | relu | leaky |
-    gelu | silu, `slope` leaky's negative slope (Keras's 0.3, the framework R1 used); `pooling` avg | max;
-    `width` multiplies the conv channels 6, 16 and 120; `conv_dropout` after each conv's activation,
-    `fc_dropout` after dense 84; `batchnorm` after each conv.
+    Knobs:
+        kernel=5: the three convs' size (odd; the first is padded by kernel // 2; 7 leaves no map)
+        act='tanh': tanh | relu | leaky | gelu | silu
+        slope=0.3: leaky's negative slope (Keras's default, R1's framework)
+        pooling='avg': 2x2 avg | max
+        width=1.0: multiplies the conv channels 6, 16 and 120
+        conv_dropout=0.0: Dropout after each conv's activation
+        fc_dropout=0.0: Dropout after dense 84
+        batchnorm=False: BatchNorm after each conv, before its activation
     """
     k = check_kernel(kernel)
     c1, c2, c3 = scaled(6, width), scaled(16, width), scaled(120, width)

@@ -7,7 +7,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ._registry import register_model
-from .net import Net, activation, check_kernel, dropout_layers, pool, scaled
+from .net import Net, activation, check_kernel, dropout_layers, norm, pool, scaled
 
 
 def _r2(
@@ -25,10 +25,17 @@ def _r2(
 ) -> Net:
     """R2's net: three valid convs 32-64-64 with pools after the first two, dense 64 → 10.
 
-    Knobs: `dropout` after conv 2 (R2's variant); `batchnorm` after conv 1's activation (R2's variant, Keras
-    order); `l1`, `l2` penalties on the dense kernels; `act` relu | leaky | tanh | gelu | silu, `slope`
-    leaky's negative slope; `pooling` max | avg; `kernel` the convs' size (odd, ≥ 3; padded by (kernel − 3) / 2, so the maps keep their sizes);
-    `width` multiplies the conv channels 32, 64, 64; `fc_dropout` after dense 64.
+    Knobs:
+        dropout=0.0: Dropout after conv 2's activation, before its pool (R2's variant; the conv dropout)
+        batchnorm=False: BatchNorm after conv 1's activation (R2's variant, in Keras's order)
+        l1=0.0: L1 penalty on the dense kernels, added to the loss
+        l2=0.0: L2 penalty on the dense kernels, added to the loss
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope
+        pooling='max': 2x2 max | avg
+        kernel=3: the convs' size (odd, ≥ 3; padded by (kernel - 3) // 2, so the maps keep R2's sizes)
+        width=1.0: multiplies the conv channels 32, 64 and 64
+        fc_dropout=0.0: Dropout after dense 64
     """
     k = check_kernel(kernel)
     if k < 3:
@@ -38,7 +45,7 @@ def _r2(
     body = nn.Sequential(
         nn.Conv2d(1, c1, k, padding=pad),
         activation(act, slope),
-        *([nn.BatchNorm2d(c1)] if batchnorm else []),
+        *norm(c1, batchnorm),
         pool(pooling),  # (B, 32w, 13, 13)
         nn.Conv2d(c1, c2, k, padding=pad),
         activation(act, slope),

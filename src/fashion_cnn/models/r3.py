@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, activation, check_kernel, dropout_layers, norm, pool
+from .net import Net, activation, check_kernel, counts, dropout_layers, norm, pool
 
 R3 = {"family": "R3", "baseline": "r3_lenet"}
 
@@ -23,11 +23,20 @@ def r3_lenet(
     conv_dropout: float = 0.0,
     batchnorm: bool = False,
 ) -> Net:
-    """Knobs: `n_base` the width (channels of the first conv; the second has 2n); `dropout` after dense 64;
-    `act` relu | leaky | tanh | gelu | silu, `slope` leaky's negative slope; `pooling` max | avg; `kernel` the
-    convs' size (odd, padded to keep the size); `conv_dropout` after each conv's activation; `batchnorm`
-    after each conv."""
+    """R3's LeNet: two convs n → 2n (padded) with pools, dense 64 → 10.
+
+    Knobs:
+        n_base=32: the width: the first conv's channels (the second has 2n)
+        dropout=0.0: Dropout after dense 64 (the dense dropout)
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope
+        pooling='max': 2x2 max | avg
+        kernel=3: the convs' size (odd; padded by kernel // 2 to keep the size)
+        conv_dropout=0.0: Dropout after each conv's activation
+        batchnorm=False: BatchNorm after each conv, before its activation
+    """
     k = check_kernel(kernel)
+    counts(n_base, "n_base", "8, 16, 32")
     body = nn.Sequential(
         nn.Conv2d(1, n_base, k, padding=k // 2),
         *norm(n_base, batchnorm),
@@ -55,9 +64,16 @@ def r3_lenet(
 def r3_alexnet(
     *, n_base: int = 8, dropout: float = 0.0, act: str = "relu", slope: float = 0.01, batchnorm: bool = False
 ) -> Net:
-    """Knobs: `n_base` the width (the convs have n, 2n, 4n, 4n, 2n channels); `dropout` after each dense
-    layer; `act` relu | leaky | tanh | gelu | silu, `slope` leaky's negative slope; `batchnorm` after each conv."""
-    n = n_base
+    """R3's AlexNet-style net: five 3x3 convs n-2n-4n-4n-2n, three max-pools, dense 64 → 64 → 10.
+
+    Knobs:
+        n_base=8: the width: the first conv's channels (the others have 2n, 4n, 4n, 2n)
+        dropout=0.0: Dropout after each hidden dense layer
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope
+        batchnorm=False: BatchNorm after each conv, before its activation
+    """
+    n = counts(n_base, "n_base", "4, 8, 16")
 
     def conv(cin: int, cout: int) -> list[nn.Module]:
         return [nn.Conv2d(cin, cout, 3, padding=1), *norm(cout, batchnorm), activation(act, slope)]
@@ -90,8 +106,15 @@ def r3_alexnet(
 def r3_mlp(
     *, hidden: tuple[int, ...] = (256, 128), dropout: float = 0.0, act: str = "relu", slope: float = 0.01
 ) -> Net:
-    """Knobs: `hidden` the units of each hidden layer; `dropout` after each; `act` relu | leaky | tanh |
-    gelu | silu, `slope` leaky's negative slope."""
+    """R3's MLP: dense layers of `hidden` units, then 10.
+
+    Knobs:
+        hidden=(256, 128): the units of each hidden layer
+        dropout=0.0: Dropout after each hidden layer
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope
+    """
+    counts(hidden, "hidden", "(256, 128)")
     layers: list[nn.Module] = [nn.Flatten()]
     width = 28 * 28
     for units in hidden:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from ._registry import register_model
-from .net import Net, activation, dropout_layers, flat_size, pool, scaled
+from .net import Net, activation, counts, dropout_layers, flat_size, norm, pool, scaled
 
 # (out channels, kernel, padding, max-pool after)
 Conv = tuple[int, int, int, bool]
@@ -27,20 +27,27 @@ def _r4(
     width: float = 1.0,
     conv_dropout: float = 0.0,
 ) -> Net:
-    """R4's nets: `convs` (out channels, kernel, padding, pooled after) each conv → [BN] → act → [pool],
-    then the dense layers `dense`, each dense → [Dropout] → act, and a linear head.
+    """R4's nets: each of `convs` is conv → [BatchNorm] → act → [Dropout] → [pool], each of `dense` is
+    dense → [Dropout] → act, then a linear head.
 
-    Knobs: `convs` the conv layout (its kernels too); `dense` the hidden dense units; `batchnorm` after
-    each conv; `dropout` in each hidden dense layer; `act` relu | leaky | tanh | gelu | silu, `slope` leaky's
-    negative slope; `pooling` max | avg; `width` multiplies every conv's channels; `conv_dropout` after
-    each conv's activation.
+    Knobs:
+        convs=DEEP: the conv layout, (out channels, kernel, padding, pooled after) per conv: the kernels live here
+        dense=(1024, 512): the hidden dense layers' units
+        batchnorm=False: BatchNorm after each conv, before its activation
+        dropout=0.0: Dropout in each hidden dense layer, before its activation (the dense dropout)
+        act='relu': relu | leaky | tanh | gelu | silu
+        slope=0.01: leaky's negative slope
+        pooling='max': 2x2 max | avg, after the convs marked pooled
+        width=1.0: multiplies every conv's channels
+        conv_dropout=0.0: Dropout after each conv's activation
     """
+    counts(dense, "dense", "(1024, 512)")
     layers: list[nn.Module] = []
     channels = 1
     for out, kernel, padding, pooled in convs:
         out = scaled(out, width)
         layers += [nn.Conv2d(channels, out, kernel, padding=padding)]
-        layers += [nn.BatchNorm2d(out)] if batchnorm else []
+        layers += norm(out, batchnorm)
         layers += [activation(act, slope), *dropout_layers(conv_dropout, "conv_dropout")]
         layers += [pool(pooling)] if pooled else []
         channels = out
