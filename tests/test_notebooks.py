@@ -9,6 +9,7 @@ import subprocess
 import nbformat
 import papermill
 import pytest
+from test_report import document_problems
 
 from fashion_cnn import config, report
 
@@ -76,8 +77,16 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     assert wide_tables(rep.html) == []  # every table fits the page's width
     text = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(text.split())
-    for t in titles + ["Appendix: provenance"]:
+    for t in titles + ["Appendix: provenance", "References"]:
         assert " ".join(t.split()) in flat, t
+    # a document: every figure and table numbered and captioned, references and cross-references that
+    # resolve, the outline complete, and no heading at the foot of a page (above the page number)
+    assert document_problems(rep.html, rep.pdf) == []
+    headings = {" ".join(h.split()) for h in re.findall(r"<h[123][^>]*>(.*?)</h[123]>", html, re.DOTALL)}
+    headings = {re.sub(r"<[^>]+>", "", h).strip() for h in headings}
+    for page in text.split("\f"):
+        lines = [line.strip() for line in page.splitlines() if line.strip() and not line.startswith("page ")]
+        assert not lines or lines[-1] not in headings, f"a page ends with the heading {lines[-1]!r}"
 
 
 def _notebooks(folder, *names):

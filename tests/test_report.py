@@ -223,10 +223,18 @@ def test_a_missing_dataset_fails_in_one_line_before_any_notebook_runs(folders, c
 def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
     # Twelve heading cells, each followed by an unbreakable figure of growing height: some land
     # near a page end, where the heading must move to the next page with its figure.
+    # Most are numbered figures with their caption below, as the builder makes them; half the headings
+    # have no introduction. (The full quick report is checked the same way in test_notebooks.)
+    def block(i):
+        tall = f'<div style="height:{70 + 7 * i}mm;break-inside:avoid">figure {i}</div>'
+        if i % 3:
+            return f'<figure class="numbered-figure">{tall}<figcaption>Figure {i}. A caption.</figcaption></figure>'
+        return tall
+
     cells = "".join(
         f'<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedHTMLCommon"><h2>Heading {i}</h2>'
-        f'<p>Intro {i}.</p></div></div><div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea-output">'
-        f'<div style="height:{70 + 7 * i}mm;break-inside:avoid">figure {i}</div></div></div>'
+        + (f"<p>Intro {i}.</p>" if i % 2 else "")
+        + f'</div></div><div class="jp-Cell jp-CodeCell"><div class="jp-OutputArea-output">{block(i)}</div></div>'
         for i in range(12)
     )
     html = tmp_path / "h.html"
@@ -239,3 +247,89 @@ def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
 
 def test_appendix_says_how_to_get_a_benchmark_when_there_is_none(tmp_path):
     assert "run <code>make bench</code>" in report.benchmark_html(tmp_path / "bench")
+
+
+def document_problems(html_path, pdf_path=None) -> list[str]:
+    """What keeps a rendered report from reading as a document: a figure or table without a numbered
+    caption, numbers with gaps, a "Figure N"/"Table N" link to nothing, a reference list that is not
+    exactly the cited works, an image without alt text, a section heading missing from the PDF's outline."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_path.read_text(), "html.parser")
+    main = soup.find("main") or soup.body
+    problems = []
+    for kind, tag in (("Figure", "img"), ("Table", "table")):
+        numbers = []
+        for node in main.find_all(tag):
+            figure = node.find_parent("figure")
+            caption = figure.find("figcaption").get_text(" ", strip=True) if figure else ""
+            found = re.match(rf"{kind} (\d+)\. \S", caption)
+            if not found:
+                problems.append(f"{tag} without a numbered caption: {str(node)[:80]}")
+                continue
+            if int(found.group(1)) not in numbers:
+                numbers.append(int(found.group(1)))
+            if tag == "img" and not node.get("alt", "").startswith(f"{kind} {found.group(1)}."):
+                problems.append(f"{kind} {found.group(1)} has no alt text")
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"{kind} numbers {numbers} do not run 1…n")
+    for link in main.select("a.xref"):
+        target = soup.find(id=link["href"][1:])
+        caption = target.find("figcaption").get_text(" ", strip=True) if target else ""
+        if not caption.startswith(link.get_text() + "."):
+            problems.append(f"{link.get_text()} points to {link['href']}, which is not it")
+    cited = list(dict.fromkeys(a["href"][len("#ref-") :] for a in main.select("a.cite")))
+    listed = [li["id"][len("ref-") :] for li in soup.select("ol.references li")]
+    if cited != listed:
+        problems.append(f"cited {cited} but the references list {listed}")
+    if "[@" in main.get_text():
+        problems.append("an unresolved [@…] marker")
+    if pdf_path is not None:
+        import pypdf
+
+        def titles(outline):
+            for entry in outline:
+                yield from titles(entry) if isinstance(entry, list) else [entry.title]
+
+        outline = {" ".join(t.split()) for t in titles(pypdf.PdfReader(pdf_path).outline)}
+        for h in main.find_all(["h1", "h2"]):
+            text = " ".join(h.get_text(" ", strip=True).split())
+            if text not in outline and text.replace(" ", "") not in {t.replace(" ", "") for t in outline}:
+                problems.append(f"heading {text!r} is not in the PDF's outline")
+    return problems
+
+
+def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders):
+    notebooks, reports = folders
+    _notebook(
+        notebooks / "01_first.ipynb",
+        "md:# 1. First section\nFashion-MNIST [@xiao2017] as LeNet-5 [@lecun1998] sees it.\n## Curves",
+        "import matplotlib.pyplot as plt\nfrom fashion_cnn import plots\nfig, ax = plt.subplots()\n"
+        "ax.plot([1, 2], [3, 4])\nplt.close(fig)\nplots.captioned(fig, 'A line, seed 0', 'fig:01-line')",
+        "import pandas as pd\nfrom fashion_cnn import plots\n"
+        "plots.captioned(plots.html_table(pd.DataFrame({'a': [1]})), 'One number, quick profile', 'tab:01-one')",
+        "from IPython.display import Markdown\nMarkdown('The line of [@fig:01-line] and the number of [@tab:01-one] "
+        "follow McNemar [@mcnemar1947]; Fashion-MNIST [@xiao2017] again.')",
+        "md:## Uncaptioned",
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2], [1, 1]);",
+    )
+    rep = report.build("quick", None, "cpu", notebooks_dir=notebooks, reports_dir=reports)
+    html = rep.html.read_text()
+    assert document_problems(rep.html, rep.pdf) == []
+    assert "Figure 1.</span> A line, seed 0" in html and "Figure 2.</span> Uncaptioned." in html
+    assert '<a class="xref" href="#fig-01-line">Figure 1</a>' in html and 'href="#tab-01-one">Table 1</a>' in html
+    assert [t for t in re.findall(r'<li id="ref-(\w+)"', html)] == ["xiao2017", "lecun1998", "mcnemar1947"]
+    assert html.count('href="#ref-xiao2017">[1]</a>') == 2  # one number per work, however often it is cited
+    assert "Figures</h2>" in html and "A line, seed 0</li>" in html  # the list of figures after the contents
+    pages = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"page 1 of \d+", pages) and "Fashion-MNIST: comparing CNN variants" in pages.split("\f")[1]
+
+
+def test_a_marker_naming_nothing_stops_the_build_in_one_line_and_keeps_the_previous_report(folders, capsys):
+    notebooks, reports = folders
+    _notebook(notebooks / "01_first.ipynb", "md:# 1. First\nAs [@fig:nowhere] shows.")
+    (reports / "report.html").write_text("old html")
+    assert report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "[@fig:nowhere] names no figure, table or work" in err
+    assert (reports / "report.html").read_text() == "old html" and not list(reports.glob(".staging-*"))

@@ -328,6 +328,28 @@ def embedding(
 # Tables
 
 
+class Captioned:
+    """A figure or table shown with its caption: IPython displays the object as usual and puts the caption
+    (and a label other text may point at, `[@label]`) into the output's metadata, where the report's
+    builder numbers it (`report.document`)."""
+
+    def __init__(self, obj, caption: str, label: str = ""):
+        self.obj, self.caption, self.label = obj, caption, label
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from IPython.core.interactiveshell import InteractiveShell
+
+        data, metadata = InteractiveShell.instance().display_formatter.format(self.obj, include, exclude)
+        return data, {**metadata, "fashion_cnn": {"caption": self.caption, "label": self.label}}
+
+
+def captioned(obj, caption: str, label: str = "") -> Captioned | None:
+    """`obj` (a Figure, an `html_table`) with its one-sentence caption: what is shown and how it was
+    measured. `label` ("fig:02-curves") lets generated text refer to it as "Figure N" (`[@fig:02-curves]`).
+    None stays None (a figure not drawn shows nothing)."""
+    return None if obj is None else Captioned(obj, caption, label)
+
+
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
     floats with `digits` decimals, or 3 significant digits in a column holding values too small for

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import Error
 from ..store import provenance
+from . import document
 from .notebooks import KERNEL, NotebookResult
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,20 @@ nav.toc li { margin: 1pt 0; }
 .appendix td.keys code { font-size: 6pt; }
 .appendix td.params { white-space: nowrap; }
 .appendix code { font-size: 7pt; word-break: break-all; }
+figure { margin: 6pt 0; }
+figure.numbered-figure img { display: block; margin: 0 auto; }
+figcaption { font-size: 8.5pt; color: #333; margin: 3pt 0; }
+figure.numbered-table figcaption { margin-bottom: 2pt; }
+.caption-number { font-weight: bold; }
+nav.lof ul { margin: 0; padding-left: 0; list-style: none; font-size: 8.5pt; }
+nav.lof li { margin: 1pt 0; }
+ol.references { font-size: 9pt; padding-left: 18pt; }
+ol.references li { margin: 2pt 0; }
 @media print {
+  figure { break-inside: avoid; }
+  /* a caption stays with its figure (below it) or table (above it), and never forbids the break after a figure */
+  figure.numbered-figure figcaption { break-before: avoid; }
+  figure.numbered-table figcaption { break-after: avoid; }
   h1.section { page-break-before: always; }
   h1, h2, h3 { page-break-after: avoid; break-after: avoid-page; }
   /* a markdown cell holding a heading stays on the page of the output it introduces */
@@ -200,6 +214,7 @@ def _merged_notebook(results: list[NotebookResult]):
                 if not cell.outputs:
                     continue
             merged.cells.append(cell)
+    document.declare(merged)  # captioned outputs become <figure>s, numbered once the whole report is laid out
     return merged
 
 
@@ -250,6 +265,16 @@ def render_html(
                 a["href"] = f"{link_prefix}/{a['href']}"
     container = soup.find("main") or soup.body
     container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
+    numbering = document.number(container)  # every figure and table in order, the appendix's too
+    works = document.cited(container, numbering)
+    document.resolve(container, numbering, {key: i for i, key in enumerate(works, 1)})
+    if works:
+        container.find("div", class_="appendix").insert_before(
+            BeautifulSoup(document.references_html(works), "html.parser")
+        )
+    page = soup.new_tag("style")
+    page.string = _page_css(title, subtitle)
+    soup.head.append(page)
     # Table of contents from the section (h1) and subsection (h2) headings.
     items, seen = [], set()
     for h in container.find_all(["h1", "h2"]):
@@ -267,7 +292,7 @@ def render_html(
     toc = "".join(f"<li>{head}" + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in items)
     front = BeautifulSoup(
         f'<div class="report-title"><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></div>'
-        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>',
+        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>' + document.list_html(numbering),
         "html.parser",
     )
     container.insert(0, front)
@@ -277,6 +302,20 @@ def render_html(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(str(soup), encoding="utf-8")
     return out
+
+
+def _page_css(title: str, subtitle: str) -> str:
+    """The printed page's running header (title and the study, profile and device line) and page numbers."""
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return (
+        "@page { @top-left { content: " + quoted(title) + "; font-size: 7pt; color: #777; } "
+        "@top-right { content: " + quoted(subtitle.split(", rendered")[0]) + "; font-size: 7pt; color: #777; } "
+        '@bottom-center { content: "page " counter(page) " of " counter(pages); font-size: 7pt; color: #777; } }'
+        "@page :first { @top-left { content: none; } @top-right { content: none; } }"
+    )
 
 
 def _break_after_underscores(soup, cell) -> None:
@@ -317,7 +356,13 @@ def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.
 
 def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
     """Print the HTML to an A4 PDF with Chromium headless; raises RenderFailed when it cannot."""
-    done = chromium(html_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", timeout=timeout)
+    done = chromium(
+        html_path,
+        "--no-pdf-header-footer",  # the page's own header and numbers instead (`_page_css`)
+        "--generate-pdf-document-outline",  # bookmarks from the headings
+        f"--print-to-pdf={pdf}",
+        timeout=timeout,
+    )
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         raise RenderFailed(
             f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}"

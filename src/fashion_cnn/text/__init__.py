@@ -3,6 +3,7 @@ reads (`comparisons`), each section's sentences (`sections`), the reproduction's
 the hyperparameter section's (`tuning`). Import from here: `text.comparison(c)`.
 """
 
+from .captions import measured, test_images
 from .comparisons import (
     FAMILY_COLUMNS,
     WHAT,
@@ -93,6 +94,7 @@ __all__ = [
     "margin_reason",
     "mcnemar",
     "mcnemar_sentence",
+    "measured",
     "method",
     "metric_words",
     "not_reproduced",
@@ -111,6 +113,7 @@ __all__ = [
     "study_markdown",
     "sweep_sentences",
     "test_discussion",
+    "test_images",
     "timing_sentence",
     "tsne_setup",
     "units",

@@ -196,12 +196,15 @@ def outcome_table(families: dict[str, Sequence[Comparison]]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("comparison (b − a, points)")
 
 
-def family_heading(comparisons: Sequence[Comparison], what: str = "validation accuracy") -> str:
-    """ "Of the 7 comparisons of validation accuracy (Holm over 7): 2 higher, 5 inconclusive."."""
+def family_heading(comparisons: Sequence[Comparison], what: str = "validation accuracy", table: str = "") -> str:
+    """ "Of the 7 comparisons of validation accuracy (Holm over 7): 2 higher, 5 inconclusive."; with `table`
+    (a caption's label) it points at the table that lists them ("in Table 5")."""
     n = len(comparisons)
+    where = f" in [@{table}]" if table else ""
     return (
-        f"Of the {count(n, 'comparison')} of {what} (Holm over {n}, α={comparisons[0].alpha if n else 0.05}, "
-        f"equivalence margin ±{comparisons[0].margin * 100 if n else 0:.2f} points): {outcomes_line(comparisons)}."
+        f"Of the {count(n, 'comparison')} of {what}{where} (Holm [@holm1979] over {n}, "
+        f"α={comparisons[0].alpha if n else 0.05}, equivalence by TOST [@schuirmann1987] within "
+        f"±{comparisons[0].margin * 100 if n else 0:.2f} points): {outcomes_line(comparisons)}."
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..models import count_parameters, create_model, model_info, summary
 from ..stats import Comparison
+from .captions import optimizer
 from .comparisons import WHAT, comparison, interval, verdict
 from .words import count, p, signed
 
@@ -243,9 +244,20 @@ def study_markdown(study, profile, seeds: int) -> str:
         + (" (cumulative: each variant adds one change to the previous one)" if study.cumulative else "")
         + f".\n\nEvery model is trained {trained} on {data}, "
         f"split {1 - c.val_fraction:.0%}/{c.val_fraction:.0%} into train/validation (the same split for every "
-        f"model and seed), {c.epochs} epochs, optimizer {c.optimizer} with learning rate {c.lr:g}, batch "
+        f"model and seed), {c.epochs} epochs, optimizer {optimizer(c.optimizer)} with learning rate {c.lr:g}, batch "
         f"{c.batch_size}, loss `{c.loss}`, {PRECISION_WORDS[c.precision]}. Profile `{profile.name}`. {study.notes}"
     )
+
+
+def _cites(arm, model) -> str:
+    """The works a model's parts come from: LeNet-5, AlexNet, dropout, batch normalisation."""
+    from torch import nn
+
+    keys = ["lecun1998"] if model_info(arm.model).family in ("R0", "R1") else []
+    keys += ["krizhevsky2012"] if arm.model == "r3_alexnet" else []
+    keys += ["srivastava2014"] if any(isinstance(m, nn.Dropout) for m in model.modules()) else []
+    keys += ["ioffe2015"] if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()) else []
+    return " " + " ".join(f"[@{k}]" for k in keys) if keys else ""
 
 
 def describe_models(arms) -> str:
@@ -260,7 +272,9 @@ def describe_models(arms) -> str:
         role = "baseline" if i == 0 else f"variant of `{arms[0].label}`"
         built = f"`{arm.model}`" + (" with " + ", ".join(f"{k}={v!r}" for k, v in knobs.items()) if knobs else "")
         text = [f"### {i + 1}. `{arm.label}` ({role}, {count_parameters(model):,} parameters)", ""]
-        text += [(f"{built}: " if built != f"`{arm.label}`" else "") + info.summary + "."]
+        text += [
+            (f"{built}: " if built != f"`{arm.label}`" else "") + info.summary.rstrip(".") + _cites(arm, model) + "."
+        ]
         settings = {k: v for k, v in arm.changes.items() if k != "model_args"}
         if settings:
             text += ["", "*Trained with* " + ", ".join(f"{k}={v!r}" for k, v in settings.items()) + "."]

@@ -96,15 +96,28 @@ class SweepResult:
 
         return plots.sweep(self)
 
-    def show(self) -> None:
-        """Display the figure, the table (accuracies in %) and the generated sentences in a notebook."""
+    def show(self, profile=None) -> None:
+        """Display the figure and the table (accuracies in %), captioned, and the generated sentences."""
         from IPython.display import Markdown, display
 
         from .. import plots
 
+        sweep = self.sweep
+        how = f"{sweep.field} = {', '.join(map(str, sweep.values))}, one run each; {text.measured(sweep.base, profile)}"
+        table = plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc"))
         display(
-            self.plot(),
-            plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc")),
+            plots.captioned(
+                self.plot(),
+                f"Validation accuracy and loss per epoch of {sweep.base.model} for each {sweep.name}, and the seconds "
+                f"per epoch; {how}",
+                f"fig:07-sweep-{sweep.field}",
+            ),
+            plots.captioned(
+                table,
+                f"Last-epoch train and validation accuracy (percent) and loss, best validation accuracy and seconds "
+                f"per epoch for each {sweep.name}; {how}",
+                f"tab:07-sweep-{sweep.field}",
+            ),
             Markdown(text.bullets(self.describe())),
         )
 

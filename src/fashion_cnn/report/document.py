@@ -1,0 +1,193 @@
+"""The report as a document: numbered, captioned figures and tables, cross-references and citations.
+
+A notebook declares a caption where it shows a figure or table (`plots.captioned`, which puts
+`{"caption", "label"}` into the output's metadata under `META`). The builder numbers them in order
+across all sections (`number`: Figure 1…, Table 1…), and any text may point at one or cite a work with a
+marker, `[@fig:02-curves]`, `[@tab:02-metrics]` (a label has a colon) or `[@xiao2017]`: `resolve` turns each into a link
+("Figure 3", "[2]"), and `references_html` lists the cited works, rendered from `references.bib` by pybtex.
+A marker naming nothing stops the build in one line (`DocumentError`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Error
+
+META = "fashion_cnn"  # the output metadata key a caption is declared under
+BIB = Path(__file__).with_name("references.bib")
+MARKER = re.compile(r"\[@([A-Za-z][\w:.-]*)\]")
+KINDS = {"figure": "Figure", "table": "Table"}
+CLASSES = {"figure": "numbered-figure", "table": "numbered-table"}  # the <figure> of each kind
+
+
+class DocumentError(Error, ValueError):
+    """A reference marker that names no figure, table or work, or a label used twice."""
+
+
+@dataclass
+class Item:
+    """One numbered figure or table."""
+
+    kind: str  # "figure" | "table"
+    number: int
+    caption: str
+    anchor: str  # the HTML id
+
+    @property
+    def name(self) -> str:
+        return f"{KINDS[self.kind]} {self.number}"
+
+
+@dataclass
+class Numbering:
+    """Every figure and table of the report, in order, and the labels they answer to."""
+
+    items: list[Item] = field(default_factory=list)
+    labels: dict[str, Item] = field(default_factory=dict)
+
+    def add(self, kind: str, caption: str, label: str = "") -> Item:
+        number = 1 + sum(i.kind == kind for i in self.items)
+        anchor = label.replace(":", "-") if label else f"{kind}-{number}"
+        item = Item(kind, number, caption.strip(), anchor)
+        if label:
+            if label in self.labels:
+                raise DocumentError(f"label {label!r} is given to two figures or tables; give each its own")
+            self.labels[label] = item
+        self.items.append(item)
+        return item
+
+
+def declare(nb) -> None:
+    """Turn each output of notebook `nb` that declares a caption (`plots.captioned`) into one HTML output:
+    a `<figure>` holding the image or table and its caption, numbered later in document order (`number`)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            meta = out.get("metadata", {}).get(META)
+            if not meta or out.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data, caption = out.get("data", {}), html.escape(meta["caption"].strip())
+            label = html.escape(meta.get("label", ""), quote=True)
+            if "image/png" in data:
+                png = data["image/png"]
+                png = (png if isinstance(png, str) else base64.b64encode(png).decode()).replace("\n", "")
+                body = f'<img src="data:image/png;base64,{png}"><figcaption>{caption}</figcaption>'
+                kind = "figure"
+            elif "<table" in str(data.get("text/html", "")):
+                body, kind = f"<figcaption>{caption}</figcaption>{data['text/html']}", "table"
+            else:  # a note shown instead (e.g. "fewer than two trials: no importances"): nothing to number
+                continue
+            out["data"] = {"text/html": f'<figure class="{CLASSES[kind]}" data-label="{label}">{body}</figure>'}
+            out["metadata"] = {}
+
+
+def _heading_before(node) -> str:
+    heading = node.find_previous(["h1", "h2", "h3"])
+    return heading.get_text(" ", strip=True) if heading else "Untitled"
+
+
+def number(soup) -> Numbering:
+    """Number every figure and table of the report `soup` in document order (Figure 1…, Table 1…): a
+    declared one keeps its caption; an image or table shown without one is wrapped and captioned by the
+    heading above it, so every one has a number and the numbers run without gaps. Images get their
+    caption as alt text. Raises DocumentError for a label given twice."""
+    numbering = Numbering()
+    for node in soup.find_all(["figure", "img", "table"]):
+        if node.name == "figure":
+            if not set(node.get("class", [])) & set(CLASSES.values()):
+                continue
+        elif node.find_parent("figure") is not None:
+            continue
+        else:  # shown without a caption: wrap it
+            kind = "figure" if node.name == "img" else "table"
+            wrapper = soup.new_tag("figure", attrs={"class": CLASSES[kind], "data-label": ""})
+            caption = soup.new_tag("figcaption")
+            caption.string = _heading_before(node) + "."
+            node.wrap(wrapper)
+            if kind == "figure":
+                wrapper.append(caption)
+            else:
+                wrapper.insert(0, caption)
+            node = wrapper
+        kind = "figure" if CLASSES["figure"] in node["class"] else "table"
+        caption = node.find("figcaption")
+        item = numbering.add(kind, caption.get_text(" ", strip=True), node.get("data-label", ""))
+        node["id"] = item.anchor
+        lead = soup.new_tag("span", attrs={"class": "caption-number"})
+        lead.string = f"{item.name}."
+        caption.insert(0, " ")
+        caption.insert(0, lead)
+        for img in node.find_all("img"):
+            img["alt"] = MARKER.sub("", f"{item.name}. {item.caption}")
+    return numbering
+
+
+def cited(soup, numbering: Numbering) -> list[str]:
+    """The work keys the text of `soup` cites (markers that are no figure or table label), in order of first use."""
+    texts = (t for t in soup.find_all(string=MARKER) if not t.find_parent(["code", "pre", "script", "style"]))
+    keys = [k for t in texts for k in MARKER.findall(t) if k not in numbering.labels and ":" not in k]
+    return list(dict.fromkeys(keys))
+
+
+def resolve(soup, numbering: Numbering, works: dict[str, int]) -> None:
+    """Replace every marker in the text of `soup` by a link: "Figure N" / "Table N" for a label, "[n]"
+    for a work numbered in `works`. Raises DocumentError for a marker naming neither."""
+    from bs4 import BeautifulSoup
+
+    for node in list(soup.find_all(string=MARKER)):
+        if node.find_parent(["code", "pre", "script", "style"]):
+            continue
+        parts, last = [], 0
+        for m in MARKER.finditer(node):
+            key = m.group(1)
+            parts.append(html.escape(node[last : m.start()]))
+            if key in numbering.labels:
+                item = numbering.labels[key]
+                parts.append(f'<a class="xref" href="#{item.anchor}">{item.name}</a>')
+            elif key in works:
+                parts.append(f'<a class="cite" href="#ref-{key}">[{works[key]}]</a>')
+            else:
+                raise DocumentError(
+                    f"[@{key}] names no figure, table or work: give a caption's label or a key of {BIB.name}"
+                )
+            last = m.end()
+        parts.append(html.escape(node[last:]))
+        node.replace_with(BeautifulSoup("".join(parts), "html.parser"))
+
+
+def references_html(keys: list[str], bib: Path = BIB) -> str:
+    """The works `keys` cite, numbered in that order, formatted by pybtex's plain style as HTML."""
+    from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
+
+    data = parse_file(str(bib))
+    missing = [k for k in keys if k not in data.entries]
+    if missing:
+        raise DocumentError(f"[@{missing[0]}] names no work in {bib.name}; add its BibTeX entry or fix the key")
+    style = find_plugin("pybtex.style.formatting", "plain")()
+    backend = find_plugin("pybtex.backends", "html")()
+    rows = [  # one by one: the style's format_entries would sort them by author
+        f'<li id="ref-{key}" value="{i}">{style.format_entry(str(i), data.entries[key]).text.render(backend)}</li>'
+        for i, key in enumerate(keys, 1)
+    ]
+    return f'<h1 id="references">References</h1><ol class="references">{"".join(rows)}</ol>'
+
+
+def list_html(numbering: Numbering) -> str:
+    """The list of figures and tables (each a link), for the front matter."""
+
+    def rows(kind: str) -> str:
+        return "".join(
+            f'<li><a href="#{i.anchor}">{i.name}</a>. {html.escape(i.caption)}</li>'
+            for i in numbering.items
+            if i.kind == kind
+        )
+
+    return (
+        f'<nav class="lof"><h2 id="list-of-figures">Figures</h2><ul>{rows("figure")}</ul>'
+        f'<h2 id="list-of-tables">Tables</h2><ul>{rows("table")}</ul></nav>'
+    )
