@@ -70,7 +70,7 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     figures = len(re.findall(r'<img [^>]*src="data:image/png;base64,', html))
     assert figures >= 13, figures  # 01: 4, 02: 2, 03: 3, 04: 1, 05: 2, 06: 1, and more from later notebooks
     # the runs a notebook used are listed in the appendix, and they are in the (temporary) store
-    trained = rep.notebooks[1].run_keys
+    trained = next(r for r in rep.notebooks if r.name.startswith("02_")).run_keys
     assert len(trained) == 5 * config.get_profile("quick").seeds
     assert all((tmp_path / "runs" / k["key"] / "weights.safetensors").is_file() for k in trained)
     assert rep.pages and rep.pages > 10
@@ -79,6 +79,15 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     flat = " ".join(text.split())
     for t in titles + ["Appendix: provenance", "References"]:
         assert " ".join(t.split()) in flat, t
+    # the summary's numbers are the sections': validation accuracy as section 2's table, test accuracy as section 3's
+    tables = _tables(html)
+    summary, metrics2, results3 = tables["tab-00-key-results"], tables["tab-02-metrics"], tables["tab-03-results"]
+    assert [summary[m]["validation accuracy (%)"] for m in summary] == [metrics2[m]["val_acc"] for m in summary]
+    tested = [m for m in summary if summary[m]["test accuracy (%)"] != "–"]
+    assert len(tested) == 2
+    assert [summary[m]["test accuracy (%)"] for m in tested] == [
+        results3[f"{m} (train+val)"]["test_acc"] for m in tested
+    ]
     # a document: every figure and table numbered and captioned, references and cross-references that
     # resolve, the outline complete, and no heading at the foot of a page (above the page number)
     assert document_problems(rep.html, rep.pdf) == []
@@ -87,6 +96,23 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     for page in text.split("\f"):
         lines = [line.strip() for line in page.splitlines() if line.strip() and not line.startswith("page ")]
         assert not lines or lines[-1] not in headings, f"a page ends with the heading {lines[-1]!r}"
+
+
+def _tables(html) -> dict[str, dict[str, dict[str, str]]]:
+    """Each numbered table of a report's HTML by its id: row name → column → the cell's text."""
+    from bs4 import BeautifulSoup
+
+    out = {}
+    for figure in BeautifulSoup(html, "html.parser").select("figure.numbered-table"):
+        rows = figure.find("table").find_all("tr")
+        columns = [th.get_text(strip=True) for th in rows[0].find_all("th")][1:]
+        body = [r for r in rows if r.find("td")]
+        out[figure["id"]] = {
+            r.find("th").get_text(strip=True): dict(zip(columns, (td.get_text(strip=True) for td in r.find_all("td"))))
+            for r in body
+            if r.find("th")
+        }
+    return out
 
 
 def _notebooks(folder, *names):

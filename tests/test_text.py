@@ -32,3 +32,29 @@ def test_the_sections_setup_sentences_state_their_numbers():
     assert (
         text.base_configuration(base) == "Base configuration: `r3_lenet(n_base=8), lr=0.0001, epochs=2, subset=1000`."
     )
+
+
+def test_a_caption_says_how_its_numbers_were_measured():
+    quick = config.get_profile("quick")
+    holdout = RunConfig("lenet5", epochs=2, subset=3000)
+    assert text.measured(holdout, quick, 2) == (
+        "2 seeds, 2,400/600 train/validation images of a stratified 3,000, 2 epochs, quick profile"
+    )
+    folds = holdout.replace(split="fold", folds=3, seed=1)
+    assert text.measured(folds) == "seed 1, 3-fold cross-validation of 3,000 training images, 2 epochs"
+    assert text.measured(RunConfig("lenet5", split="trainval", epochs=1), quick, 1).startswith(
+        "1 seed, all 60,000 training images (train + validation), 1 epoch"
+    )
+    assert text.test_images(None) == "10,000 test images" and text.test_images(2000) == "2,000 test images"
+
+
+def test_the_methods_cite_what_they_use_and_the_settings_table_has_every_model():
+    study, quick = studies.get_study("R0"), config.get_profile("quick")
+    prov = {"device_name": "CPU X", "python": "3.11", "torch": "2.14", "numpy": "2.4", "git_commit": "abc"}
+    lines = text.summary.methods(study, quick, 3, 0.005, prov)
+    joined = " ".join(lines)
+    for key in ("xiao2017", "kingma2015", "holm1979", "schuirmann1987", "mcnemar1947", "cochran1950", "nadeau2003"):
+        assert f"[@{key}]" in joined, key
+    assert "±0.50 points" in joined and "Seeds 0…2" in joined and "CPU X" in joined
+    table = text.summary.settings_table(study, quick)
+    assert list(table.index) == list(study.models) and set(table["epochs"]) == {2}

@@ -155,6 +155,21 @@ def model_facts(final: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def key_results(
+    final: pd.DataFrame, facts: pd.DataFrame, tested: pd.DataFrame | None = None, label=None
+) -> pd.DataFrame:
+    """The summary's table, one row per model: validation accuracy mean ± std (as section 2's table gives it),
+    test accuracy where it was evaluated (`tested`: section 3's rows, named `label(model)`), parameters and
+    seconds per epoch."""
+    table = mean_std(final, ("val_acc",), percent=("val_acc",)).rename(columns={"val_acc": "validation accuracy (%)"})
+    if tested is not None:
+        test = mean_std(tested, ("test_acc",), percent=("test_acc",))["test_acc"]
+        table["test accuracy (%)"] = [test.get(label(m), "–") for m in table.index]
+    table["parameters"] = [f"{int(facts.loc[m, 'parameters']):,}" for m in table.index]
+    table["seconds per epoch"] = [f"{facts.loc[m, 'epoch_seconds']:.2f}" for m in table.index]
+    return table
+
+
 def mean_std(
     final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()
 ) -> pd.DataFrame:

@@ -265,6 +265,8 @@ def render_html(
                 a["href"] = f"{link_prefix}/{a['href']}"
     container = soup.find("main") or soup.body
     container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
+    for span in container.select("span.report-wall-time"):  # the summary's "how long": known only now
+        span.string = f"{sum(r.seconds for r in results) / 60:.1f} minutes"
     numbering = document.number(container)  # every figure and table in order, the appendix's too
     works = document.cited(container, numbering)
     document.resolve(container, numbering, {key: i for i, key in enumerate(works, 1)})
@@ -296,9 +298,6 @@ def render_html(
         "html.parser",
     )
     container.insert(0, front)
-    first = container.find("h1", class_="section")
-    if first is not None:
-        first["class"] = [c for c in first["class"] if c != "section"] + ["first-section"]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(str(soup), encoding="utf-8")
     return out

@@ -3,6 +3,7 @@ reads (`comparisons`), each section's sentences (`sections`), the reproduction's
 the hyperparameter section's (`tuning`). Import from here: `text.comparison(c)`.
 """
 
+from . import summary
 from .captions import measured, test_images
 from .comparisons import (
     FAMILY_COLUMNS,
@@ -111,6 +112,7 @@ __all__ = [
     "seeds_sentence",
     "signed",
     "study_markdown",
+    "summary",
     "sweep_sentences",
     "test_discussion",
     "test_images",
