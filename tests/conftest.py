@@ -193,3 +193,19 @@ def stop_while_training(tmp_path):
     for process in started:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
+
+
+@pytest.fixture()
+def models_registry(monkeypatch):
+    """The model registry and the loaded model files as they are, restored after the test (a user's model
+    file registers its models)."""
+    from fashion_cnn.models import _registry
+    from fashion_cnn.models import files as model_files
+
+    for module, name in (
+        (_registry, "_MODELS"),
+        (_registry, "_INFO"),
+        (model_files, "_FILES"),
+        (model_files, "_SOURCE"),
+    ):
+        monkeypatch.setattr(module, name, dict(getattr(module, name)))

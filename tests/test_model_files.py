@@ -10,7 +10,7 @@ from torch import nn
 
 from fashion_cnn import RunConfig, data, engine, get_or_train, runs
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.models import _registry, contract, create_model, list_models, model_info
+from fashion_cnn.models import contract, create_model, list_models, model_info
 from fashion_cnn.models import files as model_files
 
 TINY = '''\
@@ -28,22 +28,13 @@ def tiny(width: int = 4) -> nn.Module:
 '''
 
 
-@pytest.fixture()
-def registry(monkeypatch):
-    """The model registry and the loaded files as they are, restored after the test."""
-    monkeypatch.setattr(_registry, "_MODELS", dict(_registry._MODELS))
-    monkeypatch.setattr(_registry, "_INFO", dict(_registry._INFO))
-    monkeypatch.setattr(model_files, "_FILES", dict(model_files._FILES))
-    monkeypatch.setattr(model_files, "_SOURCE", dict(model_files._SOURCE))
-
-
 def write(folder, text, name="my_models.py"):
     path = folder / name
     path.write_text(textwrap.dedent(text))
     return path
 
 
-def test_a_model_file_registers_its_models_with_their_knobs(tmp_path, registry):
+def test_a_model_file_registers_its_models_with_their_knobs(tmp_path, models_registry):
     loaded = model_files.load(write(tmp_path, TINY))
     assert loaded.models == ("tiny",) and "tiny" in list_models()
     assert model_files.source("tiny") is loaded and model_files.source("lenet5") is None
@@ -55,7 +46,7 @@ def test_a_model_file_registers_its_models_with_their_knobs(tmp_path, registry):
         create_model("tiny", depth=3)
 
 
-def test_a_user_models_runs_are_keyed_by_its_file_and_record_it(tmp_path, registry, store):
+def test_a_user_models_runs_are_keyed_by_its_file_and_record_it(tmp_path, models_registry, store):
     path = write(tmp_path, TINY)
     model_files.load(path)
     config = RunConfig("tiny", epochs=1, subset=600, device="cpu")
@@ -81,7 +72,9 @@ def test_a_user_models_runs_are_keyed_by_its_file_and_record_it(tmp_path, regist
         ),
     ],
 )
-def test_a_model_file_that_cannot_load_stops_in_one_line_and_registers_nothing(tmp_path, registry, text, message):
+def test_a_model_file_that_cannot_load_stops_in_one_line_and_registers_nothing(
+    tmp_path, models_registry, text, message
+):
     before = list_models()
     with pytest.raises(ConfigError, match=message) as err:
         model_files.load(write(tmp_path, text))
@@ -101,7 +94,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_a_model_that_breaks_the_contract_stops_when_first_built(tmp_path, registry, case):
+def test_a_model_that_breaks_the_contract_stops_when_first_built(tmp_path, models_registry, case):
     body, message = BROKEN[case]
     text = (
         "from torch import nn\nfrom fashion_cnn.models import register_model\n\n"
@@ -129,7 +122,7 @@ class WithFeatures(nn.Module):
         return self.head(self.body(x))
 
 
-def test_penultimate_features_come_from_features_or_the_last_linears_input(tmp_path, registry):
+def test_penultimate_features_come_from_features_or_the_last_linears_input(tmp_path, models_registry):
     model_files.load(write(tmp_path, TINY))
     test = data.tensors(data.load(), "test", torch.arange(64).numpy(), "cpu")
     plain = create_model("tiny").eval()
@@ -142,7 +135,7 @@ def test_penultimate_features_come_from_features_or_the_last_linears_input(tmp_p
     assert feats.shape == (5, 16) and logits.shape == (5, 10)
 
 
-def test_checking_the_contract_changes_no_number(tmp_path, registry):
+def test_checking_the_contract_changes_no_number(tmp_path, models_registry):
     model_files.load(write(tmp_path, TINY))
     torch.manual_seed(0)
     first = create_model("tiny", width=6)  # checked now (first build of these knobs)

@@ -77,17 +77,11 @@ def users_net(width: int = 4) -> nn.Module:
 """
 
 
-def test_a_users_models_train_on_ray_from_the_files_text_under_their_labels(local_ray, store, tmp_path, monkeypatch):
-    from fashion_cnn.models import _registry
+def test_a_users_models_train_on_ray_from_the_files_text_under_their_labels(
+    local_ray, store, tmp_path, monkeypatch, models_registry
+):
     from fashion_cnn.models import files as model_files
 
-    for module, name in (
-        (_registry, "_MODELS"),
-        (_registry, "_INFO"),
-        (model_files, "_FILES"),
-        (model_files, "_SOURCE"),
-    ):
-        monkeypatch.setattr(module, name, dict(getattr(module, name)))
     path = tmp_path / "users_models.py"
     path.write_text(USER_MODELS)
     model_files.load(path)

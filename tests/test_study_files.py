@@ -7,8 +7,6 @@ import pytest
 from fashion_cnn import RunConfig
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.models import _registry
-from fashion_cnn.models import files as model_files
 from fashion_cnn.runs import run_key
 from fashion_cnn.studies import files, get_study, main, sources
 
@@ -170,18 +168,6 @@ def test_a_bad_study_file_stops_in_one_line_and_trains_nothing(
 def test_the_documented_study_file_keys_are_the_ones_read():
     documented = set(re.findall(r"^    (\w+) = ", files.__doc__, flags=re.MULTILINE))
     assert documented == set(files.TOP) - {"settings", "kfold"} - {"variants", "arms", "test", "reported", "claims"}
-
-
-@pytest.fixture()
-def models_registry(monkeypatch):
-    """The model registry and the loaded model files as they are, restored after the test."""
-    for module, name in (
-        (_registry, "_MODELS"),
-        (_registry, "_INFO"),
-        (model_files, "_FILES"),
-        (model_files, "_SOURCE"),
-    ):
-        monkeypatch.setattr(module, name, dict(getattr(module, name)))
 
 
 @pytest.fixture()
