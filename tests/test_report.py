@@ -323,6 +323,14 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
     assert "Figures</h2>" in html and "A line, seed 0</li>" in html  # the list of figures after the contents
     pages = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert re.search(r"page 1 of \d+", pages) and "Fashion-MNIST: comparing CNN variants" in pages.split("\f")[1]
+    # the contents give each heading's page, as the outline has it after the second print
+    first = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(rep.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    outline = dict(report.render.outline_pages(rep.pdf))
+    for heading in ("1. First section", "Curves", "Uncaptioned", "References", "Appendix: provenance"):
+        shown = re.search(rf"^\s*{re.escape(heading)}\s+(\d+)\s*$", first, re.MULTILINE)
+        assert shown and int(shown.group(1)) == outline["".join(heading.split())], heading
 
 
 def test_a_marker_naming_nothing_stops_the_build_in_one_line_and_keeps_the_previous_report(folders, capsys):

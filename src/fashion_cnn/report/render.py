@@ -77,6 +77,7 @@ nav.toc > ul { padding-left: 0; }
 nav.toc > ul > li { margin-top: 3pt; font-weight: bold; }
 nav.toc > ul > li li { font-weight: normal; }
 nav.toc li { margin: 1pt 0; }
+nav.toc .toc-page { float: right; font-weight: normal; }
 .appendix table.report-table { width: 100%; }
 .appendix table td, .appendix table th { text-align: left; vertical-align: top; font-size: 7.5pt; white-space: normal; }
 .appendix td.keys { font-size: 6.5pt; }
@@ -353,8 +354,7 @@ def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
-    """Print the HTML to an A4 PDF with Chromium headless; raises RenderFailed when it cannot."""
+def _print(html_path: Path, pdf: Path, timeout: float) -> Path:
     done = chromium(
         html_path,
         "--no-pdf-header-footer",  # the page's own header and numbers instead (`_page_css`)
@@ -366,6 +366,54 @@ def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
         raise RenderFailed(
             f"chromium could not print {html_path} to PDF (exit {done.returncode}): {done.stderr.strip()[-500:]}"
         )
+    return pdf
+
+
+def outline_pages(pdf: Path) -> list[tuple[str, int]]:
+    """The PDF's outline in document order: each entry's title with its whitespace removed (Chromium drops
+    a heading's line breaks) and its page, 1-based."""
+    import pypdf
+
+    reader = pypdf.PdfReader(pdf)
+    out: list[tuple[str, int]] = []
+
+    def walk(entries) -> None:
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry)
+            else:
+                out.append(("".join(entry.title.split()), reader.get_destination_page_number(entry) + 1))
+
+    walk(reader.outline)
+    return out
+
+
+def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
+    """Print the HTML to an A4 PDF with Chromium headless, twice when it has a table of contents: the first
+    print's outline gives each heading's page, which the contents then show (right-aligned, so no line moves).
+    Raises RenderFailed when Chromium cannot print."""
+    from bs4 import BeautifulSoup
+
+    _print(html_path, pdf, timeout)
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    entries = soup.select("nav.toc a[href]")
+    if not entries:
+        return pdf
+    outline, at = outline_pages(pdf), 0
+    for a in entries:  # in order, so two subsections of one name ("Comparisons") get their own pages
+        title = "".join(a.get_text(strip=True).split())
+        found = next((i for i in range(at, len(outline)) if outline[i][0] == title), None)
+        if found is not None:
+            number = soup.new_tag("span", attrs={"class": "toc-page"})
+            number.string = str(outline[found][1])
+            a.insert_after(number)
+            at = found + 1
+    numbered = html_path.with_name(f".{html_path.stem}-paged.html")  # beside it: the same relative links
+    try:
+        numbered.write_text(str(soup), encoding="utf-8")
+        _print(numbered, pdf, timeout)
+    finally:
+        numbered.unlink(missing_ok=True)
     return pdf
 
 
