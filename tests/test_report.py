@@ -285,17 +285,10 @@ def document_problems(html_path, pdf_path=None) -> list[str]:
     if "[@" in main.get_text():
         problems.append("an unresolved [@…] marker")
     if pdf_path is not None:
-        import pypdf
-
-        def titles(outline):
-            for entry in outline:
-                yield from titles(entry) if isinstance(entry, list) else [entry.title]
-
-        outline = {" ".join(t.split()) for t in titles(pypdf.PdfReader(pdf_path).outline)}
+        outline = {title for title, _ in report.render.outline_pages(pdf_path)}
         for h in main.find_all(["h1", "h2"]):
-            text = " ".join(h.get_text(" ", strip=True).split())
-            if text not in outline and text.replace(" ", "") not in {t.replace(" ", "") for t in outline}:
-                problems.append(f"heading {text!r} is not in the PDF's outline")
+            if "".join(h.get_text(strip=True).split()) not in outline:
+                problems.append(f"heading {h.get_text(' ', strip=True)!r} is not in the PDF's outline")
     return problems
 
 

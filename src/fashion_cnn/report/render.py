@@ -371,7 +371,8 @@ def _print(html_path: Path, pdf: Path, timeout: float) -> Path:
 
 def outline_pages(pdf: Path) -> list[tuple[str, int]]:
     """The PDF's outline in document order: each entry's title with its whitespace removed (Chromium drops
-    a heading's line breaks) and its page, 1-based."""
+    a heading's line breaks, and names a heading it moved to the next page twice: "StatisticsStatistics")
+    and its page, 1-based."""
     import pypdf
 
     reader = pypdf.PdfReader(pdf)
@@ -382,7 +383,10 @@ def outline_pages(pdf: Path) -> list[tuple[str, int]]:
             if isinstance(entry, list):
                 walk(entry)
             else:
-                out.append(("".join(entry.title.split()), reader.get_destination_page_number(entry) + 1))
+                title = "".join(entry.title.split())
+                half = len(title) // 2
+                title = title[:half] if len(title) % 2 == 0 and title[:half] == title[half:] else title
+                out.append((title, reader.get_destination_page_number(entry) + 1))
 
     walk(reader.outline)
     return out
