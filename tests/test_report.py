@@ -321,7 +321,7 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
         ["pdftotext", "-layout", "-f", "1", "-l", "1", str(rep.pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     outline = dict(report.render.outline_pages(rep.pdf))
-    for heading in ("1. First section", "Curves", "Uncaptioned", "References", "Appendix: provenance"):
+    for heading in ("1. First section", "1.1 Curves", "1.2 Uncaptioned", "References", "Appendix: provenance"):
         shown = re.search(rf"^\s*{re.escape(heading)}\s+(\d+)\s*$", first, re.MULTILINE)
         assert shown and int(shown.group(1)) == outline["".join(heading.split())], heading
 

@@ -278,8 +278,9 @@ def render_html(
     page = soup.new_tag("style")
     page.string = _page_css(title, subtitle)
     soup.head.append(page)
-    # Table of contents from the section (h1) and subsection (h2) headings.
-    items, seen = [], set()
+    # Table of contents from the section (h1) and subsection (h2) headings; a numbered section's
+    # subsections are numbered under it ("2.3 Comparisons"), the same in the HTML and the PDF's outline.
+    items, seen, section, sub = [], set(), None, 0
     for h in container.find_all(["h1", "h2"]):
         text = h.get_text(" ", strip=True)
         hid = h.get("id") or "sec-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower())
@@ -289,8 +290,14 @@ def render_html(
         h["id"] = hid
         if h.name == "h1":
             h["class"] = h.get("class", []) + ["section"]
+            numbered = re.match(r"(\d+)\.\s", text)
+            section, sub = (numbered.group(1) if numbered else None), 0
             items.append([f'<a href="#{hid}">{html.escape(text)}</a>', []])
         elif items:
+            if section is not None:
+                sub += 1
+                h.insert(0, f"{section}.{sub} ")
+                text = f"{section}.{sub} {text}"
             items[-1][1].append(f'<li><a href="#{hid}">{html.escape(text)}</a></li>')
     toc = "".join(f"<li>{head}" + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in items)
     front = BeautifulSoup(
