@@ -285,7 +285,21 @@ def document_problems(html_path, pdf_path=None) -> list[str]:
     if "[@" in main.get_text():
         problems.append("an unresolved [@…] marker")
     if pdf_path is not None:
-        outline = {title for title, _ in report.render.outline_pages(pdf_path)}
+        entries = report.render.outline_pages(pdf_path)
+        printed = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
+        pages = [" ".join(page.split()) for page in printed.split("\f")]
+        titles = [t for t, _ in entries]
+        if "Figures" in titles and "Tables" in titles:  # the list of figures and tables repeats every caption
+            after = titles.index("Tables") + 1
+            listed = range(
+                entries[titles.index("Figures")][1] - 1, entries[after][1] - 1 if after < len(entries) else 0
+            )
+            pages = [p for i, p in enumerate(pages) if i not in listed]
+        for caption in main.select("figcaption"):  # a caption is printed whole, on one page
+            words = " ".join(caption.get_text(" ", strip=True).split())
+            if not any(words[:25] in page and words[-25:] in page for page in pages):
+                problems.append(f"caption split across pages: {words[:60]}")
+        outline = set(titles)
         for h in main.find_all(["h1", "h2"]):
             if "".join(h.get_text(strip=True).split()) not in outline:
                 problems.append(f"heading {h.get_text(' ', strip=True)!r} is not in the PDF's outline")

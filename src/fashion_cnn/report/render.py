@@ -103,8 +103,8 @@ ol.references li { margin: 2pt 0; }
   /* a markdown cell holding a heading stays on the page of the output it introduces */
   .jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid-page; }
   .jp-OutputArea-output img, table, pre { page-break-inside: avoid; }
-  /* a page-tall figure still fits under its heading and introduction (A4 leaves 267 mm) */
-  .jp-OutputArea-output img { max-height: 220mm; width: auto; }
+  /* a page-tall figure still fits under its heading, introduction and caption (A4 leaves 267 mm) */
+  .jp-OutputArea-output img { max-height: 190mm; width: auto; }
   a { color: #1a4c8c; text-decoration: none; }
 }
 """
