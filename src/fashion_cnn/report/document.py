@@ -126,10 +126,14 @@ def number(soup) -> Numbering:
     return numbering
 
 
+def _marked(soup) -> list:
+    """The text nodes of `soup` that hold a marker, outside code (where `[@…]` is just text)."""
+    return [t for t in soup.find_all(string=MARKER) if not t.find_parent(["code", "pre", "script", "style"])]
+
+
 def cited(soup, numbering: Numbering) -> list[str]:
     """The work keys the text of `soup` cites (markers that are no figure or table label), in order of first use."""
-    texts = (t for t in soup.find_all(string=MARKER) if not t.find_parent(["code", "pre", "script", "style"]))
-    keys = [k for t in texts for k in MARKER.findall(t) if k not in numbering.labels and ":" not in k]
+    keys = [k for t in _marked(soup) for k in MARKER.findall(t) if k not in numbering.labels and ":" not in k]
     return list(dict.fromkeys(keys))
 
 
@@ -138,9 +142,7 @@ def resolve(soup, numbering: Numbering, works: dict[str, int]) -> None:
     for a work numbered in `works`. Raises DocumentError for a marker naming neither."""
     from bs4 import BeautifulSoup
 
-    for node in list(soup.find_all(string=MARKER)):
-        if node.find_parent(["code", "pre", "script", "style"]):
-            continue
+    for node in _marked(soup):
         parts, last = [], 0
         for m in MARKER.finditer(node):
             key = m.group(1)

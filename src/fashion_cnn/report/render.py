@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import Error
 from ..store import provenance
+from ..text.summary import WALL_TIME_CLASS
 from . import document
 from .notebooks import KERNEL, NotebookResult
 
@@ -266,7 +267,7 @@ def render_html(
                 a["href"] = f"{link_prefix}/{a['href']}"
     container = soup.find("main") or soup.body
     container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
-    for span in container.select("span.report-wall-time"):  # the summary's "how long": known only now
+    for span in container.select(f"span.{WALL_TIME_CLASS}"):  # the summary's "how long": known only now
         span.string = f"{sum(r.seconds for r in results) / 60:.1f} minutes"
     numbering = document.number(container)  # every figure and table in order, the appendix's too
     works = document.cited(container, numbering)
@@ -361,7 +362,7 @@ def chromium(html_path: Path, *args: str, timeout: float = 300.0) -> subprocess.
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def _print(html_path: Path, pdf: Path, timeout: float) -> Path:
+def _print_pdf(html_path: Path, pdf: Path, timeout: float) -> Path:
     done = chromium(
         html_path,
         "--no-pdf-header-footer",  # the page's own header and numbers instead (`_page_css`)
@@ -405,7 +406,7 @@ def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
     Raises RenderFailed when Chromium cannot print."""
     from bs4 import BeautifulSoup
 
-    _print(html_path, pdf, timeout)
+    _print_pdf(html_path, pdf, timeout)
     soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
     entries = soup.select("nav.toc a[href]")
     if not entries:
@@ -422,7 +423,7 @@ def render_pdf(html_path: Path, pdf: Path, timeout: float = 300.0) -> Path:
     numbered = html_path.with_name(f".{html_path.stem}-paged.html")  # beside it: the same relative links
     try:
         numbered.write_text(str(soup), encoding="utf-8")
-        _print(numbered, pdf, timeout)
+        _print_pdf(numbered, pdf, timeout)
     finally:
         numbered.unlink(missing_ok=True)
     return pdf

@@ -17,9 +17,9 @@ from .words import bullets, count
 def question(study) -> str:
     """The question, the data and the protocol in two sentences."""
     asks = study.question.rstrip("?") + "?" if study.question else study.title.rstrip(".") + "."
-    c_models = ", ".join(f"`{m}`" for m in study.models)
+    models = ", ".join(f"`{m}`" for m in study.models)
     return (
-        f"**{asks}** Study {study.name} compares {count(len(study.models), 'model')} ({c_models}) on "
+        f"**{asks}** Study {study.name} compares {count(len(study.models), 'model')} ({models}) on "
         f"Fashion-MNIST [@xiao2017], each trained with several seeds on one fixed train/validation split and "
         f"compared with the baseline `{study.baseline}` paired over seeds; the best models are then retrained on "
         f"train + validation and tested once on the test images."
@@ -60,13 +60,16 @@ def best(cmp) -> str:
     return f"The highest mean validation accuracy is `{top}`'s{tested}; {sure}."
 
 
-def where(device_name: str, runs, seconds_placeholder: str = '<span class="report-wall-time"></span>') -> str:
-    """Where the runs trained and how long: their training time and the report's own wall time (filled in
-    by the builder, which knows it only at the end)."""
+WALL_TIME_CLASS = "report-wall-time"  # a span the builder fills with the report's wall time, known only at the end
+WALL_TIME = f'<span class="{WALL_TIME_CLASS}"></span>'
+
+
+def where(device_name: str, runs) -> str:
+    """Where the runs trained and how long: their training time and the report's own wall time (`WALL_TIME`)."""
     trained = sum(sum(h["seconds"] for h in r.history) for r in runs)
     return (
         f"Ran on {device_name}: the {count(len(runs), 'run')} summarised here trained for {trained / 60:.1f} minutes "
-        f"in all; running every notebook of this report took {seconds_placeholder}."
+        f"in all; running every notebook of this report took {WALL_TIME}."
     )
 
 
