@@ -46,6 +46,24 @@ def test_a_caption_says_how_its_numbers_were_measured():
         "1 seed, all 60,000 training images (train + validation), 1 epoch"
     )
     assert text.test_images(None) == "10,000 test images" and text.test_images(2000) == "2,000 test images"
+    # a sweep over epochs (or a search drawing them) does not claim one number of epochs for all its runs
+    assert text.measured(holdout, quick, varied=("epochs",)) == (
+        "seed 0, 2,400/600 train/validation images of a stratified 3,000, quick profile"
+    )
+
+
+def test_a_study_caption_names_every_split_its_parts_use():
+    full, quick = config.get_profile("full"), config.get_profile("quick")
+    r0 = [j.config for j in studies.get_study("R0").plan(full, 3, "cpu")]
+    assert text.measured_plan(r0, full, 3, tested=True) == (
+        "3 seeds; 48,000/12,000 train/validation images, 5-fold cross-validation of 60,000 training images and all "
+        "60,000 training images (train + validation); 15 epochs; tested on 10,000 test images; full profile"
+    )
+    r3 = [j.config for j in studies.get_study("R3").plan(quick, 1, "cpu")]
+    assert text.measured_plan(r3, quick, 1) == (
+        "1 seed; 2,400/600 train/validation images of a stratified 3,000; 2 epochs; quick profile"
+    )
+    assert text.and_list(["a"]) == "a" and text.and_list(["a", "b", "c"]) == "a, b and c"
 
 
 def test_the_methods_cite_what_they_use_and_the_settings_table_has_every_model():

@@ -341,6 +341,17 @@ class Reproduction:
         lines += [f"- {t}" for t in text.commentary(shown, claims, self.profile, cochran, self.alpha)]
         return "\n".join(lines)
 
+    def measured(self, name: str) -> str:
+        """How one report's runs were measured, for its captions: seeds, each part's split, epochs,
+        test images where test figures are shown, profile (`text.measured_plan`)."""
+        profile = get_profile(self.profile)
+        n = self.seeds[name].n if name in self.seeds else profile.seeds
+        values = self.measurements.values
+        ours = values[values["study"] == name] if len(values) else values
+        tested = bool(len(ours) and ours["metric"].str.startswith("test_").any())
+        configs = [j.config for j in get_study(name).plan(profile, n, "cpu")]
+        return text.measured_plan(configs, profile, n, tested)
+
     def closing_note(self) -> str:
         """Where the runs ran, how many there were and how long their training took."""
         return text.closing_note(self.measurements.runs, self.profile)

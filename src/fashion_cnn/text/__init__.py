@@ -4,7 +4,7 @@ the hyperparameter section's (`tuning`). Import from here: `text.comparison(c)`.
 """
 
 from . import summary
-from .captions import measured, test_images
+from .captions import measured, measured_plan, test_images
 from .comparisons import (
     FAMILY_COLUMNS,
     WHAT,
@@ -60,7 +60,7 @@ from .tuning import (
     sweep_sentences,
     timing_sentence,
 )
-from .words import bullets, count, in_percent, metric_words, p, signed, units
+from .words import and_list, bullets, count, in_percent, metric_words, p, signed, units
 
 __all__ = [
     "FAMILY_COLUMNS",
@@ -68,6 +68,7 @@ __all__ = [
     "TIMING_NOISE",
     "WHAT",
     "adds_up",
+    "and_list",
     "augmentation_setup",
     "balance_sentence",
     "base_configuration",
@@ -96,6 +97,7 @@ __all__ = [
     "mcnemar",
     "mcnemar_sentence",
     "measured",
+    "measured_plan",
     "method",
     "metric_words",
     "not_reproduced",

@@ -11,6 +11,11 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def and_list(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c": items as a sentence lists them."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def p(value: float, name: str = "p") -> str:
     """A p-value for reading: "p=0.0314" to 3 significant digits, "p<0.001" below that."""
     if not np.isfinite(value):

@@ -103,7 +103,7 @@ class SweepResult:
         from .. import plots
 
         sweep = self.sweep
-        how = f"{sweep.field} = {', '.join(map(str, sweep.values))}, one run each; {text.measured(sweep.base, profile)}"
+        how = f"{sweep.field} = {', '.join(map(str, sweep.values))}, one run each; {text.measured(sweep.base, profile, varied=(sweep.field,))}"
         table = plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc"))
         display(
             plots.captioned(
