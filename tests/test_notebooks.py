@@ -88,6 +88,21 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     assert [summary[m]["test accuracy (%)"] for m in tested] == [
         results3[f"{m} (train+val)"]["test_acc"] for m in tested
     ]
+    # the later sections' findings are listed in the summary, each with the numbers of its section's table
+    from bs4 import BeautifulSoup
+
+    lead = BeautifulSoup(html, "html.parser").find(string=re.compile("What the later sections found"))
+    assert lead.find_previous("h1").get_text(strip=True) == titles[0]
+    found = [" ".join(li.get_text().split()) for li in lead.find_next("ul").find_all("li")]
+    assert [f.split(" (")[0] for f in found] == [
+        "k-fold cross-validation",
+        "Data augmentation",
+        "Learning-rate decay",
+        "Reproducing R0",
+    ], found
+    for line, table in zip(found, ("tab-04-comparisons", "tab-05-comparisons")):
+        (row,) = tables[table].values()
+        assert f"validation accuracy {row['validation accuracy']}" in line, (line, row)
     # a document: every figure and table numbered and captioned, references and cross-references that
     # resolve, the outline complete, and no heading at the foot of a page (above the page number)
     assert document_problems(rep.html, rep.pdf) == []

@@ -348,3 +348,59 @@ def test_a_marker_naming_nothing_stops_the_build_in_one_line_and_keeps_the_previ
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "[@fig:nowhere] names no figure, table or work" in err
     assert (reports / "report.html").read_text() == "old html" and not list(reports.glob(".staging-*"))
+
+
+def test_a_later_sections_findings_are_listed_in_the_summary_and_link_to_their_tables(folders):
+    notebooks, reports = folders
+    _notebook(
+        notebooks / "00_summary.ipynb",
+        "md:# Summary",
+        "from fashion_cnn import text\ntext.summary.findings()",
+    )
+    finding = (
+        "import pandas as pd\nfrom fashion_cnn import plots, stats, text\n"
+        "values = {'a': pd.Series([0.90, 0.91, 0.92]), 'b': pd.Series([0.93, 0.95, 0.94])}\n"
+        "c = stats.compare_family(values, [('a', 'b')], 0.005)[0]\n"
+        "display(plots.captioned(plots.html_table(text.outcome_table({'val_acc': [c]})), 'b against a', 'tab:02-ab'))\n"
+        "text.summary.finding('Two settings', {'val_acc': c}, 'tab:02-ab', '3 seeds')"
+    )
+    _notebook(notebooks / "02_later.ipynb", "md:# 2. Later", finding)
+    rep = report.build(
+        "quick", None, "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
+    )
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(rep.html.read_text(), "html.parser")
+    item = next(li for li in soup.find_all("li") if li.get_text().startswith("Two settings"))
+    words = " ".join(item.get_text().split())
+    assert re.fullmatch(
+        r"Two settings \(Table 1, 3 seeds\): b against a: validation accuracy \+3\.00 \[\+\S+, \+\S+\] higher\.", words
+    ), words
+    assert item.find("a", class_="xref")["href"] == "#tab-02-ab"
+    assert item.find_previous("h1").get_text(strip=True) == "Summary"  # moved, not shown in section 2 as well
+    assert sum("Two settings" in li.get_text() for li in soup.find_all("li")) == 1
+    assert document_problems(rep.html) == []
+    # the executed section, read alone, still shows its line
+    executed = nbformat.read(reports / "notebooks" / "02_later.ipynb", as_version=4)
+    assert any("Two settings" in o.get("data", {}).get("text/markdown", "") for o in executed.cells[-1].outputs)
+
+
+def test_findings_stay_where_declared_without_a_summary_and_an_empty_list_shows_nothing():
+    from fashion_cnn.report import document
+    from fashion_cnn.text import summary
+
+    def notebook(*shown):
+        cells = []
+        for obj in shown:
+            data, meta = obj._repr_mimebundle_()
+            out = nbformat.v4.new_output("display_data", data=data, metadata=meta)
+            cells.append(nbformat.v4.new_code_cell("x", outputs=[out]))
+        return nbformat.v4.new_notebook(cells=cells)
+
+    alone = notebook(summary.Finding("**k-fold** (3 folds): `b` against `a`: +0.10 [−0.20, +0.40] inconclusive."))
+    document.gather(alone)
+    document.declare(alone)
+    assert alone.cells[0].outputs[0]["data"]["text/markdown"].startswith("**k-fold**")
+    empty = notebook(summary.findings())
+    document.gather(empty)
+    assert empty.cells == []

@@ -352,6 +352,27 @@ class Reproduction:
         configs = [j.config for j in get_study(name).plan(profile, n, "cpu")]
         return text.measured_plan(configs, profile, n, tested)
 
+    def finding(self, name: str):
+        """One report's reproduction as a line of the summary (`text.summary.Finding`): how many of its
+        figures lie inside our prediction interval, and the verdicts on its claims; None when not measured."""
+        if name not in self.studies:
+            return None
+        table, claims = self.report(name)
+        judged = table[table["inside"].notna()] if name in NUMERIC_REPORTS else table.iloc[0:0]
+        parts, labels = [], []
+        if len(judged):
+            inside = int(judged["inside"].astype(bool).sum())
+            parts.append(f"{inside} of {len(judged)} reported figures lie inside our 95% prediction interval")
+            labels.append(f"[@tab:08-{name}-figures]")
+        if len(claims):
+            said = ", ".join(f"{k} {verdict}" for verdict, k in claims["verdict"].value_counts().items())
+            parts.append(f"of its {text.count(len(claims), 'claim')}, {said}")
+            labels.append(f"[@tab:08-{name}-claims]")
+        if not parts:
+            return None
+        n = text.count(self.seeds[name].n, "seed") if name in self.seeds else f"{self.profile} profile"
+        return text.summary.Finding(f"**Reproducing {name}** ({', '.join(labels)}, {n}): {'; '.join(parts)}.")
+
     def closing_note(self) -> str:
         """Where the runs ran, how many there were and how long their training took."""
         return text.closing_note(self.measurements.runs, self.profile)

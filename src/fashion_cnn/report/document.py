@@ -6,6 +6,9 @@ across all sections (`number`: Figure 1…, Table 1…), and any text may point 
 marker, `[@fig:02-curves]`, `[@tab:02-metrics]` (a label has a colon) or `[@xiao2017]`: `resolve` turns each into a link
 ("Figure 3", "[2]"), and `references_html` lists the cited works, rendered from `references.bib` by pybtex.
 A marker naming nothing stops the build in one line (`DocumentError`).
+
+A later section may add a line to the summary (`text.summary.finding`, declared under `META` as a
+"finding"): `gather` moves every one, in order, into the list the summary marks (`text.summary.findings`).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def declare(nb) -> None:
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             meta = out.get("metadata", {}).get(META)
-            if not meta or out.get("output_type") not in ("display_data", "execute_result"):
+            if not meta or "caption" not in meta or out.get("output_type") not in ("display_data", "execute_result"):
                 continue
             data, caption = out.get("data", {}), html.escape(meta["caption"].strip())
             label = html.escape(meta.get("label", ""), quote=True)
@@ -83,6 +86,29 @@ def declare(nb) -> None:
                 continue
             out["data"] = {"text/html": f'<figure class="{CLASSES[kind]}" data-label="{label}">{body}</figure>'}
             out["metadata"] = {}
+
+
+def gather(nb) -> None:
+    """Move each finding a section declares (`text.summary.finding`) into the summary's list of findings
+    (the output `text.summary.findings` shows), in document order, and drop the cells this empties. A
+    report without that list keeps each finding where it was declared; a list with none shows nothing."""
+    from ..text.summary import FINDINGS_LEAD
+    from ..text.words import bullets
+
+    def role(out) -> str:
+        meta = out.get("metadata", {}).get(META) or {}
+        return next((r for r in ("finding", "findings") if meta.get(r)), "")
+
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+    place = next((out for out in outputs if role(out) == "findings"), None)
+    if place is None:
+        return
+    lines = [out["data"]["text/markdown"] for out in outputs if role(out) == "finding"]
+    place["data"], place["metadata"] = {"text/markdown": f"{FINDINGS_LEAD}\n\n{bullets(lines)}"}, {}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if role(out) != "finding" and (lines or out is not place)]
+    nb.cells = [cell for cell in nb.cells if cell.cell_type != "code" or cell.outputs]
 
 
 def _heading_before(node) -> str:

@@ -216,6 +216,7 @@ def _merged_notebook(results: list[NotebookResult]):
                 if not cell.outputs:
                     continue
             merged.cells.append(cell)
+    document.gather(merged)  # the later sections' findings go into the summary's list
     document.declare(merged)  # captioned outputs become <figure>s, numbered once the whole report is laid out
     return merged
 

@@ -4,7 +4,7 @@ best models, k-fold), and the command line (`python -m fashion_cnn.studies`, `cl
 
 from . import sources  # noqa: F401 (registers R0 … R4)
 from .cli import main, plan_table, select
-from .evaluation import TEST_COMPARED, TestComparison, compare_on_test, fold_configs
+from .evaluation import TEST_COMPARED, MainView, TestComparison, compare_on_test, fold_configs, main_view
 from .files import get_study, load
 from .study import PILOT_SEEDS, Arm, Job, SeedPlan, Study, list_studies, register_study, seed_plan
 
@@ -13,6 +13,7 @@ __all__ = [
     "TEST_COMPARED",
     "Arm",
     "Job",
+    "MainView",
     "SeedPlan",
     "Study",
     "TestComparison",
@@ -22,6 +23,7 @@ __all__ = [
     "list_studies",
     "load",
     "main",
+    "main_view",
     "plan_table",
     "register_study",
     "seed_plan",

@@ -1,4 +1,5 @@
-"""Training that a section adds to a study's runs: its best models retrained on train + validation
+"""A study's runs and what sections measure from them: the main view with its comparisons (section 2,
+which the summary and section 3 start from too), its best models retrained on train + validation
 and compared on the test set (section 3), and the folds of k-fold cross-validation (section 4)."""
 
 from __future__ import annotations
@@ -8,11 +9,51 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import config as cfg
 from .. import stats
-from ..metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
+from ..metrics import (
+    compare_pairs,
+    evaluate_test,
+    final_metrics,
+    mean_std,
+    model_facts,
+    rank_models,
+    test_indices,
+    values_by,
+)
 from ..schedule import get_or_train_many
+from .study import SeedPlan, seed_plan
 
 TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
+
+
+@dataclass
+class MainView:
+    """Section 2: every model of a study's main view trained with each seed of its plan, the
+    last-epoch metrics, the study's comparisons and the models' facts. The summary, section 2 and
+    section 3 all start from `main_view`, so the summary reads the very numbers the sections show."""
+
+    seed_plan: SeedPlan  # n seeds, and the pilot's choice under seeds="auto"
+    runs: list  # one Run per model × seed, trained once, then read from the store
+    final: pd.DataFrame  # one row per run: its last epoch's metrics
+    families: dict[str, list]  # metric → stats.Comparison per pair of the study (one Holm family per metric)
+    facts: pd.DataFrame  # model → parameters, multiply-adds, seconds per epoch, best epoch
+
+
+def main_view(
+    study,
+    profile,
+    seeds: int | str = "default",
+    device: str = "auto",
+    margin: float = cfg.MARGIN,
+    max_seeds: int = cfg.AUTO_SEEDS_CAP,
+) -> MainView:
+    """Train (or read from the store) a study's main view with the seeds `studies.seed_plan` chooses
+    ("auto": a pilot picks n ≤ `max_seeds` at the equivalence `margin`, a fraction) and compare its pairs."""
+    plan = seed_plan(study, profile, seeds, device, margin, max_seeds)
+    runs = get_or_train_many(study.configs(profile, plan.n, device))
+    final = final_metrics(runs)
+    return MainView(plan, runs, final, compare_pairs(final, study.pairs, margin), model_facts(final))
 
 
 @dataclass

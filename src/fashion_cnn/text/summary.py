@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .captions import measured, optimizer
-from .comparisons import cell
+from .comparisons import WHAT, cell
 from .words import bullets, count
 
 
@@ -58,6 +58,37 @@ def best(cmp) -> str:
             f"validation accuracy (Holm), so {'it' if len(tied) == 2 else 'any of them'} could be the best as well"
         )
     return f"The highest mean validation accuracy is `{top}`'s{tested}; {sure}."
+
+
+class Finding:
+    """A line of the summary that a later section measures: shown where it is declared (a notebook read
+    alone), moved by the report's builder into the summary's list (`report.document.gather`), which
+    the summary marks with `findings()`."""
+
+    def __init__(self, line: str, role: str = "finding"):
+        self.line, self.role = line, role  # role: "finding", or "findings" for the summary's list
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/markdown": self.line, "text/plain": self.line}, {"fashion_cnn": {self.role: True}}
+
+
+def findings() -> Finding:
+    """Where the summary lists the later sections' findings; until the report is built, a note saying so."""
+    return Finding("*The findings of the later sections are listed here in the built report.*", "findings")
+
+
+FINDINGS_LEAD = (
+    "What the later sections found, each difference b − a with its 95% interval and the outcome of its tests:"
+)
+
+
+def finding(what: str, comparisons: dict, table: str, over: str) -> Finding:
+    """One later comparison as a line of the summary: "**Data augmentation** (Table 9, 3 seeds): `flip`
+    against `none`: validation accuracy +0.42 [−0.61, +1.45] inconclusive; …" (`comparisons`: metric →
+    its `stats.Comparison`, all of the same pair; `over`: what the differences are paired over)."""
+    first = next(iter(comparisons.values()))
+    measured_ = "; ".join(f"{WHAT.get(m, m)} {cell(c)}" for m, c in comparisons.items())
+    return Finding(f"**{what}** ([@{table}], {over}): `{first.b}` against `{first.a}`: {measured_}.")
 
 
 WALL_TIME_CLASS = "report-wall-time"  # a span the builder fills with the report's wall time, known only at the end
