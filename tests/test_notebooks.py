@@ -93,6 +93,8 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
 
     lead = BeautifulSoup(html, "html.parser").find(string=re.compile("What the later sections found"))
     assert lead.find_previous("h1").get_text(strip=True) == titles[0]
+    starts = dict(report.render.outline_pages(rep.pdf))  # every section starts a page: the summary is one page
+    assert starts["Howthiswasmeasured"] == starts["".join(titles[0].split())] + 1
     found = [" ".join(li.get_text().split()) for li in lead.find_next("ul").find_all("li")]
     assert [f.split(" (")[0] for f in found] == [
         "k-fold cross-validation",

@@ -374,7 +374,7 @@ def test_a_later_sections_findings_are_listed_in_the_summary_and_link_to_their_t
     item = next(li for li in soup.find_all("li") if li.get_text().startswith("Two settings"))
     words = " ".join(item.get_text().split())
     assert re.fullmatch(
-        r"Two settings \(Table 1, 3 seeds\): b against a: validation accuracy \+3\.00 \[\+\S+, \+\S+\] higher\.", words
+        r"Two settings \(Table 1, 3 seeds\): b − a: validation accuracy \+3\.00 \[\+\S+, \+\S+\] higher\.", words
     ), words
     assert item.find("a", class_="xref")["href"] == "#tab-02-ab"
     assert item.find_previous("h1").get_text(strip=True) == "Summary"  # moved, not shown in section 2 as well
@@ -397,7 +397,7 @@ def test_findings_stay_where_declared_without_a_summary_and_an_empty_list_shows_
             cells.append(nbformat.v4.new_code_cell("x", outputs=[out]))
         return nbformat.v4.new_notebook(cells=cells)
 
-    alone = notebook(summary.Finding("**k-fold** (3 folds): `b` against `a`: +0.10 [−0.20, +0.40] inconclusive."))
+    alone = notebook(summary.Finding("**k-fold** (3 folds): `b` − `a`: +0.10 [−0.20, +0.40] inconclusive."))
     document.gather(alone)
     document.declare(alone)
     assert alone.cells[0].outputs[0]["data"]["text/markdown"].startswith("**k-fold**")

@@ -54,6 +54,7 @@ REPORT_CSS = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-height: 1.4; color: #222; }
 main, .jp-Notebook { max-width: 180mm; margin: 0 auto; padding: 0 !important; }
 .jp-Cell { padding: 0 !important; }
+div[id^="cell-id=00_"] .jp-RenderedHTMLCommon { font-size: 9pt; }  /* front matter (notebook 00): the summary fits a page */
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
 .jp-RenderedHTMLCommon table { font-size: 7pt; max-width: 100%; }
@@ -77,8 +78,9 @@ nav.toc ul { margin: 0; padding-left: 14pt; list-style: none; }
 nav.toc > ul { padding-left: 0; }
 nav.toc > ul > li { margin-top: 3pt; font-weight: bold; }
 nav.toc > ul > li li { font-weight: normal; }
-nav.toc li { margin: 1pt 0; }
-nav.toc .toc-page { float: right; font-weight: normal; }
+nav.toc li { margin: 1pt 0; position: relative; padding-right: 3em; }
+nav.toc li li { margin-right: -3em; }  /* a subsection's page lines up with its section's */
+nav.toc .toc-page { position: absolute; right: 0; top: 0; font-weight: normal; }  /* on a long title's first line */
 .appendix table.report-table { width: 100%; }
 .appendix table td, .appendix table th { text-align: left; vertical-align: top; font-size: 7.5pt; white-space: normal; }
 .appendix td.keys { font-size: 6.5pt; }

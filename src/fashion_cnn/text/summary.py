@@ -17,9 +17,8 @@ from .words import bullets, count
 def question(study) -> str:
     """The question, the data and the protocol in two sentences."""
     asks = study.question.rstrip("?") + "?" if study.question else study.title.rstrip(".") + "."
-    models = ", ".join(f"`{m}`" for m in study.models)
     return (
-        f"**{asks}** Study {study.name} compares {count(len(study.models), 'model')} ({models}) on "
+        f"**{asks}** Study {study.name} compares {count(len(study.models), 'model')} ([@tab:00-key-results]) on "
         f"Fashion-MNIST [@xiao2017], each trained with several seeds on one fixed train/validation split and "
         f"compared with the baseline `{study.baseline}` paired over seeds; the best models are then retrained on "
         f"train + validation and tested once on the test images."
@@ -39,7 +38,7 @@ def decisions(comparisons: Sequence, table: str = "") -> str:
         + f", each b − a in points with its 95% interval, Holm over {len(comparisons)}, equivalence within "
         f"±{c0.margin * 100:.2f} points, {count(c0.diff.n, 'seed')}:"
     )
-    return lead + "\n\n" + bullets([f"`{c.b}` against `{c.a}`: {cell(c)}" for c in comparisons])
+    return lead + "\n\n" + bullets([f"`{c.b}` − `{c.a}`: {cell(c)}" for c in comparisons])
 
 
 def best(cmp) -> str:
@@ -77,18 +76,16 @@ def findings() -> Finding:
     return Finding("*The findings of the later sections are listed here in the built report.*", "findings")
 
 
-FINDINGS_LEAD = (
-    "What the later sections found, each difference b − a with its 95% interval and the outcome of its tests:"
-)
+FINDINGS_LEAD = "What the later sections found (b − a in points, its 95% interval, the outcome of its tests):"
 
 
 def finding(what: str, comparisons: dict, table: str, over: str) -> Finding:
     """One later comparison as a line of the summary: "**Data augmentation** (Table 9, 3 seeds): `flip`
-    against `none`: validation accuracy +0.42 [−0.61, +1.45] inconclusive; …" (`comparisons`: metric →
+    − `none`: validation accuracy +0.42 [−0.61, +1.45] inconclusive; …" (`comparisons`: metric →
     its `stats.Comparison`, all of the same pair; `over`: what the differences are paired over)."""
     first = next(iter(comparisons.values()))
     measured_ = "; ".join(f"{WHAT.get(m, m)} {cell(c)}" for m, c in comparisons.items())
-    return Finding(f"**{what}** ([@{table}], {over}): `{first.b}` against `{first.a}`: {measured_}.")
+    return Finding(f"**{what}** ([@{table}], {over}): `{first.b}` − `{first.a}`: {measured_}.")
 
 
 WALL_TIME_CLASS = "report-wall-time"  # a span the builder fills with the report's wall time, known only at the end
