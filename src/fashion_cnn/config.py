@@ -52,6 +52,7 @@ def get_profile(name: str) -> Profile:
 
 AUTO_SEEDS_CAP = 10  # the most seeds `seeds="auto"` trains per configuration
 MARGIN = 0.005  # equivalence margin of accuracies (±0.5 points; text.margin_reason says why)
+OUTPUT_META = "fashion_cnn"  # a notebook output's metadata key for what the report's builder reads: captions, findings
 
 
 def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> int | str:

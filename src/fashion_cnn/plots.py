@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from . import config as cfg
 from .data import CLASSES
 
 WIDTH = 7.0  # inches: A4's 180 mm text width
@@ -340,7 +341,7 @@ class Captioned:
         from IPython.core.interactiveshell import InteractiveShell
 
         data, metadata = InteractiveShell.instance().display_formatter.format(self.obj, include, exclude)
-        return data, {**metadata, "fashion_cnn": {"caption": self.caption, "label": self.label}}
+        return data, {**metadata, cfg.OUTPUT_META: {"caption": self.caption, "label": self.label}}
 
 
 def captioned(obj, caption: str, label: str = "") -> Captioned | None:

@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import OUTPUT_META
 from ..errors import Error
 
-META = "fashion_cnn"  # the output metadata key a caption is declared under
+META = OUTPUT_META  # the output metadata key captions and findings are declared under
 BIB = Path(__file__).with_name("references.bib")
 MARKER = re.compile(r"\[@([A-Za-z][\w:.-]*)\]")
 KINDS = {"figure": "Figure", "table": "Table"}

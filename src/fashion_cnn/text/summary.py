@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..config import OUTPUT_META
 from .captions import measured, optimizer
 from .comparisons import WHAT, cell
 from .words import bullets, count
@@ -68,7 +69,7 @@ class Finding:
         self.line, self.role = line, role  # role: "finding", or "findings" for the summary's list
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/markdown": self.line, "text/plain": self.line}, {"fashion_cnn": {self.role: True}}
+        return {"text/markdown": self.line, "text/plain": self.line}, {OUTPUT_META: {self.role: True}}
 
 
 def findings() -> Finding:
@@ -84,8 +85,8 @@ def finding(what: str, comparisons: dict, table: str, over: str) -> Finding:
     − `none`: validation accuracy +0.42 [−0.61, +1.45] inconclusive; …" (`comparisons`: metric →
     its `stats.Comparison`, all of the same pair; `over`: what the differences are paired over)."""
     first = next(iter(comparisons.values()))
-    measured_ = "; ".join(f"{WHAT.get(m, m)} {cell(c)}" for m, c in comparisons.items())
-    return Finding(f"**{what}** ([@{table}], {over}): `{first.b}` − `{first.a}`: {measured_}.")
+    said = "; ".join(f"{WHAT.get(m, m)} {cell(c)}" for m, c in comparisons.items())
+    return Finding(f"**{what}** ([@{table}], {over}): `{first.b}` − `{first.a}`: {said}.")
 
 
 WALL_TIME_CLASS = "report-wall-time"  # a span the builder fills with the report's wall time, known only at the end
