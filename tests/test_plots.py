@@ -107,6 +107,8 @@ def test_html_table_formats_percent_and_missing():
     ).data
     assert "91.23" in html and "–" in html and "0.2500" in html and 'class="dataframe report-table"' in html
     assert plots.html_table(pd.DataFrame({"acc": []})).data == ""  # no header-only table
+    named = plots.html_table(pd.DataFrame({"acc": [0.9]}, index=pd.Index(["a"], name="model"))).data
+    assert named.count("<tr") == 2 and "<th>model</th>" in named  # the index's name heads the one header row
 
 
 def test_html_table_keeps_small_values_readable():

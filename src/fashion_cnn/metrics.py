@@ -167,7 +167,7 @@ def key_results(
         table["test accuracy (%)"] = [test.get(label(m), "–") for m in table.index]
     table["parameters"] = [f"{int(facts.loc[m, 'parameters']):,}" for m in table.index]
     table["seconds per epoch"] = [f"{facts.loc[m, 'epoch_seconds']:.2f}" for m in table.index]
-    return table.rename_axis(index=None, columns="model")  # "model" in the header row, not a row of its own
+    return table
 
 
 def mean_std(

@@ -354,12 +354,15 @@ def captioned(obj, caption: str, label: str = "") -> Captioned | None:
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
     floats with `digits` decimals, or 3 significant digits in a column holding values too small for
-    them, such as weight decays of 1e-5; cells may hold links). A frame without rows shows nothing."""
+    them, such as weight decays of 1e-5; cells may hold links). A frame without rows shows nothing. The
+    index's name heads the header row, rather than a header row of its own."""
     from IPython.display import HTML
 
     if frame.empty:
         return HTML("")
     shown = frame.copy()
+    if index and shown.index.name and shown.columns.name is None and shown.columns.nlevels == 1:
+        shown = shown.rename_axis(index=None, columns=shown.index.name)
     for column in shown.columns:
         if column in percent:
             shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v * 100:.2f}")

@@ -121,8 +121,7 @@ def settings_table(study, profile) -> pd.DataFrame:
                 "precision": c.precision,
             }
         )
-    table = pd.DataFrame(rows).set_index("model")
-    return table.rename_axis(index=None, columns="model")  # "model" in the header row, not a row of its own
+    return pd.DataFrame(rows).set_index("model")
 
 
 def methods(study, profile, seeds: int, margin: float, provenance: dict) -> list[str]:
