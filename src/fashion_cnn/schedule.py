@@ -384,7 +384,10 @@ class _Driver:
         self.ray, self.store = ray, store
         self.pending = _tasks(todo, store, max_stack)
         self.relay = _relay()
-        self.relay.drain.remote()  # what an earlier call's last tasks sent after it ended
+        # What an earlier call's last tasks sent after it ended, discarded before any task of this call can
+        # send: a new relay takes seconds to start, and the calls queued for it by different callers (this
+        # process, a task's worker) arrive in any order, so a drain left running could discard a task's "started".
+        ray.get(self.relay.drain.remote())
         self.remote = ray.remote(max_retries=1)(_train_task)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.window = max_in_flight or max(2, 2 * cpus)
