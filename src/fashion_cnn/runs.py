@@ -73,6 +73,11 @@ class RunConfig:
         """The run's arm label in its study, else its model's name: what tables and figures call it."""
         return self.label or self.model
 
+    @property
+    def title(self) -> str:
+        """ "lenet5 seed 0": how progress bars, locks and errors name the run."""
+        return f"{self.name} seed {self.seed}"
+
     def __post_init__(self):
         object.__setattr__(self, "augment", tuple(self.augment))
         object.__setattr__(self, "model_args", dict(sorted(self.model_args.items())))

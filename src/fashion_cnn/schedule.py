@@ -324,7 +324,7 @@ class _Task:
 
     def name(self) -> str:
         c = next(iter(self.configs.values()))
-        return f"run {next(iter(self.configs))} ({c.name} seed {c.seed}" + (
+        return f"run {next(iter(self.configs))} ({c.title}" + (
             f" and {len(self.configs) - 1} more in its stack)" if len(self.configs) > 1 else ")"
         )
 
@@ -450,7 +450,7 @@ class _Driver:
     def _claim(self, task: _Task, key: str) -> bool:
         c, lock = task.configs[key], contextlib.ExitStack()
         try:
-            lock.enter_context(self.store.lock(key, wait=False, what=f" ({c.name} seed {c.seed})"))
+            lock.enter_context(self.store.lock(key, wait=False, what=f" ({c.title})"))
         except RunBusy:
             return False
         task.locks[key] = lock
@@ -572,7 +572,7 @@ def train_many(
         unique.setdefault(runs.run_key(c), c)
     if force:
         for key, c in unique.items():
-            with store.lock(key, what=f" ({c.name} seed {c.seed})"):  # never under a process training it
+            with store.lock(key, what=f" ({c.title})"):  # never under a process training it
                 store.remove(key)
     todo = {k: c for k, c in unique.items() if not store.has(k)}
     for c in {c.precision: c for c in todo.values()}.values():  # no bf16 here: one line, before any task starts

@@ -282,9 +282,7 @@ class StackedTrainer:
         on_cpu = torch.device(self.device).type == "cpu"
         with contextlib.ExitStack() as cleanup:
             for member in self.members:  # held until every member is stored; RunBusy if another process has one
-                cleanup.enter_context(
-                    self.store.lock(member.key, wait=False, what=f" ({member.config.model} seed {member.config.seed})")
-                )
+                cleanup.enter_context(self.store.lock(member.key, wait=False, what=f" ({member.config.title})"))
             cleanup.callback(bar.close)
             cleanup.enter_context(engine.cpu_threads(engine.SPEED.cpu_threads if on_cpu else None))
             for epoch in range(epochs):
@@ -293,9 +291,7 @@ class StackedTrainer:
                 results = self._train_epoch(bar)
                 train_seconds = time.perf_counter() - start
                 for member, tr in zip(self.members, results):
-                    engine.check_finite(
-                        tr["loss"], f"{member.config.model} seed {member.config.seed}", epoch, self.config.lr
-                    )
+                    engine.check_finite(tr["loss"], member.config.title, epoch, self.config.lr)
                 self._unstack()
                 for member, tr in zip(self.members, results):
                     va = engine.evaluate(member.model, member.val, self.loss_fn) if member.val is not None else {}

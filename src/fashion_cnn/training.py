@@ -75,7 +75,7 @@ def _train(
         history=history,
         on_epoch_end=save_checkpoint,
         progress=progress,
-        name=name or f"{config.name} seed {config.seed}",
+        name=name or config.title,
     )
     wall = time.perf_counter() - started
     last = history[-1]
@@ -116,7 +116,7 @@ def get_or_train(
     key = run_key(config)
     if not force and store.has(key):
         return _labelled(store.load(key), config)
-    with store.lock(key, wait=wait, what=f" ({config.name} seed {config.seed})"):
+    with store.lock(key, wait=wait, what=f" ({config.title})"):
         if force:
             store.remove(key)
         if store.has(key):  # finished by the process we waited for
