@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from fashion_cnn import plots
 from fashion_cnn import reproduction as rep
@@ -91,11 +92,9 @@ def test_reproduction_table_on_synthetic_runs():
     assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
     text = wording.commentary(rep.reproduction_table(values, FIGS), profile="quick")
-    assert text[0].startswith(
-        "1 of the 3 reported figures with an interval lie inside our 95% prediction interval "
-        "(where one new run of the same configuration would fall) in the quick profile"
-    )
-    assert "1 of them also lie inside the narrower 95% confidence interval of our mean" in text[0]
+    assert text[0].startswith("2 of the 3 reported figures with an interval lie outside our 95% prediction interval")
+    assert "in the quick profile, n = 3 seeds per configuration" in text[0]
+    assert "1 of the 3 lie inside the narrower 95% confidence interval of our mean" in text[0]
     assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
     assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
@@ -114,12 +113,170 @@ def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
     table = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", runs)]), figs)
     assert table["inside"].tolist() == [True, False, True]
     assert wording.commentary(table)[0].startswith(
-        "2 of the 3 reported figures with an interval lie inside our 95% prediction interval"
+        "1 of the 3 reported figures with an interval lie outside our 95% prediction interval"
     )
-    assert "0 of them also lie inside the narrower 95% confidence interval of our mean" in wording.commentary(table)[0]
+    assert "0 of the 3 lie inside the narrower 95% confidence interval of our mean" in wording.commentary(table)[0]
     # a prediction interval reaching past 100 % is shown clipped to what an accuracy can be
     wide = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", [0.95, 0.99])]), figs[:1])
     assert wide.loc[0, "pi_high"] > 1 and rep.display_table(wide).loc[0, rep.PI_COLUMN].endswith(", 100.00]")
+
+
+def _sized(rows, train_size=48_000, val_size=12_000):
+    """`_values` with the images of each run's parts, as `measure` records them."""
+    return _values(rows).assign(train_size=float(train_size), val_size=float(val_size))
+
+
+def _half(runs, split, confidence=0.95):
+    """The widened half-width, computed here from its definition: √(t² s²(1 + 1/n) + z² split)."""
+    n, s2 = len(runs), np.var(runs, ddof=1)
+    t, z = sps.t.ppf(0.5 + confidence / 2, n - 1), sps.norm.ppf(0.5 + confidence / 2)
+    return math.sqrt(t**2 * s2 * (1 + 1 / n) + z**2 * split)
+
+
+RUNS = [0.899, 0.900, 0.901]  # mean 0.90, s = 0.1 points: the narrow PI is ±0.50 points
+
+
+def test_a_holdout_figure_is_judged_with_both_splits_binomial_variance():
+    # 0.8 points off: outside the training-noise-only interval; each split of 12,000 validation images
+    # at p = 0.9 has a binomial sd of 0.27 points, which puts it inside
+    figs = (
+        rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.908),
+        rep.Reported("R0", "t", "a", "holdout", "train_acc", 0.908),
+        rep.Reported("R0", "t", "a", "kfold-mean", "val_acc", 0.908),
+        rep.Reported("R0", "t", "a", "kfold-max", "val_acc", 0.908),
+    )
+    values = _sized(
+        [
+            ("R0", "a", "holdout", "val_acc", RUNS),
+            ("R0", "a", "holdout", "train_acc", RUNS),
+            ("R0", "a", "kfold-mean", "val_acc", RUNS),
+            ("R0", "a", "kfold-max", "val_acc", RUNS),
+        ]
+    )
+    narrow = prediction_interval(RUNS)
+    assert not narrow[0] <= 0.908 <= narrow[1]  # what the table said before the split was counted
+    table = rep.reproduction_table(values, figs).set_index(["setting", "metric"])
+    # hold-out validation: 12,000 images each side; hold-out training: 48,000; k-fold mean: the pool of
+    # 60,000 (every image validated once); k-fold max: one fold's 12,000
+    for key, images in (
+        (("holdout", "val_acc"), 12_000),
+        (("holdout", "train_acc"), 48_000),
+        (("kfold-mean", "val_acc"), 60_000),
+        (("kfold-max", "val_acc"), 12_000),
+    ):
+        row, split = table.loc[key], 2 * 0.9 * 0.1 / images
+        assert row["interval"] == rep.SPLIT_INTERVAL and row["split_images"] == images
+        assert row["split_sd"] == pytest.approx(math.sqrt(split))
+        half = _half(RUNS, split)
+        assert (row["pi_low"], row["pi_high"]) == pytest.approx((0.9 - half, 0.9 + half))
+    assert table.loc[("holdout", "val_acc"), "inside"] is True  # ±0.91 points now
+    assert table.loc[("kfold-mean", "val_acc"), "inside"] is False  # 60,000 images: ±0.62 points
+    # a report that states its own split size: each side's term with its own n
+    assert rep.split_variance(0.9, 12_000, 6_000) == pytest.approx(0.09 / 12_000 + 0.09 / 6_000)
+
+
+def test_test_set_losses_and_unrecorded_sizes_keep_the_training_noise_interval():
+    figs = (
+        rep.Reported("R0", "t", "a", "holdout-test", "test_acc", 0.908),  # the same test images on both sides
+        rep.Reported("R0", "t", "a", "trainval", "train_acc", 0.908),  # all training images on both sides
+        rep.Reported("R0", "t", "a", "holdout", "val_loss", 0.908),  # no binomial form
+        rep.Reported("R0", "t", "a", "holdout", "epoch_seconds", 0.908),
+    )
+    rows = [("R0", "a", f.setting, f.metric, RUNS) for f in figs]
+    table = rep.reproduction_table(_sized(rows), figs)
+    assert table["interval"].tolist() == [rep.SAME_IMAGES, rep.SAME_IMAGES, rep.NO_BINOMIAL, rep.NO_BINOMIAL]
+    narrow = prediction_interval(RUNS)
+    for _, row in table.iterrows():
+        assert (row["pi_low"], row["pi_high"]) == pytest.approx(narrow)
+        assert row["split_sd"] == 0 and math.isnan(row["split_images"]) and row["inside"] is False
+    not_run = rep.reproduction_table(_sized(rows), FIGS[3:4])  # arm d has no runs: no interval to name
+    assert not_run.loc[0, "interval"] == "" and not_run.loc[0, "inside"] is None
+    # values without the parts' sizes: no split term, and the table says so
+    unknown = rep.reproduction_table(
+        _values([("R0", "a", "holdout", "val_acc", RUNS)]), (rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.9),)
+    )
+    assert unknown.loc[0, "interval"] == rep.SIZE_UNKNOWN and (unknown.loc[0, "pi_low"], unknown.loc[0, "pi_high"]) == (
+        pytest.approx(narrow)
+    )
+    shown = rep.display_table(table)
+    assert rep.PI_COLUMN == "95% PI: one new run (training noise + split)"
+    assert shown[rep.HOLDS_COLUMN].tolist() == ["noise; same images"] * 2 + ["noise; no binomial form"] * 2
+
+
+def test_the_predictive_p_is_the_level_at_which_the_figure_meets_the_interval():
+    split = 2 * 0.9 * 0.1 / 12_000
+    low, high = rep.prediction_interval_with_split(RUNS, split)
+    assert rep.predictive_p(RUNS, high, split) == pytest.approx(0.05, rel=1e-6)
+    assert rep.predictive_p(RUNS, low, split) == pytest.approx(0.05, rel=1e-6)
+    low99, _ = rep.prediction_interval_with_split(RUNS, split, 0.99)
+    assert rep.predictive_p(RUNS, low99, split) == pytest.approx(0.01, rel=1e-6)
+    assert rep.predictive_p(RUNS, 0.9, split) == pytest.approx(1.0)
+    # no split term: the t-test with n − 1 df on the standardised difference
+    s = np.std(RUNS, ddof=1)
+    t = 0.008 / (s * math.sqrt(1 + 1 / 3))
+    assert rep.predictive_p(RUNS, 0.908) == pytest.approx(2 * sps.t.sf(t, 2))
+    # no spread over seeds: the normal test on the split's binomial error alone
+    assert rep.predictive_p([0.9] * 3, 0.908, split) == pytest.approx(2 * sps.norm.sf(0.008 / math.sqrt(split)))
+    assert math.isnan(rep.predictive_p([0.9] * 3, 0.908)) and math.isnan(rep.predictive_p([0.9], 0.908, split))
+    farther = [rep.predictive_p(RUNS, x, split) for x in (0.911, 0.93, 0.95)]
+    assert 0.05 > farther[0] > farther[1] > farther[2] > 0
+
+
+def test_outside_is_decided_by_holm_over_each_reports_figures():
+    figs = (
+        rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.900),  # on our mean
+        rep.Reported("R0", "t", "b", "holdout", "val_acc", 0.911),  # outside the PI, p ≈ 0.03: not after Holm
+        rep.Reported("R0", "t", "c", "holdout", "val_acc", 0.940),  # far off
+        rep.Reported("R0", "t", "d", "holdout", "val_acc", 0.900),  # not run: no p, not in the family
+        rep.Reported("R1", "t", "b", "holdout", "val_acc", 0.911),  # another report, its own family
+    )
+    values = _sized(
+        [(r, arm, "holdout", "val_acc", RUNS) for r, arm in (("R0", "a"), ("R0", "b"), ("R0", "c"), ("R1", "b"))]
+    )
+    table = rep.reproduction_table(values, figs)
+    r0 = table[table["report"] == "R0"]
+    assert r0["p_holm"].tolist()[:3] == pytest.approx(holm(r0["p"].tolist()[:3]))  # d's nan left out
+    assert math.isnan(r0["p"].iloc[3]) and math.isnan(r0["p_holm"].iloc[3])
+    assert r0["p_holm"].iloc[1] == pytest.approx(min(1.0, max(2 * r0["p"].iloc[1], r0["p_holm"].iloc[2])))
+    r1 = table[table["report"] == "R1"].iloc[0]
+    assert r1["p_holm"] == pytest.approx(r1["p"]) == pytest.approx(r0["p"].iloc[1])  # a family of one
+    assert table["inside"].tolist() == [True, False, False, None, False]
+    assert table["outside"].tolist() == [False, False, True, None, True]
+    assert 0.01 < r0["p"].iloc[1] < 0.05 < r0["p_holm"].iloc[1]
+
+    chance = rep.expected_outside(table).set_index("report")
+    assert chance.loc["R0"].tolist() == pytest.approx([3, 2, 0.15, 1]) and chance.loc["R1"].tolist() == pytest.approx(
+        [1, 1, 0.05, 1]
+    )
+    (sentence,) = [t for t in wording.commentary(r0) if "prediction interval" in t]
+    assert sentence.startswith("2 of the 3 reported figures with an interval lie outside our 95% prediction interval")
+    assert "chance alone would put about 0.15 of 3 outside" in sentence
+    assert (
+        "After Holm over the report's 3 figures, 1 differs from ours (Holm p < 0.05): c val_acc (holdout, Holm p"
+        in sentence
+    )
+    shown = rep.display_table(table)
+    assert shown.loc[2, "p Holm"] == f"{r0['p_holm'].iloc[2]:.3g}" and shown.loc[2, "p"] == "<0.001"
+    assert shown.loc[3, "p Holm"] == "–" and shown.loc[1, "inside PI"] == "no"
+
+
+def test_the_widened_interval_covers_an_independent_reports_run_by_simulation():
+    # a true accuracy p; every run of ours shares one split (its binomial offset), each seed adds training
+    # noise σ; the report's run has a split of its own and its own training noise
+    rng = np.random.default_rng(0)
+    p, images, sigma, n, reports = 0.9, 12_000, 0.001, 3, 2_000
+    split = 2 * p * (1 - p) / images
+    wide = narrow = 0
+    for _ in range(reports):
+        ours = rng.binomial(images, p) / images + rng.normal(0, sigma, n)
+        theirs = rng.binomial(images, p) / images + rng.normal(0, sigma)
+        low, high = rep.prediction_interval_with_split(ours, rep.split_variance(ours.mean(), images))
+        wide += low <= theirs <= high
+        low, high = prediction_interval(ours)
+        narrow += low <= theirs <= high
+    assert 0.93 <= wide / reports <= 0.99  # not the 100% of t with n − 1 df on the binomial part too
+    assert narrow / reports < 0.75
+    assert rep.split_variance(p, images) == pytest.approx(split)
 
 
 def _preds(correct: int, n: int = 100) -> dict[str, np.ndarray]:
@@ -199,8 +356,9 @@ def test_claims_table_tests_direction_and_mcnemar():
     assert shown.iloc[2]["McNemar seeds: claimed / opposite"] == ""
     text = wording.commentary(pd.DataFrame(), table)
     assert text[0].startswith(
-        "Of its 3 comparisons, tested as one family (Holm over 2 comparisons, equivalence at "
-        "±0.50 points on accuracy-like metrics): 1 supported, 1 contradicted, 1 not run"
+        "Of its 3 comparisons, tested as two Holm families, one per kind of claim (Holm over the 2 difference "
+        "tests, Holm over the 2 equivalence tests at ±0.50 points on accuracy-like metrics): 1 supported, "
+        "1 contradicted, 1 not run"
     )
     beats = next(t for t in text if t.startswith("b beats a:"))
     # the estimate and its interval first, then the test, then the outcome, then the verdict
@@ -210,7 +368,7 @@ def test_claims_table_tests_direction_and_mcnemar():
             "+31.00 points, 95% CI",
             "paired t p",
             "is higher (adjusted p",
-            "Holm over 2 comparisons",
+            "Holm over 2 difference tests",
             "Verdict: supported.",
         )
     ]
@@ -319,21 +477,26 @@ def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
     )
     table = _family(rows, claims)
     assert table["outcome"].tolist() == ["equivalent", "inconclusive", "higher"]
-    assert table["verdict"].tolist() == ["supported", "inconclusive at n=2", "contradicted"]
+    assert table["verdict"].tolist() == [
+        "supported",
+        "inconclusive at n=2",
+        "not supported: `d2` is higher and equivalence within ±0.50 points is not shown",
+    ]
     assert table.loc[1, "p_holm"] > 0.05  # the noisy pair's t-test does not reject: that is no support for "≈"
     assert table.loc[0, "p_tost_holm"] < 0.05 <= table.loc[1, "p_tost_holm"]
     # a narrower margin than the differences' spread can show: the same pair is no longer equivalent
     assert _family(rows, claims[:1], margin=0.0001).loc[0, "verdict"] == "inconclusive at n=4"
-    # a claimed difference where equivalence is shown is contradicted, and says within what margin
+    # a claimed difference where equivalence is shown is not supported, and says within what margin;
+    # "contradicted" is kept for the opposite direction
     other = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", ">", c.text) for c in claims)
     assert _family(rows, other)["verdict"].tolist() == [
-        "contradicted (equivalent within ±0.50 points)",
+        "not supported: within ±0.50 points",
         "inconclusive at n=2",
         "supported",
     ]
     lower = tuple(rep.Claim("R9", "t", c.a, c.b, "holdout", "val_acc", "<", c.text) for c in claims)
     assert _family(rows, lower)["verdict"].tolist() == [
-        "contradicted (equivalent within ±0.50 points)",
+        "not supported: within ±0.50 points",
         "inconclusive at n=2",
         "contradicted",
     ]
@@ -372,10 +535,10 @@ def test_holm_runs_over_each_reports_claims_as_one_family():
     assert r8["p_holm"].tolist() == pytest.approx(r8["p"].tolist()) and set(r8["family"]) == {1}  # its own family
     text = wording.commentary(pd.DataFrame(), r9)
     assert (
-        "Holm over 3 comparisons" in text[0]
+        "Holm over the 3 difference tests" in text[0]
         and "outcomes of those run: 1 higher, 1 equivalent, 1 inconclusive" in text[0]
     )
-    assert sum("Holm over 3 comparisons" in t for t in text[1:]) == 3
+    assert sum("Holm over 3 difference tests" in t or "Holm over 3 equivalence tests" in t for t in text[1:]) == 3
 
 
 def test_losses_and_seconds_get_no_equivalence_test():
@@ -506,7 +669,7 @@ def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
 
     monkeypatch.setattr(rep, "measure", fake_measure)
     r = rep.reproduce("quick", 2, "cpu", "R0", margin=0.01)
-    assert calls == [("R0", 2, False)] and r.seeds["R0"].n == 2 and r.seeds["R0"].source == "given"
+    assert calls == [("R0", (0, 1), False)] and r.seeds["R0"].n == 2 and r.seeds["R0"].source == "given"
     assert set(r.claims["margin"]) == {0.01} and r.margin == 0.01
     assert len(r.cochran) == 2 and set(r.cochran["k"]) == {3}  # R0's three test-set arms, per seed
     section = r.section("R0")
@@ -532,7 +695,7 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     # the whole pilot stored: its choice, the same n a training run would get
     monkeypatch.setattr(rep.Store, "has", lambda self, c: True)
     asked = []
-    monkeypatch.setattr(rep.studies_mod, "seed_plan", lambda *a: asked.append(a) or SeedPlan(7))
+    monkeypatch.setattr(rep.studies_mod, "seed_plan", lambda *a: asked.append(a) or SeedPlan.given(7))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.004, 8, stored_only=True)
     assert (seeds.n, seeds.source) == (7, "pilot") and asked == [(study, quick, "auto", "cpu", 0.004, 8)]
     assert rep.study_seeds(study, quick, 4, "cpu").source == "given"
@@ -582,6 +745,9 @@ def test_measure_a_tiny_study(store, monkeypatch):
         ("lenet5_3x3", "trainval-test"),
     }
     assert set(v["seed"]) == {0, 1}
+    sizes = v.groupby("setting")[["train_size", "val_size"]].max()  # the images of each run's parts
+    assert sizes.loc["holdout"].sum() == sizes.loc["kfold-mean"].sum() == sizes.loc["trainval", "train_size"] == 300
+    assert sizes.loc["trainval", "val_size"] == 0 and sizes.loc["kfold-max", "val_size"] == 300 / TINY.folds
     fold_acc = [
         [
             get_or_train(j.config).metrics["val_acc"]

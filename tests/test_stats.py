@@ -308,7 +308,7 @@ def test_sentences_say_only_what_the_tests_support():
     better, same, noisy = compare_family(values, [("base", "better"), ("base", "same"), ("base", "noisy")], 0.005)
     s = text.comparison(better)
     assert s.startswith("`better` vs `base`, validation accuracy: +2.04 points, 95% CI ")
-    assert "`better` is higher" in s and "Holm over 3 comparisons" in s and "equivalent" not in s
+    assert "`better` is higher" in s and "Holm over 3 difference tests" in s and "equivalent" not in s
     s = text.comparison(same)
     assert "equivalent within ±0.50 points" in s and "higher" not in s and "lower" not in s
     s = text.comparison(noisy)

@@ -202,8 +202,12 @@ def test_auto_seeds_choose_n_from_a_stored_pilot(store, monkeypatch):
     family = stats.compare_family(metrics.values_by(metrics.final_metrics(pilot)), study.pairs, 0.005)
     expected = stats.choose_seeds(family, cap=6)
     assert plan.choice == expected and plan.n == expected.n and PILOT_SEEDS <= plan.n <= 6
-    assert seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6) == plan  # the same n for every notebook
-    assert seed_plan(study, TINY, "2", "cpu") == SeedPlan(2)  # a given number trains no pilot
+    assert plan.pilot_seeds == tuple(range(PILOT_SEEDS))  # the pilot plans ...
+    assert plan.seeds == tuple(range(PILOT_SEEDS, PILOT_SEEDS + plan.n))  # ... and n fresh seeds are tested
+    assert seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6) == plan  # the same seeds for every notebook
+    assert seed_plan(study, TINY, "2", "cpu") == SeedPlan((0, 1))  # a given number trains no pilot
+    with pytest.raises(ValueError, match="overlap"):
+        SeedPlan((2, 3), (0, 1, 2))
 
 
 def test_a_study_at_bf16_plans_other_runs_and_fewer_cpu_hours_and_fp32_is_the_study_itself(store):

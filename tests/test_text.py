@@ -1,6 +1,6 @@
 import pytest
 
-from fashion_cnn import RunConfig, config, studies, text
+from fashion_cnn import RunConfig, config, stats, studies, text
 
 
 def test_count_puts_the_noun_in_its_number():
@@ -9,7 +9,12 @@ def test_count_puts_the_noun_in_its_number():
 
 
 @pytest.mark.parametrize(
-    "seeds, says", [(1, "trained once, with seed 0, on"), (3, "trained 3 times with seeds 0…2 on")]
+    "seeds, says",
+    [
+        ((0,), "trained once, with seed 0, on"),
+        ((0, 1, 2), "trained 3 times, with seeds 0–2, on"),
+        ((3, 4, 5, 6), "trained 4 times, with seeds 3–6, on"),
+    ],
 )
 def test_study_text_says_how_often_each_model_is_trained(seeds, says):
     described = text.study_markdown(studies.get_study("R0"), config.get_profile("quick"), seeds)
@@ -69,10 +74,13 @@ def test_a_study_caption_names_every_split_its_parts_use():
 def test_the_methods_cite_what_they_use_and_the_settings_table_has_every_model():
     study, quick = studies.get_study("R0"), config.get_profile("quick")
     prov = {"device_name": "CPU X", "python": "3.11", "torch": "2.14", "numpy": "2.4", "git_commit": "abc"}
-    lines = text.summary.methods(study, quick, 3, 0.005, prov)
+    lines = text.summary.methods(study, quick, stats.SeedPlan.given(3), 0.005, prov)
     joined = " ".join(lines)
     for key in ("xiao2017", "kingma2015", "holm1979", "schuirmann1987", "mcnemar1947", "cochran1950", "nadeau2003"):
         assert f"[@{key}]" in joined, key
-    assert "±0.50 points" in joined and "Seeds 0…2" in joined and "CPU X" in joined
+    assert "±0.50 points" in joined and "tested seeds 0–2 set" in joined and "CPU X" in joined
+    assert "pilot" not in joined and "McNemar's exact test" not in joined and "one family per" not in joined
+    auto = " ".join(text.summary.methods(study, quick, stats.SeedPlan((3, 4, 5, 6), (0, 1, 2)), 0.005, prov))
+    assert "tested seeds 3–6 set" in auto and "A pilot with seeds 0–2 chose how many seeds" in auto
     table = text.summary.settings_table(study, quick)
     assert list(table.index) == list(study.models) and set(table["epochs"]) == {2}

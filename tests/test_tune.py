@@ -166,7 +166,7 @@ def test_decay_describe_states_the_outcome_the_adjusted_tests_support(diffs, out
     mean = np.mean(diffs) * 100
     assert line.startswith(f"`step` vs `none`, test accuracy: {text.signed(np.mean(diffs))}, 95% CI ")
     assert f"{abs(mean):.2f}" in line and f"(n={len(diffs)} seeds)" in line  # the estimate and interval lead
-    assert words in line and "Holm over 1 comparison" in line
+    assert words in line and "Holm over 1 " in line
     assert line.index("95% CI") < line.index(words)
     table = decay.comparison_table()
     assert list(table.index) == ["test accuracy", "training accuracy", "gap (train − val)"]
@@ -183,14 +183,15 @@ def test_decay_describe_claims_nothing_the_adjusted_tests_do_not_support():
         decay = _decay(list(diffs))
         c = decay.comparisons()["acc"]
         line = _sentence(decay.describe(), "test accuracy")
-        differs = c.p_holm < 0.05
-        equivalent = not differs and c.tost_holm < 0.05
+        differs, within = c.p_holm < 0.05, c.tost_holm < 0.05
         assert ("is higher" in line or "is lower" in line) == differs
         assert ("is higher" in line) == (differs and c.diff.mean > 0)
-        assert ("equivalent within" in line) == equivalent
-        assert ("inconclusive at n=" in line) == (not differs and not equivalent)
+        assert ("by less than ±0.50 points" in line) == (differs and within)  # both tests reject
+        assert ("equivalent within" in line) == (within and not differs)
+        assert ("90% CI" in line) == within  # the TOST's interval beside any equivalence
+        assert ("inconclusive at n=" in line) == (not differs and not within)
         seen.add(c.outcome)
-    assert {"higher", "lower", "equivalent", "inconclusive"} <= seen  # every branch was checked
+    assert {"higher", "lower", "equivalent", "inconclusive", "higher within margin"} <= seen  # every branch checked
 
 
 def test_decay_compares_each_metric_as_its_own_family():
@@ -220,7 +221,8 @@ def test_decay_compares_each_metric_as_its_own_family():
 
 def test_decay_margin_decides_equivalence():
     diffs = [0.003, 0.004, 0.0035, 0.0045, 0.003]
-    assert _decay(diffs, margin=0.01).comparisons()["acc"].outcome == "higher"  # the t-test decides first
+    assert _decay(diffs, margin=0.01).comparisons()["acc"].outcome == "higher within margin"  # both tests reject
+    assert _decay(diffs, margin=0.002).comparisons()["acc"].outcome == "higher"  # not within the narrower margin
     near = [0.0010, -0.0015, 0.0020, -0.0005, 0.0005]
     assert _decay(near, margin=0.005).comparisons()["acc"].outcome == "equivalent"
     assert _decay(near, margin=0.0005).comparisons()["acc"].outcome == "inconclusive"
@@ -264,28 +266,31 @@ def _acc(schedule, seed):
 
 
 @pytest.mark.parametrize("cap", [10, 4])
-def test_auto_seeds_choose_n_from_the_pilot_then_train_and_test_once(monkeypatch, cap):
+def test_auto_seeds_choose_n_from_the_pilot_then_test_fresh_seeds_only(monkeypatch, cap):
     calls, evaluated = _fake_training(monkeypatch, _acc)
     decay = tune.decay_study(QUICK, "cpu", seeds="auto", margin=0.005, cap=cap)
     pilot = {s: pd.Series([_acc(s, seed) for seed in range(3)]) for s in ("none", "step")}
     expected = stats.choose_seeds(stats.compare_family(pilot, [("none", "step")], 0.005), cap=cap)
-    assert decay.choice == expected and expected.pilot == 3 and 3 < expected.n <= cap
+    fresh = list(range(3, 3 + expected.n))  # the tested seeds: none of the pilot's
+    assert decay.plan.choice == expected and expected.pilot == 3 and 3 < expected.n <= cap
+    assert decay.plan.pilot_seeds == (0, 1, 2) and list(decay.plan.seeds) == fresh
     assert calls[0] == [(s, seed) for s in ("none", "step") for seed in range(3)]  # the pilot, both schedules
-    assert calls[1:] == [[(s, seed) for s in ("none", "step") for seed in range(3, expected.n)]]  # then up to n, once
-    assert sorted(evaluated) == sorted((s, seed) for s in ("none", "step") for seed in range(expected.n))  # once each
-    assert [r.config.seed for r in decay.runs["step"]] == list(range(expected.n))
-    assert decay.comparisons()["acc"].diff.n == expected.n  # the test is made at n, on every seed
+    assert calls[1:] == [[(s, seed) for s in ("none", "step") for seed in fresh]]  # then n fresh seeds, once
+    assert sorted(evaluated) == sorted((s, seed) for s in ("none", "step") for seed in [0, 1, 2, *fresh])  # once each
+    assert [r.config.seed for r in decay.runs["step"]] == fresh
+    assert decay.comparisons()["acc"].diff.n == expected.n  # the test is made at n, on the fresh seeds only
     lines = decay.describe()
-    assert text.seed_choice(expected) in lines
-    assert lines.index(text.seed_choice(expected)) < lines.index(_sentence(lines, "test accuracy"))
+    assert text.seed_choice(decay.plan) in lines
+    assert lines.index(text.seed_choice(decay.plan)) < lines.index(_sentence(lines, "test accuracy"))
     if cap == 4:
         assert expected.n == 4 and expected.undecidable
 
 
-def test_auto_seeds_with_a_pilot_that_decides_train_no_more(monkeypatch):
-    calls, _ = _fake_training(monkeypatch, lambda s, seed: 0.9 + (0.0001 * (seed - 1) if s == "step" else 0.0))
+def test_auto_seeds_with_a_pilot_that_decides_still_test_fresh_seeds(monkeypatch):
+    calls, _ = _fake_training(monkeypatch, lambda s, seed: 0.9 + (0.0001 * (seed % 3 - 1) if s == "step" else 0.0))
     decay = tune.decay_study(QUICK, "cpu", seeds="auto", margin=0.005)
-    assert decay.choice.n == 3 and len(calls) == 1  # the pilot's 3 seeds decide: nothing more is trained
+    assert decay.plan.choice.n == 3 and len(calls) == 2  # the pilot decides at 3: 3 fresh seeds are trained
+    assert decay.plan.seeds == (3, 4, 5) and decay.comparisons()["acc"].diff.n == 3
     assert decay.comparisons()["acc"].outcome == "equivalent"
 
 
@@ -303,7 +308,7 @@ def test_given_seeds_train_once_without_a_pilot(monkeypatch, seeds, profile, n):
     calls, _ = _fake_training(monkeypatch, _acc)
     decay = tune.decay_study(profile, "cpu", seeds=seeds)
     assert calls == [[(s, seed) for s in ("none", "step") for seed in range(n)]]
-    assert decay.choice is None and len(decay.test) == 2 * n
+    assert decay.plan.choice is None and decay.plan.pilot_seeds == () and len(decay.test) == 2 * n
 
 
 def test_one_seed_per_schedule_is_no_test(monkeypatch):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import config as cfg
 from .measurements import Measurements, _by_seed
-from .stats import Comparison, TestResult, cochran_q, compare_family, holm, mcnemar_test
+from .stats import DIFFERENT, EQUIVALENT, Comparison, TestResult, cochran_q, compare_family, holm, mcnemar_test
 from .studies.sources import CLAIMS
 from .studies.study import Claim
 from .text.words import in_percent, units
@@ -38,20 +38,23 @@ def verdict(direction: str, c: Comparison) -> str:
         return "not run"
     if c.outcome == "no test":
         return f"no test at n={n}"
-    if direction == "≈":
-        if c.outcome == "equivalent":
+    scale, unit, digits = units("acc")
+    m = f"±{c.margin * scale:.{digits}f}{unit}"
+    if direction == "≈":  # decided by the equivalence test alone
+        if c.outcome in EQUIVALENT:
             return "supported"
-        if c.outcome in ("higher", "lower"):
-            return "contradicted"
+        if c.outcome in DIFFERENT:
+            return f"not supported: `{c.b}` is {c.outcome} and equivalence within {m} is not shown"
         return f"inconclusive at n={n}" + ("" if np.isfinite(c.margin) else " (equivalence not tested)")
     claimed = "higher" if direction == ">" else "lower"
     if c.outcome == claimed:
         return "supported"
-    if c.outcome in ("higher", "lower"):
+    if c.outcome == f"{claimed} within margin":
+        return f"supported, by less than {m}"
+    if c.outcome in DIFFERENT:  # the opposite direction
         return "contradicted"
     if c.outcome == "equivalent":
-        scale, unit, digits = units("acc")
-        return f"contradicted (equivalent within ±{c.margin * scale:.{digits}f}{unit})"
+        return f"not supported: within {m}"
     return f"inconclusive at n={n}"
 
 

@@ -16,23 +16,35 @@ from .schedule import get_or_train_many
 from .stats import class_scores, keras_precision_recall
 from .store import Run, Store
 from .studies import Study, get_study
+from .studies.study import seed_list
 
 
 @dataclass
 class Measurements:
     """Our per-seed values (one row per study, arm, setting, metric, seed) and test predictions."""
 
-    values: pd.DataFrame
+    values: pd.DataFrame  # also train_size, val_size: the images of the run's parts (a fold's, for k-fold rows)
     predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = field(default_factory=dict)
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per run: study, key, device, seconds
     planned: dict[str, int] = field(default_factory=dict)  # study → runs its plan has (measured or not)
 
 
-def _row(study: str, arm: str, setting: str, seed: int, values: dict[str, float]) -> list[dict]:
+def _row(
+    study: str, arm: str, setting: str, seed: int, values: dict[str, float], sizes: dict[str, float]
+) -> list[dict]:
     return [
-        {"study": study, "arm": arm, "setting": setting, "metric": m, "seed": seed, "value": float(v)}
+        {"study": study, "arm": arm, "setting": setting, "metric": m, "seed": seed, "value": float(v), **sizes}
         for m, v in values.items()
     ]
+
+
+_SIZES = ("train_size", "val_size")
+
+
+def _sizes(run: Run) -> dict[str, float]:
+    """The images of the run's training and validation parts (NaN where a run did not record them): the
+    reproduction's split term (`reproduction.split_images`)."""
+    return {k: float(run.metrics.get(k, np.nan)) for k in _SIZES}
 
 
 def _last_epoch(run: Run, part: str) -> dict[str, float]:
@@ -56,11 +68,13 @@ def _keras(pred: dict[str, np.ndarray], loss: str, prefix: str) -> dict[str, flo
 def measure(
     study: str | Study,
     profile: str | Profile = "quick",
-    seeds: int | None = None,
+    seeds=None,
     device: str = "auto",
     stored_only: bool = False,
 ) -> Measurements:
-    """Run (or load) every run of `study` under `profile` and measure what the figures need.
+    """Run (or load) every run of `study` under `profile` with `seeds` (a number, the seeds
+    themselves, e.g. a `SeedPlan.seeds`, or None: `studies.study.seed_list`) and measure what the
+    figures need.
 
     `stored_only` trains nothing: it measures the runs the store holds finished (a study trained in
     part, e.g. `studies train R4 --only cnn_4*`) and leaves out the rest, and any k-fold whose folds
@@ -81,14 +95,14 @@ def measure(
     by_job = {(j.label, j.part, j.config.seed, j.config.fold): r for j, r in zip(jobs, runs)}
     rows: list[dict] = []
     folds: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)
+    fold_sizes: dict[tuple[str, int], list[dict[str, float]]] = defaultdict(list)  # each fold's part sizes
     for job, run in zip(jobs, runs):
         seed = job.config.seed
         if job.part in ("main", "extra"):
-            rows += _row(
-                study.name, job.label, "holdout", seed, {**_last_epoch(run, "train"), **_last_epoch(run, "val")}
-            )
+            measured = {**_last_epoch(run, "train"), **_last_epoch(run, "val")}
+            rows += _row(study.name, job.label, "holdout", seed, measured, _sizes(run))
         elif job.part == "trainval":
-            rows += _row(study.name, job.label, "trainval", seed, _last_epoch(run, "train"))
+            rows += _row(study.name, job.label, "trainval", seed, _last_epoch(run, "train"), _sizes(run))
         elif job.part == "fold":
             c = job.config
             _, val_idx = runs_mod.split_indices(c)
@@ -96,20 +110,20 @@ def measure(
             folds[(job.label, seed)].append(
                 {**_last_epoch(run, "train"), **_last_epoch(run, "val"), **_keras(pred, c.loss, "val")}
             )
+            fold_sizes[(job.label, seed)].append(_sizes(run))
     k_of = {label: study.folds(profile, k) for label, k in study.kfold}  # folds a complete k-fold has
     for (label, seed), per_fold in folds.items():
         if len(per_fold) < k_of[label]:  # some folds not stored (stored_only): no k-fold figure
             continue
-        frame = pd.DataFrame(per_fold)
-        rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict())
-        rows += _row(study.name, label, "kfold-max", seed, frame.max().to_dict())
+        frame, sizes = pd.DataFrame(per_fold), pd.DataFrame(fold_sizes[(label, seed)]).mean().to_dict()
+        rows += _row(study.name, label, "kfold-mean", seed, frame.mean().to_dict(), sizes)
+        rows += _row(study.name, label, "kfold-max", seed, frame.max().to_dict(), sizes)
     predictions: dict[tuple[str, str, str, int], dict[str, np.ndarray]] = {}
     indices = metrics_mod.test_indices(profile.test_subset)  # the test images of every section
-    n = profile.seeds if seeds is None else seeds
     for label, split in study.test:
         part = "main" if label in study.models else "extra"
         part = "trainval" if split == "trainval" else part
-        for seed in range(n):
+        for seed in seed_list(seeds, profile):
             run = by_job.get((label, part, seed, 0))
             if run is None:  # not stored (stored_only)
                 continue
@@ -123,7 +137,7 @@ def measure(
                 **_keras(pred, run.config.loss, "test"),
             }
             setting = f"{split}-test"
-            rows += _row(study.name, label, setting, seed, values)
+            rows += _row(study.name, label, setting, seed, values, _sizes(run))
             predictions[(study.name, label, setting, seed)] = {"labels": pred["labels"], "pred": pred["pred"]}
     info = pd.DataFrame(
         [
@@ -139,7 +153,7 @@ def measure(
         columns=["study", "key", "device", "train_seconds", "finished"],
     )
     return Measurements(
-        pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value"]),
+        pd.DataFrame(rows, columns=["study", "arm", "setting", "metric", "seed", "value", *_SIZES]),
         predictions,
         info,
         {study.name: planned},

@@ -18,7 +18,13 @@ from .store import Store
 from .training import get_or_train
 
 MODELS = ("lenet5", "r2_base", "cnn_2")  # a small, a middle and one of R4's 4-million-parameter nets
-VERDICTS = {"equivalent": "equivalent", "higher": "different", "lower": "different"}  # else "inconclusive"
+VERDICTS = {  # else "inconclusive"
+    "equivalent": "equivalent",
+    "higher within margin": "equivalent (bf16 higher by less than the margin)",
+    "lower within margin": "equivalent (bf16 lower by less than the margin)",
+    "higher": "different",
+    "lower": "different",
+}
 
 
 def compare(

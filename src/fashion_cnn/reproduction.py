@@ -15,11 +15,12 @@ report's test-set arms before those pairwise tests. R3's claims are tested in di
 ran on another data set, so its numbers are not comparable and are left out of the numeric table.
 
 Verdicts on a claim "b `direction` a" (`verdict`): ">" is *supported* when the family's outcome is
-"higher", *contradicted* when it is "lower", and *contradicted (equivalent within ±m)* when the
-TOST shows the two equivalent within the margin (a difference the claim needs is ruled out at
-that margin); "<" mirrors it. "≈" is *supported* only when the outcome is "equivalent": a test that
-fails to find a difference is never read as support. Anything else is *inconclusive at n=…*,
-*no test at n=…* (one seed, or differences without spread) or *not run*. Equivalence is tested only
+"higher", *supported, by less than ±m* when it is "higher within margin", *not supported: within
+±m* when only the TOST rejects ("equivalent"), and *contradicted* only by the opposite direction;
+"<" mirrors it. "≈" is decided by the equivalence test alone: *supported* when the TOST rejects
+(also beside a difference inside the margin), *not supported* when only a difference is shown: a
+test that fails to find a difference is never read as support. Anything else is *inconclusive at
+n=…*, *no test at n=…* (one seed, or differences without spread) or *not run*. Equivalence is tested only
 for accuracy-like metrics (fractions: accuracy, precision, recall) at ±`margin`; losses and
 seconds per epoch have no scale on which a ±0.5-point margin means anything, so their TOST is
 skipped and their outcome can only be higher, lower, inconclusive or no test.
@@ -27,10 +28,13 @@ skipped and their outcome can only be higher, lower, inconclusive or no test.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
+from scipy.optimize import brentq
 
 from . import config as cfg
 from . import runs as runs_mod
@@ -46,7 +50,7 @@ from .claims import (
 )
 from .config import Profile, get_profile, resolve_device
 from .measurements import Measurements, _by_seed, _ours, measure  # noqa: F401
-from .stats import mean_ci, prediction_interval
+from .stats import holm, mean_ci
 from .store import Store
 from .studies import PILOT_SEEDS, SeedPlan, Study, get_study
 from .studies.sources import CLAIMS, NUMERIC_REPORTS, REPORTED  # noqa: F401 (re-exported)
@@ -57,6 +61,101 @@ from .text.words import in_percent
 # The reproduction table
 
 
+# A figure measured on a part of the training images that each side draws for itself (a hold-out split's
+# training or validation part, k-fold's folds) moves with that draw; the test set and train + validation are
+# the same images for the source report and for us. `reproduction_table`'s `interval` says which applies.
+SPLIT_INTERVAL = "training noise + split"
+SAME_IMAGES = "training noise (same images)"
+NO_BINOMIAL = "training noise (no binomial form)"
+SIZE_UNKNOWN = "training noise (split size unknown)"
+
+
+def split_images(setting: str, metric: str, train_size: float, val_size: float) -> tuple[float, str]:
+    """The images n of one side's split term p(1 − p)/n for a figure of `metric` under `setting`, and which
+    interval the figure gets (`SPLIT_INTERVAL`, or training noise alone: `SAME_IMAGES`, `NO_BINOMIAL`,
+    `SIZE_UNKNOWN`); n is NaN where there is no split term.
+
+    `train_size`, `val_size`: the images of our run's parts (a fold's, for k-fold). A hold-out figure uses
+    its part: the validation part for `val_*`, the training part for `train_*`. A k-fold mean validates
+    every image of the pool once (train + validation of a fold), so its term is that of the pool. A k-fold
+    max is one fold's value, so its term is that of one fold's part: the variance of the largest of k
+    values is below that of one, so this errs wide. Only accuracy-like metrics (fractions of images) have
+    a binomial form; losses and seconds keep the training-noise interval.
+    """
+    part = metric.split("_")[0]
+    if setting.endswith("-test") or setting == "trainval":  # 10,000 test images, or all training images
+        return np.nan, SAME_IMAGES
+    if not in_percent(metric) or part not in ("train", "val"):
+        return np.nan, NO_BINOMIAL
+    images = train_size + val_size if setting == "kfold-mean" else {"train": train_size, "val": val_size}[part]
+    if not (np.isfinite(images) and images > 0):
+        return np.nan, SIZE_UNKNOWN
+    return float(images), SPLIT_INTERVAL
+
+
+def split_variance(p: float, ours: float, theirs: float | None = None) -> float:
+    """The binomial variance both sides' own splits add to reported − our mean: p(1 − p)/theirs +
+    p(1 − p)/ours, with `theirs` = `ours` (the study's size, which copies the report's split) when the
+    report states none; 0 where `ours` is NaN (no split term)."""
+    if not np.isfinite(ours):
+        return 0.0
+    theirs = ours if theirs is None else theirs
+    q = min(max(p, 0.0), 1.0)
+    return q * (1 - q) / theirs + q * (1 - q) / ours
+
+
+def _half_width(s2: float, n: int, split: float, alpha: float) -> float:
+    """√(t² · s²(1 + 1/n) + z² · split) at two-sided level `alpha`: t with n − 1 df for the part estimated
+    from the seeds, the normal quantile z for the binomial part, which is computed, not estimated."""
+    t, z = sps.t.isf(alpha / 2, n - 1), sps.norm.isf(alpha / 2)
+    return math.sqrt(t * t * s2 * (1 + 1 / n) + z * z * split)
+
+
+def prediction_interval_with_split(values, split: float = 0.0, confidence: float = 0.95) -> tuple[float, float]:
+    """Where one new run of the same configuration, on a split of its own, falls: mean ±
+    √(t² · s²(1 + 1/n) + z² · `split`) (`split_variance`; 0 gives `stats.prediction_interval`); nan for n < 2."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    half = _half_width(float(x.var(ddof=1)), len(x), split, 1 - confidence)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def predictive_p(values, reported: float, split: float = 0.0) -> float:
+    """Two-sided p of `reported` against one new run: the α at which it lies on the edge of the 1 − α
+    interval of `prediction_interval_with_split` (p < α exactly when it lies outside). Without a split term
+    it is the t-test on (reported − mean)/(s√(1 + 1/n)) with n − 1 df; without spread over seeds, the
+    normal test on (reported − mean)/√split. NaN for n < 2 or with neither spread nor split term."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("nan")
+    s2, gap = float(x.var(ddof=1)), abs(reported - float(x.mean()))
+    total = s2 * (1 + 1 / n) + split
+    if total <= 0:
+        return float("nan")
+    score = gap / math.sqrt(total)
+    low, high = 2 * sps.norm.sf(score), 2 * sps.t.sf(score, n - 1)  # the root lies between (z ≤ t)
+    if split == 0 or s2 == 0 or low <= 0 or high - low <= 1e-12 * high:
+        return float(high if split == 0 else low)
+    return float(
+        brentq(lambda a: _half_width(s2, n, split, a) - gap, low, high, xtol=max(low * 1e-9, 1e-300), rtol=1e-12)
+    )
+
+
+def _sizes(values: pd.DataFrame, fig: Reported) -> tuple[float, float]:
+    """The training and validation images of our runs of `fig` (NaN where `values` does not record them)."""
+    if not {"train_size", "val_size"} <= set(values.columns):
+        return np.nan, np.nan
+    sel = values[
+        (values["study"] == fig.report)
+        & (values["arm"] == fig.arm)
+        & (values["setting"] == fig.setting)
+        & (values["metric"] == fig.metric)
+    ]
+    return float(sel["train_size"].median()), float(sel["val_size"].median())
+
+
 def reproduction_table(
     values: pd.DataFrame,
     figures: tuple[Reported, ...] = REPORTED,
@@ -64,18 +163,31 @@ def reproduction_table(
     reports: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """One row per reported figure: the reported value, our mean ± std, our `confidence` prediction
-    interval (`pi_low`/`pi_high`: where one new run of the same configuration would fall,
-    `stats.prediction_interval`) and the confidence interval of our mean (`ci_low`/`ci_high`), the
-    difference (reported − our mean) and `inside`: whether the reported value, itself one run, lies
-    inside our prediction interval.
+    interval (`pi_low`/`pi_high`: where one new run of the same configuration would fall) and the
+    confidence interval of our mean (`ci_low`/`ci_high`), the difference (reported − our mean), and the
+    figure judged against that interval: `inside` it, its predictive `p`, `p_holm` over the report's
+    figures and `outside` (Holm p < 1 − `confidence`).
 
-    Figures without runs of ours get NaN and `inside` None; one seed gives no interval (`inside` None).
+    Why the interval is wider than `stats.prediction_interval` (docs/statistics.md, "The reproduction's
+    prediction interval"): a reported figure is one run on the report's own split, and all our seeds
+    share one split, so our spread s holds training noise alone. On a hold-out or k-fold figure of an
+    accuracy-like metric, reported − our mean varies by s²(1 + 1/n) plus each split's binomial variance,
+    p(1 − p)/n_theirs + p(1 − p)/n_ours (`split_images`, `split_variance`; p our mean). The interval is
+    mean ± √(t² · s²(1 + 1/n) + z² · split): t with n − 1 df for the part estimated from n seeds, the
+    normal z for the part computed, not estimated (t on both would widen the binomial part 4.30/1.96-fold
+    at n = 3; Welch–Satterthwaite's df undercovers at n ≤ 3). Test-set and train + validation figures are
+    measured on the same images on both sides, and losses and seconds have no binomial form: theirs is
+    `stats.prediction_interval`. `interval` names which a figure got, `split_images` is n of one side's
+    term, `split_sd` the square root of both sides' terms (0: none).
+
+    Figures without runs of ours get NaN, and `inside` and `outside` None; so does one seed (no interval).
     """
     rows = []
     for fig in figures:
         if reports is not None and fig.report not in reports:
             continue
         ours = _ours(values, fig.report, fig.arm, fig.setting, fig.metric)
+        images, interval = split_images(fig.setting, fig.metric, *_sizes(values, fig))
         row = {
             "report": fig.report,
             "where": fig.where,
@@ -91,17 +203,31 @@ def reproduction_table(
             "ci_high": np.nan,
             "n": len(ours),
             "difference": np.nan,
+            "interval": "",
+            "split_images": images,
+            "split_sd": np.nan,
+            "p": np.nan,
+            "p_holm": np.nan,
             "inside": None,
+            "outside": None,
             "note": fig.note,
         }
         if len(ours):
             ci = mean_ci(ours, confidence)
             row.update(mean=ci.mean, std=ci.std, ci_low=ci.low, ci_high=ci.high, difference=fig.value - ci.mean)
             if ci.n >= 2:
-                low, high = prediction_interval(ours, confidence)
-                row.update(pi_low=low, pi_high=high, inside=bool(low <= fig.value <= high))
+                split = split_variance(ci.mean, images)
+                low, high = prediction_interval_with_split(ours, split, confidence)
+                row.update(pi_low=low, pi_high=high, inside=bool(low <= fig.value <= high), interval=interval)
+                row.update(split_sd=math.sqrt(split), p=predictive_p(ours, fig.value, split))
         rows.append(row)
-    return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    for index in table.groupby("report").groups.values():  # Holm over each report's figures
+        table.loc[index, "p_holm"] = holm(table.loc[index, "p"].astype(float))
+    outside = [bool(q < 1 - confidence) if np.isfinite(q) else None for q in table["p_holm"]]
+    table["outside"] = pd.Series(outside, index=table.index, dtype=object)
+    table["inside"] = table["inside"].astype(object)  # True, False or None, whatever the rows hold
+    return table
 
 
 _TABLE_COLUMNS = [
@@ -119,9 +245,35 @@ _TABLE_COLUMNS = [
     "ci_high",
     "n",
     "difference",
-    "inside",
+    "interval",  # which prediction interval: SPLIT_INTERVAL, SAME_IMAGES, NO_BINOMIAL or SIZE_UNKNOWN
+    "split_images",  # n of one side's split term p(1 − p)/n (NaN: none)
+    "split_sd",  # √ of both sides' split terms (0: none)
+    "p",  # two-sided predictive p of the reported figure (`predictive_p`)
+    "p_holm",  # Holm over the report's figures
+    "inside",  # inside the prediction interval
+    "outside",  # outside after Holm: p_holm < 1 − confidence
     "note",
 ]
+
+
+def expected_outside(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per report: the figures with an interval, how many lie outside it, how many chance alone would put
+    there ((1 − `confidence`) × figures: each figure of a run like ours falls outside with that
+    probability), and how many differ after Holm over the report's figures (`outside`)."""
+    judged = table[table["inside"].notna()]
+    return pd.DataFrame(
+        [
+            {
+                "report": report,
+                "figures": len(part),
+                "outside_pi": int((~part["inside"].astype(bool)).sum()),
+                "expected": (1 - confidence) * len(part),
+                "outside_holm": int(part["outside"].eq(True).sum()),
+            }
+            for report, part in judged.groupby("report", sort=False)
+        ],
+        columns=["report", "figures", "outside_pi", "expected", "outside_holm"],
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,15 +307,24 @@ def _p_cell(p: float) -> str:
     return "–" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3g}"
 
 
-PI_COLUMN = "95% PI: one new run"
+PI_COLUMN = "95% PI: one new run (training noise + split)"
 CI_COLUMN = "95% CI: our mean"
+HOLDS_COLUMN = "PI holds"
+_HOLDS = {  # what a row's prediction interval counts, in a word
+    SPLIT_INTERVAL: "noise + split",
+    SAME_IMAGES: "noise; same images",
+    NO_BINOMIAL: "noise; no binomial form",
+    SIZE_UNKNOWN: "noise; split size unknown",
+}
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table for reading: accuracies in %, losses as numbers, the intervals as text.
 
     The 95% PI is where one new run of ours would fall (what a single-run reported figure is judged
-    against: `inside PI`), the 95% CI is where our mean lies.
+    against: `inside PI`, `p`, and `p Holm` over the report's figures), counting training noise and, on a
+    split of the report's own, the split's sampling error (`PI holds` says which); the 95% CI is where our
+    mean lies.
     """
     out = []
     for _, r in table.iterrows():
@@ -177,8 +338,11 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
                 "reported": fmt(m, r["reported"]),
                 "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
                 PI_COLUMN: _span(m, r["pi_low"], r["pi_high"]),
+                HOLDS_COLUMN: _HOLDS.get(r["interval"], "–"),
                 CI_COLUMN: _span(m, r["ci_low"], r["ci_high"]),
                 "difference": fmt(m, r["difference"]),
+                "p": _p_cell(r["p"]),
+                "p Holm": _p_cell(r["p_holm"]),
                 "inside PI": {True: "yes", False: "no"}.get(r["inside"], "n/a"),
                 "n": int(r["n"]),
             }
@@ -220,23 +384,25 @@ def study_seeds(
     stored_only: bool = False,
 ) -> StudySeeds:
     """The seeds of one study: `config.resolve_seeds`, and under "auto" `studies.seed_plan` (a pilot of
-    `studies.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` at the margin, a fraction).
+    `studies.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` fresh seeds at the margin, a
+    fraction; the pilot is not measured).
 
     With `stored_only` no pilot is trained: when the store holds the whole pilot, its choice is
-    used (the same n a training run would choose); otherwise the study uses the seeds the store
-    holds, n = 1 + the highest seed (below `cap`) of any stored run of its plan, and `measure`
-    measures those that are stored (the pilot's size when nothing is stored).
+    used (the same seeds a training run would choose); otherwise the study uses the seeds the store
+    holds, 0 … the highest seed (below the pilot's size + `cap`) of any stored run of its plan, and
+    `measure` measures those that are stored (the pilot's size when nothing is stored).
     """
     seeds = "default" if seeds is None else seeds
     resolved = cfg.resolve_seeds(seeds, profile, device)
     if resolved != "auto":
         default = str(seeds).strip().lower() in ("default", "0", "")
-        return StudySeeds(SeedPlan(int(resolved)), "profile" if default else "given", cap)
-    pilot = study.configs(profile, min(studies_mod.PILOT_SEEDS, cap), device)
+        return StudySeeds(SeedPlan.given(int(resolved)), "profile" if default else "given", cap)
+    pilot = study.configs(profile, studies_mod.PILOT_SEEDS, device)
     if not stored_only or all(Store.default().has(c) for c in pilot):  # stored: loads the pilot, trains nothing
         return StudySeeds(studies_mod.seed_plan(study, profile, "auto", device, margin, cap), "pilot", cap)
-    stored = [j.config.seed for j in study.plan(profile, cap, device) if Store.default().has(j.config)]
-    return StudySeeds(SeedPlan(max(stored) + 1 if stored else min(studies_mod.PILOT_SEEDS, cap)), "store", cap)
+    planned = study.plan(profile, studies_mod.PILOT_SEEDS + cap, device)
+    stored = [j.config.seed for j in planned if Store.default().has(j.config)]
+    return StudySeeds(SeedPlan.given(max(stored) + 1 if stored else studies_mod.PILOT_SEEDS), "store", cap)
 
 
 @dataclass
@@ -442,7 +608,7 @@ def reproduce(
     for name in tqdm(names, desc="studies", unit="study"):
         study = get_study(name).at_precision(precision)
         plans[name] = study_seeds(study, get_profile(profile), seeds, device, margin, max_seeds, stored_only)
-        parts.append(measure(study, profile, plans[name].n, device, stored_only))
+        parts.append(measure(study, profile, plans[name].plan.seeds, device, stored_only))
     measured = Measurements(
         pd.concat([m.values for m in parts], ignore_index=True),
         {k: v for m in parts for k, v in m.predictions.items()},

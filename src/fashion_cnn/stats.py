@@ -12,17 +12,28 @@ tests on test-set predictions.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
-from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import ttost_paired
 
-OUTCOMES = ("higher", "lower", "equivalent", "inconclusive", "no test")
+from .power import equivalence_power, min_detectable, paired_t_power, seeds_needed, seeds_to_decide  # noqa: F401
+
+OUTCOMES = (
+    "higher",  # the adjusted t-test rejects, the TOST does not: b is above a, perhaps by more than the margin
+    "lower",
+    "higher within margin",  # both reject: b is above a, and by less than the margin
+    "lower within margin",
+    "equivalent",  # only the adjusted TOST rejects: |b − a| < margin, no direction shown
+    "inconclusive",  # neither rejects at this n
+    "no test",  # fewer than 2 complete pairs, or differences without spread
+)
+DIFFERENT = ("higher", "lower", "higher within margin", "lower within margin")  # the t-test rejected
+EQUIVALENT = ("equivalent", "higher within margin", "lower within margin")  # the TOST rejected
 
 
 @dataclass(frozen=True)
@@ -78,10 +89,11 @@ def _no_variance(d: np.ndarray) -> bool:
 def paired_t(a, b) -> TestResult:
     """Paired t-test of b against a over matched seeds (nan p-value when n < 2 or no variance)."""
     d = _paired(a, b, "paired_t")
+    n = len(d)
     if _no_variance(d):
-        return TestResult("paired t", float("nan"), float("nan"), len(d), float(d.mean()) if len(d) else float("nan"))
-    res = sps.ttest_1samp(d, 0.0)
-    return TestResult("paired t", float(res.statistic), float(res.pvalue), len(d), float(d.mean()))
+        return TestResult("paired t", float("nan"), float("nan"), n, float(d.mean()) if n else float("nan"))
+    t = float(d.mean() / (d.std(ddof=1) / math.sqrt(n)))  # scipy's ttest_1samp, without its 1 ms of checks
+    return TestResult("paired t", t, float(2 * sps.t.sf(abs(t), n - 1)), n, float(d.mean()))
 
 
 def diff_ci(a, b, confidence: float = 0.95) -> Interval:
@@ -175,60 +187,6 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return out.tolist()
 
 
-def min_detectable(std: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
-    """The smallest mean paired difference a two-sided paired t-test over `n` seeds detects with
-    `power`, given the standard deviation `std` of the differences (statsmodels' TTestPower)."""
-    if n < 2 or not np.isfinite(std):
-        return float("nan")
-    return float(TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha, power=power) * std)
-
-
-_NS = np.arange(2, 10_001)  # seed counts the power searches look through
-
-
-def seeds_needed(diff: float, std: float, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Seeds a two-sided paired t-test needs to detect a true difference `diff` with `power`
-    (statsmodels' TTestPower over n = 2 …; at least 2; inf for no difference or beyond 10,000)."""
-    if diff == 0 or not np.isfinite(diff):
-        return math.inf
-    if std <= 0:
-        return 2
-    reached = TTestPower().power(abs(diff) / std, _NS, alpha) >= power
-    return int(_NS[reached.argmax()]) if reached.any() else math.inf
-
-
-def equivalence_power(diff: float, std: float, n, margin: float, alpha: float = 0.05):
-    """Lower bound on the power of the paired TOST at ±margin with n seeds (a number or an array)
-    when the true difference is `diff`: P(both one-sided tests reject) ≥ P(lower) + P(upper) − 1."""
-    n = np.asarray(n)
-    if abs(diff) >= margin:
-        return np.zeros(n.shape) if n.ndim else 0.0
-    if std <= 0:
-        return np.ones(n.shape) if n.ndim else 1.0
-    t = TTestPower()
-    bound = (
-        t.power((margin + diff) / std, n, alpha, alternative="larger")
-        + t.power((margin - diff) / std, n, alpha, alternative="larger")
-        - 1
-    )
-    bound = np.clip(np.where(n >= 2, bound, 0.0), 0.0, 1.0)
-    return bound if bound.ndim else float(bound)
-
-
-def seeds_to_decide(
-    diff: float, std: float, margin: float, alpha: float = 0.05, power: float = 0.8, cap: int = 100
-) -> float:
-    """The fewest seeds that decide a comparison with `power` if `diff` and `std` are the truth:
-    the paired t-test's n for a difference, or the TOST's n for equivalence, whichever is smaller
-    (inf when neither decides within `cap` seeds)."""
-    ns = np.arange(2, cap + 1)
-    reached = equivalence_power(diff, std, ns, margin, alpha) >= power
-    equivalent = int(ns[reached.argmax()]) if reached.any() else math.inf
-    detect = seeds_needed(diff, std, alpha, power)
-    best = min(detect, equivalent)
-    return best if best <= cap else math.inf
-
-
 def contingency(labels, pred_a, pred_b) -> np.ndarray:
     """2x2 counts of (a right?, b right?): [[both right, only a right], [only b right, both wrong]]."""
     labels, pred_a, pred_b = map(np.asarray, (labels, pred_a, pred_b))
@@ -276,34 +234,68 @@ def cochran_q(correct) -> TestResult:
 
 @dataclass(frozen=True)
 class Comparison:
-    """b against a on one metric over matched seeds: the estimate, both tests and the outcome."""
+    """b against a on one metric over matched seeds: the estimate, both tests and the outcome.
+
+    `family` t-tests form one Holm family and `tost_family` TOSTs another (each kind of claim has
+    its own family-wise error rate ≤ α; docs/statistics.md). `wins` and `posterior` describe the
+    same differences two more ways and never change the outcome.
+    """
 
     a: str
     b: str
-    diff: Interval  # b − a over matched seeds, with its confidence interval
+    diff: Interval  # b − a over the complete pairs, with its 95% confidence interval
     test: TestResult  # paired t (or the corrected k-fold t)
     tost: TestResult  # paired TOST at ±margin
     margin: float  # equivalence margin, in the units of the values (nan: equivalence not tested)
-    family: int = 1  # comparisons in the family the Holm adjustment of the difference tests runs over
-    tost_family: int = 1  # equivalence tests the Holm adjustment of the TOSTs runs over
+    family: int = 1  # difference tests in the Holm family (those with a p-value)
+    tost_family: int = 1  # equivalence tests in the TOSTs' Holm family
     p_holm: float = float("nan")  # the test's p, Holm-adjusted over the family
     tost_holm: float = float("nan")  # the TOST's p, Holm-adjusted over the family
     outcome: str = "no test"  # one of OUTCOMES
     alpha: float = 0.05
+    diff90: Interval | None = None  # the 1 − 2α interval: inside ±margin exactly when the unadjusted TOST rejects
+    wins: int = 0  # complete pairs in which b is above a
+    posterior: tuple[float, float, float] = (float("nan"),) * 3  # P(b − a < −m), P(|b − a| ≤ m), P(b − a > m)
+    dropped: int = 0  # seeds both sides have where either value is not finite (a diverged run), left out
 
     @property
     def decided(self) -> bool:
-        return self.outcome in ("higher", "lower", "equivalent")
+        return self.outcome in DIFFERENT or self.outcome in EQUIVALENT
+
+    @property
+    def constant(self) -> bool:
+        """Every complete pair differs by the same amount (no spread, so no t-test)."""
+        return self.diff.n >= 2 and self.diff.std == 0
 
 
 def _decide(c: Comparison) -> str:
+    different = np.isfinite(c.p_holm) and c.p_holm < c.alpha
+    equivalent = np.isfinite(c.tost_holm) and c.tost_holm < c.alpha
+    if different:
+        direction = "higher" if c.diff.mean > 0 else "lower"
+        return f"{direction} within margin" if equivalent else direction
+    if equivalent:
+        return "equivalent"
     if not np.isfinite(c.p_holm) and not np.isfinite(c.tost_holm):
         return "no test"
-    if np.isfinite(c.p_holm) and c.p_holm < c.alpha:
-        return "higher" if c.diff.mean > 0 else "lower"
-    if np.isfinite(c.tost_holm) and c.tost_holm < c.alpha:
-        return "equivalent"
     return "inconclusive"
+
+
+def posterior(diffs, margin: float = float("nan"), kfold: tuple[int, int] | None = None) -> tuple[float, float, float]:
+    """P(mean difference < −margin), P(within ±margin), P(> +margin) under the Student-t posterior
+    of the mean difference (flat prior: location the mean, scale s/√n, or the Nadeau–Bengio scale
+    s·√(1/k + n_test/n_train) for folds), as Benavoli et al. (2017) and scikit-learn's
+    model-comparison example do. Without a margin it is P(< 0), 0, P(> 0). nan for n < 2 or no spread."""
+    d = np.asarray(diffs, dtype=float)
+    k = len(d)
+    nan = float("nan")
+    if _no_variance(d):
+        return nan, nan, nan
+    scale = math.sqrt(d.var(ddof=1) * ((1 / k + kfold[1] / kfold[0]) if kfold else 1 / k))
+    m = margin if np.isfinite(margin) else 0.0
+    worse = float(sps.t.cdf((-m - d.mean()) / scale, k - 1))
+    better = float(sps.t.sf((m - d.mean()) / scale, k - 1))
+    return worse, max(0.0, 1.0 - worse - better), better
 
 
 def _by_seed(values) -> pd.Series:
@@ -318,13 +310,15 @@ def compare_family(
     confidence: float = 0.95,
     kfold: tuple[int, int] | None = None,
 ) -> list[Comparison]:
-    """Each (a, b) in `pairs` compared over the seeds both have, as one family.
+    """Each (a, b) in `pairs` compared over the seeds both have with finite values, as one family.
 
     `values` maps a name to one value per seed (a Series indexed by seed, or a list in seed order).
-    `margin` is the equivalence margin of every pair, or one per pair (None: no equivalence test
-    for that pair, e.g. a loss). Decisions use Holm-adjusted p-values over the family, separately
-    for the difference tests and for the equivalence tests. `kfold=(n_train, n_test)`: the values are
-    per fold of the same folds, so the tests are the Nadeau–Bengio corrected ones.
+    A seed where either side is not finite (a diverged run) is dropped from that pair and counted in
+    `Comparison.dropped`. `margin` is the equivalence margin of every pair, or one per pair (None:
+    no equivalence test for that pair, e.g. a loss). Decisions use Holm-adjusted p-values over the
+    family, one adjustment for the difference tests and one for the equivalence tests, each counting
+    only the tests that ran. `kfold=(n_train, n_test)`: the values are per fold of the same folds, so
+    the tests, intervals and posterior use the Nadeau–Bengio corrected variance.
     """
     margins = list(margin) if isinstance(margin, (list, tuple)) else [margin] * len(pairs)
     if len(margins) != len(pairs):
@@ -334,32 +328,47 @@ def compare_family(
         for name in (a, b):
             if name not in values:
                 raise ValueError(f"compare_family: {name!r} is not among the compared names {list(values)}")
-        sa, sb = _by_seed(values[a]), _by_seed(values[b])
-        seeds = sa.index.intersection(sb.index)
-        xa, xb = sa[seeds].to_numpy(), sb[seeds].to_numpy()
-        nan = float("nan")
-        untested = TestResult("TOST", nan, nan, len(seeds), nan)
-        margin = nan if m is None else float(m)
-        if len(seeds) == 0:
-            raw.append(
-                Comparison(
-                    a,
-                    b,
-                    Interval(nan, nan, nan, nan, 0),
-                    TestResult("paired t", nan, nan, 0, nan),
-                    untested,
-                    margin,
-                    alpha=alpha,
-                )
-            )
-            continue
-        if kfold:
-            test, diff = corrected_kfold_t(xb - xa, *kfold), corrected_kfold_ci(xb - xa, *kfold, confidence)
-            tost = corrected_kfold_tost(xb - xa, *kfold, margin) if np.isfinite(margin) else untested
+        va, vb = values[a], values[b]
+        if not isinstance(va, pd.Series) and not isinstance(vb, pd.Series):  # lists in seed order
+            xa, xb = np.asarray(va, dtype=float), np.asarray(vb, dtype=float)
+            xa, xb = xa[: len(xb)], xb[: len(xa)]
         else:
-            test, diff = paired_t(xa, xb), diff_ci(xa, xb, confidence)
+            sa, sb = _by_seed(va), _by_seed(vb)
+            seeds = sa.index if sa.index.equals(sb.index) else sa.index.intersection(sb.index)
+            xa, xb = sa.reindex(seeds).to_numpy(), sb.reindex(seeds).to_numpy()
+        complete = np.isfinite(xa) & np.isfinite(xb)
+        xa, xb, dropped = xa[complete], xb[complete], int((~complete).sum())
+        nan = float("nan")
+        untested = TestResult("TOST", nan, nan, len(xa), nan)
+        margin = nan if m is None else float(m)
+        if len(xa) == 0:
+            empty = Interval(nan, nan, nan, nan, 0)
+            test = TestResult("paired t", nan, nan, 0, nan)
+            raw.append(Comparison(a, b, empty, test, untested, margin, alpha=alpha, diff90=empty, dropped=dropped))
+            continue
+        d = xb - xa
+        if kfold:
+            test, diff = corrected_kfold_t(d, *kfold), corrected_kfold_ci(d, *kfold, confidence)
+            diff90 = corrected_kfold_ci(d, *kfold, 1 - 2 * alpha)
+            tost = corrected_kfold_tost(d, *kfold, margin) if np.isfinite(margin) else untested
+        else:
+            test, diff, diff90 = paired_t(xa, xb), diff_ci(xa, xb, confidence), diff_ci(xa, xb, 1 - 2 * alpha)
             tost = equivalence(xa, xb, margin) if np.isfinite(margin) else untested
-        raw.append(Comparison(a, b, diff, test, tost, margin, alpha=alpha))
+        raw.append(
+            Comparison(
+                a,
+                b,
+                diff,
+                test,
+                tost,
+                margin,
+                alpha=alpha,
+                diff90=diff90,
+                wins=int((d > 0).sum()),
+                posterior=posterior(d, margin, kfold),
+                dropped=dropped,
+            )
+        )
     p_holm = holm([c.test.p_value for c in raw])
     tost_holm = holm([c.tost.p_value for c in raw])
     family = int(sum(np.isfinite(c.test.p_value) for c in raw))
@@ -371,9 +380,24 @@ def compare_family(
     return out
 
 
+def all_pairs(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Every unordered pair of `names`, k(k − 1)/2 of them: the family that ranks models without
+    choosing one on the data first (a best model picked by its mean and then tested against the
+    rest is tested on the data that chose it)."""
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
+def not_below(comparisons: Sequence[Comparison], names: Sequence[str]) -> list[str]:
+    """The names no comparison of an all-pairs family shows below another: the models that may be
+    the best, in the order of `names`."""
+    below = {c.a if c.outcome.startswith("higher") else c.b for c in comparisons if c.outcome in DIFFERENT}
+    return [n for n in names if n not in below]
+
+
 def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.DataFrame:
-    """One row per comparison: the difference and its interval (×`scale`), raw and Holm-adjusted p
-    of both tests side by side, and the outcome."""
+    """One row per comparison: the difference with its 95% interval and its 90% interval (the TOST's
+    counterpart, ×`scale`), raw and Holm-adjusted p of both tests side by side, the outcome, the
+    seeds where b is above a, and the posterior probabilities of b below, within and above ±margin."""
     rows = [
         {
             "comparison": f"{c.b} − {c.a}",
@@ -381,29 +405,21 @@ def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.
             "difference": c.diff.mean * scale,
             "ci_low": c.diff.low * scale,
             "ci_high": c.diff.high * scale,
+            "ci90_low": (c.diff90.low if c.diff90 else float("nan")) * scale,
+            "ci90_high": (c.diff90.high if c.diff90 else float("nan")) * scale,
             "p": c.test.p_value,
             "p_holm": c.p_holm,
             "p_tost": c.tost.p_value,
             "p_tost_holm": c.tost_holm,
             "outcome": c.outcome,
+            "b above a": f"{c.wins} of {c.diff.n}",
+            "P(below)": c.posterior[0],
+            "P(within)": c.posterior[1],
+            "P(above)": c.posterior[2],
         }
         for c in comparisons
     ]
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "comparison",
-            "n",
-            "difference",
-            "ci_low",
-            "ci_high",
-            "p",
-            "p_holm",
-            "p_tost",
-            "p_tost_holm",
-            "outcome",
-        ],
-    ).set_index("comparison")
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["comparison"]).set_index("comparison")
 
 
 def mean_table(values: Mapping[str, Sequence[float]], confidence: float = 0.95) -> pd.DataFrame:
@@ -415,12 +431,15 @@ def mean_table(values: Mapping[str, Sequence[float]], confidence: float = 0.95) 
     return pd.DataFrame(rows).set_index("model")
 
 
+PILOT_SEEDS = 3  # seeds per configuration of the pilot `seeds="auto"` plans n from (seeds 0, 1, 2)
+
+
 @dataclass(frozen=True)
 class SeedChoice:
-    """How many seeds a design needs, chosen from a pilot before any test is made."""
+    """How many fresh seeds a design needs, chosen from a pilot before any of them is trained."""
 
     pilot: int  # seeds of the pilot
-    n: int  # seeds chosen (pilot ≤ n ≤ cap)
+    n: int  # fresh seeds chosen (min(pilot, cap) ≤ n ≤ cap)
     cap: int
     needs: dict[str, float]  # comparison → seeds that decide it at the pilot's estimates (inf: never)
     power: float
@@ -433,11 +452,12 @@ class SeedChoice:
 
 
 def choose_seeds(pilot: Sequence[Comparison], cap: int = 10, power: float = 0.8) -> SeedChoice:
-    """The n that decides every comparison of a pilot family with `power`, at most `cap`.
+    """The n that decides every comparison of a pilot family with `power`: at least the pilot's
+    size (an estimate from 3 seeds is too rough to go below), at most `cap`.
 
     Uses the pilot's mean difference and its spread as the truth and α/m (m comparisons), the level
-    Holm's first step uses, so the choice holds after the correction. The n is fixed before the
-    final test is made: no seeds are added after looking at a p-value.
+    Holm's first step uses, so the choice holds after the correction. The n counts fresh seeds: the
+    pilot plans them and is never tested (`plan_seeds`).
     """
     pilot = list(pilot)
     n0 = max((c.diff.n for c in pilot), default=0)
@@ -448,7 +468,57 @@ def choose_seeds(pilot: Sequence[Comparison], cap: int = 10, power: float = 0.8)
         if c.diff.n >= 2
     }
     wanted = min(cap, max(needs.values(), default=n0))  # a comparison no n up to the cap decides gets the cap
-    return SeedChoice(n0, int(max(n0, wanted)), cap, needs, power, alpha)
+    return SeedChoice(n0, int(max(min(n0, cap), wanted)), cap, needs, power, alpha)
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """The seeds every configuration of a design is trained with, and how they were chosen.
+
+    `seeds` are the seeds whose runs are tested. Under `seeds="auto"` a pilot (`pilot_seeds`, seeds
+    0 … PILOT_SEEDS − 1) is trained first to choose n, and the tested seeds are n fresh ones after
+    it: the pilot's differences decide how many seeds to train, never what the test says. For a
+    given number there is no pilot and the seeds are 0 … n − 1.
+    """
+
+    seeds: tuple[int, ...]
+    pilot_seeds: tuple[int, ...] = ()
+    choice: SeedChoice | None = None  # the pilot's choice under seeds="auto"
+
+    def __post_init__(self):
+        if set(self.seeds) & set(self.pilot_seeds):
+            raise ValueError(f"SeedPlan: tested seeds {self.seeds} overlap the pilot's {self.pilot_seeds}")
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @classmethod
+    def given(cls, n: int) -> SeedPlan:
+        """n seeds, 0 … n − 1, without a pilot."""
+        return cls(tuple(range(int(n))))
+
+
+def plan_seeds(
+    resolved: int | str,
+    pilot: Callable[[Sequence[int]], Mapping[str, pd.Series]],
+    pairs: Sequence[tuple[str, str]],
+    margin: float,
+    cap: int = 10,
+    power: float = 0.8,
+) -> SeedPlan:
+    """The one rule every section, the decay study and the reproduction choose their seeds by.
+
+    `resolved` is a number of seeds or "auto" (`config.resolve_seeds`). Under "auto", `pilot(seeds)`
+    trains (or loads) seeds 0 … PILOT_SEEDS − 1 and returns one value per seed for each name of
+    `pairs`; their family (`compare_family`) gives `choose_seeds` the n that decides every pair with
+    `power` (at most `cap`), and the plan's tested seeds are the n seeds after the pilot.
+    """
+    if resolved != "auto":
+        return SeedPlan.given(int(resolved))
+    pilot_seeds = tuple(range(PILOT_SEEDS))
+    choice = choose_seeds(compare_family(pilot(pilot_seeds), pairs, margin), cap, power)
+    return SeedPlan(tuple(range(PILOT_SEEDS, PILOT_SEEDS + choice.n)), pilot_seeds, choice)
 
 
 def class_scores(logits, loss: str = "ce") -> np.ndarray:

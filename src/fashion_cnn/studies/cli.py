@@ -28,7 +28,7 @@ from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..store import Store
 from .files import get_study as study_at  # `chosen` in main: at the chosen precision
-from .study import PILOT_SEEDS, Job, Study, list_studies, seed_plan
+from .study import PILOT_SEEDS, Job, SeedPlan, Study, list_studies, seed_plan
 
 # ----------------------------------------------------------------------------------------------
 # What a plan needs from the run store, and the command line
@@ -85,14 +85,14 @@ def _names(names: list[str]) -> list[str]:
     return names
 
 
-def _seeds(study: Study, profile: Profile, args, train: bool) -> int:
-    """Seeds per configuration from --seeds: under "auto" the pilot's choice (`seed_plan`), training
+def _seeds(study: Study, profile: Profile, args, train: bool) -> SeedPlan:
+    """Seeds per configuration from --seeds: under "auto" the pilot's plan (`seed_plan`), training
     the pilot only for `train`; without a stored pilot, `plan` and `list` show the pilot itself."""
     pilot = study.configs(profile, PILOT_SEEDS, args.device)
     stored = Store.default().has
     if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(stored, pilot)):
-        return PILOT_SEEDS  # n is chosen after the pilot: plan the pilot
-    return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds).n
+        return SeedPlan((), tuple(range(PILOT_SEEDS)))  # n is chosen after the pilot: plan the pilot
+    return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds)
 
 
 def _print(table: pd.DataFrame) -> None:
@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             f"profile {profile.name}, seeds {args.seeds}, precision {args.precision}, run store {Store.default()}",
             flush=True,
         )
-        seeds = {name: _seeds(chosen(name), profile, args, train=args.command == "train") for name in names}
+        plans = {name: _seeds(chosen(name), profile, args, train=args.command == "train") for name in names}
+        seeds = {name: plan.pilot_seeds + plan.seeds for name, plan in plans.items()}  # every seed trained
         if args.command == "check":
             for name in names:
                 study = chosen(name)
@@ -200,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for name in names:
             if auto:
-                print(f"{name}: seeds=auto gives n={seeds[name]}", flush=True)
+                plan = plans[name]
+                chosen_n = f"n={plan.n}, tested seeds {list(plan.seeds)}" if plan.seeds else "n is chosen after it"
+                print(f"{name}: seeds=auto: pilot seeds {list(plan.pilot_seeds)} (not tested); {chosen_n}", flush=True)
             jobs = select(chosen(name).plan(profile, seeds[name], args.device), args.only)
             before = plan_table(jobs)
             part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""

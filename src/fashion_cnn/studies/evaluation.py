@@ -51,7 +51,7 @@ def main_view(
     """Train (or read from the store) a study's main view with the seeds `studies.seed_plan` chooses
     ("auto": a pilot picks n ≤ `max_seeds` at the equivalence `margin`, a fraction) and compare its pairs."""
     plan = seed_plan(study, profile, seeds, device, margin, max_seeds)
-    runs = get_or_train_many(study.configs(profile, plan.n, device))
+    runs = get_or_train_many(study.configs(profile, plan.seeds, device))
     final = final_metrics(runs)
     return MainView(plan, runs, final, compare_pairs(final, study.pairs, margin), model_facts(final))
 
@@ -62,7 +62,7 @@ class TestComparison:
     on test, beside the best model's train-only runs, compared paired over seeds."""
 
     models: list[str]  # the `top` models by mean validation accuracy, best first
-    ranking: list  # stats.Comparison: the best against every other model on validation accuracy (one family)
+    ranking: list  # stats.Comparison of every pair of models on validation accuracy (one Holm family)
     runs: dict[str, list]  # label → one Run per seed: "<best> (train)" and "<model> (train+val)" per model
     results: dict[str, dict[int, dict]]  # label → seed → evaluate_test output
     final: pd.DataFrame  # one row per (label, seed): train/val/test metrics
@@ -75,11 +75,13 @@ class TestComparison:
     def label(model: str, split: str = "trainval") -> str:
         return f"{model} ({'train+val' if split == 'trainval' else 'train'})"
 
+    order: list[str]  # every model of the main view by mean validation accuracy, best first
+
     @property
     def could_be_best(self) -> list[str]:
-        """The best model and every model not shown below it on validation accuracy (Holm over the
-        comparisons with the best): the models the ranking does not tell apart from the top."""
-        return [self.models[0]] + [c.b for c in self.ranking if c.outcome != "lower"]
+        """The models no other model is shown above on validation accuracy (all pairs, one Holm family),
+        best mean first: the ones the tests leave as possibly the best."""
+        return stats.not_below(self.ranking, self.order)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -111,7 +113,7 @@ def compare_on_test(
     models = order[:top]
     seeds = sorted(set(final["seed"]))
     values = values_by(final, "val_acc")
-    ranking = stats.compare_family(values, [(order[0], m) for m in order[1:]], margin, alpha)
+    ranking = stats.compare_family(values, stats.all_pairs(order), margin, alpha)  # no model chosen first
     trainval = get_or_train_many(
         [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds]
     )
@@ -168,7 +170,7 @@ def compare_on_test(
                 )
     mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
     mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
-    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar)
+    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar, order)
 
 
 def fold_configs(config, k: int) -> list:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,18 @@ from ..config import Profile
 from ..errors import ConfigError
 from ..runs import RunConfig
 from ..schedule import get_or_train_many
-from ..stats import SeedChoice
+from ..stats import PILOT_SEEDS, SeedPlan, plan_seeds  # noqa: F401 (re-exported by studies)
+
+Seeds = int | Sequence[int] | None  # a number n (seeds 0 … n − 1), the seeds themselves, or None (the profile's n)
+
+
+def seed_list(seeds: Seeds, profile: Profile) -> Sequence[int]:
+    """The seeds a study's runs use: `seeds` itself when it lists them (a `SeedPlan.seeds`), 0 … n − 1
+    for a number n, 0 … profile.seeds − 1 for None."""
+    if seeds is None:
+        return range(profile.seeds)
+    return range(seeds) if isinstance(seeds, int) else tuple(seeds)
+
 
 DEFAULT_AUGMENT = ("flip", "rotate", "color", "blur", "crop")  # section 5's set for a study whose report used none
 
@@ -136,19 +147,18 @@ class Study:
             settings["subset"] = min(sizes) if sizes else None
         return RunConfig(arm.model, seed=seed, device=device, label=arm.label, **settings)
 
-    def configs(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[RunConfig]:
-        """Every model × seed of the main view, model-major."""
-        n = profile.seeds if seeds is None else seeds
-        return [self.config(m, profile, s, device) for m in self.models for s in range(n)]
+    def configs(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> list[RunConfig]:
+        """Every model × seed of the main view, model-major (`seeds`: see `seed_list`)."""
+        return [self.config(m, profile, s, device) for m in self.models for s in seed_list(seeds, profile)]
 
-    def ranking(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[str]:
+    def ranking(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> list[str]:
         """The main view's models by mean validation accuracy over `seeds` seeds, best first (trained
         here, or read from the store)."""
         from .. import metrics
 
         return metrics.rank_models(metrics.final_metrics(get_or_train_many(self.configs(profile, seeds, device))))
 
-    def best(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> str:
+    def best(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> str:
         """The main view's model with the highest mean validation accuracy (`ranking`)."""
         return self.ranking(profile, seeds, device)[0]
 
@@ -160,9 +170,21 @@ class Study:
         margin: float = cfg.MARGIN,
         cap: int = cfg.AUTO_SEEDS_CAP,
     ) -> str:
-        """The main view's best model over the seeds section 2 trains (`seed_plan` with the same
-        arguments), so every section that takes "the study's best model" takes the same one."""
-        return self.best(profile, seed_plan(self, profile, seeds, device, margin, cap).n, device)
+        """The main view's best model over the seeds section 2 tests (`ranked`)."""
+        return self.ranked(profile, seeds, device, margin, cap)[0]
+
+    def ranked(
+        self,
+        profile: Profile,
+        seeds: int | str = "default",
+        device: str = "auto",
+        margin: float = cfg.MARGIN,
+        cap: int = cfg.AUTO_SEEDS_CAP,
+    ) -> list[str]:
+        """The main view's models by mean validation accuracy over the seeds section 2 tests
+        (`seed_plan` with the same arguments), best first: every section that takes "the study's best
+        model" (sections 3–5) takes it from here, so they all take the same one."""
+        return self.ranking(profile, seed_plan(self, profile, seeds, device, margin, cap).seeds, device)
 
     @property
     def augmentation(self) -> tuple[str, ...]:
@@ -173,26 +195,25 @@ class Study:
         """The k used under `profile`: the report's k in the full profile, at most the profile's otherwise."""
         return k if profile.name == "full" else min(k, profile.folds)
 
-    def plan(self, profile: Profile, seeds: int | None = None, device: str = "auto") -> list[Job]:
-        """Every run the study needs (main view, extra arms, k-fold, train+validation), without repeats."""
-        n = profile.seeds if seeds is None else seeds
+    def plan(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> list[Job]:
+        """Every run the study needs (main view, extra arms, k-fold, train+validation), without repeats
+        (`seeds`: see `seed_list`)."""
+        n = seed_list(seeds, profile)
         jobs = [
             Job(a.label, "main" if a.label in self.models else "extra", self.config(a.label, profile, s, device))
             for a in self.arms
-            for s in range(n)
+            for s in n
         ]
         for label, k in self.kfold:
             k = self.folds(profile, k)
             jobs += [
                 Job(label, "fold", self.config(label, profile, s, device, split="fold", fold=i, folds=k))
-                for s in range(n)
+                for s in n
                 for i in range(k)
             ]
         for label, split in self.test:
             if split == "trainval":
-                jobs += [
-                    Job(label, "trainval", self.config(label, profile, s, device, split="trainval")) for s in range(n)
-                ]
+                jobs += [Job(label, "trainval", self.config(label, profile, s, device, split="trainval")) for s in n]
         seen: set[str] = set()
         unique = []
         for job in jobs:
@@ -203,17 +224,6 @@ class Study:
         return unique
 
 
-PILOT_SEEDS = 3  # seeds per model of the pilot `seeds="auto"` chooses n from
-
-
-@dataclass(frozen=True)
-class SeedPlan:
-    """How many seeds every model of a study gets, and how that number was chosen."""
-
-    n: int
-    choice: SeedChoice | None = None  # the pilot's choice under seeds="auto"; None for a given number
-
-
 def seed_plan(
     study: Study,
     profile: Profile,
@@ -222,19 +232,17 @@ def seed_plan(
     margin: float = cfg.MARGIN,
     cap: int = cfg.AUTO_SEEDS_CAP,
 ) -> SeedPlan:
-    """The seeds of `study` under `profile`: a given number, or under "auto" (`config.resolve_seeds`)
-    the n that decides the main view's comparisons of validation accuracy (`Study.pairs`) with 80%
-    power, chosen from a pilot of `PILOT_SEEDS` seeds per model (trained here, or read from the store)
-    and capped at `cap`. Deterministic given the stored pilot, so every notebook gets the same n."""
+    """The seeds of `study` under `profile` (`stats.plan_seeds`): a given number, or under "auto"
+    (`config.resolve_seeds`) n fresh seeds after a pilot of `PILOT_SEEDS` seeds per model (trained
+    here, or read from the store), n chosen from the pilot's comparisons of validation accuracy
+    (`Study.pairs`) for 80% power, capped at `cap`. Deterministic given the stored pilot, so every
+    notebook gets the same seeds."""
     from .. import metrics
-    from ..stats import choose_seeds, compare_family
 
-    resolved = cfg.resolve_seeds(seeds, profile, device)
-    if resolved != "auto":
-        return SeedPlan(int(resolved))
-    pilot = get_or_train_many(study.configs(profile, min(PILOT_SEEDS, cap), device))
-    values = metrics.values_by(metrics.final_metrics(pilot), "val_acc")
-    return SeedPlan((choice := choose_seeds(compare_family(values, study.pairs, margin), cap)).n, choice)
+    def pilot(seeds):
+        return metrics.values_by(metrics.final_metrics(get_or_train_many(study.configs(profile, seeds, device))))
+
+    return plan_seeds(cfg.resolve_seeds(seeds, profile, device), pilot, study.pairs, margin, cap)
 
 
 _STUDIES: dict[str, Study] = {}

@@ -8,6 +8,7 @@ from .captions import measured, measured_plan, test_images
 from .comparisons import (
     FAMILY_COLUMNS,
     WHAT,
+    beside,
     cell,
     comparison,
     family_heading,
@@ -72,6 +73,7 @@ __all__ = [
     "augmentation_setup",
     "balance_sentence",
     "base_configuration",
+    "beside",
     "border_sentence",
     "bullets",
     "cell",

@@ -2,9 +2,10 @@
 
 Every comparison reads the same way wherever it appears: the estimate and its interval first, then
 the tests (raw and Holm-adjusted p), then one of the outcomes of `stats.OUTCOMES` in fixed words:
-"higher"/"lower" (a difference the adjusted test supports), "equivalent within ±m" (the adjusted
-TOST supports it) or "inconclusive at n=…". No sentence claims a difference or its absence that the
-adjusted tests do not support.
+"higher"/"lower" (a difference the adjusted t-test supports), "higher/lower, by less than ±m" (both
+the t-test and the TOST reject), "equivalent within ±m" (only the adjusted TOST rejects) or
+"inconclusive at n=…"; "no test" says why (too few complete pairs, or differences without spread).
+No sentence claims a difference or its absence that the adjusted tests do not support.
 """
 
 from __future__ import annotations
@@ -15,30 +16,61 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..stats import Comparison, SeedChoice, min_detectable
-from .words import count, p, signed
+from ..stats import EQUIVALENT, OUTCOMES, Comparison, SeedPlan, min_detectable
+from .words import count, p, seed_span, signed
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def interval(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
-    """ "+0.42 points, 95% CI −0.61 to +1.45" (no interval with one seed)."""
+    """ "+0.42 points, 95% CI −0.61 to +1.45" (no interval with one seed); an equivalence outcome adds
+    the 90% interval, the one the TOST at α = 0.05 keeps inside ±margin."""
     head = signed(c.diff.mean, scale, unit, digits)
     if not np.isfinite(c.diff.low):
         return f"{head}, one seed so no interval"
     low, high = (signed(x, scale, "", digits) for x in (c.diff.low, c.diff.high))
-    return f"{head}, 95% CI {low} to {high}"
+    out = f"{head}, 95% CI {low} to {high}"
+    if c.outcome in EQUIVALENT and c.diff90 is not None:
+        low, high = (signed(x, scale, "", digits) for x in (c.diff90.low, c.diff90.high))
+        out += f", {1 - 2 * c.alpha:.0%} CI {low} to {high}"
+    return out
+
+
+def _margin(c: Comparison, scale: float, unit: str, digits: int) -> str:
+    return f"±{c.margin * scale:.{digits}f}{unit}"
+
+
+def _untested(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
+    """Why a comparison has no test: too few complete pairs, or every pair differing by the same amount."""
+    dropped = f"; {count(c.dropped, 'seed')} left out (a value not finite)" if c.dropped else ""
+    if c.constant:
+        return (
+            f"no t-test: all {c.diff.n} differences equal {signed(c.diff.mean, scale, unit, digits)}, so they have no "
+            f"spread to test against{dropped}"
+        )
+    if c.diff.n == 0:
+        return f"not measured on a common seed{dropped}"
+    return f"no test at n={c.diff.n}: a test needs at least 2 complete pairs{dropped}"
+
+
+def _direction(c: Comparison) -> str:
+    return "higher" if c.outcome.startswith("higher") else "lower"
 
 
 def outcome(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
     """The outcome in the report's fixed words, with the adjusted p that decided it and the family
     each adjustment ran over."""
-    over = f"Holm over {count(c.family, 'comparison')}"
-    tost_over = over if c.tost_family == c.family else f"Holm over {count(c.tost_family, 'equivalence test')}"
-    m = f"±{c.margin * scale:.{digits}f}{unit}"
+    over = f"Holm over {count(c.family, 'difference test')}"
+    tost_over = f"Holm over {count(c.tost_family, 'equivalence test')}"
+    m = _margin(c, scale, unit, digits)
     if c.outcome in ("higher", "lower"):
         return f"`{c.b}` is {c.outcome} ({p(c.p_holm, 'adjusted p')}, {over})"
+    if c.outcome in ("higher within margin", "lower within margin"):
+        return (
+            f"`{c.b}` is {_direction(c)}, by less than {m} ({p(c.p_holm, 'adjusted p')}, {over}; "
+            f"{p(c.tost_holm, 'TOST adjusted p')}, {tost_over})"
+        )
     if c.outcome == "equivalent":
         return f"equivalent within {m} ({p(c.tost_holm, 'TOST adjusted p')}, {tost_over})"
     if c.outcome == "inconclusive":
@@ -47,30 +79,46 @@ def outcome(c: Comparison, scale: float = 100.0, unit: str = " points", digits: 
                 f"inconclusive at n={c.diff.n}: no difference is shown ({p(c.p_holm, 'adjusted p')}, {over}), and "
                 "equivalence is not tested (no margin for this metric)"
             )
-        if tost_over == over:
-            return (
-                f"inconclusive at n={c.diff.n}: neither a difference ({p(c.p_holm, 'adjusted p')}) nor "
-                f"equivalence within {m} ({p(c.tost_holm, 'TOST adjusted p')}) is shown, {over}"
-            )
         return (
             f"inconclusive at n={c.diff.n}: neither a difference ({p(c.p_holm, 'adjusted p')}, {over}) nor "
             f"equivalence within {m} ({p(c.tost_holm, 'TOST adjusted p')}, {tost_over}) is shown"
         )
-    return f"no test at n={c.diff.n}" + (" (the differences have no spread)" if c.diff.n >= 2 else "")
+    return _untested(c, scale, unit, digits)
 
 
 def verdict(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
     """The outcome in a few words with the adjusted p that decided it (the family is stated once
     elsewhere, e.g. by `family_heading`)."""
+    m = _margin(c, scale, unit, digits)
     if c.outcome in ("higher", "lower"):
         return f"{c.outcome} ({p(c.p_holm, 'Holm p')})"
+    if c.outcome in ("higher within margin", "lower within margin"):
+        return f"{_direction(c)}, by less than {m} ({p(c.p_holm, 'Holm p')}, {p(c.tost_holm, 'TOST Holm p')})"
     if c.outcome == "equivalent":
-        return f"equivalent within ±{c.margin * scale:.{digits}f}{unit} ({p(c.tost_holm, 'TOST Holm p')})"
+        return f"equivalent within {m} ({p(c.tost_holm, 'TOST Holm p')})"
     if c.outcome == "inconclusive" and not np.isfinite(c.margin):
         return f"inconclusive at n={c.diff.n} ({p(c.p_holm, 'Holm p')}; equivalence not tested)"
     if c.outcome == "inconclusive":
         return f"inconclusive at n={c.diff.n} ({p(c.p_holm, 'Holm p')}, {p(c.tost_holm, 'TOST Holm p')})"
-    return f"no test at n={c.diff.n}"
+    return _untested(c, scale, unit, digits)
+
+
+def beside(c: Comparison, scale: float = 100.0, unit: str = " points", digits: int = 2) -> str:
+    """What the paired seeds and the Bayesian reading add, changing no decision: "`b` is above `a` in
+    2 of 3 seeds; posterior P(below −m) 0.04, P(within ±m) 0.71, P(above +m) 0.25" [@benavoli2017]."""
+    if c.diff.n < 1:
+        return ""
+    out = f"`{c.b}` is above `{c.a}` in {c.wins} of {count(c.diff.n, 'seed')}"
+    if np.isfinite(c.posterior[0]):
+        if np.isfinite(c.margin):
+            m = _margin(c, scale, unit, digits)
+            out += (
+                f"; posterior probability [@benavoli2017] that b − a is below −{m[1:]} {c.posterior[0]:.2f}, "
+                f"within {m} {c.posterior[1]:.2f}, above +{m[1:]} {c.posterior[2]:.2f}"
+            )
+        else:
+            out += f"; posterior probability [@benavoli2017] that b − a is above 0 {c.posterior[2]:.2f}"
+    return out
 
 
 def comparison(
@@ -85,10 +133,7 @@ def comparison(
 
 def outcomes_line(comparisons: Sequence[Comparison]) -> str:
     """ "2 higher, 1 equivalent, 1 inconclusive" over a family."""
-    counts = {
-        o: sum(c.outcome == o for c in comparisons)
-        for o in ("higher", "lower", "equivalent", "inconclusive", "no test")
-    }
+    counts = {o: sum(c.outcome == o for c in comparisons) for o in OUTCOMES}
     return ", ".join(f"{n} {o}" for o, n in counts.items() if n)
 
 
@@ -117,7 +162,7 @@ def power(
     and how many seeds would settle each undecided comparison (`stats.seeds_to_decide`)."""
     from ..stats import seeds_to_decide
 
-    tested = [c for c in comparisons if c.diff.n >= 2 and np.isfinite(c.diff.std)]
+    tested = [c for c in comparisons if np.isfinite(c.test.p_value)]
     if not tested:
         return (
             f"{'On ' + what + ', with' if what else 'With'} one seed per model no comparison can be tested; train "
@@ -125,12 +170,12 @@ def power(
         )
     n = max(c.diff.n for c in tested)
     sd = float(np.median([c.diff.std for c in tested]))
-    level = alpha / max(len(comparisons), 1)
+    level = alpha / len(tested)
     mdd = min_detectable(sd, n, level, power)
     out = (
         f"{'On ' + what + ', at' if what else 'At'} n={count(n, 'seed')} the paired differences vary by a median of {sd * scale:.2f}{unit} (standard "
         f"deviation over seeds), so a difference of about {mdd * scale:.2f}{unit} is detected with "
-        f"{power:.0%} power at α={alpha}/{len(comparisons)} (Holm's strictest step)."
+        f"{power:.0%} power at α={alpha}/{len(tested)} (Holm's strictest step over the {count(len(tested), 'tested comparison')})."
     )
     undecided = [c for c in tested if not c.decided]
     if undecided:
@@ -145,17 +190,20 @@ def power(
     return out
 
 
-def seed_choice(choice: SeedChoice) -> str:
-    """How `seeds="auto"` chose n: the pilot, the n each comparison needs, the n chosen and the cap."""
+def seed_choice(plan: SeedPlan) -> str:
+    """How `seeds="auto"` chose n: the pilot's seeds, the n each comparison needs, the n chosen and the
+    cap, and that the tested seeds are others than the pilot's."""
+    choice = plan.choice
     needs = "; ".join(
         f"`{k}` {'more than ' + str(choice.cap) if v > choice.cap else v}" for k, v in choice.needs.items()
     )
     out = (
-        f'Seeds chosen from a pilot (`seeds="auto"`): {count(choice.pilot, "seed")} per model first; from the '
-        f"pilot's differences and their spread, each comparison needs, for {choice.power:.0%} power at "
-        f"α={choice.alpha:.3g} (0.05 over {count(len(choice.needs), 'comparison')}): {needs or 'nothing (no testable comparison)'}. So n={choice.n} (cap {choice.cap}) "
-        "was fixed before testing, every model trained to it once, and each comparison tested once at that n: no "
-        "seeds were added after a p-value was seen."
+        f'Seeds chosen from a pilot (`seeds="auto"`): every model was first trained with {seed_span(plan.pilot_seeds)}. '
+        f"From the pilot's differences and their spread, each comparison needs, for {choice.power:.0%} power at "
+        f"α={choice.alpha:.3g} (0.05 over {count(len(choice.needs), 'comparison')}): "
+        f"{needs or 'nothing (no testable comparison)'}. So n={choice.n} (at least the pilot's {choice.pilot}, cap "
+        f"{choice.cap}), and every model was trained with {count(plan.n, 'fresh seed')}, {seed_span(plan.seeds)}. "
+        "The tests use those seeds only: the pilot chose how many seeds to train and is not part of any test."
     )
     if choice.undecidable:
         out += (
@@ -176,11 +224,16 @@ WHAT = {
 
 
 def cell(c: Comparison, scale: float = 100.0) -> str:
-    """A table cell: "+0.42 [−0.61, +1.45] inconclusive"."""
+    """A table cell: "+0.42 [−0.61, +1.45] inconclusive"; an equivalence outcome adds its 90% interval,
+    "+0.10 [−0.20, +0.40] equivalent (90% [−0.12, +0.32])"."""
     if not np.isfinite(c.diff.low):
         return f"{signed(c.diff.mean, scale, '')} ({c.outcome})"
     low, high = (signed(x, scale, "") for x in (c.diff.low, c.diff.high))
-    return f"{signed(c.diff.mean, scale, '')} [{low}, {high}] {c.outcome}"
+    out = f"{signed(c.diff.mean, scale, '')} [{low}, {high}] {c.outcome}"
+    if c.outcome in EQUIVALENT and c.diff90 is not None:
+        low, high = (signed(x, scale, "") for x in (c.diff90.low, c.diff90.high))
+        out += f" ({1 - 2 * c.alpha:.0%} [{low}, {high}])"
+    return out
 
 
 def outcome_table(families: dict[str, Sequence[Comparison]]) -> pd.DataFrame:
@@ -197,14 +250,19 @@ def outcome_table(families: dict[str, Sequence[Comparison]]) -> pd.DataFrame:
 
 
 def family_heading(comparisons: Sequence[Comparison], what: str = "validation accuracy", table: str = "") -> str:
-    """ "Of the 7 comparisons of validation accuracy (Holm over 7): 2 higher, 5 inconclusive."; with `table`
-    (a caption's label) it points at the table that lists them ("in Table 5")."""
+    """ "Of the 7 comparisons of validation accuracy: 2 higher, 5 inconclusive.", then the two Holm
+    families and what each controls; with `table` (a caption's label) it points at the table that
+    lists them ("in Table 5")."""
     n = len(comparisons)
     where = f" in [@{table}]" if table else ""
+    if not n:
+        return f"No comparison of {what}{where}."
+    c0 = comparisons[0]
     return (
-        f"Of the {count(n, 'comparison')} of {what}{where} (Holm [@holm1979] over {n}, "
-        f"α={comparisons[0].alpha if n else 0.05}, equivalence by TOST [@schuirmann1987] within "
-        f"±{comparisons[0].margin * 100 if n else 0:.2f} points): {outcomes_line(comparisons)}."
+        f"Of the {count(n, 'comparison')} of {what}{where}: {outcomes_line(comparisons)}. The "
+        f"{count(c0.family, 'difference test')} form one Holm family [@holm1979] and the "
+        f"{count(c0.tost_family, 'equivalence test')} (TOST [@schuirmann1987] within ±{c0.margin * 100:.2f} points) "
+        f"another, so each kind of claim is wrong somewhere with probability at most α={c0.alpha}."
     )
 
 

@@ -102,17 +102,8 @@ def commentary(
     out = []
     if len(table):
         judged = table[table["inside"].notna()]
-        inside = int(judged["inside"].astype(bool).sum())
-        in_ci = int(sum(r["ci_low"] <= r["reported"] <= r["ci_high"] for _, r in judged.iterrows()))
-        seeds = sorted({int(n) for n in judged["n"]})
-        where = f" in the {profile} profile" if profile else ""
         if len(judged):
-            out.append(
-                f"{inside} of the {len(judged)} reported figures with an interval lie inside our 95% prediction "
-                f"interval (where one new run of the same configuration would fall){where}, n = "
-                f"{', '.join(map(str, seeds))} seeds per configuration; {in_ci} of them also lie inside the "
-                "narrower 95% confidence interval of our mean."
-            )
+            out.append(outside_sentence(judged, profile))
         for n, why in ((0, "not run"), (1, "a single seed, so no interval")):
             if k := int((table["n"] == n).sum()):
                 out.append(f"{k} of the {len(table)} figures: {why}.")
@@ -137,14 +128,19 @@ def commentary(
         parts = [f"{n} {v}" for v, n in counts.items()]
         run = claims[claims["outcome"] != "not run"]
         if len(run):
-            family = int(run["family"].max())
+            family, tost_family = int(run["family"].max()), int(run["tost_family"].max())
             margins = run["margin"][np.isfinite(run["margin"].astype(float))]
-            how = [f"Holm over {count(family, 'comparison')}"] if family else []
+            how = [f"Holm over the {count(family, 'difference test')}"] if family else []
             how += (
-                [f"equivalence at ±{margins.iloc[0] * 100:.2f} points on accuracy-like metrics"] if len(margins) else []
+                [
+                    f"Holm over the {count(tost_family, 'equivalence test')} at ±{margins.iloc[0] * 100:.2f} points "
+                    "on accuracy-like metrics"
+                ]
+                if len(margins) and tost_family
+                else []
             )
             out.append(
-                f"Of its {count(len(claims), 'comparison')}, tested as one family"
+                f"Of its {count(len(claims), 'comparison')}, tested as two Holm families, one per kind of claim"
                 + (f" ({', '.join(how)})" if how else "")
                 + f": {', '.join(parts)}; outcomes of those run: "
                 f"{outcomes_line(list(run['comparison']))}."
@@ -159,11 +155,36 @@ def commentary(
     return out
 
 
+def outside_sentence(judged: pd.DataFrame, profile: str = "", shown: int = 5) -> str:
+    """How many of a report's figures with an interval (`judged`: reproduction-table rows) lie outside our 95%
+    prediction interval, how many chance alone would put there (5% of them), how many differ after Holm over
+    the report's figures (`outside`, named when at most `shown`), and how many lie inside the CI of our mean."""
+    outside = int((~judged["inside"].astype(bool)).sum())
+    tested = int(np.isfinite(judged["p_holm"].astype(float)).sum())
+    differ = judged[judged["outside"].eq(True)]
+    in_ci = int(sum(r["ci_low"] <= r["reported"] <= r["ci_high"] for _, r in judged.iterrows()))
+    seeds = ", ".join(map(str, sorted({int(n) for n in judged["n"]})))
+    where = f" in the {profile} profile" if profile else ""
+    verb, named = "differs" if len(differ) == 1 else "differ", ""
+    if 0 < len(differ) <= shown:
+        named = ": " + "; ".join(
+            f"{r['arm']} {r['metric']} ({r['setting']}, {p(r['p_holm'], 'Holm p')})" for _, r in differ.iterrows()
+        )
+    return (
+        f"{outside} of the {len(judged)} reported figures with an interval lie outside our 95% prediction interval "
+        "(where one new run of ours would fall: training noise over seeds, plus the sampling error of a "
+        f"train/validation split of its own for a figure measured on one){where}, n = {seeds} seeds per "
+        f"configuration; chance alone would put about {0.05 * len(judged):.2g} of {len(judged)} outside. After Holm "
+        f"over the report's {count(tested, 'figure')}, {len(differ)} {verb} from ours (Holm p < 0.05){named}. "
+        f"{in_ci} of the {len(judged)} lie inside the narrower 95% confidence interval of our mean."
+    )
+
+
 def seeds_sentence(seeds, profile: str, pilot: int) -> str:
     """How many seeds the study has and why (`seed_choice` for a pilot's choice); `seeds`: a
     `reproduction.StudySeeds`, `pilot`: the seeds per model of a pilot."""
     if seeds.source == "pilot" and seeds.plan.choice is not None:
-        return seed_choice(seeds.plan.choice)
+        return seed_choice(seeds.plan)
     if seeds.source == "store":
         return (
             f'Seeds: `seeds="auto"` with `stored_only` trains no pilot, and the store lacks part of the '
@@ -179,16 +200,21 @@ def method(margin: float, alpha: float, accuracy: float | None = None, images: i
     `accuracy` on `images` test images, why the margin is what it is (`margin_reason`)."""
     m = f"±{margin * 100:.2f} points"
     out = (
-        f"A reported figure is one run, so it is judged against our 95% prediction interval: where one new run of "
-        "the same configuration would fall (mean ± t·s·√(1 + 1/n)); the 95% confidence interval of our mean "
-        "(mean ± t·s/√n) is shown beside it and is much narrower. Each report's claims are one family: every "
-        "claim leads with our difference b − a and its 95% interval, then the paired t-test over seeds and the "
-        f"paired TOST at {m} (accuracy, precision and recall only: losses and seconds per epoch have no such "
-        "margin and get no equivalence test), their p-values Holm-adjusted over the report's claims, then the "
-        f"outcome at α={alpha:g}: higher, lower, equivalent or inconclusive at n. A claimed difference is "
-        "supported by the outcome in its direction and contradicted by the opposite one or by equivalence "
-        f'within {m}; a claimed "≈" is supported only by equivalence, never by a test that failed to find a '
-        "difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
+        "A reported figure is one run, on a train/validation split of its own, so it is judged against our 95% "
+        "prediction interval: where one new run of the same configuration would fall. All our seeds share one "
+        "split, so for an accuracy-like figure measured on a split or on folds the interval adds both splits' "
+        "binomial error to our training noise, mean ± √(t²·s²(1 + 1/n) + z²·p(1 − p)(1/n_theirs + 1/n_ours)) "
+        "(n_theirs: the study's split, which copies the report's); test-set figures (the same test images on "
+        "both sides), losses and seconds keep mean ± t·s·√(1 + 1/n). Each figure gets a predictive p-value, "
+        "Holm-adjusted over the report's figures; the 95% confidence interval of our mean (mean ± t·s/√n) is "
+        "shown beside it and is much narrower. Every claim leads with our difference b − a and its 95% interval, "
+        f"then the paired t-test over seeds and the paired TOST at {m} (accuracy, precision and recall only: "
+        "losses and seconds per epoch have no such margin and get no equivalence test); a report's t-tests are "
+        "one Holm family and its TOSTs another, then the outcome at "
+        f"α={alpha:g}: higher or lower (by less than {m} when the TOST rejects too), equivalent, or inconclusive "
+        "at n. A claimed difference is supported by the outcome in its direction, not supported by equivalence "
+        f'within {m} and contradicted only by the opposite direction; a claimed "≈" is decided by the '
+        "equivalence test alone, never by a test that failed to find a difference. On the test set, where three or more arms were evaluated, Cochran's Q per seed comes first, "
         "then McNemar's test per seed, Holm-adjusted over all McNemar tests of the report."
     )
     if accuracy is not None and images:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from ..models import count_parameters, create_model, model_info, summary
 from ..stats import Comparison
 from .captions import optimizer
-from .comparisons import WHAT, comparison, interval, verdict
-from .words import count, p, signed
+from .comparisons import WHAT, beside, comparison, interval, verdict
+from .words import count, p, seed_span, signed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,18 +40,22 @@ def _size(facts: pd.DataFrame, a: str, b: str) -> str:
 _ACCURACY = {
     "higher": "`{b}` is more accurate than `{a}` on validation",
     "lower": "`{b}` is less accurate than `{a}` on validation",
+    "higher within margin": "`{b}` is more accurate than `{a}` on validation, by less than ±{m}",
+    "lower within margin": "`{b}` is less accurate than `{a}` on validation, by less than ±{m}",
     "equivalent": "`{b}` is as accurate as `{a}` on validation (within ±{m})",
     "inconclusive": "whether `{b}` is more or less accurate than `{a}` is not settled at n={n}",
-    "no test": "`{b}` and `{a}` cannot be told apart with n={n}",
+    "no test": "`{b}` against `{a}` has no test at n={n}",
 }
 
 
 _GAP = {
     "higher": "its train − validation gap is larger",
     "lower": "its train − validation gap is smaller",
+    "higher within margin": "its train − validation gap is larger, by less than ±{m}",
+    "lower within margin": "its train − validation gap is smaller, by less than ±{m}",
     "equivalent": "its train − validation gap is the same within ±{m}",
     "inconclusive": "the change in its gap is not settled",
-    "no test": "its gap cannot be tested",
+    "no test": "its gap has no test",
 }
 
 
@@ -80,6 +84,8 @@ def discussion(families: dict[str, Sequence[Comparison]], facts: pd.DataFrame) -
         for m, fam in families.items():
             c = fam[i]
             parts.append(f"{WHAT.get(m, m).capitalize()}: {interval(c)}: {verdict(c)}.")
+        if more := beside(val):
+            parts.append(f"On validation accuracy {more} (neither changes the outcome).")
         fa, fb = facts.loc[a], facts.loc[b]
         parts.append(
             f"Size: {_size(facts, a, b)}. Time: {fa['epoch_seconds']:.2f} → {fb['epoch_seconds']:.2f} s per "
@@ -92,27 +98,32 @@ def discussion(families: dict[str, Sequence[Comparison]], facts: pd.DataFrame) -
 
 
 def ranking(cmp) -> str:
-    """Which models the validation ranking tells apart from the best, and which it does not."""
+    """Which models the validation ranking tells apart, from every pair compared in one Holm family
+    (the best is not chosen first and then tested on the data that chose it)."""
     best, top = cmp.models[0], len(cmp.models)
     if not cmp.ranking:
         return f"`{best}` is the only model."
-    verdicts = "; ".join(f"`{c.b}` {interval(c)}: {verdict(c)}" for c in cmp.ranking)
+    against = [c for c in cmp.ranking if best in (c.a, c.b)]
+    verdicts = "; ".join(f"`{c.b}` {interval(c)}: {verdict(c)}" for c in against)  # all_pairs puts the best first
     n = cmp.ranking[0].diff.n
     out = (
-        f"`{best}` has the highest mean validation accuracy over {count(n, 'seed')}. Against it (Holm over "
-        f"{count(len(cmp.ranking), 'comparison')}): {verdicts}."
+        f"`{best}` has the highest mean validation accuracy over {count(n, 'seed')}. All "
+        f"{count(len(cmp.ranking), 'pair')} of models are compared as one family (Holm over the "
+        f"{count(cmp.ranking[0].family, 'difference test')}); each other model − `{best}`: {verdicts}."
     )
     tied = cmp.could_be_best
     if len(tied) > top:
         out += (
-            f" The ranking is not settled: {count(len(tied), 'model')} are not shown below the best "
-            f"({', '.join(f'`{m}`' for m in tied)}), so the best {top} retrained here could equally have been any "
-            f"{top} of them."
+            f" {count(len(tied), 'model')} are shown below no other model ({', '.join(f'`{m}`' for m in tied)}), "
+            f"so the {top} retrained here, picked by their means, could equally have been any {top} of them."
         )
     elif len(tied) > 1:
-        out += f" Only {', '.join(f'`{m}`' for m in tied)} are not shown below the best: the top {top} are these."
+        out += f" Only {', '.join(f'`{m}`' for m in tied)} are shown below no other model; the others are."
     else:
-        out += f" Every other model is shown below `{best}`: the ranking's top is settled."
+        out += (
+            f" Every other model is shown below `{best}` (each such claim within the family's α), so no other model "
+            "of the study is left as possibly the best."
+        )
     return out
 
 
@@ -135,7 +146,7 @@ def cochran(cmp) -> str:
         + (
             f"in {found} of {len(seeds)} seeds at least one of them differs from the others."
             if found
-            else f"in none of the {len(seeds)} seeds do the models' test errors differ beyond chance."
+            else f"in none of the {len(seeds)} seeds does the test show a difference, which does not show them equal."
         )
     )
 
@@ -231,11 +242,12 @@ def border_sentence(table: pd.DataFrame, kernel: int = 5) -> str:
     )
 
 
-def study_markdown(study, profile, seeds: int) -> str:
-    """What the study compares and how it was trained (generated from the study and profile)."""
+def study_markdown(study, profile, seeds) -> str:
+    """What the study compares and how it was trained (generated from the study and profile; `seeds`:
+    the tested seeds, e.g. a `SeedPlan.seeds`)."""
     c = study.config(study.baseline, profile)
     data = f"a stratified subset of {c.subset:,} training images" if c.subset else "all 60,000 training images"
-    trained = "once, with seed 0," if seeds == 1 else f"{seeds} times with seeds 0…{seeds - 1}"
+    trained = f"once, with {seed_span(seeds)}," if len(seeds) == 1 else f"{len(seeds)} times, with {seed_span(seeds)},"
     return (
         f"**{study.name}: {study.title}.** "
         + (f"{study.question.rstrip('?')}? " if study.question else "")
@@ -310,8 +322,8 @@ def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
         f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
         f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
         f"{hold:.2%}, {where} it. The folds differ by up to "
-        f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points, which is how much one "
-        f"validation split alone can move the estimate."
+        f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points; from fold to fold both the "
+        f"validation images and the training images change, and that spread holds both."
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ..config import OUTPUT_META
 from .captions import measured, optimizer
 from .comparisons import WHAT, cell
-from .words import bullets, count
+from .words import bullets, count, seed_span
 
 
 def question(study) -> str:
@@ -36,8 +36,9 @@ def decisions(comparisons: Sequence, table: str = "") -> str:
     lead = (
         f"What the {count(len(comparisons), 'comparison')} of validation accuracy decided"
         + (f" (in full in [@{table}])" if table else "")
-        + f", each b − a in points with its 95% interval, Holm over {len(comparisons)}, equivalence within "
-        f"±{c0.margin * 100:.2f} points, {count(c0.diff.n, 'seed')}:"
+        + f", each b − a in points with its 95% interval, Holm over the {count(c0.family, 'difference test')} "
+        f"and over the {count(c0.tost_family, 'equivalence test')} within ±{c0.margin * 100:.2f} points, "
+        f"{count(c0.diff.n, 'seed')}:"
     )
     return lead + "\n\n" + bullets([f"`{c.b}` − `{c.a}`: {cell(c)}" for c in comparisons])
 
@@ -49,13 +50,17 @@ def best(cmp) -> str:
     tied = cmp.could_be_best
     test = cmp.final[cmp.final["model"] == cmp.label(top)]["test_acc"]
     tested = f"; retrained on train + validation it reaches {test.mean():.2%} on the test images" if len(test) else ""
-    if len(tied) == 1:
-        sure = "every other model is shown below it on validation accuracy (Holm), so the top of the ranking is settled"
-    else:
-        others = ", ".join(f"`{m}`" for m in tied[1:])
+    if tied == [top]:
         sure = (
-            f"but the ranking is not settled: {others} {'is' if len(tied) == 2 else 'are'} not shown below it on "
-            f"validation accuracy (Holm), so {'it' if len(tied) == 2 else 'any of them'} could be the best as well"
+            "every other model is shown below it on validation accuracy (all pairs compared, Holm), so the tests "
+            "leave no other model as possibly the best"
+        )
+    else:
+        others = ", ".join(f"`{m}`" for m in tied if m != top)
+        sure = (
+            f"but the tests do not settle the top: {others} {'is' if len(tied) == 2 else 'are'} shown below no other "
+            f"model on validation accuracy (all pairs compared, Holm), so {'it' if len(tied) == 2 else 'any of them'} "
+            "could be the best as well"
         )
     return f"The highest mean validation accuracy is `{top}`'s{tested}; {sure}."
 
@@ -124,24 +129,34 @@ def settings_table(study, profile) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def methods(study, profile, seeds: int, margin: float, provenance: dict) -> list[str]:
-    """How this was measured, one bullet each: data and split, seeds, training, the statistics, hardware."""
+def methods(study, profile, plan, margin: float, provenance: dict) -> list[str]:
+    """How this was measured, one bullet each: data and split, seeds (`plan`: section 2's `SeedPlan`),
+    training, the statistics, hardware."""
     c = study.config(study.baseline, profile)
+    seeds = plan.n
+    pilot = (
+        f" A pilot with {seed_span(plan.pilot_seeds)} chose how many seeds to train; it is not part of any test."
+        if plan.pilot_seeds
+        else ""
+    )
     return [
         f"**Data.** Fashion-MNIST [@xiao2017]: 60,000 training and 10,000 test images of 28x28 pixels in ten "
         f"classes. Each model trains on {measured(c, profile, seeds)}; the split is stratified and the same for "
         f"every model and seed (split seed {c.split_seed}). The test images are read only where a section says so.",
         f"**Training.** {optimizer(c.optimizer)} on mini-batches of {c.batch_size}, softmax cross-entropy unless the "
-        "table says otherwise; the settings of each model are in the table below. Seeds 0…"
-        f"{seeds - 1} set the initialisation, the shuffling, dropout and augmentation; the same seed gives the "
-        "same numbers on a CPU.",
+        f"table says otherwise; the settings of each model are in the table below. The tested {seed_span(plan.seeds)} "
+        f"set the initialisation, the shuffling, dropout and augmentation; the same seed gives the same numbers on "
+        f"a CPU.{pilot}",
         "**Comparisons.** Two models are compared on the same seeds: the mean paired difference with its Student-t "
-        "95% interval and a paired t-test; a section's comparisons form one family, corrected by Holm's method "
-        f'[@holm1979]. "Equivalent" is claimed only when two one-sided tests (TOST) [@schuirmann1987] put the '
-        f"difference within ±{margin * 100:.2f} points, Holm-corrected too; anything else is inconclusive at that "
-        "number of seeds, with the power to detect a difference given.",
-        "**On the same test images.** McNemar's exact test [@mcnemar1947] compares two models' errors image by "
-        "image, Cochran's Q [@cochran1950] all evaluated models at once.",
+        "95% interval and a paired t-test; in a section, the t-tests of one metric form one family, corrected by "
+        f'Holm\'s method [@holm1979]. "Equivalent" is claimed only when two one-sided tests (TOST) [@schuirmann1987] '
+        f"put the difference within ±{margin * 100:.2f} points (its 90% interval inside the margin), the TOSTs of "
+        "one metric Holm-corrected as a second family; each kind of claim is wrong with probability at most α. "
+        'When both reject, the difference is "higher/lower, by less than the margin". Anything else is '
+        "inconclusive at that number of seeds, with the power to detect a difference given.",
+        "**On the same test images.** McNemar's test [@mcnemar1947] (exact when fewer than 25 images are "
+        "discordant, χ² with continuity correction otherwise) compares two models' errors image by image, "
+        "Cochran's Q [@cochran1950] all evaluated models at once.",
         "**Over folds.** k-fold cross-validation compares two models fold by fold with the Nadeau–Bengio corrected "
         "t-test [@nadeau2003], since the folds' training sets overlap.",
         f"**Hardware and software.** {provenance['device_name']}; Python {provenance['python']}, PyTorch "

@@ -11,6 +11,16 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def seed_span(seeds) -> str:
+    """ "seed 0", "seeds 3–7" (consecutive) or "seeds 0, 2 and 5"."""
+    seeds = sorted(int(s) for s in seeds)
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]}–{seeds[-1]}"
+    return "seeds " + and_list([str(s) for s in seeds])
+
+
 def and_list(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c": items as a sentence lists them."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -208,7 +209,7 @@ class DecayResult:
     runs: dict[str, list[Run]]  # schedule label → one run per seed
     test: pd.DataFrame  # per (schedule, seed): test acc, precision, recall, f1, loss, n; train_acc, val_acc, gap
     margin: float = cfg.MARGIN  # equivalence margin of the comparisons (accuracy as a fraction)
-    choice: stats.SeedChoice | None = None  # how seeds="auto" chose n (None: n was given)
+    plan: stats.SeedPlan | None = None  # the tested seeds, and under seeds="auto" the pilot that chose n
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -259,8 +260,8 @@ class DecayResult:
             f"The step schedule multiplies the rate by {step.gamma} {every} "
             f"({step.lr:g} → {self._last_lr():g} in the last epoch)."
         ]
-        if self.choice is not None:
-            out.append(text.seed_choice(self.choice))
+        if self.plan is not None and self.plan.choice is not None:
+            out.append(text.seed_choice(self.plan))
         comparisons = self.comparisons()
         out += [text.comparison(c, DECAY_COMPARED[m]) for m, c in comparisons.items()]
         out.append(text.power([comparisons["acc"]], what=DECAY_COMPARED["acc"]))
@@ -304,7 +305,7 @@ def decay_configs(
 
 
 def _decay_runs(
-    configs: dict[str, RunConfig], seeds: range, profile: cfg.Profile, device: str
+    configs: dict[str, RunConfig], seeds: Sequence[int], profile: cfg.Profile, device: str
 ) -> dict[str, list[tuple[Run, dict]]]:
     """Every schedule trained (or loaded) for `seeds` in one batch, each run evaluated once on the test
     images: schedule label → (run, its row of per-seed metrics) in seed order."""
@@ -340,30 +341,25 @@ def decay_study(
     """Train (or load) both schedules over the same seeds and evaluate every run on the test images.
 
     `seeds`: a number, "auto" or "default"/None (`config.resolve_seeds`: the profile's, "auto" in the full
-    profile on a GPU). Under "auto" a pilot of `studies.PILOT_SEEDS` seeds per schedule (at most `cap`) is
-    trained and compared on test accuracy; `stats.choose_seeds` fixes from it the n (at most `cap`) that
-    decides the comparison with 80% power, both schedules are trained to n once and the comparison is made
-    once at n: no seeds are added after a p-value is seen. `margin`: the equivalence margin (a fraction of
+    profile on a GPU). Under "auto" `stats.plan_seeds` decides, as for every section: a pilot of
+    `stats.PILOT_SEEDS` seeds per schedule is trained and compared on test accuracy to choose the n (at
+    most `cap`) that decides the comparison with 80% power, and both schedules are trained with n fresh
+    seeds after the pilot, the only ones compared. `margin`: the equivalence margin (a fraction of
     accuracy, 0.005 = ±0.5 points).
     """
-    from ..studies import PILOT_SEEDS
-
     if not margin > 0:
         raise ConfigError(f"margin={margin!r}: the equivalence margin must be positive (0.005 is ±0.5 points)")
     if cap < 1:
         raise ConfigError(f'cap={cap!r}: seeds="auto" needs a cap of at least 1 seed')
     configs = decay_configs(profile, model, device, **kwargs)
     resolved = cfg.resolve_seeds("default" if seeds is None else seeds, profile, device)
-    choice = None
-    if resolved == "auto":
-        pilot = min(PILOT_SEEDS, cap)
-        measured = _decay_runs(configs, range(pilot), profile, device)
-        values = {label: pd.Series({row["seed"]: row["acc"] for _, row in measured[label]}) for label in configs}
-        choice = stats.choose_seeds(stats.compare_family(values, [tuple(configs)], margin), cap=cap)
-        more = _decay_runs(configs, range(pilot, choice.n), profile, device)  # n fixed before the test
-        measured = {label: measured[label] + more[label] for label in configs}
-    else:
-        measured = _decay_runs(configs, range(int(resolved)), profile, device)
+
+    def pilot(seeds) -> dict[str, pd.Series]:
+        runs = _decay_runs(configs, seeds, profile, device)
+        return {label: pd.Series({row["seed"]: row["acc"] for _, row in runs[label]}) for label in configs}
+
+    plan = stats.plan_seeds(resolved, pilot, [tuple(configs)], margin, cap)
+    measured = _decay_runs(configs, plan.seeds, profile, device)
     runs = {label: [run for run, _ in measured[label]] for label in configs}
     frame = pd.DataFrame([row for label in configs for _, row in measured[label]])
-    return DecayResult(configs, runs, frame, margin, choice)
+    return DecayResult(configs, runs, frame, margin, plan)
