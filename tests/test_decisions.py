@@ -130,7 +130,7 @@ def test_equivalence_shows_the_90_percent_interval_inside_the_margin():
     assert (c.diff90.low, c.diff90.high) == pytest.approx((d - half, d + half))
     assert -0.005 < c.diff90.low and c.diff90.high < 0.005  # the TOST at α=0.05 in interval form
     row = family_table([c]).iloc[0]
-    assert (row["ci90_low"], row["ci90_high"]) == pytest.approx((100 * (d - half), 100 * (d + half)))
+    assert row["ci90"] == f"[{100 * (d - half):+.2f}, {100 * (d + half):+.2f}]".replace("-", "−")
     assert "90% CI" in text.comparison(c) and "(90% [" in text.cell(c)
     inconclusive = compare_family(_constant([0.01, -0.008, 0.004]), [("a", "b")], 0.005)[0]
     assert "90%" not in text.comparison(inconclusive)  # shown only beside an equivalence
@@ -165,7 +165,8 @@ def test_wins_and_posterior_beside_the_test():
     Jeffreys' prior (σ² from a scaled inverse χ², then μ | σ² normal), not against the t formula."""
     d = np.array([0.004, 0.007, -0.001, 0.006, 0.003])
     c = compare_family({"a": np.zeros(5) + 0.9, "b": 0.9 + d}, [("a", "b")], 0.005)[0]
-    assert c.wins == 4 and "4 of 5" in family_table([c]).iloc[0]["b above a"]
+    row = family_table([c]).iloc[0]
+    assert c.wins == 4 and row["wins"] == "4 of 5" and row["posterior"] == " / ".join(f"{x:.2f}" for x in c.posterior)
     rng = np.random.default_rng(1)
     n, draws = len(d), 400_000
     sigma2 = (n - 1) * d.var(ddof=1) / rng.chisquare(n - 1, draws)

@@ -44,7 +44,8 @@ def verdict(direction: str, c: Comparison) -> str:
         if c.outcome in EQUIVALENT:
             return "supported"
         if c.outcome in DIFFERENT:
-            return f"not supported: `{c.b}` is {c.outcome} and equivalence within {m} is not shown"
+            shown = f"within {m} is not shown" if np.isfinite(c.margin) else "is not tested (no margin for this metric)"
+            return f"not supported: `{c.b}` is {c.outcome} and equivalence {shown}"
         return f"inconclusive at n={n}" + ("" if np.isfinite(c.margin) else " (equivalence not tested)")
     claimed = "higher" if direction == ">" else "lower"
     if c.outcome == claimed:

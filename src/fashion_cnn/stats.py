@@ -394,10 +394,15 @@ def not_below(comparisons: Sequence[Comparison], names: Sequence[str]) -> list[s
     return [n for n in names if n not in below]
 
 
+def _span(low: float, high: float, scale: float) -> str:
+    return "–" if not np.isfinite(low) else f"[{low * scale:+.2f}, {high * scale:+.2f}]".replace("-", "−")
+
+
 def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.DataFrame:
-    """One row per comparison: the difference with its 95% interval and its 90% interval (the TOST's
-    counterpart, ×`scale`), raw and Holm-adjusted p of both tests side by side, the outcome, the
-    seeds where b is above a, and the posterior probabilities of b below, within and above ±margin."""
+    """One row per comparison: the difference with its 95% interval (×`scale`), raw and Holm-adjusted p
+    of both tests side by side, the outcome; then the 90% interval (inside ±margin exactly when the
+    unadjusted TOST rejects), the seeds where b is above a, and the posterior probabilities that b − a
+    is below −margin, within ±margin or above +margin (`posterior`), which change no outcome."""
     rows = [
         {
             "comparison": f"{c.b} − {c.a}",
@@ -405,17 +410,14 @@ def family_table(comparisons: Sequence[Comparison], scale: float = 100.0) -> pd.
             "difference": c.diff.mean * scale,
             "ci_low": c.diff.low * scale,
             "ci_high": c.diff.high * scale,
-            "ci90_low": (c.diff90.low if c.diff90 else float("nan")) * scale,
-            "ci90_high": (c.diff90.high if c.diff90 else float("nan")) * scale,
             "p": c.test.p_value,
             "p_holm": c.p_holm,
             "p_tost": c.tost.p_value,
             "p_tost_holm": c.tost_holm,
             "outcome": c.outcome,
-            "b above a": f"{c.wins} of {c.diff.n}",
-            "P(below)": c.posterior[0],
-            "P(within)": c.posterior[1],
-            "P(above)": c.posterior[2],
+            "ci90": _span(c.diff90.low, c.diff90.high, scale) if c.diff90 else "–",
+            "wins": f"{c.wins} of {c.diff.n}",
+            "posterior": " / ".join("–" if not np.isfinite(x) else f"{x:.2f}" for x in c.posterior),
         }
         for c in comparisons
     ]

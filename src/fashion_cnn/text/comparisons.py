@@ -274,6 +274,9 @@ FAMILY_COLUMNS = {
     "p_holm": "p (t, Holm)",
     "p_tost": "p (TOST)",
     "p_tost_holm": "p (TOST, Holm)",
+    "ci90": "90% CI",
+    "wins": "b above a",
+    "posterior": "P(b − a < −m / within ±m / > +m)",
 }
 
 
