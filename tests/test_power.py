@@ -180,3 +180,30 @@ def test_equivalence_power_at_large_effects():
     assert equivalence_power(0.0, 0.0, 3, 0.005) == 1.0 and equivalence_power(0.0, 0.001, 1, 0.005) == 0.0
     assert np.isnan(equivalence_power(0.0, 0.001, 5, float("nan")))  # no margin: no equivalence test
     assert seeds_to_decide(0.01, 0.002, float("nan")) == seeds_needed(0.01, 0.002)
+
+
+def _section_family(sd_points: float, n: int = 3, k: int = 4):
+    """k comparisons of n seeds whose paired differences all have the sample sd `sd_points` (points)."""
+    from fashion_cnn.stats import compare_family
+
+    z = np.array([-1.0, 0.0, 1.0, 0.5, -0.5][:n])
+    z = (z - z.mean()) / z.std(ddof=1)
+    base = np.full(n, 0.9)
+    values = {"a": base, **{f"v{i}": base + 0.001 * (i + 1) + z * sd_points / 100 for i in range(k)}}
+    return compare_family(values, [("a", f"v{i}") for i in range(k)], 0.005)
+
+
+def test_the_power_sentence_states_the_true_detectable_difference():
+    """Section 2's sentence at n = 3 over 4 comparisons: the detectable difference is the root of the power
+    found by integration (≈ 6.55·sd, where statsmodels' 5.00·sd had 61% power); past 100 points it says
+    that no difference can be shown."""
+    from fashion_cnn import text
+
+    family = _section_family(0.4)
+    effect = optimize.brentq(lambda e: _power_by_integration(e, 3, 0.05 / 4) - 0.8, 1.0, 50.0, xtol=1e-10)
+    said = text.power(family)
+    assert f"a difference of about {effect * 0.4:.2f} points is detected with 80% power at α=0.05/4" in said
+    assert "n=3 seeds" in said and "median of 0.40 points" in said
+    wide = text.power(_section_family(20.0))  # 20 points of spread at n = 3: 131 points would be needed
+    assert "beyond what accuracy can differ by" in wide and "no difference can be shown at this n" in wide
+    assert "is detected with" not in wide

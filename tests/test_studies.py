@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import pytest
 
@@ -124,6 +125,15 @@ def test_plan_table_counts_what_the_store_holds(store, monkeypatch, trained_else
     assert plan_table(jobs).loc["main", "training"] == 0  # its lock went with it
     assert after.loc["all", "images_M"] == before.loc["all", "images_M"]
     assert after.loc["all", "cpu_hours_left"] < before.loc["all", "cpu_hours_left"]
+
+
+def test_command_line_plans_the_pilot_of_auto_seeds_before_n_is_known(store, capsys):
+    assert main(["plan", "R0", "--profile", "quick", "--seeds", "auto", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "R0: seeds=auto: pilot seeds [0, 1, 2] (not tested); n is chosen after it" in out
+    pilot = get_study("R0").plan(config.get_profile("quick"), (0, 1, 2), "cpu")
+    assert re.search(r"^all\s+(\d+)", out, re.MULTILINE).group(1) == str(len(pilot))  # the pilot's runs, all of them
+    assert not list(store.glob("*/run.json"))  # planning trains nothing
 
 
 def test_command_line_trains_what_the_store_lacks(store, monkeypatch, capsys):

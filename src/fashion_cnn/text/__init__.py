@@ -6,11 +6,11 @@ the hyperparameter section's (`tuning`). Import from here: `text.comparison(c)`.
 from . import summary
 from .captions import measured, measured_plan, test_images
 from .comparisons import (
-    FAMILY_COLUMNS,
     WHAT,
     beside,
     cell,
     comparison,
+    family_display,
     family_heading,
     interval,
     margin_reason,
@@ -64,7 +64,6 @@ from .tuning import (
 from .words import and_list, bullets, count, in_percent, metric_words, p, signed, units
 
 __all__ = [
-    "FAMILY_COLUMNS",
     "NO_TEST",
     "TIMING_NOISE",
     "WHAT",
@@ -89,6 +88,7 @@ __all__ = [
     "describe_models",
     "describe_search",
     "discussion",
+    "family_display",
     "family_heading",
     "in_percent",
     "interval",

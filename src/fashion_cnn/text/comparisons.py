@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..stats import EQUIVALENT, OUTCOMES, Comparison, SeedPlan, min_detectable
+from ..stats import EQUIVALENT, OUTCOMES, Comparison, SeedPlan, family_table, min_detectable
 from .words import count, p, seed_span, signed
 
 if TYPE_CHECKING:
@@ -172,10 +172,16 @@ def power(
     sd = float(np.median([c.diff.std for c in tested]))
     level = alpha / len(tested)
     mdd = min_detectable(sd, n, level, power)
+    detected = (
+        f"a difference of about {mdd * scale:.2f}{unit} is detected with {power:.0%} power"
+        if unit != " points" or mdd * scale <= 100
+        else f"only a difference of {mdd * scale:.0f}{unit}, beyond what accuracy can differ by, would be detected "
+        f"with {power:.0%} power: no difference can be shown at this n"
+    )
     out = (
-        f"{'On ' + what + ', at' if what else 'At'} n={count(n, 'seed')} the paired differences vary by a median of {sd * scale:.2f}{unit} (standard "
-        f"deviation over seeds), so a difference of about {mdd * scale:.2f}{unit} is detected with "
-        f"{power:.0%} power at α={alpha}/{len(tested)} (Holm's strictest step over the {count(len(tested), 'tested comparison')})."
+        f"{'On ' + what + ', at' if what else 'At'} n={count(n, 'seed')} the paired differences vary by a median of "
+        f"{sd * scale:.2f}{unit} (standard deviation over seeds), so {detected} at α={alpha}/{len(tested)} (Holm's "
+        f"strictest step over the {count(len(tested), 'tested comparison')})."
     )
     undecided = [c for c in tested if not c.decided]
     if undecided:
@@ -223,13 +229,20 @@ WHAT = {
 }
 
 
+def estimate(c: Comparison, scale: float = 100.0) -> str:
+    """ "+0.42 [−0.61, +1.45]": the difference and its 95% interval ("+0.42" alone with one seed)."""
+    if not np.isfinite(c.diff.low):
+        return signed(c.diff.mean, scale, "")
+    low, high = (signed(x, scale, "") for x in (c.diff.low, c.diff.high))
+    return f"{signed(c.diff.mean, scale, '')} [{low}, {high}]"
+
+
 def cell(c: Comparison, scale: float = 100.0) -> str:
     """A table cell: "+0.42 [−0.61, +1.45] inconclusive"; an equivalence outcome adds its 90% interval,
     "+0.10 [−0.20, +0.40] equivalent (90% [−0.12, +0.32])"."""
     if not np.isfinite(c.diff.low):
         return f"{signed(c.diff.mean, scale, '')} ({c.outcome})"
-    low, high = (signed(x, scale, "") for x in (c.diff.low, c.diff.high))
-    out = f"{signed(c.diff.mean, scale, '')} [{low}, {high}] {c.outcome}"
+    out = f"{estimate(c, scale)} {c.outcome}"
     if c.outcome in EQUIVALENT and c.diff90 is not None:
         low, high = (signed(x, scale, "") for x in (c.diff90.low, c.diff90.high))
         out += f" ({1 - 2 * c.alpha:.0%} [{low}, {high}])"
@@ -266,18 +279,34 @@ def family_heading(comparisons: Sequence[Comparison], what: str = "validation ac
     )
 
 
-FAMILY_COLUMNS = {
-    "difference": "difference (points)",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
-    "p": "p (t)",
-    "p_holm": "p (t, Holm)",
-    "p_tost": "p (TOST)",
-    "p_tost_holm": "p (TOST, Holm)",
-    "ci90": "90% CI",
-    "wins": "b above a",
-    "posterior": "P(b − a < −m / within ±m / > +m)",
-}
+def _ps(raw: float, adjusted: float) -> str:
+    """ "0.0312 / 0.0936": a raw p and its Holm-adjusted p in one cell ("–" for no test)."""
+    return "–" if not np.isfinite(raw) else " / ".join("<0.001" if x < 0.001 else f"{x:.3g}" for x in (raw, adjusted))
+
+
+def family_display(comparisons: Sequence[Comparison], labels: Sequence[str] | None = None, scale: float = 100.0):
+    """A comparison table for reading, one row per comparison (`labels`, or "b − a"): the difference
+    [95% interval] in points, the t-test's and the TOST's p raw / Holm-adjusted, the outcome, then what
+    changes no outcome: the 90% interval, the seeds where b is above a and the posterior probabilities
+    of b − a below −m, within ±m and above +m (`stats.family_table` holds the same numbers as columns)."""
+    import pandas as pd
+
+    rows = []
+    for i, c in enumerate(comparisons):
+        table = family_table([c], scale).iloc[0]
+        rows.append(
+            {
+                "comparison (b − a)": labels[i] if labels else f"{c.b} − {c.a}",
+                "difference [95% CI] (points)": estimate(c, scale),
+                "p t-test (raw / Holm)": _ps(c.test.p_value, c.p_holm),
+                "p TOST (raw / Holm)": _ps(c.tost.p_value, c.tost_holm),
+                "outcome": c.outcome,
+                "90% CI": table["ci90"],
+                "b above a": table["wins"],
+                "P(< −m / ±m / > +m)": table["posterior"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("comparison (b − a)")
 
 
 # ----------------------------------------------------------------------------------------------
