@@ -857,8 +857,9 @@ def test_a_report_left_out_renders_as_skipped():
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None
     assert r.finding("R4") is None  # the summary's line of a reproduced report, pointing at its tables
     assert r.finding("R0").line == (
-        "**Reproducing R0** ([@tab:08-R0-figures], [@tab:08-R0-claims], quick profile): 1 of 1 reported figures lie "
-        "inside our 95% prediction interval; of its 1 claim, 1 not run."
+        "**Reproducing R0** ([@tab:08-R0-figures], [@tab:08-R0-claims], quick profile): 0 of 1 reported figures lie "
+        "outside our 95% prediction interval (about 0.1 by chance alone), 0 after Holm over them; of its 1 claim, "
+        "1 not run."
     )
     with pytest.raises(ValueError, match="unknown study 'R7'"):
         rep.reproduce("quick", studies="R0 R7")

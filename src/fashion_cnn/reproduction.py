@@ -520,15 +520,20 @@ class Reproduction:
 
     def finding(self, name: str):
         """One report's reproduction as a line of the summary (`text.summary.Finding`): how many of its
-        figures lie inside our prediction interval, and the verdicts on its claims; None when not measured."""
+        figures lie outside our prediction interval beside how many chance alone would put there, how many
+        differ after Holm over its figures, and the verdicts on its claims; None when not measured."""
         if name not in self.studies:
             return None
         table, claims = self.report(name)
         judged = table[table["inside"].notna()] if name in NUMERIC_REPORTS else table.iloc[0:0]
         parts, labels = [], []
         if len(judged):
-            inside = int(judged["inside"].astype(bool).sum())
-            parts.append(f"{inside} of {len(judged)} reported figures lie inside our 95% prediction interval")
+            outside = int((~judged["inside"].astype(bool)).sum())
+            differ = int(judged["outside"].eq(True).sum())
+            parts.append(
+                f"{outside} of {len(judged)} reported figures lie outside our 95% prediction interval (about "
+                f"{0.05 * len(judged):.1f} by chance alone), {differ} after Holm over them"
+            )
             labels.append(f"[@tab:08-{name}-figures]")
         if len(claims):
             said = ", ".join(f"{k} {verdict}" for verdict, k in claims["verdict"].value_counts().items())
