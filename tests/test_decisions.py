@@ -180,3 +180,26 @@ def test_wins_and_posterior_beside_the_test():
     assert within == pytest.approx(0.0, abs=1e-12) and worse + better == pytest.approx(1.0)
     kfold = posterior(d, 0.005, kfold=(48000, 12000))  # the Nadeau–Bengio scale is wider: less sure of "within"
     assert kfold[1] < c.posterior[1] and kfold[0] > c.posterior[0] and sum(kfold) == pytest.approx(1.0)
+
+
+def test_wording_claims_no_more_than_the_tests():
+    """Cochran's Q that does not reject "does not show a difference" (not "do not differ beyond chance"); the
+    k-fold spread is not called one split's; a '≈' claim on a loss prints no '±nan' margin."""
+    from types import SimpleNamespace
+
+    from fashion_cnn.stats import TestResult
+
+    quiet = SimpleNamespace(cochran={s: TestResult("Cochran's Q", 1.2, 0.55, 3, float("nan")) for s in (0, 1)})
+    said = text.cochran(quiet)
+    assert "in none of the 2 seeds does the test show a difference" in said and "beyond chance" not in said
+    folds = pd.DataFrame({"val_acc": [0.90, 0.91, 0.905]})
+    holdout = SimpleNamespace(metrics={"val_acc": 0.907}, config=SimpleNamespace(name="lenet5"))
+    said = text.kfold_sentence(folds, holdout, 3)
+    assert "The folds differ by up to 1.00 points" in said and "one validation split alone" not in said
+    loss = compare_family(_constant([0.05, 0.06, 0.055, 0.052]), [("a", "b")], [None])[0]
+    assert loss.outcome == "higher"
+    assert (
+        claims.verdict("≈", loss)
+        == "not supported: `b` is higher and equivalence is not tested (no margin for this metric)"
+    )
+    assert "nan" not in text.comparison(loss, "validation loss", 1.0, "", 4)
