@@ -206,6 +206,16 @@ def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     assert "margin 0: give the equivalence margin in accuracy points" in capsys.readouterr().err
     assert report.main(["--seeds", "auto", "--max-seeds", "2", "--notebooks", str(notebooks)]) == 2
     assert "max_seeds 2: give at least 3" in capsys.readouterr().err
+    assert report.main(["--seeds", "0", "--notebooks", str(notebooks)]) == 2  # not "default" in disguise
+    assert "seeds='0': give a number of seeds (1 or more)" in capsys.readouterr().err
+    for argv, says in (
+        (["--margin", "abc"], "argument --margin: invalid float value: 'abc'"),
+        (["--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
+    ):
+        with pytest.raises(SystemExit) as stop:  # argparse's own checks: one line, not its usage block
+            report.main([*argv, "--notebooks", str(notebooks)])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert stop.value.code == 2 and len(lines) == 1 and says in lines[0] and "--help" in lines[0]
     assert list(reports.iterdir()) == []
 
 

@@ -84,11 +84,13 @@ def test_bad_arms_get_a_one_line_cause():
     with pytest.raises(ValueError, match="has no arm 'cnn_9'"):
         get_study("R4").config("cnn_9", QUICK)
     with pytest.raises(ValueError, match="used twice"):
-        Study("X", "x", "lenet5", (), extra_arms=(Arm("a", "lenet5"), Arm("a", "lenet5_3x3")))
+        Study("X", "x", "lenet5", ("lenet5_3x3",), extra_arms=(Arm("a", "lenet5"), Arm("a", "lenet5_3x3")))
     with pytest.raises(ValueError, match="no arm 'missing'"):
-        Study("X", "x", "lenet5", (), kfold=(("missing", 5),))
+        Study("X", "x", "lenet5", ("lenet5_3x3",), kfold=(("missing", 5),))
     with pytest.raises(ValueError, match="must be 'holdout' or 'trainval'"):
-        Study("X", "x", "lenet5", (), test=(("lenet5", "fold"),))
+        Study("X", "x", "lenet5", ("lenet5_3x3",), test=(("lenet5", "fold"),))
+    with pytest.raises(ValueError, match="the baseline 'lenet5' has no variant to be compared with; add at least one"):
+        Study("X", "x", "lenet5", ())  # section 4 would die on it with an empty StopIteration
 
 
 @pytest.mark.slow
@@ -191,11 +193,11 @@ def test_pairs_are_the_main_views_family():
 
 
 def test_seeds_resolve_to_a_number_or_auto():
-    assert config.resolve_seeds("default", FULL, "cpu") == 3 and config.resolve_seeds(0, QUICK, "cpu") == 2
+    assert config.resolve_seeds("default", FULL, "cpu") == 3 and config.resolve_seeds("", QUICK, "cpu") == 2
     assert config.resolve_seeds("5", FULL, "cpu") == 5 and config.resolve_seeds(4, QUICK, "cpu") == 4
     assert config.resolve_seeds(" AUTO ", QUICK, "cpu") == "auto"
-    for bad in ("-1", "three", "2.5"):
-        with pytest.raises(ValueError, match="give a number of seeds"):
+    for bad in ("-1", "three", "2.5", "0", 0):  # 0 is no number of seeds, not "default" in disguise
+        with pytest.raises(ValueError, match=r"give a number of seeds \(1 or more\)"):
             config.resolve_seeds(bad, FULL, "cpu")
 
 

@@ -97,9 +97,10 @@ relu = 3
 
 
 def write_study(folder, text=OWN, models=MODELS):
-    (folder / "my_models.py").write_text(models)
+    """The study file and its model file, each saved as Latin-1 where its first line says so."""
+    (folder / "my_models.py").write_text(models, encoding="latin-1" if "latin-1" in models else "utf-8")
     path = folder / "mine.toml"
-    path.write_text(text)
+    path.write_text(text, encoding="latin-1" if "latin-1" in text else "utf-8")
     return path
 
 
@@ -136,11 +137,21 @@ BAD = [
     (lambda s: s.replace("relu = 3", "relu = 1"), r"\[kfold\] relu = 1: k must be a whole number ≥ 2"),
     (lambda s: s.replace('baseline = "relu"', 'baseline = "resnet"'), r"baseline 'resnet' is not among the variants"),
     (lambda s: s.replace('label = "tiny_sgd"', 'label = "gelu"'), r"arm labels \['gelu'\] are used twice"),
+    (
+        lambda s: s.replace('label = "tiny_sgd"', 'label = "relu"'),
+        r"arm labels \['relu'\] are used twice",
+    ),  # the baseline
+    (
+        lambda s: s[: s.index('[[variants]]\nlabel = "gelu"')] + "[kfold]\nrelu = 3\n",
+        r"the baseline 'relu' has no variant to be compared with; add at least one",
+    ),
+    (lambda s: "# coding: latin-1, caf\xe9\n" + s, r"mine.toml: not UTF-8 text \(byte 0xe9 at 22\); save it as UTF-8"),
     (lambda s: s.replace("changes = {", "extra = {"), r"\[\[variants\]\] #4: unknown key 'extra'"),
     (lambda s: "cumulative = 1\n" + s, r"'cumulative' must be a bool, not int"),
     (lambda s: s.replace('"my_models.py"', '"missing.py"'), r"models = 'missing.py': .*missing.py: cannot be read"),
 ]
 BAD_MODELS = [
+    ("# coding: latin-1, caf\xe9\n" + MODELS, r"my_models.py: not UTF-8 text \(byte 0xe9 at 22\); save it as UTF-8"),
     (MODELS.replace("def tiny(", "def tiny(:"), r"models = 'my_models.py': .*my_models.py:7: invalid syntax"),
     ("import not_a_module_anywhere\n", r"my_models.py:1: importing it raised ModuleNotFoundError"),
     (MODELS.replace("width * 49, 10", "width * 49, 7"), r"model 'tiny': forward gives \(2, 7\) .* it must give logits"),

@@ -24,7 +24,6 @@ runs go to a temporary store, never to `reports/runs`.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
@@ -41,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset
 from . import config as cfg
 from . import data as data_mod
 from . import engine, files, precision, runs, schedule
-from .errors import ConfigError
+from .errors import ArgumentParser, ConfigError
 from .models import create_model, list_models
 from .stacked import train_stacked
 from .store import Store, device_name
@@ -458,7 +457,7 @@ def latest_tables(folder: str | Path | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark from the command line (see the module docstring); returns the result dict."""
-    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.bench", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="python -m fashion_cnn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 1 on the CPU, 3 on a GPU)")

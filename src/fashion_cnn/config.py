@@ -58,12 +58,12 @@ OUTPUT_META = "fashion_cnn"  # a notebook output's metadata key for what the rep
 def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> int | str:
     """A notebook's `seeds` parameter as a number of seeds or "auto".
 
-    `seeds` is a number (or its text), "auto" (a pilot chooses n: `studies.seed_plan`), or "default"
-    / 0: the profile's number, except the full profile on a GPU, where it is "auto". Raises
-    ConfigError naming the accepted values.
+    `seeds` is a number of 1 or more (or its text), "auto" (a pilot chooses n: `studies.seed_plan`),
+    or "default" (or empty): the profile's number, except the full profile on a GPU, where it is
+    "auto". Raises ConfigError naming the accepted values (0 too: it is no number of seeds).
     """
     text = str(seeds).strip().lower()
-    if text in ("default", "0", ""):
+    if text in ("default", ""):
         return "auto" if profile.name == "full" and resolve_device(device).startswith("cuda") else profile.seeds
     if text == "auto":
         return "auto"

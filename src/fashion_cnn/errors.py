@@ -8,6 +8,9 @@ a profile or an option. Subclasses of ValueError or RuntimeError stay catchable 
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 
 class Error(Exception):
     """Base of the project's errors: the message is the one line a command line prints."""
@@ -15,3 +18,12 @@ class Error(Exception):
 
 class ConfigError(Error, ValueError):
     """A value the user gave (a config field, a study, a profile, a device, an option) that cannot be used."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose bad-argument message is one line naming the argument, what was wrong and
+    where the accepted values are (`--help`), exit 2, instead of the usage block above it."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: {message}; see {self.prog} --help", file=sys.stderr)
+        sys.exit(2)

@@ -395,7 +395,7 @@ def study_seeds(
     seeds = "default" if seeds is None else seeds
     resolved = cfg.resolve_seeds(seeds, profile, device)
     if resolved != "auto":
-        default = str(seeds).strip().lower() in ("default", "0", "")
+        default = str(seeds).strip().lower() in ("default", "")
         return StudySeeds(SeedPlan.given(int(resolved)), "profile" if default else "given", cap)
     pilot = study.configs(profile, studies_mod.PILOT_SEEDS, device)
     if not stored_only or all(Store.default().has(c) for c in pilot):  # stored: loads the pilot, trains nothing

@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ConfigError, Error
+from ..errors import ArgumentParser, ConfigError, Error
 from . import ModelInfo, count_parameters, create_model, list_models, model_info, mult_adds, summary
 from .files import load_all, source
 
 
 def parser() -> argparse.ArgumentParser:
     """The command line's parser (list, show; --models on both)."""
-    top = argparse.ArgumentParser(prog="python -m fashion_cnn.models", description=__doc__.split("\n\n")[0])
+    top = ArgumentParser(prog="python -m fashion_cnn.models", description=__doc__.split("\n\n")[0])
     commands = top.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every registered model: name, family, parameters, summary")
     listing.add_argument("pattern", nargs="?", default="*", help="a shell pattern of names, e.g. 'cnn_*'")

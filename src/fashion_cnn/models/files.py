@@ -45,7 +45,11 @@ def load(path: Path | str) -> ModelFile:
     if path.suffix != ".py":
         raise ConfigError(f"{path}: a model file is a Python file (.py); {FIX}")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at {err.start}); save it as UTF-8"
+        ) from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror or err}); give the path of a model file") from None
     return load_text(str(path), text)

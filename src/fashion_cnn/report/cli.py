@@ -7,7 +7,6 @@ runs, then builds one report, or one per study. Exit 2 for bad input, 1 when a n
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import time
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from .. import data as data_mod
     from .. import schedule, studies
 
-    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
+    parser = errors.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
     parser.add_argument(
         "--study",

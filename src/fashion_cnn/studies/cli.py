@@ -11,7 +11,6 @@ it (resumable: stop it any time and run it again):
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import signal
 import sys
@@ -22,7 +21,7 @@ import pandas as pd
 from .. import config as cfg
 from ..config import Profile, get_profile
 from ..engine import check_precision
-from ..errors import ConfigError, Error
+from ..errors import ArgumentParser, ConfigError, Error
 from ..models import files as model_files
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
@@ -105,7 +104,7 @@ def _interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m fashion_cnn.studies",
         description="The named studies: what their runs cost, and training them ahead of the report (resumable).",
     )

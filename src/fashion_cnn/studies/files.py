@@ -106,7 +106,11 @@ def load(path: Path | str) -> StudyFile:
     """Read and check the study file at `path`; raises ConfigError in one line naming what is wrong."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at {err.start}); save it as UTF-8"
+        ) from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot be read ({err.strerror or err}); give the path of a study file") from None
     except tomllib.TOMLDecodeError as err:
@@ -122,6 +126,9 @@ def load(path: Path | str) -> StudyFile:
     model_file = _model_file(path, data)
     variants = _tables(path, data, "variants")
     labels = [v["label"] for v in variants]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ConfigError(f"{path}: arm labels {twice} are used twice; give each [[variants]] entry its own label")
     if data["baseline"] not in labels:
         raise ConfigError(f"{path}: baseline {data['baseline']!r} is not among the variants {', '.join(labels)}")
     kfold = data.get("kfold", {})

@@ -79,6 +79,10 @@ class Study:
     question: str = ""  # what the study asks, in one sentence
 
     def __post_init__(self):
+        if not self.variants:
+            raise ConfigError(
+                f"study {self.name}: the baseline {self.baseline!r} has no variant to be compared with; add at least one"
+            )
         stray = [a.label for a in self.main_arms if a.label not in self.models]
         if stray:
             raise ConfigError(f"study {self.name}: main-view arm {stray[0]!r} is neither the baseline nor a variant")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
 import optuna
 
 from .. import config as cfg
-from ..errors import Error
+from ..errors import ArgumentParser, Error
 from ..models import load_model_files
 from ..schedule import use_address
 from .search import SearchPlan, plan_search, search, search_summary
@@ -19,7 +18,7 @@ from .storage import default_storage, redact
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m fashion_cnn.tune`: run (or continue) an Optuna study whose trials train on Ray."""
-    parser = argparse.ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
+    parser = ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
     parser.add_argument(
         "--workers",
         type=int,
