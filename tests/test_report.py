@@ -414,3 +414,33 @@ def test_findings_stay_where_declared_without_a_summary_and_an_empty_list_shows_
     empty = notebook(summary.findings())
     document.gather(empty)
     assert empty.cells == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_report_says_what_is_kept_in_one_line(folders, tmp_path):
+    """Ctrl-C reaches the whole foreground process group (the command and its kernel): one line saying
+    what is kept and that the same command goes on, exit 130, the previous report untouched."""
+    import os
+    import signal
+    import sys
+    import time
+
+    notebooks, reports = folders
+    started = tmp_path / "started"
+    _notebook(notebooks / "01_slow.ipynb", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)")
+    (reports / "report.html").write_text("the previous report")
+    env = {**os.environ, "FASHION_CNN_REPORTS": str(reports)}
+    cmd = [sys.executable, "-m", "fashion_cnn.report", "--profile", "quick", "--notebooks", str(notebooks)]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 130, err
+    assert len(lines) == 1 and lines[0].startswith("report: interrupted") and "same command" in lines[0], err
+    assert (reports / "report.html").read_text() == "the previous report"

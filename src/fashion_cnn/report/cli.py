@@ -140,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
         print(f"\nreport failed: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the staging folder is gone, the previous report untouched
+        print(
+            "\nreport: interrupted; finished runs are stored and the previous report is kept: run the same command "
+            "again to go on",
+            file=sys.stderr,
+        )
+        return 130
     except errors.Error as err:  # bad input (no notebooks, no dataset): nothing ran
         print(f"report: {err}", file=sys.stderr)
         return 2
