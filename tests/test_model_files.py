@@ -144,3 +144,18 @@ def test_checking_the_contract_changes_no_number(tmp_path, models_registry):
     again = create_model("tiny", width=6)  # not checked again
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
     assert torch.equal(after, torch.rand(3)) and first.training
+
+
+def test_a_diverging_user_model_is_named_with_its_file(tmp_path, models_registry, store):
+    path = write(tmp_path, TINY.replace("nn.Linear(width * 49, 10)\n    )", "nn.Linear(width * 49, 10), Blow()\n    )"))
+    path.write_text(
+        path.read_text() + "\n\nclass Blow(nn.Module):\n    def forward(self, x):\n        return x * float('inf')\n"
+    )
+    model_files.load(path)
+    config = RunConfig("tiny", epochs=1, subset=600, device="cpu")
+    with pytest.raises(engine.TrainingDiverged) as err:
+        get_or_train(config, progress=False)
+    assert f"lower the learning rate (lr=0.001) or check the model in {path}" in str(err.value)
+    assert not list(store.glob("*/run.json"))
+    with pytest.raises(engine.TrainingDiverged, match="or check the inputs$"):  # the package's own model
+        engine.check_finite(float("nan"), "lenet5 seed 0", 0, 0.001, "lenet5")

@@ -31,6 +31,7 @@ from . import augment as augment_mod
 from .data import TensorSet
 from .errors import ConfigError, Error
 from .losses import LossFn, kernel_penalty, make_loss
+from .models import files as model_files
 from .models.contract import forward_with_features
 
 NUM_CLASSES = 10
@@ -247,12 +248,14 @@ class Tally:
         return self.results()[0]
 
 
-def check_finite(loss: float, name: str, epoch: int, lr: float) -> None:
-    """Raise TrainingDiverged naming the run and epoch when an epoch's training loss is not finite."""
+def check_finite(loss: float, name: str, epoch: int, lr: float, model: str = "") -> None:
+    """Raise TrainingDiverged naming the run and epoch when an epoch's training loss is not finite; where
+    `model` comes from a user's model file, the message names that file too (the model may be the cause)."""
     if not math.isfinite(loss):
+        user = model_files.source(model)
+        check = f"check the model in {user.path}" if user else "check the inputs"
         raise TrainingDiverged(
-            f"{name}: training loss became {loss} in epoch {epoch + 1}; "
-            f"lower the learning rate (lr={lr}) or check the inputs"
+            f"{name}: training loss became {loss} in epoch {epoch + 1}; lower the learning rate (lr={lr}) or {check}"
         )
 
 
@@ -545,7 +548,7 @@ def fit(
                     bar=bar,
                     stepper=stepper,
                 )
-                check_finite(tr["loss"], name, epoch, config.lr)
+                check_finite(tr["loss"], name, epoch, config.lr, config.model)
                 train_seconds = time.perf_counter() - start
                 va = evaluate(model, val, loss_fn) if val is not None else {}
                 history.append(

@@ -291,7 +291,7 @@ class StackedTrainer:
                 results = self._train_epoch(bar)
                 train_seconds = time.perf_counter() - start
                 for member, tr in zip(self.members, results):
-                    engine.check_finite(tr["loss"], member.config.title, epoch, self.config.lr)
+                    engine.check_finite(tr["loss"], member.config.title, epoch, self.config.lr, self.config.model)
                 self._unstack()
                 for member, tr in zip(self.members, results):
                     va = engine.evaluate(member.model, member.val, self.loss_fn) if member.val is not None else {}
