@@ -611,3 +611,24 @@ def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys
     study = tune.search(plan, log=lines.append)
     assert tune.study_counts(study)["finished"] == 2 and len(lines) == 2
     assert lines[-1].startswith("trial 1 ") and "2/2 finished · best " in lines[-1]
+
+
+def test_the_trials_table_shows_no_raw_none_and_whole_trial_numbers():
+    """A trial that retried another names its number (1, not 1.0000); the others show "–", not None."""
+    import optuna
+
+    from fashion_cnn import plots
+
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"lr": 1e-3})
+    for i in range(3):
+        trial = study.ask()
+        trial.suggest_float("lr", 1e-4, 1e-2, log=True)
+        if i == 2:
+            trial.set_user_attr("retry_of", 1)
+        study.tell(trial, 0.8 + i / 100)
+    frame = tune.trials_frame(study)
+    assert frame["retry_of"].tolist()[:2] == [pd.NA, pd.NA] and frame.loc[2, "retry_of"] == 1
+    html = plots.html_table(frame).data
+    assert "None" not in html and "&lt;NA&gt;" not in html and "1.0000" not in html
+    assert "<td>1</td>" in html and "<td>–</td>" in html

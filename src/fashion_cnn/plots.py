@@ -370,6 +370,8 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
             small = ((shown[column].abs() < 10 ** (2 - digits)) & (shown[column] != 0)).any()
             spec = ".3g" if small else f".{digits}f"
             shown[column] = shown[column].map(lambda v, spec=spec: "–" if pd.isna(v) else format(v, spec))
+        else:  # whole numbers (nullable too) and text: a missing value is "–", never "None" or "<NA>"
+            shown[column] = shown[column].astype(object).map(lambda v: "–" if v is None or v is pd.NA else v)
     return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
 
 

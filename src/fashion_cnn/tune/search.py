@@ -424,7 +424,10 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
                 "retry_of": t.user_attrs.get("retry_of"),
             }
         )
-    return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows).set_index("number")
+    return frame.astype({"retry_of": "Int64"})  # a trial's number, or none: never 1.0000
 
 
 def search_summary(study: optuna.Study) -> dict[str, Any]:
