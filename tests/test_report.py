@@ -444,3 +444,22 @@ def test_ctrl_c_during_a_report_says_what_is_kept_in_one_line(folders, tmp_path)
     assert proc.returncode == 130, err
     assert len(lines) == 1 and lines[0].startswith("report: interrupted") and "same command" in lines[0], err
     assert (reports / "report.html").read_text() == "the previous report"
+
+
+def test_a_study_files_report_is_headed_by_its_studys_name_not_the_path(folders, tmp_path, monkeypatch):
+    from fashion_cnn.studies import study as registry
+
+    monkeypatch.setattr(registry, "_STUDIES", dict(registry._STUDIES))  # the file registers its study
+    notebooks, reports = folders
+    path = tmp_path / "deep" / "folder" / "mine.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        'name = "mine"\ntitle = "t"\nbaseline = "lenet5"\n[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n'
+        '[[variants]]\nlabel = "lenet5_3x3"\nmodel = "lenet5_3x3"\n'
+    )
+    _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
+    rep = report.build(
+        "quick", str(path), "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
+    )
+    html = rep.html.read_text()
+    assert "study mine, profile quick" in html and str(path.parent) not in html
