@@ -463,3 +463,18 @@ def test_a_study_files_report_is_headed_by_its_studys_name_not_the_path(folders,
     )
     html = rep.html.read_text()
     assert "study mine, profile quick" in html and str(path.parent) not in html
+
+
+def test_an_address_nothing_answers_at_fails_with_the_arguments(folders, capsys, monkeypatch):
+    """Checked before anything runs, even when no notebook would need Ray: one line, exit 2."""
+    from fashion_cnn.studies import main as studies_main
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    notebooks, reports = folders
+    _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
+    assert report.main(["--profile", "quick", "--address", "127.0.0.1:9", "--notebooks", str(notebooks)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("report: no Ray cluster answers at 127.0.0.1:9")
+    assert studies_main(["train", "R0", "--profile", "quick", "--address", "127.0.0.1:9"]) == 2  # trains nothing
+    assert "no Ray cluster answers at 127.0.0.1:9" in capsys.readouterr().err
+    assert list(reports.iterdir()) == [] and "RAY_ADDRESS" not in __import__("os").environ

@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset
 from . import config as cfg
 from . import data as data_mod
 from . import engine, files, precision, runs, schedule
-from .errors import ArgumentParser, ConfigError
+from .errors import ArgumentParser, Error
 from .models import create_model, list_models
 from .stacked import train_stacked
 from .store import Store, device_name
@@ -499,10 +499,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
     args = parser.parse_args(argv)
-    schedule.use_address(args.address)
     try:
+        schedule.use_address(args.address)
         device = cfg.resolve_device(args.device)
-    except ConfigError as err:
+    except Error as err:
         parser.error(str(err))
     on_cpu = torch.device(device).type == "cpu"
     models = [m for m in args.models.split(",") if m]

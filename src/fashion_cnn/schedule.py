@@ -609,6 +609,9 @@ def get_or_train_many(
 
 def use_address(address: str | None) -> None:
     """A command line's `--address`: every later `connect` in this process, and in the notebooks it
-    starts, joins that Ray cluster (it sets RAY_ADDRESS, which child processes inherit)."""
+    starts, joins that Ray cluster (it sets RAY_ADDRESS, which child processes inherit). Checked now,
+    with the other arguments: an address nothing answers at raises `ClusterUnreachable` before anything
+    runs, even when every run is stored and Ray would never be asked."""
     if address:
+        _check_reachable(address)
         os.environ["RAY_ADDRESS"] = address

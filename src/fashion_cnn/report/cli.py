@@ -90,10 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
     )
     args = parser.parse_args(argv)
-    schedule.use_address(args.address)  # the notebooks' kernels inherit it
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
+        schedule.use_address(args.address)  # the notebooks' kernels inherit it
         model_files.load_all(args.models)
         if args.study not in studies.list_studies():
             studies.get_study(args.study)  # raises with the list of known studies, or what is wrong with the file

@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg.show_log(sys.stderr)  # warnings, e.g. a run another process trains
     if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
         signal.signal(signal.SIGTERM, _interrupt)
-    use_address(getattr(args, "address", None))
     try:
+        use_address(getattr(args, "address", None))
         profile = get_profile(args.profile)
         auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
         model_files.load_all(args.models)
