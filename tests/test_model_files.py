@@ -3,6 +3,7 @@ written here, real modules, real training into a temporary store."""
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -159,3 +160,35 @@ def test_a_diverging_user_model_is_named_with_its_file(tmp_path, models_registry
     assert not list(store.glob("*/run.json"))
     with pytest.raises(engine.TrainingDiverged, match="or check the inputs$"):  # the package's own model
         engine.check_finite(float("nan"), "lenet5 seed 0", 0, 0.001, "lenet5")
+
+
+def test_a_user_model_that_raises_while_training_is_named_in_one_line(tmp_path, models_registry, store):
+    """The run, the model file and line, and the exception; the whole traceback kept in a log file."""
+    raising = TINY.replace(
+        "nn.Linear(width * 49, 10)\n    )", "nn.Linear(width * 49, 10), Flaky()\n    )"
+    ) + textwrap.dedent(
+        """
+
+        class Flaky(nn.Module):
+            calls = 0
+
+            def forward(self, x):
+                Flaky.calls += 1
+                if Flaky.calls > 3:  # past the contract's check, in the first epoch
+                    raise ValueError("boom in epoch 1")
+                return x
+        """
+    )
+    path = write(tmp_path, raising)
+    model_files.load(path)
+    line = 1 + next(i for i, t in enumerate(path.read_text().splitlines()) if "raise ValueError" in t)
+    with pytest.raises(Exception) as err:
+        get_or_train(RunConfig("tiny", epochs=1, subset=600, device="cpu"), progress=False)
+    message = str(err.value)
+    assert type(err.value).__name__ == "ModelFailed" and "\n" not in message
+    assert message.startswith("tiny seed 0: model 'tiny' raised ValueError: boom in epoch 1 at ")
+    assert f"{path}:{line} (in forward)" in message
+    log = message.rsplit("the traceback is in ", 1)[1].rstrip(")")
+    kept = Path(log).read_text()
+    assert "Traceback" in kept and "boom in epoch 1" in kept
+    assert not list(store.glob("*/run.json"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 
 import torch
 from safetensors import SafetensorError
@@ -18,8 +19,10 @@ from . import checkpoint
 from . import config as cfg
 from . import data as data_mod
 from .engine import EpochHook, check_precision, fit, make_optimizer, make_scheduler
+from .errors import Error
 from .files import save_tensors, write_json
 from .models import create_model
+from .models import files as model_files
 from .runs import RunConfig, run_key, split_indices
 from .store import Run, Store, damaged, provenance
 
@@ -36,6 +39,25 @@ def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data
 def default_progress() -> bool:
     """Show tqdm bars unless FASHION_CNN_QUIET=1 (batch runs: papermill, Ray tasks)."""
     return os.environ.get("FASHION_CNN_QUIET", "0") != "1"
+
+
+class ModelFailed(Error, RuntimeError):
+    """A user's model raised while training: the run, the model file and line, and the exception, in one line."""
+
+
+def _user_model_failed(config: RunConfig, err: Exception, log) -> ModelFailed | None:
+    """The one-line error for `err` raised by a model from a user's file (its traceback written to `log`),
+    or None when the model is the package's own (a bug of ours: its traceback is kept as it is)."""
+    user = model_files.source(config.model)
+    if user is None:
+        return None
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == user.path]
+    where = f"{user.path}:{frames[-1].lineno} (in {frames[-1].name})" if frames else user.path
+    log.write_text("".join(traceback.format_exception(err)))
+    return ModelFailed(
+        f"{config.title}: model {config.model!r} raised {type(err).__name__}: {err} at {where}; fix the model "
+        f"(the traceback is in {log})"
+    )
 
 
 def _train(
@@ -64,19 +86,27 @@ def _train(
             on_epoch_end(epoch, hist, opt, sched, gen)
 
     started = time.perf_counter()
-    history = fit(
-        model,
-        train,
-        val,
-        config,
-        generator=generator,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        history=history,
-        on_epoch_end=save_checkpoint,
-        progress=progress,
-        name=name or config.title,
-    )
+    try:
+        history = fit(
+            model,
+            train,
+            val,
+            config,
+            generator=generator,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            history=history,
+            on_epoch_end=save_checkpoint,
+            progress=progress,
+            name=name or config.title,
+        )
+    except Error:
+        raise
+    except Exception as err:  # a user's model raising in forward: one line, the traceback in the run's folder
+        failed = _user_model_failed(config, err, path / "error.log")
+        if failed is None:
+            raise
+        raise failed from None
     wall = time.perf_counter() - started
     last = history[-1]
     metrics = {k: v for k, v in last.items() if k.startswith(("train_", "val_"))}
