@@ -358,3 +358,18 @@ def test_an_address_nothing_answers_at_gets_one_line_and_exit_2(tmp_path):
     assert train.returncode == 2 and len(err) == 1, train.stderr[-2000:]
     assert err[0].startswith(f"studies: no Ray cluster answers at 127.0.0.1:{port} (") and "ray start --head" in err[0]
     assert not list(tmp_path.glob("runs/*/run.json"))
+
+
+def test_scratch_left_by_a_dead_task_is_swept_and_a_live_ones_kept(tmp_path):
+    """A task cancelled with force leaves fashion-cnn-<pid>-… behind; the next task removes it (the process
+    is gone), never a live task's folder or one not named by a process id."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    stale = tmp_path / f"fashion-cnn-{dead}-abc"
+    live = tmp_path / f"fashion-cnn-{os.getpid()}-def"
+    other = tmp_path / "fashion-cnn-chromium-xyz"
+    for folder in (stale, live, other):
+        (folder / "run").mkdir(parents=True)
+        (folder / "run" / "checkpoint.safetensors").write_bytes(b"x" * 100)
+    assert schedule.sweep_scratch(str(tmp_path)) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()

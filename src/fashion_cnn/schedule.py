@@ -33,12 +33,15 @@ import contextlib
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import socket
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -203,6 +206,36 @@ def _where(on_ray: bool = True) -> dict[str, object]:
     return {"host": socket.gethostname(), "ray_node": node, "pid": os.getpid()}
 
 
+SCRATCH = "fashion-cnn-"  # a training task's scratch folder: fashion-cnn-<pid>-<random> in the temp folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_scratch(folder: str | None = None) -> list[Path]:
+    """Remove the scratch folders of training tasks whose process is gone (a task cancelled with force,
+    a killed worker: no `finally` ran), ours only; returns what was removed. A live task's folder, and
+    any folder not named by a process id, is left alone."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH}*"):
+        found = re.fullmatch(rf"{SCRATCH}(\d+)-.+", path.name)
+        try:
+            mine = path.is_dir() and path.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if found and mine and not _alive(int(found.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def _train_task(
     configs: list[dict],
     keys: list[str],
@@ -225,7 +258,9 @@ def _train_task(
     for path, text in sources:
         model_files.load_text(path, text)
     configs = [RunConfig.from_dict(c) for c in configs]
-    with tempfile.TemporaryDirectory(prefix="fashion-cnn-") as scratch, engine.speed(**asdict(speed)):
+    sweep_scratch()  # what earlier tasks cancelled with force left behind on this node
+    scratch_dir = tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-")
+    with scratch_dir as scratch, engine.speed(**asdict(speed)):
         store = Store(scratch)  # this task's store, on this node
         for config, key in zip(configs, keys):
             if runs.run_key(config) != key:
