@@ -478,3 +478,20 @@ def test_an_address_nothing_answers_at_fails_with_the_arguments(folders, capsys,
     assert studies_main(["train", "R0", "--profile", "quick", "--address", "127.0.0.1:9"]) == 2  # trains nothing
     assert "no Ray cluster answers at 127.0.0.1:9" in capsys.readouterr().err
     assert list(reports.iterdir()) == [] and "RAY_ADDRESS" not in __import__("os").environ
+
+
+def test_a_damaged_run_in_the_store_fails_before_any_notebook_runs(folders, store, capsys, monkeypatch):
+    """A truncated weights file is found by the report's up-front checks, not when notebook 08 reads it."""
+    from fashion_cnn import RunConfig, get_or_train
+
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    notebooks, reports = folders
+    marker = notebooks.parent / "ran"
+    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
+    run = get_or_train(RunConfig("lenet5", epochs=1, subset=300, device="cpu"), progress=False)
+    weights = run.path / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1000])  # cut short, as a full disk or a killed copy leaves it
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"report: {weights} is damaged") and "delete the run's folder" in err[0]
+    assert not marker.exists() and list(reports.iterdir()) == []

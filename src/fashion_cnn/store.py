@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 from . import checkpoint, engine
@@ -224,6 +224,22 @@ class Store:
                 _HELD.discard(held)
         finally:
             os.close(fd)  # releases the lock
+
+    def check(self) -> int:
+        """Read every finished run's JSON files and its weights' header (safetensors checks the file holds
+        every tensor the header names): cheap, so a command can find a damaged run before anything runs
+        rather than minutes in. Raises StoreError naming the first damaged file and the fix; returns the
+        runs checked."""
+        checked, quiet = 0, Store(self.root)  # `quiet`: reading to check is no use of a run (no run log)
+        for done in sorted(self.root.glob("*/run.json")) if self.root.is_dir() else []:
+            run = quiet.load(done.parent)  # a damaged JSON file raises here
+            try:
+                with safe_open(run.weights_path, framework="pt"):
+                    pass
+            except (OSError, SafetensorError) as err:  # missing, truncated
+                raise damaged(run.weights_path, err, RETRAIN) from None
+            checked += 1
+        return checked
 
     def busy(self, key: str) -> bool:
         """Whether a process holds run `key`'s lock now, i.e. is training it (writes nothing)."""

@@ -16,7 +16,7 @@ from .. import config as cfg
 from .. import errors
 from ..engine import check_precision
 from ..models import files as model_files
-from ..store import device_name
+from ..store import Store, device_name
 from .build import _check_reproduce, build
 from .notebooks import NotebookFailed, check_statistics, discover
 from .render import RenderFailed
@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         data_mod.load()  # so does a missing or damaged dataset (DataError says how to install it)
+        Store.default().check()  # and a damaged run the notebooks would read minutes in
         names = studies.list_studies() if args.all_studies else [args.study]
         started = time.perf_counter()
         for name in names:
