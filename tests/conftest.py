@@ -209,3 +209,18 @@ def models_registry(monkeypatch):
         (model_files, "_SOURCE"),
     ):
         monkeypatch.setattr(module, name, dict(getattr(module, name)))
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A real full disk: a 320 KiB tmpfs mounted for the test (root only; skipped elsewhere)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(folder)]).returncode:
+        pytest.skip("no tmpfs can be mounted here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)])

@@ -495,3 +495,22 @@ def test_a_damaged_run_in_the_store_fails_before_any_notebook_runs(folders, stor
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"report: {weights} is damaged") and "delete the run's folder" in err[0]
     assert not marker.exists() and list(reports.iterdir()) == []
+
+
+def test_a_full_disk_while_writing_the_report_stops_in_one_line_and_keeps_the_previous(small_disk, tmp_path):
+    import os
+    import sys
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "01_big.ipynb", "md:# 1. Big", "print('x' * 600_000)")  # more than the disk holds
+    (small_disk / "report.html").write_text("the previous report")
+    env = {**os.environ, "FASHION_CNN_REPORTS": str(small_disk), "FASHION_CNN_QUIET": "1"}
+    cmd = [sys.executable, "-m", "fashion_cnn.report", "--profile", "quick", "--notebooks", str(notebooks)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"report: {small_disk}") and "no space left on the disk" in line
+    assert "the previous report is kept" in line and (small_disk / "report.html").read_text() == "the previous report"
+    assert not list(small_disk.glob(".staging-*"))  # no half-built report left behind

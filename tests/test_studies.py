@@ -230,3 +230,22 @@ def test_a_study_at_bf16_plans_other_runs_and_fewer_cpu_hours_and_fp32_is_the_st
     assert not {run_key(j.config) for j in bf16} & {run_key(j.config) for j in fp32}
     hours = {p: plan_table(jobs).loc["all", "cpu_hours_left"] for p, jobs in (("fp32", fp32), ("bf16", bf16))}
     assert hours["bf16"] < 0.6 * hours["fp32"]  # R4's nets are arithmetic-bound: bf16 roughly halves them
+
+
+def test_a_full_disk_while_training_stops_in_one_line_and_keeps_the_store(small_disk):
+    """A real full disk (tmpfs) under the run store: one line naming the folder, what is kept and how to go
+    on, exit 2; no traceback, no finished run that is not whole."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FASHION_CNN_REPORTS": str(small_disk), "FASHION_CNN_QUIET": "1"}
+    cmd = [sys.executable, "-m", "fashion_cnn.studies", "train", "R0", "--profile", "quick", "--seeds", "1"]
+    done = subprocess.run([*cmd, "--only", "lenet5", "--device", "cpu"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"studies: {small_disk}") and "no space left on the disk" in line
+    assert "free some space and run the same command again" in line
+    for finished in (small_disk / "runs").glob("*/run.json"):  # whatever is marked finished is whole
+        assert (finished.parent / "weights.safetensors").stat().st_size > 0

@@ -9,6 +9,7 @@ a profile or an option. Subclasses of ValueError or RuntimeError stay catchable 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 
@@ -18,6 +19,15 @@ class Error(Exception):
 
 class ConfigError(Error, ValueError):
     """A value the user gave (a config field, a study, a profile, a device, an option) that cannot be used."""
+
+
+def disk_full(err: BaseException, kept: str, folder=None) -> str | None:
+    """The one line a command prints when `err` is a full disk (ENOSPC): the file (else `folder`, where the
+    command writes), what was `kept` and how to go on; None for any other error."""
+    if not isinstance(err, OSError) or err.errno != errno.ENOSPC:
+        return None
+    where = err.filename or folder or "the disk"
+    return f"{where}: no space left on the disk; {kept}: free some space and run the same command again"
 
 
 class ArgumentParser(argparse.ArgumentParser):

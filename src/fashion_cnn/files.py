@@ -6,6 +6,7 @@ interrupted write (Ctrl-C, a killed process, a full disk) leaves no partial file
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 
@@ -51,6 +53,12 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """safetensors; tensors are copied to contiguous CPU memory first."""
+    """safetensors; tensors are copied to contiguous CPU memory first. A full disk raises OSError
+    (ENOSPC, naming `path`) as every other write here does, not safetensors' own error."""
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+    try:
+        atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
+    except SafetensorError as err:
+        if f"os error {errno.ENOSPC})" in str(err):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+        raise

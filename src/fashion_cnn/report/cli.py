@@ -141,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
         print(f"\nreport failed: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # a full disk: one line; anything else is a bug and keeps its traceback
+        line = errors.disk_full(err, "finished runs are stored and the previous report is kept", cfg.REPORTS_DIR)
+        if line is None:
+            raise
+        print(f"report: {line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # Ctrl-C: the staging folder is gone, the previous report untouched
         print(
             "\nreport: interrupted; finished runs are stored and the previous report is kept: run the same command "

@@ -21,7 +21,7 @@ import pandas as pd
 from .. import config as cfg
 from ..config import Profile, get_profile
 from ..engine import check_precision
-from ..errors import ArgumentParser, ConfigError, Error
+from ..errors import ArgumentParser, ConfigError, Error, disk_full
 from ..models import files as model_files
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
@@ -219,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
     except Error as err:
         print(f"studies: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk: one line; anything else is a bug and keeps its traceback
+        line = disk_full(err, "finished runs are stored and an unfinished one keeps its last checkpoint", cfg.RUNS_DIR)
+        if line is None:
+            raise
+        print(f"studies: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
