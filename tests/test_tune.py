@@ -632,3 +632,35 @@ def test_the_trials_table_shows_no_raw_none_and_whole_trial_numbers():
     html = plots.html_table(frame).data
     assert "None" not in html and "&lt;NA&gt;" not in html and "1.0000" not in html
     assert "<td>1</td>" in html and "<td>–</td>" in html
+
+
+def test_two_drivers_of_one_search_at_once_leave_it_as_one_driver_would(store, tmp_path):
+    """Two real processes drive the same study (two reports on one store): the second waits for the first's
+    lock and finds the search done; before, both asked and told the same slots (8 trials for 4, two failed)."""
+    import os
+    import subprocess
+
+    plan = _plan(tmp_path, 2)
+    argv = ["--profile", "quick", "--model", "r3_lenet", "--device", "cpu", "--trials", "2"]
+    argv += ["--storage", plan.storage, "--space", json.dumps(SPACE)]
+    env = {**os.environ, "FASHION_CNN_REPORTS": str(store.parent), "FASHION_CNN_QUIET": "1"}
+    cmd = [sys.executable, "-m", "fashion_cnn.tune", *argv]
+    drivers = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
+    outs = [d.communicate(timeout=600) for d in drivers]
+    assert [d.returncode for d in drivers] == [0, 0], [err[-2000:] for _, err in outs]
+    assert any("waiting for it to finish" in out + err for out, err in outs)  # the second one waited
+    study = tune.open_study(plan, create=False)
+    counts = tune.study_counts(study)
+    assert counts["finished"] == 2 and counts["fail"] == counts["running"] == counts["waiting"] == 0
+    assert len(study.trials) == 2 and sorted(tune.slot(t) for t in study.trials) == [0, 1]
+
+
+def test_a_study_two_drivers_left_inconsistent_is_refused_in_one_line(tmp_path):
+    import optuna
+
+    plan = _plan(tmp_path, 2)
+    study = tune.open_study(plan)
+    for value in (0.5, 0.6):  # slot 0 finished twice, as two drivers at once left R4's search
+        study.add_trial(optuna.trial.create_trial(value=value, user_attrs={"slot": 0}))
+    with pytest.raises(tune.TuneError, match=r"has 2 finished trials in slot 0, as two searches running it at once"):
+        tune.open_study(plan, create=False)

@@ -6,7 +6,8 @@ TPE over a search space (lr log-uniform,
   `schedule.train_many`, on this machine or a cluster (`--address`), each through the run store, so a
   retried trial resumes its checkpoint and a trial whose run is stored replays its epochs through the
   pruner. The study lives in the SQLite file `reports/tune.sqlite3` by default, or in the RDB of any
-  SQLAlchemy URL (`--storage`); one driver works on a study at a time.
+  SQLAlchemy URL (`--storage`); one driver works on a study at a time (`search` holds a lock in the run
+  store: a second driver, e.g. another report on the same store, waits for the first).
 
 Reproducibility: trials are proposed in batches (`SearchPlan.batch`, default 2). The trial in slot n (its
 place in the search; a retry keeps the slot of the trial it retries) samples with TPE seeded by (plan
@@ -19,6 +20,7 @@ their slots: the same command continues it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -37,7 +39,7 @@ from ..config import get_profile
 from ..errors import ConfigError
 from ..runs import RunConfig, run_key
 from ..schedule import LOCAL_SECONDS, train_many
-from ..store import Run, device_name
+from ..store import Run, Store, device_name
 from ..studies import get_study
 from ..studies.sources import reported
 from ..training import get_or_train
@@ -238,6 +240,14 @@ def open_study(plan: SearchPlan, *, create: bool = True) -> optuna.Study:
             f"study {plan.study_name!r} in {redact(plan.storage)} was made with another model or "
             f"search space; pass the same options to continue it, or --study-name NEW to start another"
         )
+    finished = [slot(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))]
+    twice = sorted({n for n in finished if finished.count(n) > 1})
+    if twice:  # two drivers ran it at once (before `search` took its lock): its trials are not the plan's
+        raise TuneError(
+            f"study {plan.study_name!r} in {redact(plan.storage)} has {finished.count(twice[0])} finished trials in "
+            f"slot {twice[0]}, as two searches running it at once leave it: delete it (optuna delete-study "
+            f"--study-name {plan.study_name} --storage URL) to search again, or use --study-name NEW"
+        )
     study.set_user_attr("trials", plan.trials)
     study.set_user_attr("batch", plan.batch)
     return study
@@ -373,6 +383,17 @@ def search(
     """
     if workers < 0:
         raise TuneError(f"--workers {workers}: use at least one, or 0 for the whole batch at once")
+    # One driver per study: a second (another report on the same store) waits for the first, then finds
+    # the search done; two at once would both ask and tell the same slots.
+    key = "search-" + hashlib.sha256(f"{plan.storage}|{plan.study_name}".encode()).hexdigest()[:16]
+    with Store.default().lock(key, what=f" (the search {plan.study_name!r})"):
+        return _search(plan, workers, log=log, timeout=timeout, local_seconds=local_seconds)
+
+
+def _search(
+    plan: SearchPlan, workers: int, *, log: Callable[[str], None] | None, timeout: float | None, local_seconds: float
+) -> optuna.Study:
+    """`search`'s body, under the study's lock."""
     log = log or _logger.info
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(plan)
