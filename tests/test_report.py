@@ -514,3 +514,21 @@ def test_a_full_disk_while_writing_the_report_stops_in_one_line_and_keeps_the_pr
     assert line.startswith(f"report: {small_disk}") and "no space left on the disk" in line
     assert "the previous report is kept" in line and (small_disk / "report.html").read_text() == "the previous report"
     assert not list(small_disk.glob(".staging-*"))  # no half-built report left behind
+
+
+def test_a_study_of_one_model_is_refused_before_any_notebook_runs(folders, tmp_path, capsys, monkeypatch):
+    """Section 4 died on it with an empty StopIteration minutes in; now the report's check refuses it."""
+    from fashion_cnn.studies import study as registry
+
+    monkeypatch.setattr(registry, "_STUDIES", dict(registry._STUDIES))
+    notebooks, reports = folders
+    marker = tmp_path / "ran"
+    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
+    path = tmp_path / "alone.toml"
+    path.write_text(
+        'name = "alone"\ntitle = "t"\nbaseline = "lenet5"\n[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n'
+    )
+    assert report.main(["--profile", "quick", "--study", str(path), "--notebooks", str(notebooks)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the baseline 'lenet5' has no variant to be compared with; add at least one" in err[0]
+    assert str(path) in err[0] and not marker.exists() and list(reports.iterdir()) == []
