@@ -648,7 +648,8 @@ def test_two_drivers_of_one_search_at_once_leave_it_as_one_driver_would(store, t
     drivers = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
     outs = [d.communicate(timeout=600) for d in drivers]
     assert [d.returncode for d in drivers] == [0, 0], [err[-2000:] for _, err in outs]
-    assert any("waiting for it to finish" in out + err for out, err in outs)  # the second one waited
+    waited = "the search 'r3_lenet-quick' in sqlite:///"
+    assert any(waited in out + err and "is used by process" in out + err for out, err in outs)  # the second waited
     study = tune.open_study(plan, create=False)
     counts = tune.study_counts(study)
     assert counts["finished"] == 2 and counts["fail"] == counts["running"] == counts["waiting"] == 0

@@ -192,8 +192,9 @@ class Store:
         shutil.rmtree(self.root / key, ignore_errors=True)
 
     @contextlib.contextmanager
-    def lock(self, key: str, *, wait: bool = True, what: str = "") -> Iterator[None]:
-        """Hold the lock of run `key` (`<root>/.locks/<key>.lock`) for the block.
+    def lock(self, key: str, *, wait: bool = True, what: str = "", name: str = "") -> Iterator[None]:
+        """Hold the lock of run `key` (`<root>/.locks/<key>.lock`) for the block (`name`: what the lock
+        guards when it is no run, e.g. a search, for the waiting message).
 
         Held already by another process: `wait` blocks until it is released (saying so once, as a
         warning), otherwise raises `RunBusy`. Re-entrant within one process. The lock file stays
@@ -210,7 +211,9 @@ class Store:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                busy = f"run {key}{what} is being trained by {_holder(fd)}"
+                busy = (
+                    f"{name} is used by {_holder(fd)}" if name else f"run {key}{what} is being trained by {_holder(fd)}"
+                )
                 if not wait:
                     raise RunBusy(f"{busy}; wait for it, or train another run meanwhile") from None
                 _logger.warning("%s: waiting for it to finish", busy)

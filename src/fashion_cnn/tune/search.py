@@ -386,7 +386,7 @@ def search(
     # One driver per study: a second (another report on the same store) waits for the first, then finds
     # the search done; two at once would both ask and tell the same slots.
     key = "search-" + hashlib.sha256(f"{plan.storage}|{plan.study_name}".encode()).hexdigest()[:16]
-    with Store.default().lock(key, what=f" (the search {plan.study_name!r})"):
+    with Store.default().lock(key, name=f"the search {plan.study_name!r} in {redact(plan.storage)}"):
         return _search(plan, workers, log=log, timeout=timeout, local_seconds=local_seconds)
 
 
