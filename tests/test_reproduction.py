@@ -84,11 +84,11 @@ def test_reproduction_table_on_synthetic_runs():
     shown = rep.display_table(rep.reproduction_table(values, FIGS))
     assert (
         shown.loc[0, "reported"] == "90.00"
-        and shown.loc[0, "inside PI"] == "yes"
-        and shown.loc[3, "inside PI"] == "n/a"
+        and shown.loc[0, rep.INSIDE_COLUMN].startswith("yes (")
+        and shown.loc[3, rep.INSIDE_COLUMN] == "n/a"
     )
     assert shown.loc[4, "reported"] == "0.3000" and shown.loc[1, "difference"] == "9.00"
-    assert shown.loc[0, rep.PI_COLUMN] == f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]"
+    assert shown.loc[0, rep.PI_COLUMN].startswith(f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]")
     assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
     text = wording.commentary(rep.reproduction_table(values, FIGS), profile="quick")
@@ -199,8 +199,8 @@ def test_test_set_losses_and_unrecorded_sizes_keep_the_training_noise_interval()
         pytest.approx(narrow)
     )
     shown = rep.display_table(table)
-    assert rep.PI_COLUMN == "95% PI: one new run (training noise + split)"
-    assert shown[rep.HOLDS_COLUMN].tolist() == ["noise; same images"] * 2 + ["noise; no binomial form"] * 2
+    assert not any(cell.endswith(rep.SPLIT_MARK) for cell in shown[rep.PI_COLUMN])  # no split term in these four
+    assert len(shown.columns) == 11  # what the page's width holds
 
 
 def test_the_predictive_p_is_the_level_at_which_the_figure_meets_the_interval():
@@ -256,8 +256,8 @@ def test_outside_is_decided_by_holm_over_each_reports_figures():
         in sentence
     )
     shown = rep.display_table(table)
-    assert shown.loc[2, "p Holm"] == f"{r0['p_holm'].iloc[2]:.3g}" and shown.loc[2, "p"] == "<0.001"
-    assert shown.loc[3, "p Holm"] == "–" and shown.loc[1, "inside PI"] == "no"
+    assert shown.loc[2, rep.INSIDE_COLUMN] == f"no (<0.001; {r0['p_holm'].iloc[2]:.3g})"
+    assert shown.loc[3, rep.INSIDE_COLUMN] == "n/a" and shown.loc[1, rep.INSIDE_COLUMN].startswith("no (")
 
 
 def test_the_widened_interval_covers_an_independent_reports_run_by_simulation():
