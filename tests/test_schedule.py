@@ -373,3 +373,36 @@ def test_scratch_left_by_a_dead_task_is_swept_and_a_live_ones_kept(tmp_path):
         (folder / "run" / "checkpoint.safetensors").write_bytes(b"x" * 100)
     assert schedule.sweep_scratch(str(tmp_path)) == [stale]
     assert not stale.exists() and live.exists() and other.exists()
+
+
+FLAKY_MODELS = (
+    USER_MODELS.replace("nn.Linear(width * 49, 10)\n    )", "nn.Linear(width * 49, 10), Flaky()\n    )")
+    + """
+
+class Flaky(nn.Module):
+    calls = 0
+
+    def forward(self, x):
+        Flaky.calls += 1
+        if Flaky.calls > 3:  # past the contract's check, in the first epoch
+            raise ValueError("boom on a worker")
+        return x
+"""
+)
+
+
+def test_a_users_model_raising_on_ray_is_one_line_naming_its_file_and_line(local_ray, store, tmp_path, models_registry):
+    """The line is made where the run trains, so the user's frame survives Ray."""
+    from fashion_cnn.models import files as model_files
+
+    path = tmp_path / "flaky_models.py"
+    path.write_text(FLAKY_MODELS)
+    model_files.load(path)
+    line = 1 + FLAKY_MODELS.splitlines().index('            raise ValueError("boom on a worker")')
+    configs = [RunConfig("users_net", epochs=1, subset=600, device="cpu", seed=s) for s in (0, 1)]
+    with pytest.raises(training.ModelFailed) as err:
+        schedule.get_or_train_many(configs, progress=False, local_seconds=0)
+    message = str(err.value)
+    assert "\n" not in message and "model 'users_net' raised ValueError: boom on a worker at " in message
+    assert f"{path}:{line} (in forward)" in message and message.startswith("users_net seed ")
+    assert not list(store.glob("*/run.json"))

@@ -213,3 +213,23 @@ def test_check_prints_the_plan_trains_nothing_and_a_bad_file_exits_2(tmp_path, r
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown model 'lenet9'" in err[0] and str(path) in err[0]
+
+
+def test_a_user_model_raising_while_training_is_one_line_from_studies_train(
+    tmp_path, store, capsys, models_registry, monkeypatch
+):
+    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
+    flaky = MODELS.replace("nn.Linear(width * 49, 10)\n    )", "nn.Linear(width * 49, 10), Flaky()\n    )") + (
+        "\n\nclass Flaky(nn.Module):\n    calls = 0\n\n    def forward(self, x):\n        Flaky.calls += 1\n"
+        '        if Flaky.calls > 3:\n            raise ValueError("boom in training")\n        return x\n'
+    )
+    text = OWN.replace(
+        'label = "gelu"\nmodel = "lenet5"\nmodel_args = { act = "gelu" }', 'label = "gelu"\nmodel = "tiny"'
+    )
+    path = write_study(tmp_path, text.replace("relu = 3", "tiny = 3"), flaky)
+    assert main(["train", str(path), "--profile", "quick", "--seeds", "1", "--device", "cpu", "--only", "gelu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "studies: gelu seed 0: model 'tiny' raised ValueError: boom in training at "
+    )
+    assert f"{tmp_path / 'my_models.py'}:" in err[0] and "(in forward)" in err[0] and "error.log" in err[0]
