@@ -532,3 +532,29 @@ def test_a_study_of_one_model_is_refused_before_any_notebook_runs(folders, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "the baseline 'lenet5' has no variant to be compared with; add at least one" in err[0]
     assert str(path) in err[0] and not marker.exists() and list(reports.iterdir()) == []
+
+
+def test_a_users_model_raising_in_a_notebook_is_named_in_the_reports_line(
+    folders, store, tmp_path, capsys, monkeypatch
+):
+    """The report's failure line carries the run, the model file and line, and the exception."""
+    models = tmp_path / "flaky.py"
+    models.write_text(
+        "from torch import nn\nfrom fashion_cnn.models import register_model\n\n\n"
+        "@register_model(summary='flaky')\ndef flaky_net() -> nn.Module:\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10), Flaky())\n\n\n"
+        "class Flaky(nn.Module):\n    calls = 0\n\n    def forward(self, x):\n        Flaky.calls += 1\n"
+        "        if Flaky.calls > 3:\n            raise ValueError('boom in a notebook')\n        return x\n"
+    )
+    notebooks, reports = folders
+    _notebook(
+        notebooks / "01_train.ipynb",
+        "md:# 1. Train",
+        f"from fashion_cnn import RunConfig, get_or_train\nfrom fashion_cnn.models import files\nfiles.load({str(models)!r})\n"
+        "get_or_train(RunConfig('flaky_net', epochs=1, subset=300, device='cpu'), progress=False)",
+    )
+    monkeypatch.setenv("FASHION_CNN_REPORTS", str(store.parent))  # the kernel's run store: this test's
+    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "ModelFailed: flaky_net seed 0: model 'flaky_net' raised ValueError: boom in a notebook at " in err
+    assert f"{models}:16 (in forward)" in err and (reports / "failed" / "01_train.ipynb").is_file()
