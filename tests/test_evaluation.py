@@ -31,9 +31,11 @@ def test_test_comparison_pairs_seeds_and_corrects_every_family(store, monkeypatc
     # Cochran's Q over the three models per seed, then McNemar per pair and seed, Holm over all four
     assert sorted(cmp.cochran) == [0, 1] and all(q.n == 3 for q in cmp.cochran.values())
     assert len(cmp.mcnemar) == 4 and list(cmp.mcnemar["p_holm"]) == pytest.approx(stats.holm(cmp.mcnemar["p"]))
-    ranked = cmp.ranking
-    assert [c.a for c in ranked] == [best, best] and cmp.could_be_best[0] == best
-    assert all(c.outcome != "lower" for c in ranked if c.b in cmp.could_be_best)
+    ranked, could = cmp.ranking, cmp.could_be_best  # every pair, one family: no model chosen on the data first
+    assert [(c.a, c.b) for c in ranked] == stats.all_pairs(cmp.order) and cmp.order[0] == best and could[0] == best
+    assert all(c.family == len(ranked) for c in ranked if np.isfinite(c.test.p_value))
+    assert not any(c.b in could and c.outcome.startswith("lower") for c in ranked)  # shown below no other model
+    assert not any(c.a in could and c.outcome.startswith("higher") for c in ranked)
     from fashion_cnn import text
 
     sentences = text.test_discussion(cmp)

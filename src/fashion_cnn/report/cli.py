@@ -141,12 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
         print(f"\nreport failed: {err}", file=sys.stderr)
         return 1
-    except OSError as err:  # a full disk: one line; anything else is a bug and keeps its traceback
-        line = errors.disk_full(err, "finished runs are stored and the previous report is kept", cfg.REPORTS_DIR)
-        if line is None:
-            raise
-        print(f"report: {line}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:  # Ctrl-C: the staging folder is gone, the previous report untouched
         print(
             "\nreport: interrupted; finished runs are stored and the previous report is kept: run the same command "
@@ -156,5 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except errors.Error as err:  # bad input (no notebooks, no dataset): nothing ran
         print(f"report: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk (after Error: some of ours are OSErrors): one line; else a bug
+        line = errors.disk_full(err, "finished runs are stored and the previous report is kept", cfg.REPORTS_DIR)
+        if line is None:
+            raise
+        print(f"report: {line}", file=sys.stderr)
         return 2
     return 0
