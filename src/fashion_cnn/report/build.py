@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config as cfg
-from .. import studies
 from ..engine import check_precision
 from ..models import files as model_files
+from ..studies.files import study_name
 from .notebooks import KERNEL, NotebookFailed, NotebookResult, check_statistics, discover, execute, parameters_for
 from .render import pdf_pages, render_html, render_pdf
 
@@ -137,7 +137,7 @@ def build(
                 raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, err.source, failed) from None
             echo(f" {result.seconds:.1f} s, {len(result.run_keys)} runs", flush=True)
             results.append(result)
-        label = f"study {studies.get_study(study, models or '').name}, " if study else ""  # a file's study by name
+        label = f"study {study_name(study)}, " if study else ""  # a study file's study by its name, not its path
         title = "Fashion-MNIST: comparing CNN variants"
         subtitle = f"{label}profile {profile}, device {resolved}, rendered {time.strftime('%Y-%m-%d %H:%M')}"
         html_path = render_html(

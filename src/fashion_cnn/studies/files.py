@@ -207,6 +207,17 @@ def is_path(name: str) -> bool:
     return str(name).endswith(".toml")
 
 
+def study_name(name: str) -> str:
+    """The name a study goes by: `name` itself, or a study file's `name` key, read without loading or
+    registering anything (the file's stem where it has none or cannot be read: `get_study` says why)."""
+    if not is_path(name):
+        return name
+    try:
+        return str(tomllib.loads(Path(name).read_text(encoding="utf-8")).get("name") or Path(name).stem)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return Path(name).stem
+
+
 def get_study(name: str, models: str | list[str] = "") -> Study:
     """The study called `name`, or the one in the study file at path `name` (read and registered under
     its own name the first time), after loading the model files `models` (paths; a study file's own
