@@ -210,19 +210,18 @@ SCRATCH = "fashion-cnn-"  # a training task's scratch folder: fashion-cnn-<pid>-
 
 
 def _alive(pid: int) -> bool:
-    try:
+    try:  # signal 0: no signal, only whether the process exists
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
+    except PermissionError:  # another user's process: alive
+        pass
     return True
 
 
 def sweep_scratch(folder: str | None = None) -> list[Path]:
-    """Remove the scratch folders of training tasks whose process is gone (a task cancelled with force,
-    a killed worker: no `finally` ran), ours only; returns what was removed. A live task's folder, and
-    any folder not named by a process id, is left alone."""
+    """Remove our scratch folders of training tasks whose process is gone (cancelled with force: no `finally`
+    ran) and return them; a live task's folder, or one not named by a process id, is left alone."""
     removed = []
     for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH}*"):
         found = re.fullmatch(rf"{SCRATCH}(\d+)-.+", path.name)
@@ -259,8 +258,7 @@ def _train_task(
         model_files.load_text(path, text)
     configs = [RunConfig.from_dict(c) for c in configs]
     sweep_scratch()  # what earlier tasks cancelled with force left behind on this node
-    scratch_dir = tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-")
-    with scratch_dir as scratch, engine.speed(**asdict(speed)):
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH}{os.getpid()}-") as scratch, engine.speed(**asdict(speed)):
         store = Store(scratch)  # this task's store, on this node
         for config, key in zip(configs, keys):
             if runs.run_key(config) != key:
