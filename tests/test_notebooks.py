@@ -12,6 +12,7 @@ import pytest
 from test_report import document_problems
 
 from fashion_cnn import config, report
+from fashion_cnn.setup import ReportSetup
 
 NOTEBOOKS = report.discover()
 
@@ -44,11 +45,15 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(path):
     assert set(papermill.inspect_notebook(str(path))) == declared, "papermill parses every parameter line"
 
 
+def _quick(**given) -> ReportSetup:
+    return ReportSetup.from_parameters(profile="quick", device="cpu", **given)
+
+
 @pytest.mark.slow
 def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monkeypatch, wide_tables):
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
-    rep = report.build("quick", "R0", "cpu", reports_dir=tmp_path, echo=lambda *a, **k: None)
+    rep = report.build(_quick(), reports_dir=tmp_path, echo=lambda *a, **k: None)
     assert [r.name for r in rep.notebooks] == [p.name for p in NOTEBOOKS]
     assert all((tmp_path / "notebooks" / p.name).is_file() for p in NOTEBOOKS)
     html = rep.html.read_text()
@@ -148,9 +153,7 @@ def test_a_users_study_file_and_model_file_run_through_notebook_02(tmp_path, mon
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
     study = write_study(tmp_path)
     rep = report.build(
-        "quick",
-        str(study),
-        "cpu",
+        _quick(study=str(study)),
         notebooks_dir=_notebooks(tmp_path / "nb", "02"),
         pdf=False,
         echo=lambda *a, **k: None,
@@ -174,9 +177,7 @@ def test_the_example_study_beyond_r4_runs_in_the_quick_profile(tmp_path, monkeyp
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
     rep = report.build(
-        "quick",
-        str(config.PROJECT_ROOT / "examples" / "beyond-r4" / "study.toml"),
-        "cpu",
+        _quick(study=str(config.PROJECT_ROOT / "examples" / "beyond-r4" / "study.toml")),
         notebooks_dir=_notebooks(tmp_path / "nb", "02", "03", "06"),
         pdf=False,
         echo=lambda *a, **k: None,

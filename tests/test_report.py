@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from fashion_cnn import config, report
+from fashion_cnn.setup import ReportSetup
 
 PARAMS = 'profile: str = "full"  # "full" | "quick"\ndevice: str = "auto"  # "auto" | "cpu" | "cuda"'
 
@@ -43,41 +44,46 @@ def test_discover_takes_numbered_notebooks_sorted(folders):
         report.discover(notebooks / "empty")
 
 
-def test_study_is_injected_only_where_declared(folders):
+def _setup(**given):
+    return ReportSetup.from_parameters(**{"profile": "quick", "device": "cpu", **given})
+
+
+def test_a_notebook_is_given_profile_device_and_the_setups_parameters_it_declares(folders):
     notebooks, _ = folders
     plain = _notebook(notebooks / "01_a.ipynb", "x = 1")
     studied = _notebook(notebooks / "02_b.ipynb", "x = 1", study=True)
-    assert report.parameters_for(plain, "quick", "cpu", "R0") == {"profile": "quick", "device": "cpu"}
-    assert report.parameters_for(studied, "quick", "cpu", "R0") == {"profile": "quick", "device": "cpu", "study": "R0"}
+    assert report.parameters_for(plain, _setup()) == {"profile": "quick", "device": "cpu"}
+    assert report.parameters_for(studied, _setup(study="R2")) == {"profile": "quick", "device": "cpu", "study": "R2"}
 
 
-def test_reproduce_reaches_only_notebooks_declaring_reports(folders):
+def test_reproduce_and_the_statistics_reach_only_notebooks_declaring_them(folders):
     notebooks, _ = folders
     plain = _notebook(notebooks / "01_a.ipynb", "x = 1", study=True)
     repro = _notebook(notebooks / "08_r.ipynb", 'reports: str = "auto"', "x = 1")
     nb = __import__("nbformat").read(repro, 4)  # move the declaration into the parameters cell
     nb.cells[0].source += '\nreports: str = "auto"  # reports'
     __import__("nbformat").write(nb, repro)
-    assert "reports" not in report.parameters_for(plain, "full", "cpu", "R0", "R0 R4")
-    assert report.parameters_for(repro, "full", "cpu", "R0", "R0 R4")["reports"] == "R0 R4"
-    assert "reports" not in report.parameters_for(repro, "full", "cpu", "R0", None)
+    full = _setup(profile="full")
+    assert "reports" not in report.parameters_for(plain, full, "R0 R4")
+    assert report.parameters_for(repro, full, "R0 R4")["reports"] == "R0 R4"
+    assert "reports" not in report.parameters_for(repro, full, None)
     nb.cells[0].source += "\nstored_only: bool = False"
     __import__("nbformat").write(nb, repro)
-    assert report.parameters_for(repro, "full", "cpu", "R0", "R4", stored_only=True)["stored_only"] is True
-    assert "stored_only" not in report.parameters_for(repro, "full", "cpu", "R0", "R4")
-    assert "stored_only" not in report.parameters_for(plain, "full", "cpu", "R0", "R4", stored_only=True)
+    assert report.parameters_for(repro, full, "R4", stored_only=True)["stored_only"] is True
+    assert "stored_only" not in report.parameters_for(repro, full, "R4")
+    assert "stored_only" not in report.parameters_for(plain, full, "R4", stored_only=True)
     nb.cells[0].source += '\nseeds: str = "default"\nmargin: float = 0.5'
     __import__("nbformat").write(nb, repro)
-    stats = report.parameters_for(repro, "full", "cpu", "R0", seeds="auto", margin=0.25, max_seeds=6)
+    stats = report.parameters_for(repro, _setup(profile="full", seeds="auto", margin=0.25, max_seeds=6))
     assert stats["seeds"] == "auto" and stats["margin"] == 0.25 and "max_seeds" not in stats  # max_seeds: not declared
-    assert report.parameters_for(repro, "full", "cpu", "R0", seeds=5)["seeds"] == "5"
-    assert not {"seeds", "margin"} & set(report.parameters_for(repro, "full", "cpu", "R0"))
-    assert not {"seeds", "margin"} & set(report.parameters_for(plain, "full", "cpu", "R0", seeds="auto", margin=1.0))
-    assert report._check_reproduce("all") == "R0 R1 R2 R3 R4"
-    assert report._check_reproduce("auto") is None and report._check_reproduce(None) is None
-    assert report._check_reproduce(" R4  R0 ") == "R4 R0"
+    assert report.parameters_for(repro, _setup(seeds=5))["seeds"] == "5"
+    assert report.parameters_for(repro, full)["seeds"] == "3"  # "default": the full profile's 3 on this CPU
+    assert not {"seeds", "margin"} & set(report.parameters_for(plain, _setup(seeds="auto", margin=1.0)))
+    assert report.check_reproduce("all") == "R0 R1 R2 R3 R4"
+    assert report.check_reproduce("auto") is None and report.check_reproduce(None) is None
+    assert report.check_reproduce(" R4  R0 ") == "R4 R0"
     with pytest.raises(ValueError, match="unknown study 'R9'"):
-        report._check_reproduce("R0 R9")
+        report.check_reproduce("R0 R9")
 
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(folders):
@@ -89,9 +95,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(fold
         (reports / name).parent.mkdir(exist_ok=True)
         (reports / name).write_text(text)
     with pytest.raises(report.NotebookFailed) as caught:
-        report.build(
-            "quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
-        )
+        report.build(_setup(), notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None)
     err = caught.value
     # cells of the executed copy: injected parameters (inserted by papermill), parameters, markdown, y = 2, raise
     assert (err.notebook, err.cell, err.ename) == ("02_bad.ipynb", 4, "ValueError")
@@ -131,9 +135,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_
     )
     lines = []
     rep = report.build(
-        "quick",
-        "R0",
-        "cpu",
+        _setup(),
         notebooks_dir=notebooks,
         reports_dir=reports,
         out_dir=reports / "studies" / "R0",
@@ -173,9 +175,7 @@ def test_build_renders_one_html_and_pdf_with_sections_and_figures(folders, wide_
 def test_build_without_pdf_returns_no_pdf_path(folders):
     notebooks, reports = folders
     _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
-    rep = report.build(
-        "quick", "R0", "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
-    )
+    rep = report.build(_setup(), notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None)
     assert rep.pdf is None and rep.pages is None and not (reports / "report.pdf").exists()
     assert rep.html == reports / "report.html" and rep.html.is_file()
 
@@ -330,7 +330,7 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
         "md:## Uncaptioned",
         "import matplotlib.pyplot as plt\nplt.plot([1, 2], [1, 1]);",
     )
-    rep = report.build("quick", None, "cpu", notebooks_dir=notebooks, reports_dir=reports)
+    rep = report.build(_setup(), notebooks_dir=notebooks, reports_dir=reports)
     html = rep.html.read_text()
     assert document_problems(rep.html, rep.pdf) == []
     assert "Figure 1.</span> A line, seed 0" in html and "Figure 2.</span> Uncaptioned." in html
@@ -375,9 +375,7 @@ def test_a_later_sections_findings_are_listed_in_the_summary_and_link_to_their_t
         "text.summary.finding('Two settings', {'val_acc': c}, 'tab:02-ab', '3 seeds')"
     )
     _notebook(notebooks / "02_later.ipynb", "md:# 2. Later", finding)
-    rep = report.build(
-        "quick", None, "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
-    )
+    rep = report.build(_setup(), notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None)
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(rep.html.read_text(), "html.parser")
@@ -459,7 +457,7 @@ def test_a_study_files_report_is_headed_by_its_studys_name_not_the_path(folders,
     )
     _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
     rep = report.build(
-        "quick", str(path), "cpu", notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
+        _setup(study=str(path)), notebooks_dir=notebooks, reports_dir=reports, pdf=False, echo=lambda *a, **k: None
     )
     html = rep.html.read_text()
     assert "study mine, profile quick" in html and str(path.parent) not in html
@@ -467,7 +465,7 @@ def test_a_study_files_report_is_headed_by_its_studys_name_not_the_path(folders,
 
 def test_an_address_nothing_answers_at_fails_with_the_arguments(folders, capsys, monkeypatch):
     """Checked before anything runs, even when no notebook would need Ray: one line, exit 2."""
-    from fashion_cnn.studies import main as studies_main
+    from fashion_cnn.studies.cli import main as studies_main
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     notebooks, reports = folders

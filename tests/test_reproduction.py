@@ -13,8 +13,9 @@ from fashion_cnn import plots
 from fashion_cnn import reproduction as rep
 from fashion_cnn import text as wording
 from fashion_cnn.config import get_profile
-from fashion_cnn.stats import cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
-from fashion_cnn.studies import Arm, SeedPlan, Study, get_study
+from fashion_cnn.sections import variants as variants_section
+from fashion_cnn.stats import SeedPlan, cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
+from fashion_cnn.studies import Arm, Study, get_study
 from fashion_cnn.studies.study import check
 from fashion_cnn.text import count
 from fashion_cnn.training import get_or_train
@@ -684,7 +685,7 @@ def test_reproduce_resolves_seeds_per_study_and_passes_the_margin(monkeypatch):
 def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     study, quick = get_study("R0"), get_profile("quick")
     trained = []
-    monkeypatch.setattr(rep.studies_mod.study, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
+    monkeypatch.setattr(variants_section, "get_or_train_many", lambda configs, **k: trained.append(configs) or [])
     # the pilot is incomplete in the store: use the seeds the store holds (here 0 and 4 of one model: n = 5)
     monkeypatch.setattr(rep.Store, "has", lambda self, c: c.model == "lenet5_3x3" and c.seed in (0, 4))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)
@@ -695,9 +696,16 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     # the whole pilot stored: its choice, the same n a training run would get
     monkeypatch.setattr(rep.Store, "has", lambda self, c: True)
     asked = []
-    monkeypatch.setattr(rep.studies_mod, "seed_plan", lambda *a: asked.append(a) or SeedPlan.given(7))
+    monkeypatch.setattr(rep, "seed_plan", lambda setup: asked.append(setup) or SeedPlan.given(7))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.004, 8, stored_only=True)
-    assert (seeds.n, seeds.source) == (7, "pilot") and asked == [(study, quick, "auto", "cpu", 0.004, 8)]
+    assert (seeds.n, seeds.source) == (7, "pilot") and len(asked) == 1
+    assert (asked[0].study, asked[0].profile, asked[0].seeds, asked[0].margin, asked[0].max_seeds) == (
+        study,
+        quick,
+        "auto",
+        0.004,
+        8,
+    )
     assert rep.study_seeds(study, quick, 4, "cpu").source == "given"
 
 

@@ -11,7 +11,8 @@ from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
 from fashion_cnn.runs import run_key
 from fashion_cnn.schedule import get_or_train_many
-from fashion_cnn.studies import Arm, Study, get_study, list_studies, main, plan_table, select
+from fashion_cnn.studies import Arm, Study, get_study, list_studies
+from fashion_cnn.studies.cli import main, plan_table, select
 from fashion_cnn.training import get_or_train
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
@@ -199,27 +200,6 @@ def test_seeds_resolve_to_a_number_or_auto():
     for bad in ("-1", "three", "2.5", "0", 0):  # 0 is no number of seeds, not "default" in disguise
         with pytest.raises(ValueError, match=r"give a number of seeds \(1 or more\)"):
             config.resolve_seeds(bad, FULL, "cpu")
-
-
-@pytest.mark.slow
-def test_auto_seeds_choose_n_from_a_stored_pilot(store, monkeypatch):
-    from fashion_cnn import metrics, stats
-    from fashion_cnn.studies import PILOT_SEEDS, SeedPlan, seed_plan
-
-    monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    study = Study("tiny", "two LeNets", "lenet5", ("lenet5_3x3",), {"epochs": 1, "subset": 300})
-    plan = seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6)
-    pilot = get_or_train_many(study.configs(TINY, PILOT_SEEDS, "cpu"))
-    assert len(list(store.glob("*/run.json"))) == 2 * PILOT_SEEDS  # the pilot, nothing more
-    family = stats.compare_family(metrics.values_by(metrics.final_metrics(pilot)), study.pairs, 0.005)
-    expected = stats.choose_seeds(family, cap=6)
-    assert plan.choice == expected and plan.n == expected.n and PILOT_SEEDS <= plan.n <= 6
-    assert plan.pilot_seeds == tuple(range(PILOT_SEEDS))  # the pilot plans ...
-    assert plan.seeds == tuple(range(PILOT_SEEDS, PILOT_SEEDS + plan.n))  # ... and n fresh seeds are tested
-    assert seed_plan(study, TINY, "auto", "cpu", margin=0.005, cap=6) == plan  # the same seeds for every notebook
-    assert seed_plan(study, TINY, "2", "cpu") == SeedPlan((0, 1))  # a given number trains no pilot
-    with pytest.raises(ValueError, match="overlap"):
-        SeedPlan((2, 3), (0, 1, 2))
 
 
 def test_a_study_at_bf16_plans_other_runs_and_fewer_cpu_hours_and_fp32_is_the_study_itself(store):

@@ -8,7 +8,8 @@ from fashion_cnn import RunConfig
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
 from fashion_cnn.runs import run_key
-from fashion_cnn.studies import files, get_study, main, sources
+from fashion_cnn.studies import files, get_study, sources
+from fashion_cnn.studies.cli import main
 
 GOOD = """\
 name = "mine"

@@ -58,7 +58,7 @@ OUTPUT_META = "fashion_cnn"  # a notebook output's metadata key for what the rep
 def resolve_seeds(seeds: int | str, profile: Profile, device: str = "auto") -> int | str:
     """A notebook's `seeds` parameter as a number of seeds or "auto".
 
-    `seeds` is a number of 1 or more (or its text), "auto" (a pilot chooses n: `studies.seed_plan`),
+    `seeds` is a number of 1 or more (or its text), "auto" (a pilot chooses n: `sections.variants.seed_plan`),
     or "default" (or empty): the profile's number, except the full profile on a GPU, where it is
     "auto". Raises ConfigError naming the accepted values (0 too: it is no number of seeds).
     """

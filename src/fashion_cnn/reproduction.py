@@ -38,7 +38,6 @@ from scipy.optimize import brentq
 
 from . import config as cfg
 from . import runs as runs_mod
-from . import studies as studies_mod
 from . import text
 from .claims import (
     _COCHRAN_COLUMNS,
@@ -50,9 +49,11 @@ from .claims import (
 )
 from .config import Profile, get_profile, resolve_device
 from .measurements import Measurements, _by_seed, _ours, measure  # noqa: F401
-from .stats import holm, mean_ci
+from .sections.variants import seed_plan
+from .setup import ReportSetup
+from .stats import PILOT_SEEDS, SeedPlan, holm, mean_ci
 from .store import Store
-from .studies import PILOT_SEEDS, SeedPlan, Study, get_study
+from .studies import Study, get_study
 from .studies.sources import CLAIMS, NUMERIC_REPORTS, REPORTED  # noqa: F401 (re-exported)
 from .studies.study import METRICS, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
 from .text.words import in_percent
@@ -378,8 +379,8 @@ def study_seeds(
     cap: int = cfg.AUTO_SEEDS_CAP,
     stored_only: bool = False,
 ) -> StudySeeds:
-    """The seeds of one study: `config.resolve_seeds`, and under "auto" `studies.seed_plan` (a pilot of
-    `studies.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` fresh seeds at the margin, a
+    """The seeds of one study: `config.resolve_seeds`, and under "auto" `sections.variants.seed_plan` (a pilot of
+    `stats.PILOT_SEEDS` seeds per main-view model chooses n ≤ `cap` fresh seeds at the margin, a
     fraction; the pilot is not measured).
 
     With `stored_only` no pilot is trained: when the store holds the whole pilot, its choice is
@@ -392,12 +393,13 @@ def study_seeds(
     if resolved != "auto":
         default = str(seeds).strip().lower() in ("default", "")
         return StudySeeds(SeedPlan.given(int(resolved)), "profile" if default else "given", cap)
-    pilot = study.configs(profile, studies_mod.PILOT_SEEDS, device)
+    pilot = study.configs(profile, PILOT_SEEDS, device)
     if not stored_only or all(Store.default().has(c) for c in pilot):  # stored: loads the pilot, trains nothing
-        return StudySeeds(studies_mod.seed_plan(study, profile, "auto", device, margin, cap), "pilot", cap)
-    planned = study.plan(profile, studies_mod.PILOT_SEEDS + cap, device)
+        setup = ReportSetup(profile, study, device, seeds="auto", margin=margin, max_seeds=cap, source=study.name)
+        return StudySeeds(seed_plan(setup), "pilot", cap)
+    planned = study.plan(profile, PILOT_SEEDS + cap, device)
     stored = [j.config.seed for j in planned if Store.default().has(j.config)]
-    return StudySeeds(SeedPlan.given(max(stored) + 1 if stored else studies_mod.PILOT_SEEDS), "store", cap)
+    return StudySeeds(SeedPlan.given(max(stored) + 1 if stored else PILOT_SEEDS), "store", cap)
 
 
 @dataclass

@@ -4,7 +4,7 @@ self-contained `report.html` and its `report.pdf` (Chromium headless, A4).
     python -m fashion_cnn.report --profile full|quick --study R0 [--all-studies] [--device auto]
 
 Notebooks are found by the glob `notebooks/[0-9][0-9]_*.ipynb` (sorted); each gets `profile` and
-`device` injected, and `study` where its parameters cell declares one. Everything is written to a
+`device` injected, and the setup's other parameters (`setup.ReportSetup`) where its parameters cell declares them. Everything is written to a
 staging folder first and moved into place only when every notebook ran and both files were
 rendered, so a failing notebook leaves the previous report as it was and the command exits
 non-zero naming the notebook and the cell. Training happens only through the run store, so a
@@ -15,7 +15,7 @@ is the whole pipeline and `cli` the command line; the names other modules and th
 re-exported here (`report.build`, `report.chromium`, `report.NotebookFailed`, `report.main`, ...).
 """
 
-from .build import Report, _check_reproduce, _replace_dir, build
+from .build import Report, build, check_reproduce, replace_dir
 from .cli import main
 from .notebooks import (
     KERNEL,
@@ -23,7 +23,6 @@ from .notebooks import (
     NotebookFailed,
     NotebookResult,
     NotebooksMissing,
-    check_statistics,
     discover,
     execute,
     parameters_for,
@@ -54,12 +53,10 @@ __all__ = [
     "NotebooksMissing",
     "RenderFailed",
     "Report",
-    "_check_reproduce",
-    "_replace_dir",
     "appendix_html",
     "benchmark_html",
     "build",
-    "check_statistics",
+    "check_reproduce",
     "chromium",
     "discover",
     "execute",
@@ -68,4 +65,5 @@ __all__ = [
     "pdf_pages",
     "render_html",
     "render_pdf",
+    "replace_dir",
 ]

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config as cfg
-from ..engine import check_precision
-from ..models import files as model_files
-from ..studies.files import study_name
-from .notebooks import KERNEL, NotebookFailed, NotebookResult, check_statistics, discover, execute, parameters_for
+from ..setup import ReportSetup
+from .notebooks import KERNEL, NotebookFailed, NotebookResult, discover, execute, parameters_for
 from .render import pdf_pages, render_html, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -34,7 +32,7 @@ class Report:
     pages: int | None
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Move `new` to `target`, replacing what was there (the old copy is removed only afterwards)."""
     old = target.with_name(f".{target.name}.old")
     if old.exists():
@@ -46,7 +44,7 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def _check_reproduce(reproduce: str | None) -> str | None:
+def check_reproduce(reproduce: str | None) -> str | None:
     """`reproduce` as notebook 08's `reports` parameter ("all" → every name); ValueError on an unknown name."""
     from ..reproduction import report_names
 
@@ -56,9 +54,7 @@ def _check_reproduce(reproduce: str | None) -> str | None:
 
 
 def build(
-    profile: str = "full",
-    study: str | None = "R0",
-    device: str = "auto",
+    setup: ReportSetup,
     *,
     notebooks_dir: Path | str | None = None,
     reports_dir: Path | str | None = None,
@@ -67,35 +63,18 @@ def build(
     pdf: bool = True,
     reproduce: str | None = None,
     stored_only: bool = False,
-    seeds: str | None = None,
-    margin: float | None = None,
-    max_seeds: int | None = None,
-    precision: str | None = None,
-    models: str | list[str] | None = None,
     echo=print,
 ) -> Report:
-    """Run every notebook and render `report.html` and `report.pdf` (unless `pdf` is False) into `out_dir`
-    (default: the reports folder).
+    """Run every notebook with `setup`'s parameters and render `report.html` and `report.pdf` (unless
+    `pdf` is False) into `out_dir` (default: the reports folder).
 
     `reproduce` names the source reports notebook 08 reproduces ("R0 R4", "all"; None: its default);
     `stored_only` makes it measure only the runs the store holds, training none of the rest.
-    `seeds` ("3", "auto", "default"), `margin` (accuracy points) and `max_seeds` reach every notebook
-    that declares them (None: the notebooks' defaults), and so does `precision` ("fp32", "bf16": checked
-    against this machine first), and `models` (model files whose models the study uses: loaded and
-    checked here first, then given to the notebooks by their full paths). `reports_dir` holds the run store and caches
-    (default `config.REPORTS_DIR`). Nothing in `out_dir` changes unless everything succeeded.
-    Raises NotebookFailed naming the notebook and cell, RenderFailed when Chromium cannot print the PDF.
+    `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in `out_dir`
+    changes unless everything succeeded. Raises NotebookFailed naming the notebook and cell,
+    RenderFailed when Chromium cannot print the PDF.
     """
-    cfg.get_profile(profile)  # a typo fails here, before anything runs
-    check_statistics(profile, seeds, margin, max_seeds)
-    reproduce = _check_reproduce(reproduce)
-    resolved = cfg.resolve_device(device)
-    if models:  # the kernels run in notebooks/, so full paths
-        models = " ".join(f.path for f in model_files.load_all(models))
-    if study is not None and study.endswith(".toml"):  # a study file: the kernels run in notebooks/, so its full path
-        study = str(Path(study).resolve())
-    if precision is not None:
-        check_precision(precision, resolved)  # no bf16 on this machine: one line, before anything runs
+    reproduce = check_reproduce(reproduce)
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
     out_dir = Path(out_dir or reports_dir).resolve()
     notebooks = discover(notebooks_dir)
@@ -106,19 +85,7 @@ def build(
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(
-                path,
-                profile,
-                device,
-                study,
-                reproduce,
-                stored_only,
-                seeds=seeds,
-                margin=margin,
-                max_seeds=max_seeds,
-                precision=precision,
-                models=models or None,
-            )
+            params = parameters_for(path, setup, reproduce, stored_only)
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
                 result = execute(
@@ -137,21 +104,23 @@ def build(
                 raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, err.source, failed) from None
             echo(f" {result.seconds:.1f} s, {len(result.run_keys)} runs", flush=True)
             results.append(result)
-        label = f"study {study_name(study)}, " if study else ""  # a study file's study by its name, not its path
         title = "Fashion-MNIST: comparing CNN variants"
-        subtitle = f"{label}profile {profile}, device {resolved}, rendered {time.strftime('%Y-%m-%d %H:%M')}"
+        subtitle = (
+            f"study {setup.study.name}, profile {setup.profile.name}, device {setup.resolved}, "
+            f"rendered {time.strftime('%Y-%m-%d %H:%M')}"
+        )
         html_path = render_html(
             results,
             staging / "report.html",
             title=title,
             subtitle=subtitle,
-            device=resolved,
+            device=setup.resolved,
             link_prefix=os.path.relpath(reports_dir, out_dir),
             bench_dir=reports_dir / "bench",
         )
         pdf_path = render_pdf(html_path, staging / "report.pdf") if pdf else None
         pages = pdf_pages(pdf_path) if pdf_path else None
-        _replace_dir(staging / "notebooks", out_dir / "notebooks")
+        replace_dir(staging / "notebooks", out_dir / "notebooks")
         os.replace(html_path, out_dir / "report.html")
         if pdf_path:
             os.replace(pdf_path, out_dir / "report.pdf")
@@ -159,5 +128,5 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
     seconds = time.perf_counter() - started
     return Report(
-        out_dir / "report.html", out_dir / "report.pdf" if pdf_path else None, results, seconds, resolved, pages
+        out_dir / "report.html", out_dir / "report.pdf" if pdf_path else None, results, seconds, setup.resolved, pages
     )

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from .. import config as cfg
 from .. import errors
-from ..engine import check_precision
-from ..models import files as model_files
+from ..setup import PARAMETERS, ReportSetup
 from ..store import Store, device_name
-from .build import _check_reproduce, build
-from .notebooks import NotebookFailed, check_statistics, discover
+from .build import build, check_reproduce
+from .notebooks import NotebookFailed, discover
 from .render import RenderFailed
 
 
@@ -94,14 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
         schedule.use_address(args.address)  # the notebooks' kernels inherit it
-        model_files.load_all(args.models)
-        if args.study not in studies.list_studies():
-            studies.get_study(args.study)  # raises with the list of known studies, or what is wrong with the file
-        _check_reproduce(args.reproduce)  # a typo fails before anything runs
-        check_statistics(args.profile, args.seeds, args.margin, args.max_seeds)
-        device = cfg.resolve_device(args.device)  # an unknown device, or cuda without a GPU
-        if args.precision:
-            check_precision(args.precision, device)  # no bf16 on this machine
+        setup = ReportSetup.from_parameters(**{name: getattr(args, name) for name in PARAMETERS})
+        check_reproduce(args.reproduce)  # a typo fails before anything runs
     except errors.Error as err:  # nothing else runs in this block
         print(f"report: {err}", file=sys.stderr)
         return 2
@@ -117,26 +110,18 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             rep = build(
-                args.profile,
-                name,
-                args.device,
+                setup.with_study(studies.get_study(name)) if args.all_studies else setup,
                 notebooks_dir=args.notebooks,
                 out_dir=out,
                 pdf=not args.no_pdf,
                 reproduce=args.reproduce,
                 stored_only=args.stored_only,
-                seeds=args.seeds,
-                margin=args.margin,
-                max_seeds=args.max_seeds,
-                precision=args.precision,
-                models=args.models,
             )
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
 
         print(
-            f"device: {cfg.resolve_device(args.device)} ({device_name(cfg.resolve_device(args.device))}); "
-            f"wall time {time.perf_counter() - started:.1f} s"
+            f"device: {setup.resolved} ({device_name(setup.resolved)}); wall time {time.perf_counter() - started:.1f} s"
         )
     except (NotebookFailed, RenderFailed) as err:  # the previous report was left in place
         print(f"\nreport failed: {err}", file=sys.stderr)

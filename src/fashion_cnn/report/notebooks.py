@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as cfg
-from ..errors import ConfigError, Error
+from ..errors import Error
+from ..setup import ReportSetup
 from ..store import RUN_LOG
 
 logger = logging.getLogger(__name__)
@@ -80,56 +81,20 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
 
 
 def parameters_for(
-    path: Path,
-    profile: str,
-    device: str,
-    study: str | None,
-    reproduce: str | None = None,
-    stored_only: bool = False,
-    *,
-    seeds: str | None = None,
-    margin: float | None = None,
-    max_seeds: int | None = None,
-    precision: str | None = None,
-    models: str | None = None,
+    path: Path, setup: ReportSetup, reproduce: str | None = None, stored_only: bool = False
 ) -> dict[str, Any]:
-    """`profile` and `device` for every notebook; `study`, `reports` (the source reports to
-    reproduce, e.g. "R0 R4"), `stored_only`, `seeds` (a number, "auto" or "default"), `margin`
-    (accuracy points), `max_seeds`, `precision` ("fp32", "bf16") and `models` (model files, space-separated)
-    where the parameters cell declares them."""
+    """`profile` and `device` for every notebook, and the setup's other parameters (`setup.PARAMETERS`)
+    where the notebook's parameters cell declares them; so are `reports` (the source reports to
+    reproduce, e.g. "R0 R4") and `stored_only`."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
-    params: dict[str, Any] = {"profile": profile, "device": device}
-    if study is not None and "study" in declared:
-        params["study"] = study
+    params = {k: v for k, v in setup.parameters().items() if k in declared or k in ("profile", "device")}
     if reproduce is not None and "reports" in declared:
         params["reports"] = reproduce
     if stored_only and "stored_only" in declared:
         params["stored_only"] = True
-    given = (
-        ("seeds", seeds),
-        ("margin", margin),
-        ("max_seeds", max_seeds),
-        ("precision", precision),
-        ("models", models),
-    )
-    for name, value in given:
-        if value is not None and name in declared:
-            params[name] = str(value) if name == "seeds" else value
     return params
-
-
-def check_statistics(profile: str, seeds: str | None, margin: float | None, max_seeds: int | None) -> None:
-    """Raises ConfigError (a ValueError) naming the fix for seeds, margin or max_seeds a notebook would reject.
-
-    `seeds` is checked by `config.resolve_seeds`, which raises a plain ValueError (for now)."""
-    if seeds is not None:
-        cfg.resolve_seeds(seeds, cfg.get_profile(profile), "cpu")
-    if margin is not None and not 0 < margin < 100:
-        raise ConfigError(f"margin {margin:g}: give the equivalence margin in accuracy points, above 0 (e.g. 0.5)")
-    if max_seeds is not None and max_seeds < 3:
-        raise ConfigError(f"max_seeds {max_seeds}: give at least 3 (the pilot of seeds=auto trains 3 seeds)")
 
 
 @contextmanager

@@ -19,15 +19,15 @@ import time
 import pandas as pd
 
 from .. import config as cfg
-from ..config import Profile, get_profile
-from ..engine import check_precision
 from ..errors import ArgumentParser, ConfigError, Error, disk_full
-from ..models import files as model_files
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
+from ..sections.variants import seed_plan
+from ..setup import PARAMETERS, ReportSetup
+from ..stats import PILOT_SEEDS, SeedPlan
 from ..store import Store
-from .files import get_study as study_at  # `chosen` in main: at the chosen precision
-from .study import PILOT_SEEDS, Job, SeedPlan, Study, list_studies, seed_plan
+from .files import get_study as study_at
+from .study import Job, list_studies
 
 # ----------------------------------------------------------------------------------------------
 # What a plan needs from the run store, and the command line
@@ -76,22 +76,21 @@ def select(jobs: list[Job], patterns: list[str] | None) -> list[Job]:
     return [j for j in jobs if any(fnmatch.fnmatchcase(j.label, p) for p in patterns)]
 
 
-def _names(names: list[str]) -> list[str]:
-    """Study names from the command line ("all" for every one); raises ValueError naming the known ones."""
+def _names(names: list[str], models: list[str]) -> list[str]:
+    """Study names from the command line ("all" for every one); raises ConfigError naming the known ones."""
     names = list_studies() if names == ["all"] else names
     for name in names:
-        study_at(name)  # an unknown name fails here
+        study_at(name, models)  # an unknown name fails here
     return names
 
 
-def _seeds(study: Study, profile: Profile, args, train: bool) -> SeedPlan:
-    """Seeds per configuration from --seeds: under "auto" the pilot's plan (`seed_plan`), training
+def _seeds(setup: ReportSetup, train: bool) -> SeedPlan:
+    """Seeds per configuration: under "auto" the pilot's plan (`sections.variants.seed_plan`), training
     the pilot only for `train`; without a stored pilot, `plan` and `list` show the pilot itself."""
-    pilot = study.configs(profile, PILOT_SEEDS, args.device)
-    stored = Store.default().has
-    if cfg.resolve_seeds(args.seeds, profile, args.device) == "auto" and not train and not all(map(stored, pilot)):
+    pilot = setup.study.configs(setup.profile, PILOT_SEEDS, setup.device)
+    if setup.seeds == "auto" and not train and not all(map(Store.default().has, pilot)):
         return SeedPlan((), tuple(range(PILOT_SEEDS)))  # n is chosen after the pilot: plan the pilot
-    return seed_plan(study, profile, args.seeds, args.device, args.margin / 100, args.max_seeds)
+    return seed_plan(setup)
 
 
 def _print(table: pd.DataFrame) -> None:
@@ -125,10 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument(
             "--margin",
             type=float,
-            default=cfg.MARGIN * 100,
+            default=PARAMETERS["margin"],
             help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)",
         )
-        sub.add_argument("--max-seeds", type=int, default=cfg.AUTO_SEEDS_CAP, help="the most seeds auto may choose")
+        sub.add_argument(
+            "--max-seeds", type=int, default=PARAMETERS["max_seeds"], help="the most seeds auto may choose"
+        )
         sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
         sub.add_argument(
             "--models",
@@ -165,21 +166,31 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         use_address(getattr(args, "address", None))
-        profile = get_profile(args.profile)
-        auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"  # a bad --seeds fails here
-        model_files.load_all(args.models)
-        names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"])
-        if args.command == "train":
-            check_precision(args.precision, cfg.resolve_device(args.device))  # no bf16 here: before any training
+        names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"], args.models)
+        setups = {  # each study at the chosen precision; a bad option fails here, before any training
+            name: ReportSetup.from_parameters(
+                profile=args.profile,
+                device=args.device,
+                precision=args.precision,
+                study=name,
+                models=args.models,
+                seeds=args.seeds,
+                margin=args.margin,
+                max_seeds=args.max_seeds,
+            )
+            for name in names
+        }
+        profile = cfg.get_profile(args.profile)
+        auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"
 
-        def chosen(name: str) -> Study:  # the study, at the chosen precision
-            return study_at(name).at_precision(args.precision)
+        def chosen(name: str):  # the study, at the chosen precision
+            return setups[name].study
 
         print(
             f"profile {profile.name}, seeds {args.seeds}, precision {args.precision}, run store {Store.default()}",
             flush=True,
         )
-        plans = {name: _seeds(chosen(name), profile, args, train=args.command == "train") for name in names}
+        plans = {name: _seeds(setups[name], train=args.command == "train") for name in names}
         seeds = {name: plan.pilot_seeds + plan.seeds for name, plan in plans.items()}  # every seed trained
         if args.command == "check":
             for name in names:

@@ -207,20 +207,9 @@ def is_path(name: str) -> bool:
     return str(name).endswith(".toml")
 
 
-def study_name(name: str) -> str:
-    """The name a study goes by: `name` itself, or a study file's `name` key, read without loading or
-    registering anything (the file's stem where it has none or cannot be read: `get_study` says why)."""
-    if not is_path(name):
-        return name
-    try:
-        return str(tomllib.loads(Path(name).read_text(encoding="utf-8")).get("name") or Path(name).stem)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return Path(name).stem
-
-
-def get_study(name: str, models: str | list[str] = "") -> Study:
-    """The study called `name`, or the one in the study file at path `name` (read and registered under
-    its own name the first time), after loading the model files `models` (paths; a study file's own
+def get_study(name: str, models: str | list[str] = "", register: bool = True) -> Study:
+    """The study called `name`, or the one in the study file at path `name` (read and, with `register`,
+    registered under its own name), after loading the model files `models` (paths; a study file's own
     `models` loads with it). Raises ConfigError naming the known studies, or what is wrong with the
     file; a file whose study takes the name of another registered study is refused."""
     model_files.load_all(models)
@@ -232,4 +221,4 @@ def get_study(name: str, models: str | list[str] = "") -> Study:
         raise ConfigError(
             f"{name}: a study named {loaded.study.name!r} is registered already; give this one another `name`"
         )
-    return registry.register_study(loaded.study)
+    return registry.register_study(loaded.study) if register else loaded.study

@@ -22,12 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import config as cfg
 from ..config import Profile
 from ..errors import ConfigError
 from ..runs import RunConfig
-from ..schedule import get_or_train_many
-from ..stats import PILOT_SEEDS, SeedPlan, plan_seeds  # noqa: F401 (re-exported by studies)
 
 Seeds = int | Sequence[int] | None  # a number n (seeds 0 … n − 1), the seeds themselves, or None (the profile's n)
 
@@ -155,41 +152,6 @@ class Study:
         """Every model × seed of the main view, model-major (`seeds`: see `seed_list`)."""
         return [self.config(m, profile, s, device) for m in self.models for s in seed_list(seeds, profile)]
 
-    def ranking(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> list[str]:
-        """The main view's models by mean validation accuracy over `seeds` seeds, best first (trained
-        here, or read from the store)."""
-        from .. import metrics
-
-        return metrics.rank_models(metrics.final_metrics(get_or_train_many(self.configs(profile, seeds, device))))
-
-    def best(self, profile: Profile, seeds: Seeds = None, device: str = "auto") -> str:
-        """The main view's model with the highest mean validation accuracy (`ranking`)."""
-        return self.ranking(profile, seeds, device)[0]
-
-    def best_model(
-        self,
-        profile: Profile,
-        seeds: int | str = "default",
-        device: str = "auto",
-        margin: float = cfg.MARGIN,
-        cap: int = cfg.AUTO_SEEDS_CAP,
-    ) -> str:
-        """The main view's best model over the seeds section 2 tests (`ranked`)."""
-        return self.ranked(profile, seeds, device, margin, cap)[0]
-
-    def ranked(
-        self,
-        profile: Profile,
-        seeds: int | str = "default",
-        device: str = "auto",
-        margin: float = cfg.MARGIN,
-        cap: int = cfg.AUTO_SEEDS_CAP,
-    ) -> list[str]:
-        """The main view's models by mean validation accuracy over the seeds section 2 tests
-        (`seed_plan` with the same arguments), best first: every section that takes "the study's best
-        model" (sections 3–5) takes it from here, so they all take the same one."""
-        return self.ranking(profile, seed_plan(self, profile, seeds, device, margin, cap).seeds, device)
-
     @property
     def augmentation(self) -> tuple[str, ...]:
         """The augmentation section 5 trains with: the report's own, else `DEFAULT_AUGMENT`."""
@@ -228,25 +190,9 @@ class Study:
         return unique
 
 
-def seed_plan(
-    study: Study,
-    profile: Profile,
-    seeds: int | str = "default",
-    device: str = "auto",
-    margin: float = cfg.MARGIN,
-    cap: int = cfg.AUTO_SEEDS_CAP,
-) -> SeedPlan:
-    """The seeds of `study` under `profile` (`stats.plan_seeds`): a given number, or under "auto"
-    (`config.resolve_seeds`) n fresh seeds after a pilot of `PILOT_SEEDS` seeds per model (trained
-    here, or read from the store), n chosen from the pilot's comparisons of validation accuracy
-    (`Study.pairs`) for 80% power, capped at `cap`. Deterministic given the stored pilot, so every
-    notebook gets the same seeds."""
-    from .. import metrics
-
-    def pilot(seeds):
-        return metrics.values_by(metrics.final_metrics(get_or_train_many(study.configs(profile, seeds, device))))
-
-    return plan_seeds(cfg.resolve_seeds(seeds, profile, device), pilot, study.pairs, margin, cap)
+def fold_configs(config: RunConfig, k: int) -> list[RunConfig]:
+    """The k RunConfigs of stratified k-fold cross-validation of `config` (same subset and split seed)."""
+    return [config.replace(split="fold", fold=i, folds=k) for i in range(k)]
 
 
 _STUDIES: dict[str, Study] = {}

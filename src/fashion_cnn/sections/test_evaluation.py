@@ -1,6 +1,6 @@
-"""A study's runs and what sections measure from them: the main view with its comparisons (section 2,
-which the summary and section 3 start from too), its best models retrained on train + validation
-and compared on the test set (section 3), and the folds of k-fold cross-validation (section 4)."""
+"""Section 3, the test evaluation: the study's best models retrained on train + validation with every
+seed of section 2 and evaluated on the test images, beside the best model's train-only runs, compared
+paired over seeds, with Cochran's Q and McNemar's tests per seed."""
 
 from __future__ import annotations
 
@@ -9,51 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import config as cfg
-from .. import stats
-from ..metrics import (
-    compare_pairs,
-    evaluate_test,
-    final_metrics,
-    mean_std,
-    model_facts,
-    rank_models,
-    test_indices,
-    values_by,
-)
+from .. import data, metrics, stats
+from ..metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
 from ..schedule import get_or_train_many
-from .study import SeedPlan, seed_plan
+from ..setup import ReportSetup
+from . import variants as variants_section
 
 TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
-
-
-@dataclass
-class MainView:
-    """Section 2: every model of a study's main view trained with each seed of its plan, the
-    last-epoch metrics, the study's comparisons and the models' facts. The summary, section 2 and
-    section 3 all start from `main_view`, so the summary reads the very numbers the sections show."""
-
-    seed_plan: SeedPlan  # n seeds, and the pilot's choice under seeds="auto"
-    runs: list  # one Run per model × seed, trained once, then read from the store
-    final: pd.DataFrame  # one row per run: its last epoch's metrics
-    families: dict[str, list]  # metric → stats.Comparison per pair of the study (one Holm family per metric)
-    facts: pd.DataFrame  # model → parameters, multiply-adds, seconds per epoch, best epoch
-
-
-def main_view(
-    study,
-    profile,
-    seeds: int | str = "default",
-    device: str = "auto",
-    margin: float = cfg.MARGIN,
-    max_seeds: int = cfg.AUTO_SEEDS_CAP,
-) -> MainView:
-    """Train (or read from the store) a study's main view with the seeds `studies.seed_plan` chooses
-    ("auto": a pilot picks n ≤ `max_seeds` at the equivalence `margin`, a fraction) and compare its pairs."""
-    plan = seed_plan(study, profile, seeds, device, margin, max_seeds)
-    runs = get_or_train_many(study.configs(profile, plan.seeds, device))
-    final = final_metrics(runs)
-    return MainView(plan, runs, final, compare_pairs(final, study.pairs, margin), model_facts(final))
 
 
 @dataclass
@@ -95,19 +57,48 @@ class TestComparison:
 
     @property
     def best(self) -> dict:
-        """Test predictions of the best model retrained on train + validation, seed 0."""
+        """Test predictions of the best model retrained on train + validation, first seed."""
         runs = self.results[self.label(self.models[0])]
         return runs[min(runs)]
 
+    @property
+    def confusion(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The best model's confusion matrix (`best`): counts, and shares of each true class."""
+        return (
+            metrics.confusion(self.best["labels"], self.best["pred"]),
+            metrics.confusion(self.best["labels"], self.best["pred"], normalize=True),
+        )
 
-def compare_on_test(
-    study, study_runs, profile, device: str = "auto", top: int = 2, margin: float = 0.005, alpha: float = 0.05
-) -> TestComparison:
-    """Retrain the `top` models (by mean validation accuracy of `study_runs`) on train + validation
-    with every seed `study_runs` has, and evaluate them and the best model's train-only runs on the
+    @property
+    def confused(self) -> pd.DataFrame:
+        """The best model's most frequent errors: true class, predicted class, count, share of the true class."""
+        return metrics.most_confused(self.best["labels"], self.best["pred"])
+
+    @property
+    def per_class(self) -> pd.DataFrame:
+        """The best model's precision, recall and F1 per class."""
+        return metrics.per_class(self.best["labels"], self.best["pred"])
+
+    @property
+    def recalls(self) -> dict[str, pd.DataFrame]:
+        """Per evaluated label: precision, recall and F1 per class of its first seed."""
+        return {label: metrics.per_class(r[min(r)]["labels"], r[min(r)]["pred"]) for label, r in self.results.items()}
+
+    def misclassified(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Up to `n` misclassified test images of the best model: images, true labels, predictions."""
+        best = self.best
+        wrong = metrics.misclassified(best["labels"], best["pred"], n)
+        return data.load().test_images[best["indices"][wrong]], best["labels"][wrong], best["pred"][wrong]
+
+
+def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) -> TestComparison:
+    """Retrain the `top` models (by mean validation accuracy of section 2's runs: `variants`, or run here)
+    on train + validation with every seed section 2 has, and evaluate them and the best model's train-only runs on the
     profile's test images. Compared paired over seeds (test accuracy, training accuracy, train − test
     gap; one Holm family each), Cochran's Q over all of them per seed, then McNemar per pair and seed
     (Holm over all McNemar tests)."""
+    study, profile, device, margin = setup.study, setup.profile, setup.device, setup.margin
+    study_runs = (variants or variants_section.run(setup)).runs
     final = final_metrics(study_runs)
     order = rank_models(final)
     models = order[:top]
@@ -171,8 +162,3 @@ def compare_on_test(
     mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
     mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
     return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar, order)
-
-
-def fold_configs(config, k: int) -> list:
-    """The k RunConfigs of stratified k-fold cross-validation of `config` (same subset and split seed)."""
-    return [config.replace(split="fold", fold=i, folds=k) for i in range(k)]
