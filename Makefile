@@ -63,27 +63,31 @@ test-fast: setup ## the unit tests only (no notebook runs)
 strip: setup ## strip outputs from every notebook (run before committing)
 	$(VENV)/bin/nbstripout notebooks/*.ipynb
 
-STATS_ARGS = $(if $(MODELS),--models $(MODELS)) $(if $(PRECISION),--precision $(PRECISION)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MAX_SEEDS),--max-seeds $(MAX_SEEDS))
+# The report's options (`OPTIONS` in src/fashion_cnn/setup.py, their one home) as NAME=value on make's command
+# line: SEEDS=5 → --seeds 5, MAX_SEEDS=6 → --max-seeds 6. Their names are read from that file, so a new option
+# needs no edit here; `$(call options,STUDY)` leaves out the ones a command takes otherwise.
+OPTION_VARS := $(shell sed -n 's/^    "\([a-z_]*\)": Option.*/\1/p' src/fashion_cnn/setup.py | tr a-z A-Z)
+options = $(foreach v,$(filter-out $(1),$(OPTION_VARS)),$(if $($(v)),--$(shell echo $(v) | tr A-Z_ a-z-) $($(v))))
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
 report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, MODELS=my_models.py, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --study $(STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
+	$(PY) -m fashion_cnn report $(call options) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
-	$(PY) -m fashion_cnn.report --profile $(PROFILE) --all-studies $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(STATS_ARGS) $(RAY_ARGS)
+	$(PY) -m fashion_cnn report --all-studies $(call options,STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)
 
 plan: setup ## a study's runs per part, how many the run store holds, estimated CPU hours left (STUDY="R3 R4"|all, PROFILE, PRECISION, SEEDS=n|auto, ONLY="cnn_4*")
-	$(PY) -m fashion_cnn.studies plan $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m fashion_cnn plan $(STUDY) $(call options,STUDY) $(if $(ONLY),--only $(ONLY))
 
 train: setup ## train a study's runs on Ray ahead of the report; stop any time, run again to go on (STUDY, PROFILE, PRECISION, SEEDS=n|auto, ONLY, ADDRESS=host:port)
-	$(PY) -m fashion_cnn.studies train $(STUDY) --profile $(PROFILE) $(STATS_ARGS) $(if $(ONLY),--only $(ONLY)) $(RAY_ARGS)
+	$(PY) -m fashion_cnn train $(STUDY) $(call options,STUDY) $(if $(ONLY),--only $(ONLY)) $(RAY_ARGS)
 
 lab: setup ## open JupyterLab on the notebooks with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: setup ## benchmark the engine against a naive DataLoader loop, and a study on Ray (ADDRESS=host:port: a cluster) → reports/bench/ (~5 min on 2 idle cores)
-	$(PY) -m fashion_cnn.bench $(RAY_ARGS)
+	$(PY) -m fashion_cnn bench $(RAY_ARGS)
 
 tune: setup ## Optuna search, trials on Ray (MODELS=my_models.py to tune one of yours, BATCH=2 trials proposed and trained together, WORKERS=0: at most that many at once; STORAGE=url; SEED=0; ADDRESS=host:port)
-	$(PY) -m fashion_cnn.tune --workers $(WORKERS) --profile $(PROFILE) $(if $(MODELS),--models $(MODELS)) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)
+	$(PY) -m fashion_cnn tune --workers $(WORKERS) $(call options,STUDY SEEDS MARGIN MAX_SEEDS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)

@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset
 from . import config as cfg
 from . import data as data_mod
 from . import engine, files, precision, runs, schedule
-from .errors import ArgumentParser, Error
+from .errors import ArgumentParser, ConfigError, Error
 from .models import create_model, list_models
 from .stacked import train_stacked
 from .store import Store, device_name
@@ -456,8 +456,27 @@ def latest_tables(folder: str | Path | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Run the benchmark from the command line (see the module docstring); returns the result dict."""
+    """`python -m fashion_cnn.bench` (`python -m fashion_cnn bench`); returns the result dict."""
     parser = ArgumentParser(prog="python -m fashion_cnn.bench", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    try:
+        return benchmark(parser.parse_args(argv), "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]))
+    except Error as err:
+        parser.error(str(err))
+
+
+def run(args) -> int:
+    """Run the benchmark (see the module docstring); exit 2 with one line on bad input."""
+    try:
+        benchmark(args, "python -m fashion_cnn " + " ".join(sys.argv[1:]))
+    except Error as err:
+        print(f"bench: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_arguments(parser) -> None:
+    """The benchmark's arguments."""
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 1 on the CPU, 3 on a GPU)")
@@ -498,21 +517,19 @@ def main(argv: list[str] | None = None) -> dict:
         help=f"subset of the bf16 comparison (default: {PRECISION_SUBSET} on the CPU, full on a GPU)",
     )
     parser.add_argument("--out", default=None, help="output folder (default: reports/bench)")
-    args = parser.parse_args(argv)
-    try:
-        schedule.use_address(args.address)
-        device = cfg.resolve_device(args.device)
-    except Error as err:
-        parser.error(str(err))
+
+
+def benchmark(args, command: str) -> dict:
+    """Time everything `args` asks for and write the tables; raises an `errors.Error` on bad input, before
+    any timing."""
+    schedule.use_address(args.address)
+    device = cfg.resolve_device(args.device)
     on_cpu = torch.device(device).type == "cpu"
     models = [m for m in args.models.split(",") if m]
     unknown = sorted(set(models) - set(list_models()))
     if unknown:
-        parser.error(f"unknown model(s) {unknown}: see fashion_cnn.models.list_models()")
-    try:
-        data_mod.load()  # a missing or damaged dataset fails here, before any timing
-    except data_mod.DataError as err:
-        parser.error(str(err))
+        raise ConfigError(f"unknown model(s) {unknown}: see fashion_cnn.models.list_models()")
+    data_mod.load()  # a missing or damaged dataset fails here, before any timing
     epochs = args.epochs or (1 if on_cpu else 3)
     parse_subset = lambda s, default: None if s == "full" else int(s) if s else default
     subset = parse_subset(args.subset, CPU_SUBSET if on_cpu else None)
@@ -523,7 +540,7 @@ def main(argv: list[str] | None = None) -> dict:
         "device_name": device_name(device),
         "torch": torch.__version__,
         "when": time.strftime("%Y-%m-%d %H:%M"),
-        "command": "python -m fashion_cnn.bench " + " ".join(argv or sys.argv[1:]),
+        "command": command,
         "naive_threads": args.naive_threads or torch.get_num_threads(),
         "engine_threads": engine.SPEED.cpu_threads if on_cpu else None,
         "models": [],

@@ -25,17 +25,57 @@ from .runs import RunConfig
 from .studies.files import get_study, is_path
 from .studies.study import Study
 
-# Every option a notebook or a command line may set, with its default, in the units people give it.
-PARAMETERS: dict[str, Any] = {
-    "profile": "full",  # "full" | "quick" (config.PROFILES)
-    "device": "auto",  # "auto" | "cpu" | "cuda"
-    "precision": "fp32",  # "fp32" | "bf16"
-    "study": "R0",  # a study's name or the path of a study file (.toml)
-    "models": "",  # model files (.py), space-separated
-    "seeds": "default",  # a number, "auto" or "default"
-    "margin": 0.5,  # equivalence margin in accuracy points
-    "max_seeds": cfg.AUTO_SEEDS_CAP,  # the most seeds "auto" may choose
+
+@dataclass(frozen=True)
+class Option:
+    """One option of the report: its default, in the units people give it, and its one-line help."""
+
+    default: Any
+    help: str
+    type: type = str
+    choices: tuple[str, ...] | None = None  # the values the command line accepts (None: any, checked later)
+    many: bool = False  # the command line takes several values (model files)
+
+
+# Every option a notebook or a command line may set: the notebooks' parameters cells declare the ones they
+# use with these defaults (a test checks), and the command lines add them all (`add_arguments`).
+OPTIONS: dict[str, Option] = {
+    "profile": Option("full", "full (default) or quick: epochs, data size, seeds and folds (config.PROFILES)"),
+    "device": Option("auto", "auto (default), cpu or cuda"),
+    "precision": Option(
+        "fp32",
+        "fp32 (default) or bf16: autocast of forward and loss, where the hardware has it",
+        choices=("fp32", "bf16"),
+    ),
+    "study": Option("R0", "the study compared: R0 … R4 or a study file (.toml; default R0)"),
+    "models": Option("", "model files (.py of @register_model functions) the study's models come from", many=True),
+    "seeds": Option(
+        "default",
+        'seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or "default" '
+        "(the profile's; auto in the full profile on a GPU)",
+    ),
+    "margin": Option(
+        0.5,
+        "equivalence margin in accuracy points (default 0.5): closer means count as equivalent only where a "
+        "TOST shows it",
+        float,
+    ),
+    "max_seeds": Option(cfg.AUTO_SEEDS_CAP, f"the most seeds auto may choose (default {cfg.AUTO_SEEDS_CAP})", int),
 }
+PARAMETERS: dict[str, Any] = {name: option.default for name, option in OPTIONS.items()}
+
+
+def add_arguments(parser, exclude: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> None:
+    """Add `--name` for each option (`only` these, or all but `exclude`) to an argparse parser, with its
+    default; `ReportSetup.from_parameters` checks the values."""
+    for name, option in OPTIONS.items():
+        if name not in exclude and (not only or name in only):
+            flag = "--" + name.replace("_", "-")
+            extra = (
+                {"nargs": "+", "metavar": "FILE"} if option.many else {"type": option.type, "choices": option.choices}
+            )
+            parser.add_argument(flag, default=option.default, help=option.help, **extra)
+
 
 POINT = 0.01  # one accuracy point, as the fraction of the images code uses
 PAPERMILL_MARK = "# Parameters"  # the first line of the cell papermill injects after a notebook's parameters cell
@@ -72,7 +112,7 @@ class ReportSetup:
         profile = cfg.get_profile(p["profile"])
         device = p["device"]
         resolved = cfg.resolve_device(device)  # an unknown device, or cuda without a GPU
-        if p["precision"] not in ("fp32", "bf16"):
+        if p["precision"] not in OPTIONS["precision"].choices:
             raise ConfigError(f"precision {p['precision']!r}: use 'fp32' or 'bf16'")
         check_precision(p["precision"], resolved)  # no bf16 on this machine
         margin = float(p["margin"])

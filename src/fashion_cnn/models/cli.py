@@ -19,6 +19,12 @@ from .files import load_all, source
 def parser() -> argparse.ArgumentParser:
     """The command line's parser (list, show; --models on both)."""
     top = ArgumentParser(prog="python -m fashion_cnn.models", description=__doc__.split("\n\n")[0])
+    add_arguments(top)
+    return top
+
+
+def add_arguments(top) -> None:
+    """`list` and `show`, each with `--models`."""
     commands = top.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="every registered model: name, family, parameters, summary")
     listing.add_argument("pattern", nargs="?", default="*", help="a shell pattern of names, e.g. 'cnn_*'")
@@ -27,7 +33,6 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="a registered model's name")
     for sub in (listing, show):
         sub.add_argument("--models", nargs="+", default=[], metavar="FILE", help="a user's model files (.py)")
-    return top
 
 
 def _show(name: str) -> str:
@@ -53,8 +58,12 @@ def _knobs(info: ModelInfo) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m fashion_cnn.models`: `python -m fashion_cnn models`."""
+    return run(parser().parse_args(argv))
+
+
+def run(args) -> int:
     """Print the list or one model; exit 2 with one line on bad input (an unknown name, a bad model file)."""
-    args = parser().parse_args(argv)
     try:
         load_all(args.models)
         if args.command == "show":

@@ -1,7 +1,7 @@
 """The report: every notebook run headless (papermill, the project kernel), then one combined,
 self-contained `report.html` and its `report.pdf` (Chromium headless, A4).
 
-The command line (`python -m fashion_cnn.report`): checks the arguments and the dataset before anything
+The command line (`python -m fashion_cnn report`): checks the arguments and the dataset before anything
 runs, then builds one report, or one per study. Exit 2 for bad input, 1 when a notebook or Chromium failed.
 """
 
@@ -14,39 +14,20 @@ from pathlib import Path
 
 from .. import config as cfg
 from .. import errors
-from ..setup import PARAMETERS, ReportSetup
+from .. import setup as setup_options
+from ..setup import OPTIONS, ReportSetup
 from ..store import Store, device_name
 from .build import build, check_reproduce
 from .notebooks import NotebookFailed, discover
 from .render import RenderFailed
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: run the notebooks and render the report(s); exit 1 naming a failing notebook, 2 on bad input.
-
-    Only the project's errors (`errors.Error`) become that one line; anything else is a bug and keeps its traceback.
-    """
-    from .. import data as data_mod
-    from .. import schedule, studies
-
-    parser = errors.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="full", choices=sorted(cfg.PROFILES), help="full (default) or quick")
-    parser.add_argument(
-        "--study",
-        default="R0",
-        help="study for the notebooks that declare one: R0 … R4 or a study file (.toml; default R0)",
-    )
-    parser.add_argument(
-        "--models",
-        nargs="+",
-        default=[],
-        metavar="FILE",
-        help="model files (.py of @register_model functions) the study's models come from, besides a study file's own",
-    )
+def add_arguments(parser) -> None:
+    """The report's arguments: the setup's options (`setup.OPTIONS`) and how the report is built."""
+    setup_options.add_arguments(parser)
     parser.add_argument(
         "--all-studies", action="store_true", help="one report per named study under reports/studies/<name>/"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default notebooks/)")
     parser.add_argument("--no-pdf", action="store_true", help="render the HTML only")
     parser.add_argument(
@@ -62,38 +43,32 @@ def main(argv: list[str] | None = None) -> int:
         "part with `studies train --only`); the other figures show as not run",
     )
     parser.add_argument(
-        "--seeds",
-        default=None,
-        help='seeds per model: a number, "auto" (a 3-seed pilot chooses n, up to --max-seeds) or '
-        '"default" (the profile\'s; auto in the full profile on a GPU)',
-    )
-    parser.add_argument(
-        "--margin",
-        type=float,
-        default=None,
-        help="equivalence margin in accuracy points (default 0.5): closer means count as equivalent "
-        "only where a TOST shows it",
-    )
-    parser.add_argument(
-        "--max-seeds", type=int, default=None, help="the most seeds --seeds auto may choose (default 10)"
-    )
-    parser.add_argument(
-        "--precision",
-        default=None,
-        choices=("fp32", "bf16"),
-        help="fp32 (the notebooks' default) or bf16: autocast of forward and loss, where the hardware has it",
-    )
-    parser.add_argument(
         "--address",
         default=None,
         help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
     )
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m fashion_cnn.report`: `python -m fashion_cnn report`."""
+    parser = errors.ArgumentParser(prog="python -m fashion_cnn.report", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args) -> int:
+    """Run the notebooks and render the report(s); exit 1 naming a failing notebook, 2 on bad input.
+
+    Only the project's errors (`errors.Error`) become that one line; anything else is a bug and keeps its traceback.
+    """
+    from .. import data as data_mod
+    from .. import schedule, studies
+
     # A SIGTERM (a killed `make`, a CI timeout) unwinds like Ctrl-C, so the staging folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:  # bad input fails here, before anything runs
         schedule.use_address(args.address)  # the notebooks' kernels inherit it
-        setup = ReportSetup.from_parameters(**{name: getattr(args, name) for name in PARAMETERS})
+        setup = ReportSetup.from_parameters(**{name: getattr(args, name) for name in OPTIONS})
         check_reproduce(args.reproduce)  # a typo fails before anything runs
     except errors.Error as err:  # nothing else runs in this block
         print(f"report: {err}", file=sys.stderr)

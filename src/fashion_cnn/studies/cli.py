@@ -23,7 +23,8 @@ from ..errors import ArgumentParser, ConfigError, Error, disk_full
 from ..runs import estimated_cpu_seconds, run_key, training_images
 from ..schedule import get_or_train_many, use_address
 from ..sections.variants import seed_plan
-from ..setup import PARAMETERS, ReportSetup
+from ..setup import OPTIONS, ReportSetup
+from ..setup import add_arguments as add_setup_arguments
 from ..stats import PILOT_SEEDS, SeedPlan
 from ..store import Store
 from .files import get_study as study_at
@@ -101,93 +102,69 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: `list`, `plan` or `train` studies; exit 2 with a one-line cause on bad input."""
-    parser = ArgumentParser(
-        prog="python -m fashion_cnn.studies",
-        description="The named studies: what their runs cost, and training them ahead of the report (resumable).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="every study: title, runs, images and estimated CPU hours left")
-    plan = commands.add_parser("plan", help="one study's runs per part against the run store")
-    train = commands.add_parser("train", help="train the runs the store lacks (stop any time; run again to go on)")
-    checking = commands.add_parser("check", help="read and check study files and print their plans; trains nothing")
-    checking.add_argument("files", nargs="+", help="study files (.toml)")
-    for sub in (listing, plan, train, checking):
-        sub.add_argument("--profile", default="full", help="full (default) or quick")
-        sub.add_argument(
-            "--seeds",
-            default="default",
-            help='seeds per configuration: a number, "auto" (a 3-seed pilot chooses n) or "default" '
-            "(the profile's; auto in the full profile on a GPU)",
-        )
-        sub.add_argument(
-            "--margin",
-            type=float,
-            default=PARAMETERS["margin"],
-            help="equivalence margin in accuracy points that seeds=auto plans for (default 0.5)",
-        )
-        sub.add_argument(
-            "--max-seeds", type=int, default=PARAMETERS["max_seeds"], help="the most seeds auto may choose"
-        )
-        sub.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-        sub.add_argument(
-            "--models",
-            nargs="+",
-            default=[],
-            metavar="FILE",
-            help="model files (.py of @register_model functions) whose models the studies use, "
-            "besides those a study file names",
-        )
-        sub.add_argument(
-            "--precision",
-            default="fp32",
-            choices=("fp32", "bf16"),
-            help="fp32 (default) or bf16: autocast of forward and loss, where the hardware has it",
-        )
-    for sub in (plan, train):
-        sub.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
-        sub.add_argument(
+COMMANDS = {
+    "list": "every study: title, runs, images and estimated CPU hours left",
+    "plan": "one study's runs per part against the run store",
+    "train": "train the runs the store lacks (stop any time; run again to go on)",
+    "check": "read and check study files and print their plans; trains nothing",
+}
+
+
+def add_arguments(parser, command: str) -> None:
+    """The arguments of one of `COMMANDS`: the setup's options but the study (`setup.OPTIONS`), then the
+    studies (names, or files for `check`), `--only` and, for `train`, `--address`."""
+    add_setup_arguments(parser, exclude=("study",))
+    if command == "check":
+        parser.add_argument("files", nargs="+", help="study files (.toml)")
+    if command in ("plan", "train"):
+        parser.add_argument("studies", nargs="+", help="study names (R0 … R4), or all")
+        parser.add_argument(
             "--only",
             nargs="+",
             metavar="ARM",
             default=None,
             help="only the arms whose label matches one of these shell patterns, e.g. 'cnn_4*'",
         )
-    train.add_argument(
-        "--address",
-        default=None,
-        help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
-        "else a local Ray on this machine's cores)",
+    if command == "train":
+        parser.add_argument(
+            "--address",
+            default=None,
+            help="a Ray cluster to train on (host:port of `ray start --head`; default RAY_ADDRESS, "
+            "else a local Ray on this machine's cores)",
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m fashion_cnn.studies list|plan|train|check`: `python -m fashion_cnn list|plan|train|check`."""
+    parser = ArgumentParser(
+        prog="python -m fashion_cnn.studies",
+        description="The named studies: what their runs cost, and training them ahead of the report (resumable).",
     )
-    args = parser.parse_args(argv)
-    cfg.show_log(sys.stderr)  # warnings, e.g. a run another process trains
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command, help in COMMANDS.items():
+        add_arguments(commands.add_parser(command, help=help), command)
     if argv is None:  # the command line: a `kill` stops like Ctrl-C (tasks cancelled, checkpoints kept)
         signal.signal(signal.SIGTERM, _interrupt)
+    return run(parser.parse_args(argv))
+
+
+def run(args) -> int:
+    """`list`, `plan`, `train` or `check` (`args.command`); exit 2 with a one-line cause on bad input."""
+    cfg.show_log(sys.stderr)  # warnings, e.g. a run another process trains
     try:
         use_address(getattr(args, "address", None))
-        names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"], args.models)
-        setups = {  # each study at the chosen precision; a bad option fails here, before any training
-            name: ReportSetup.from_parameters(
-                profile=args.profile,
-                device=args.device,
-                precision=args.precision,
-                study=name,
-                models=args.models,
-                seeds=args.seeds,
-                margin=args.margin,
-                max_seeds=args.max_seeds,
-            )
-            for name in names
-        }
-        profile = cfg.get_profile(args.profile)
-        auto = cfg.resolve_seeds(args.seeds, profile, args.device) == "auto"
+        options = {name: getattr(args, name) for name in OPTIONS if name != "study"}
+        names = _names(getattr(args, "studies", None) or getattr(args, "files", None) or ["all"], args.models or [])
+        # each study at the chosen precision; a bad option fails here, before any training
+        setups = {name: ReportSetup.from_parameters(study=name, **options) for name in names}
+        first = next(iter(setups.values()))
+        profile, auto = first.profile, first.seeds == "auto"
 
         def chosen(name: str):  # the study, at the chosen precision
             return setups[name].study
 
         print(
-            f"profile {profile.name}, seeds {args.seeds}, precision {args.precision}, run store {Store.default()}",
+            f"profile {profile.name}, seeds {first.seeds}, precision {first.precision}, run store {Store.default()}",
             flush=True,
         )
         plans = {name: _seeds(setups[name], train=args.command == "train") for name in names}
@@ -200,11 +177,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{', '.join(study.variants)}",
                     flush=True,
                 )
-                _print(plan_table(study.plan(profile, seeds[name], args.device)))
+                _print(plan_table(study.plan(profile, seeds[name], first.device)))
             print(f"\n{len(names)} study file(s) checked: nothing trained", flush=True)
             return 0
         if args.command == "list":
-            rows = {name: plan_table(chosen(name).plan(profile, seeds[name], args.device)).loc["all"] for name in names}
+            rows = {
+                name: plan_table(chosen(name).plan(profile, seeds[name], first.device)).loc["all"] for name in names
+            }
             table = pd.DataFrame(rows).T.astype({c: int for c in ("runs", "stored", "training", "resumable")})
             table.insert(0, "title", [chosen(n).title for n in names])
             _print(table)
@@ -214,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                 plan = plans[name]
                 chosen_n = f"n={plan.n}, tested seeds {list(plan.seeds)}" if plan.seeds else "n is chosen after it"
                 print(f"{name}: seeds=auto: pilot seeds {list(plan.pilot_seeds)} (not tested); {chosen_n}", flush=True)
-            jobs = select(chosen(name).plan(profile, seeds[name], args.device), args.only)
+            jobs = select(chosen(name).plan(profile, seeds[name], first.device), args.only)
             before = plan_table(jobs)
             part = f" (only {' '.join(args.only)}: {len(jobs)} runs)" if args.only else ""
             print(f"\n{name}: {chosen(name).title}{part}", flush=True)

@@ -11,14 +11,22 @@ from .. import config as cfg
 from ..errors import ArgumentParser, Error
 from ..models import load_model_files
 from ..schedule import use_address
+from ..setup import add_arguments as add_setup_arguments
 from .search import SearchPlan, plan_search, search, search_summary
 from .space import CPU_MODEL, SPACE_HELP
 from .storage import default_storage, redact
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m fashion_cnn.tune`: run (or continue) an Optuna study whose trials train on Ray."""
-    parser = ArgumentParser(prog="python -m fashion_cnn.tune", description=main.__doc__)
+    """`python -m fashion_cnn.tune`: `python -m fashion_cnn tune`."""
+    parser = ArgumentParser(prog="python -m fashion_cnn.tune", description=run.__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser) -> None:
+    """The search's arguments; profile, device, precision and model files are the report's options."""
+    add_setup_arguments(parser, only=("profile", "device", "precision", "models"))
     parser.add_argument(
         "--workers",
         type=int,
@@ -35,15 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--model", default=None, help=f"model to tune (full: cnn_2 on a GPU, {CPU_MODEL} on a CPU; quick: r3_lenet)"
     )
-    parser.add_argument(
-        "--profile", default="full", choices=sorted(cfg.PROFILES), help="data and epochs (default full)"
-    )
-    parser.add_argument(
-        "--models", nargs="+", default=[], metavar="FILE", help="a user's model files (.py), to tune one of theirs"
-    )
     parser.add_argument("--study-name", default=None, help="study name (default <model>-<profile>)")
     parser.add_argument("--space", default=None, help="search space as JSON text or a JSON file; " + SPACE_HELP)
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -63,7 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"trials proposed together, each learning only from earlier batches (default {SearchPlan.batch}); "
         "up to this many trials train at once",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args) -> int:
+    """Run (or continue) an Optuna study whose trials train on Ray."""
     cfg.show_log()  # the trials, as they finish
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -76,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage=args.storage,
             study_name=args.study_name,
             device=args.device,
+            precision=args.precision,
             seed=args.seed,
             batch=args.batch,
         )

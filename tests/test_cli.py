@@ -1,0 +1,43 @@
+"""The one command line, `python -m fashion_cnn <command>`, and the Makefile's way into it: every report
+option reaches the command as `--name`, read from `setup.OPTIONS` alone."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fashion_cnn import cli
+from fashion_cnn.setup import OPTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_command_is_served_by_the_one_command_line():
+    done = subprocess.run([sys.executable, "-m", "fashion_cnn", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for command in ("report", "list", "plan", "train", "check", "tune", "bench", "models"):
+        assert f"    {command} " in done.stdout, command
+
+
+def test_plan_prints_a_studys_runs_and_bad_options_are_one_line(capsys, store):
+    assert cli.main(["plan", "R0", "--profile", "quick", "--seeds", "2", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "profile quick, seeds 2" in out and "main" in out and "all" in out
+    for argv, cause in (
+        (["plan", "R0", "--max-seeds", "2", "--seeds", "auto"], "max_seeds 2: give at least 3"),
+        (["report", "--margin", "0"], "margin 0: give the equivalence margin in accuracy points"),
+        (["report", "--profile", "fast"], "unknown profile 'fast'"),
+    ):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and cause in err[0], err
+    assert cli.main(["models", "list", "lenet5*"]) == 0 and "lenet5 " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_each_report_option_reaches_the_command_line_from_make_without_a_makefile_edit(name):
+    variable, flag = name.upper(), "--" + name.replace("_", "-")
+    dry = subprocess.run(["make", "-n", "report", f"{variable}=x"], cwd=ROOT, capture_output=True, text=True)
+    line = dry.stdout.strip().splitlines()[-1]
+    assert "-m fashion_cnn report" in line and f"{flag} x" in line, line
