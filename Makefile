@@ -66,7 +66,7 @@ strip: setup ## strip outputs from every notebook (run before committing)
 # The report's options (`OPTIONS` in src/fashion_cnn/setup.py, their one home) as NAME=value on make's command
 # line: SEEDS=5 → --seeds 5, MAX_SEEDS=6 → --max-seeds 6. Their names are read from that file, so a new option
 # needs no edit here; `$(call options,STUDY)` leaves out the ones a command takes otherwise.
-OPTION_VARS := $(shell sed -n 's/^    "\([a-z_]*\)": Option.*/\1/p' src/fashion_cnn/setup.py | tr a-z A-Z)
+OPTION_VARS = $(shell sed -n 's/^    "\([a-z_]*\)": Option.*/\1/p' src/fashion_cnn/setup.py 2>/dev/null | tr a-z A-Z)
 options = $(foreach v,$(filter-out $(1),$(OPTION_VARS)),$(if $($(v)),--$(shell echo $(v) | tr A-Z_ a-z-) $($(v))))
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))

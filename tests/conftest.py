@@ -51,7 +51,7 @@ def local_ray():
     pytest worker starts it. Returns the `ray` module."""
     import ray
 
-    from fashion_cnn import schedule
+    from fashion_cnn.train import schedule
 
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     before = os.environ.get("RAY_TMPDIR")

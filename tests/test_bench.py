@@ -3,9 +3,11 @@ import json
 import pytest
 import torch
 
-from fashion_cnn import RunConfig, bench, precision
-from fashion_cnn.store import Store
+from fashion_cnn import RunConfig, bench
+from fashion_cnn.bench import bf16 as precision
+from fashion_cnn.report import render
 from fashion_cnn.studies import get_study
+from fashion_cnn.train.store import Store
 
 
 def test_naive_dataset_gives_the_pixels_the_engine_gives():
@@ -73,8 +75,8 @@ def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
     assert "600 test images × 84 features" in table
     assert "| lenet5 | 960 | 1 |" in capsys.readouterr().out
     assert not list(out.glob(".*"))  # no temporary files left behind
-    assert bench.latest_tables(out) == table
-    assert "run `make bench`" in bench.latest_tables(tmp_path / "none")
+    assert render.latest_tables(out) == table
+    assert "run `make bench`" in render.latest_tables(tmp_path / "none")
 
 
 def test_cli_refuses_an_unknown_model_in_one_line(tmp_path, capsys):

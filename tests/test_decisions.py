@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from fashion_cnn import claims, text
-from fashion_cnn.stats import (
+from fashion_cnn.analysis.stats import (
     PILOT_SEEDS,
     SeedPlan,
     all_pairs,
@@ -22,6 +21,8 @@ from fashion_cnn.stats import (
     plan_seeds,
     posterior,
 )
+from fashion_cnn.present import text
+from fashion_cnn.sections import claims
 
 ALPHA = 0.05
 
@@ -187,7 +188,7 @@ def test_wording_claims_no_more_than_the_tests():
     k-fold spread is not called one split's; a '≈' claim on a loss prints no '±nan' margin."""
     from types import SimpleNamespace
 
-    from fashion_cnn.stats import TestResult
+    from fashion_cnn.analysis.stats import TestResult
 
     quiet = SimpleNamespace(cochran={s: TestResult("Cochran's Q", 1.2, 0.55, 3, float("nan")) for s in (0, 1)})
     said = text.cochran(quiet)

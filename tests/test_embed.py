@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from fashion_cnn import config, embed
+from fashion_cnn import config
+from fashion_cnn.analysis import embed
 from fashion_cnn.data import CLASSES
 
 

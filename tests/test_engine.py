@@ -3,7 +3,7 @@ import pytest
 import torch.nn.functional as F
 
 from fashion_cnn import RunConfig, get_or_train, losses
-from fashion_cnn.engine import TrainingDiverged, summarise
+from fashion_cnn.train.engine import TrainingDiverged, summarise
 
 TIMING = ("seconds", "images_per_s")
 

@@ -1,6 +1,7 @@
 """The package's modules form no import cycle: every import counts, at the top of a module or inside a function."""
 
 import ast
+import functools
 from pathlib import Path
 
 import fashion_cnn
@@ -67,9 +68,38 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_two_modules_of_the_package_import_each_other():
     graph = import_graph()
-    assert {"fashion_cnn.runs", "fashion_cnn.schedule", "fashion_cnn.engine"} <= set(graph)
-    assert "fashion_cnn.runs" in graph["fashion_cnn.schedule"]  # the graph sees relative imports
+    assert {"fashion_cnn.train.runs", "fashion_cnn.train.schedule", "fashion_cnn.train.engine"} <= set(graph)
+    assert "fashion_cnn.train.runs" in graph["fashion_cnn.train.schedule"]  # the graph sees relative imports
     assert cycles(graph) == []
+
+
+# The floors, bottom up (docs/design.md): a module imports only from its own floor or below.
+FLOORS = (
+    ("errors", "config", "files", "data", "models", "losses", "augment"),  # the ground floor
+    ("train",),  # one run, many runs, the store
+    ("studies", "analysis"),  # studies are data (plans of RunConfigs); numbers from runs
+    ("present", "setup", "bench"),  # words and pictures; the report's options; the benchmark
+    ("tune", "report"),  # the search and sweeps; papermill, HTML and PDF
+    ("sections",),  # one module per report section: what trains, what is compared
+    ("cli", "__main__"),  # the one command line
+)
+
+
+def _floor(module: str) -> int:
+    room = module.split(".")[1]
+    return next(i for i, rooms in enumerate(FLOORS) if room in rooms)
+
+
+def test_no_module_imports_one_above_its_floor_and_the_tower_stays_low():
+    graph = {m: deps for m, deps in import_graph().items() if m != "fashion_cnn"}  # the package's own re-exports
+    above = [(m, d) for m, deps in graph.items() for d in deps if d != "fashion_cnn" and _floor(d) > _floor(m)]
+    assert above == []
+
+    @functools.cache
+    def chain(m: str) -> int:
+        return 1 + max((chain(d) for d in graph[m] if d != "fashion_cnn"), default=0)
+
+    assert max(chain(m) for m in graph) <= 14  # the longest chain of imports, __main__ … errors
 
 
 def test_the_cycle_finder_finds_direct_and_indirect_cycles():

@@ -9,10 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from fashion_cnn import RunConfig, data, engine, get_or_train, runs
+from fashion_cnn import RunConfig, data, get_or_train
 from fashion_cnn.errors import ConfigError
 from fashion_cnn.models import contract, create_model, list_models, model_info
 from fashion_cnn.models import files as model_files
+from fashion_cnn.train import engine, runs
 
 TINY = '''\
 """A tiny net of a user's own."""

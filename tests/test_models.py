@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from fashion_cnn.cli import models as cli
 from fashion_cnn.errors import ConfigError
 from fashion_cnn.models import (
     _registry,
-    cli,
     count_parameters,
     create_model,
     lenet,
@@ -262,7 +262,7 @@ def test_a_users_function_registers_with_its_signatures_knobs(registry):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "fashion_cnn.models", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "fashion_cnn", "models", *args], capture_output=True, text=True)
 
 
 def test_the_command_line_lists_the_models(capsys):

@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from fashion_cnn import data_stats, metrics, plots, stats, text
+from fashion_cnn.analysis import data_stats, metrics, stats
 from fashion_cnn.data import CLASSES
+from fashion_cnn.present import plots, text
 
 
 def _history(models=("a", "b"), seeds=(0, 1), epochs=3):

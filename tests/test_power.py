@@ -9,8 +9,8 @@ import pytest
 from scipy import integrate, optimize
 from scipy import stats as sps
 
-from fashion_cnn import power as pw
-from fashion_cnn.power import equivalence_power, min_detectable, paired_t_power, seeds_needed, seeds_to_decide
+from fashion_cnn.analysis import power as pw
+from fashion_cnn.analysis.power import equivalence_power, min_detectable, paired_t_power, seeds_needed, seeds_to_decide
 
 LEVELS = (0.05 / 2, 0.05 / 4, 0.05 / 7)  # Holm's strictest step over 2, 4 and 7 comparisons
 
@@ -184,7 +184,7 @@ def test_equivalence_power_at_large_effects():
 
 def _section_family(sd_points: float, n: int = 3, k: int = 4):
     """k comparisons of n seeds whose paired differences all have the sample sd `sd_points` (points)."""
-    from fashion_cnn.stats import compare_family
+    from fashion_cnn.analysis.stats import compare_family
 
     z = np.array([-1.0, 0.0, 1.0, 0.5, -0.5][:n])
     z = (z - z.mean()) / z.std(ddof=1)
@@ -197,7 +197,7 @@ def test_the_power_sentence_states_the_true_detectable_difference():
     """Section 2's sentence at n = 3 over 4 comparisons: the detectable difference is the root of the power
     found by integration (≈ 6.55·sd, where statsmodels' 5.00·sd had 61% power); past 100 points it says
     that no difference can be shown."""
-    from fashion_cnn import text
+    from fashion_cnn.present import text
 
     family = _section_family(0.4)
     effect = optimize.brentq(lambda e: _power_by_integration(e, 3, 0.05 / 4) - 0.8, 1.0, 50.0, xtol=1e-10)

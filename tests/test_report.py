@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from fashion_cnn import config, report
+from fashion_cnn.cli import report as report_cli
 from fashion_cnn.setup import ReportSetup
 
 PARAMS = 'profile: str = "full"  # "full" | "quick"\ndevice: str = "auto"  # "auto" | "cpu" | "cuda"'
@@ -52,8 +53,12 @@ def test_a_notebook_is_given_profile_device_and_the_setups_parameters_it_declare
     notebooks, _ = folders
     plain = _notebook(notebooks / "01_a.ipynb", "x = 1")
     studied = _notebook(notebooks / "02_b.ipynb", "x = 1", study=True)
-    assert report.parameters_for(plain, _setup()) == {"profile": "quick", "device": "cpu"}
-    assert report.parameters_for(studied, _setup(study="R2")) == {"profile": "quick", "device": "cpu", "study": "R2"}
+    assert report.parameters_for(plain, _setup().parameters()) == {"profile": "quick", "device": "cpu"}
+    assert report.parameters_for(studied, _setup(study="R2").parameters()) == {
+        "profile": "quick",
+        "device": "cpu",
+        "study": "R2",
+    }
 
 
 def test_reproduce_and_the_statistics_reach_only_notebooks_declaring_them(folders):
@@ -64,21 +69,23 @@ def test_reproduce_and_the_statistics_reach_only_notebooks_declaring_them(folder
     nb.cells[0].source += '\nreports: str = "auto"  # reports'
     __import__("nbformat").write(nb, repro)
     full = _setup(profile="full")
-    assert "reports" not in report.parameters_for(plain, full, "R0 R4")
-    assert report.parameters_for(repro, full, "R0 R4")["reports"] == "R0 R4"
-    assert "reports" not in report.parameters_for(repro, full, None)
+    assert "reports" not in report.parameters_for(plain, full.parameters(), "R0 R4")
+    assert report.parameters_for(repro, full.parameters(), "R0 R4")["reports"] == "R0 R4"
+    assert "reports" not in report.parameters_for(repro, full.parameters(), None)
     nb.cells[0].source += "\nstored_only: bool = False"
     __import__("nbformat").write(nb, repro)
-    assert report.parameters_for(repro, full, "R4", stored_only=True)["stored_only"] is True
-    assert "stored_only" not in report.parameters_for(repro, full, "R4")
-    assert "stored_only" not in report.parameters_for(plain, full, "R4", stored_only=True)
+    assert report.parameters_for(repro, full.parameters(), "R4", stored_only=True)["stored_only"] is True
+    assert "stored_only" not in report.parameters_for(repro, full.parameters(), "R4")
+    assert "stored_only" not in report.parameters_for(plain, full.parameters(), "R4", stored_only=True)
     nb.cells[0].source += '\nseeds: str = "default"\nmargin: float = 0.5'
     __import__("nbformat").write(nb, repro)
-    stats = report.parameters_for(repro, _setup(profile="full", seeds="auto", margin=0.25, max_seeds=6))
+    stats = report.parameters_for(repro, _setup(profile="full", seeds="auto", margin=0.25, max_seeds=6).parameters())
     assert stats["seeds"] == "auto" and stats["margin"] == 0.25 and "max_seeds" not in stats  # max_seeds: not declared
-    assert report.parameters_for(repro, _setup(seeds=5))["seeds"] == "5"
-    assert report.parameters_for(repro, full)["seeds"] == "3"  # "default": the full profile's 3 on this CPU
-    assert not {"seeds", "margin"} & set(report.parameters_for(plain, _setup(seeds="auto", margin=1.0)))
+    assert report.parameters_for(repro, _setup(seeds=5).parameters())["seeds"] == "5"
+    assert (
+        report.parameters_for(repro, full.parameters())["seeds"] == "3"
+    )  # "default": the full profile's 3 on this CPU
+    assert not {"seeds", "margin"} & set(report.parameters_for(plain, _setup(seeds="auto", margin=1.0).parameters()))
     assert report.check_reproduce("all") == "R0 R1 R2 R3 R4"
     assert report.check_reproduce("auto") is None and report.check_reproduce(None) is None
     assert report.check_reproduce(" R4  R0 ") == "R4 R0"
@@ -106,7 +113,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_previous_report(fold
     errors = [o for c in failed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ValueError"] and str(reports / "failed" / "02_bad.ipynb") in str(err)
 
-    assert report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    assert report_cli.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 1
     assert (reports / "report.html").read_text() == "old html"
 
 
@@ -187,33 +194,33 @@ def test_the_command_line_turns_only_the_projects_errors_into_one_line(folders, 
     def bug(*args, **kwargs):
         raise RuntimeError("a bug, not bad input")
 
-    monkeypatch.setattr(report.cli, "build", bug)
+    monkeypatch.setattr(report_cli, "build", bug)
     with pytest.raises(RuntimeError, match="a bug"):  # not exit 1 or 2 with one line: its traceback shows
-        report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"])
+        report_cli.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"])
 
 
 def test_bad_arguments_fail_with_the_fix_before_anything_runs(folders, capsys):
     notebooks, reports = folders
-    assert report.main(["--study", "R9", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--study", "R9", "--notebooks", str(notebooks)]) == 2
     assert "unknown study 'R9'" in capsys.readouterr().err
-    assert report.main(["--reproduce", "R0 R9", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--reproduce", "R0 R9", "--notebooks", str(notebooks)]) == 2
     assert "unknown study 'R9'" in capsys.readouterr().err
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 2
+    assert report_cli.main(["--profile", "quick", "--notebooks", str(notebooks / "missing")]) == 2
     assert "no notebooks matching" in capsys.readouterr().err
-    assert report.main(["--seeds", "some", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--seeds", "some", "--notebooks", str(notebooks)]) == 2
     assert "seeds='some': give a number of seeds (1 or more), 'auto' or 'default'" in capsys.readouterr().err
-    assert report.main(["--margin", "0", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--margin", "0", "--notebooks", str(notebooks)]) == 2
     assert "margin 0: give the equivalence margin in accuracy points" in capsys.readouterr().err
-    assert report.main(["--seeds", "auto", "--max-seeds", "2", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--seeds", "auto", "--max-seeds", "2", "--notebooks", str(notebooks)]) == 2
     assert "max_seeds 2: give at least 3" in capsys.readouterr().err
-    assert report.main(["--seeds", "0", "--notebooks", str(notebooks)]) == 2  # not "default" in disguise
+    assert report_cli.main(["--seeds", "0", "--notebooks", str(notebooks)]) == 2  # not "default" in disguise
     assert "seeds='0': give a number of seeds (1 or more)" in capsys.readouterr().err
     for argv, says in (
         (["--margin", "abc"], "argument --margin: invalid float value: 'abc'"),
         (["--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
     ):
         with pytest.raises(SystemExit) as stop:  # argparse's own checks: one line, not its usage block
-            report.main([*argv, "--notebooks", str(notebooks)])
+            report_cli.main([*argv, "--notebooks", str(notebooks)])
         lines = capsys.readouterr().err.strip().splitlines()
         assert stop.value.code == 2 and len(lines) == 1 and says in lines[0] and "--help" in lines[0]
     assert list(reports.iterdir()) == []
@@ -224,7 +231,7 @@ def test_a_missing_dataset_fails_in_one_line_before_any_notebook_runs(folders, c
     marker = notebooks.parent / "ran"
     _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
     monkeypatch.setenv("FASHION_MNIST_DIR", str(reports / "nowhere"))
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
+    assert report_cli.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("report: ") and "nowhere does not exist" in err and "FASHION_MNIST_DIR" in err
     assert len(err.splitlines()) == 1 and not marker.exists() and list(reports.iterdir()) == []  # nothing ran
@@ -321,9 +328,9 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
     _notebook(
         notebooks / "01_first.ipynb",
         "md:# 1. First section\nFashion-MNIST [@xiao2017] as LeNet-5 [@lecun1998] sees it.\n## Curves",
-        "import matplotlib.pyplot as plt\nfrom fashion_cnn import plots\nfig, ax = plt.subplots()\n"
+        "import matplotlib.pyplot as plt\nfrom fashion_cnn.present import plots\nfig, ax = plt.subplots()\n"
         "ax.plot([1, 2], [3, 4])\nplt.close(fig)\nplots.captioned(fig, 'A line, seed 0', 'fig:01-line')",
-        "import pandas as pd\nfrom fashion_cnn import plots\n"
+        "import pandas as pd\nfrom fashion_cnn.present import plots\n"
         "plots.captioned(plots.html_table(pd.DataFrame({'a': [1]})), 'One number, quick profile', 'tab:01-one')",
         "from IPython.display import Markdown\nMarkdown('The line of [@fig:01-line] and the number of [@tab:01-one] "
         "follow McNemar [@mcnemar1947]; Fashion-MNIST [@xiao2017] again.')",
@@ -354,7 +361,7 @@ def test_a_marker_naming_nothing_stops_the_build_in_one_line_and_keeps_the_previ
     notebooks, reports = folders
     _notebook(notebooks / "01_first.ipynb", "md:# 1. First\nAs [@fig:nowhere] shows.")
     (reports / "report.html").write_text("old html")
-    assert report.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 2
+    assert report_cli.main(["--profile", "quick", "--device", "cpu", "--notebooks", str(notebooks), "--no-pdf"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "[@fig:nowhere] names no figure, table or work" in err
     assert (reports / "report.html").read_text() == "old html" and not list(reports.glob(".staging-*"))
@@ -365,10 +372,10 @@ def test_a_later_sections_findings_are_listed_in_the_summary_and_link_to_their_t
     _notebook(
         notebooks / "00_summary.ipynb",
         "md:# Summary",
-        "from fashion_cnn import text\ntext.summary.findings()",
+        "from fashion_cnn.present import text\ntext.summary.findings()",
     )
     finding = (
-        "import pandas as pd\nfrom fashion_cnn import plots, stats, text\n"
+        "import pandas as pd\nfrom fashion_cnn.analysis import stats\nfrom fashion_cnn.present import plots, text\n"
         "values = {'a': pd.Series([0.90, 0.91, 0.92]), 'b': pd.Series([0.93, 0.95, 0.94])}\n"
         "c = stats.compare_family(values, [('a', 'b')], 0.005)[0]\n"
         "display(plots.captioned(plots.html_table(text.outcome_table({'val_acc': [c]})), 'b against a', 'tab:02-ab'))\n"
@@ -394,8 +401,8 @@ def test_a_later_sections_findings_are_listed_in_the_summary_and_link_to_their_t
 
 
 def test_findings_stay_where_declared_without_a_summary_and_an_empty_list_shows_nothing():
+    from fashion_cnn.present.text import summary
     from fashion_cnn.report import document
-    from fashion_cnn.text import summary
 
     def notebook(*shown):
         cells = []
@@ -428,7 +435,7 @@ def test_ctrl_c_during_a_report_says_what_is_kept_in_one_line(folders, tmp_path)
     _notebook(notebooks / "01_slow.ipynb", f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)")
     (reports / "report.html").write_text("the previous report")
     env = {**os.environ, "FASHION_CNN_REPORTS": str(reports)}
-    cmd = [sys.executable, "-m", "fashion_cnn.report", "--profile", "quick", "--notebooks", str(notebooks)]
+    cmd = [sys.executable, "-m", "fashion_cnn", "report", "--profile", "quick", "--notebooks", str(notebooks)]
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -465,12 +472,12 @@ def test_a_study_files_report_is_headed_by_its_studys_name_not_the_path(folders,
 
 def test_an_address_nothing_answers_at_fails_with_the_arguments(folders, capsys, monkeypatch):
     """Checked before anything runs, even when no notebook would need Ray: one line, exit 2."""
-    from fashion_cnn.studies.cli import main as studies_main
+    from fashion_cnn.cli.studies import main as studies_main
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     notebooks, reports = folders
     _notebook(notebooks / "01_only.ipynb", "md:# 1. Only section", "print(profile)")
-    assert report.main(["--profile", "quick", "--address", "127.0.0.1:9", "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--profile", "quick", "--address", "127.0.0.1:9", "--notebooks", str(notebooks)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("report: no Ray cluster answers at 127.0.0.1:9")
     assert studies_main(["train", "R0", "--profile", "quick", "--address", "127.0.0.1:9"]) == 2  # trains nothing
@@ -489,7 +496,7 @@ def test_a_damaged_run_in_the_store_fails_before_any_notebook_runs(folders, stor
     run = get_or_train(RunConfig("lenet5", epochs=1, subset=300, device="cpu"), progress=False)
     weights = run.path / "weights.safetensors"
     weights.write_bytes(weights.read_bytes()[:-1000])  # cut short, as a full disk or a killed copy leaves it
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
+    assert report_cli.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"report: {weights} is damaged") and "delete the run's folder" in err[0]
     assert not marker.exists() and list(reports.iterdir()) == []
@@ -504,7 +511,7 @@ def test_a_full_disk_while_writing_the_report_stops_in_one_line_and_keeps_the_pr
     _notebook(notebooks / "01_big.ipynb", "md:# 1. Big", "print('x' * 600_000)")  # more than the disk holds
     (small_disk / "report.html").write_text("the previous report")
     env = {**os.environ, "FASHION_CNN_REPORTS": str(small_disk), "FASHION_CNN_QUIET": "1"}
-    cmd = [sys.executable, "-m", "fashion_cnn.report", "--profile", "quick", "--notebooks", str(notebooks)]
+    cmd = [sys.executable, "-m", "fashion_cnn", "report", "--profile", "quick", "--notebooks", str(notebooks)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
@@ -526,7 +533,7 @@ def test_a_study_of_one_model_is_refused_before_any_notebook_runs(folders, tmp_p
     path.write_text(
         'name = "alone"\ntitle = "t"\nbaseline = "lenet5"\n[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n'
     )
-    assert report.main(["--profile", "quick", "--study", str(path), "--notebooks", str(notebooks)]) == 2
+    assert report_cli.main(["--profile", "quick", "--study", str(path), "--notebooks", str(notebooks)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "the baseline 'lenet5' has no variant to be compared with; add at least one" in err[0]
     assert str(path) in err[0] and not marker.exists() and list(reports.iterdir()) == []
@@ -552,7 +559,7 @@ def test_a_users_model_raising_in_a_notebook_is_named_in_the_reports_line(
         "get_or_train(RunConfig('flaky_net', epochs=1, subset=300, device='cpu'), progress=False)",
     )
     monkeypatch.setenv("FASHION_CNN_REPORTS", str(store.parent))  # the kernel's run store: this test's
-    assert report.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 1
+    assert report_cli.main(["--profile", "quick", "--notebooks", str(notebooks), "--no-pdf"]) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "ModelFailed: flaky_net seed 0: model 'flaky_net' raised ValueError: boom in a notebook at " in err
     assert f"{models}:16 (in forward)" in err and (reports / "failed" / "01_train.ipynb").is_file()

@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from fashion_cnn import plots
-from fashion_cnn import reproduction as rep
-from fashion_cnn import text as wording
+from fashion_cnn.analysis.stats import SeedPlan, cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
 from fashion_cnn.config import get_profile
+from fashion_cnn.present import plots
+from fashion_cnn.present import text as wording
+from fashion_cnn.present.text import count
+from fashion_cnn.sections import claims as claim_tests
+from fashion_cnn.sections import reproduction as rep
 from fashion_cnn.sections import variants as variants_section
-from fashion_cnn.stats import SeedPlan, cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
 from fashion_cnn.studies import Arm, Study, get_study
 from fashion_cnn.studies.study import check
-from fashion_cnn.text import count
-from fashion_cnn.training import get_or_train
+from fashion_cnn.train.training import get_or_train
 
 R0_BEST = get_study("R0").variants[-1]  # R0's model 5
 TINY = dataclasses.replace(get_profile("quick"), epochs=1, subset=300, seeds=2, folds=2, test_subset=200)
@@ -509,7 +510,7 @@ def test_an_approximately_equal_claim_is_supported_only_by_equivalence():
     noisy = next(t for t in text if t.startswith("n1 ≈ n2:"))
     assert "inconclusive at n=2" in noisy and "consistent" not in noisy and "equivalent within" not in noisy
     with pytest.raises(ValueError, match="direction"):
-        rep.verdict(">=", table.loc[0, "comparison"])
+        claim_tests.verdict(">=", table.loc[0, "comparison"])
 
 
 def test_holm_runs_over_each_reports_claims_as_one_family():

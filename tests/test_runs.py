@@ -5,12 +5,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, Store, engine, get_or_train, run_key, runs, training
-from fashion_cnn import store as store_mod
+from fashion_cnn import RunConfig, Store, get_or_train, run_key
+from fashion_cnn.analysis.metrics import predictions
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.metrics import predictions
 from fashion_cnn.studies import get_study
+from fashion_cnn.train import engine, runs, training
+from fashion_cnn.train import store as store_mod
 
 SMALL = {"subset": 1000, "device": "cpu"}
 TIMING = ("seconds", "images_per_s")

@@ -12,9 +12,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, Store, checkpoint, config, engine, get_or_train, runs, schedule, training
+from fashion_cnn import RunConfig, Store, config, get_or_train
 from fashion_cnn.config import get_profile
 from fashion_cnn.studies import get_study
+from fashion_cnn.train import checkpoint, engine, runs, schedule, training
 
 pytestmark = pytest.mark.xdist_group("ray")  # one pytest worker starts the local Ray (`local_ray`)
 
@@ -219,7 +220,7 @@ def test_ctrl_c_in_make_train_keeps_the_store_consistent_and_the_same_command_fi
     command = [
         sys.executable,
         "-m",
-        "fashion_cnn.studies",
+        "fashion_cnn",
         "train",
         "R3",
         "--profile",
@@ -291,7 +292,7 @@ def test_a_second_node_without_the_store_trains_the_runs_into_the_drivers_store(
         [
             sys.executable,
             "-m",
-            "fashion_cnn.studies",
+            "fashion_cnn",
             "train",
             "R0",
             "--profile",
@@ -339,7 +340,7 @@ def test_an_address_nothing_answers_at_gets_one_line_and_exit_2(tmp_path):
         [
             sys.executable,
             "-m",
-            "fashion_cnn.studies",
+            "fashion_cnn",
             "train",
             "R0",
             "--profile",

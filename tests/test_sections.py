@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from fashion_cnn import config, stats
-from fashion_cnn.schedule import get_or_train_many
+from fashion_cnn import config
+from fashion_cnn.analysis import stats
+from fashion_cnn.analysis.stats import PILOT_SEEDS, SeedPlan
 from fashion_cnn.sections import augmentation, kfold, summary, test_evaluation, tsne, variants
 from fashion_cnn.setup import ReportSetup
-from fashion_cnn.stats import PILOT_SEEDS, SeedPlan
 from fashion_cnn.studies import Study
+from fashion_cnn.train.schedule import get_or_train_many
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,7 @@ def test_the_main_view_trains_every_model_and_seed_and_ranks_by_mean_validation_
 
 
 def test_auto_seeds_choose_n_from_a_stored_pilot_and_test_fresh_seeds(setup, store):
-    from fashion_cnn import metrics
+    from fashion_cnn.analysis import metrics
 
     auto = dataclasses.replace(setup, seeds="auto", max_seeds=6)
     plan = variants.seed_plan(auto)

@@ -6,8 +6,9 @@ import statistics
 import pytest
 from safetensors.torch import load_file
 
-from fashion_cnn import RunConfig, config, engine, get_or_train, runs, stacked, training
-from fashion_cnn.schedule import get_or_train_many
+from fashion_cnn import RunConfig, config, get_or_train
+from fashion_cnn.train import engine, runs, stacked, training
+from fashion_cnn.train.schedule import get_or_train_many
 
 TIMING = ("seconds", "images_per_s")
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from fashion_cnn import text
-from fashion_cnn.stats import (
+from fashion_cnn.analysis.stats import (
     choose_seeds,
     class_scores,
     cochran_q,
@@ -30,6 +29,7 @@ from fashion_cnn.stats import (
     seeds_needed,
     seeds_to_decide,
 )
+from fashion_cnn.present import text
 
 
 def test_mean_ci_of_a_known_sample():

@@ -7,13 +7,13 @@ import re
 import pytest
 
 from fashion_cnn import config
+from fashion_cnn.cli.studies import main, plan_table, select
 from fashion_cnn.config import get_profile
 from fashion_cnn.models import list_models
-from fashion_cnn.runs import run_key
-from fashion_cnn.schedule import get_or_train_many
 from fashion_cnn.studies import Arm, Study, get_study, list_studies
-from fashion_cnn.studies.cli import main, plan_table, select
-from fashion_cnn.training import get_or_train
+from fashion_cnn.train.runs import run_key
+from fashion_cnn.train.schedule import get_or_train_many
+from fashion_cnn.train.training import get_or_train
 
 FULL, QUICK = get_profile("full"), get_profile("quick")
 # Smaller than "quick" for the test: it keeps the quick profile's rules (epochs and subset capped).
@@ -220,7 +220,7 @@ def test_a_full_disk_while_training_stops_in_one_line_and_keeps_the_store(small_
     import sys
 
     env = {**os.environ, "FASHION_CNN_REPORTS": str(small_disk), "FASHION_CNN_QUIET": "1"}
-    cmd = [sys.executable, "-m", "fashion_cnn.studies", "train", "R0", "--profile", "quick", "--seeds", "1"]
+    cmd = [sys.executable, "-m", "fashion_cnn", "train", "R0", "--profile", "quick", "--seeds", "1"]
     done = subprocess.run([*cmd, "--only", "lenet5", "--device", "cpu"], env=env, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr

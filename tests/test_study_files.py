@@ -5,11 +5,11 @@ import re
 import pytest
 
 from fashion_cnn import RunConfig
+from fashion_cnn.cli.studies import main
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.runs import run_key
 from fashion_cnn.studies import files, get_study, sources
-from fashion_cnn.studies.cli import main
+from fashion_cnn.train.runs import run_key
 
 GOOD = """\
 name = "mine"

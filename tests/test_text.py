@@ -1,6 +1,8 @@
 import pytest
 
-from fashion_cnn import RunConfig, config, stats, studies, text
+from fashion_cnn import RunConfig, config, studies
+from fashion_cnn.analysis import stats
+from fashion_cnn.present import text
 
 
 def test_count_puts_the_noun_in_its_number():

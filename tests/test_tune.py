@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from fashion_cnn import RunConfig, config, stats, text, tune
+from fashion_cnn import RunConfig, config, tune
+from fashion_cnn.analysis import stats
+from fashion_cnn.cli import tune as tune_cli
+from fashion_cnn.present import text
 from fashion_cnn.tune import sweeps
 
 TINY = {"subset": 600, "epochs": 1, "device": "cpu"}
@@ -253,7 +256,7 @@ def _fake_training(monkeypatch, acc):
         }
 
     monkeypatch.setattr(sweeps, "get_or_train_many", train)
-    monkeypatch.setattr(sweeps, "evaluate_on_test", evaluate)
+    monkeypatch.setattr(sweeps.metrics, "evaluate_on_test", evaluate)
     return calls, evaluated
 
 
@@ -446,9 +449,9 @@ def test_storage_that_cannot_be_opened(tmp_path):
 
 
 def test_cli_reports_bad_input_in_one_line_and_exits_2(tmp_path, capsys):
-    assert tune.main(["--profile", "quick", "--storage", "not a url"]) == 2
+    assert tune_cli.main(["--profile", "quick", "--storage", "not a url"]) == 2
     assert (
-        tune.main(
+        tune_cli.main(
             ["--profile", "quick", "--storage", f"sqlite:///{tmp_path / 't.db'}", "--space", '{"lr": ["log", 0, 1]}']
         )
         == 2
@@ -585,7 +588,7 @@ def test_a_killed_search_leaves_no_process_and_the_next_run_finishes_its_trials(
 def test_a_timed_out_search_is_continued_by_the_next_run(store, tmp_path, capsys):
     plan = _plan(tmp_path, 2)
     assert (
-        tune.main(
+        tune_cli.main(
             [
                 "--profile",
                 "quick",
@@ -617,7 +620,7 @@ def test_the_trials_table_shows_no_raw_none_and_whole_trial_numbers():
     """A trial that retried another names its number (1, not 1.0000); the others show "–", not None."""
     import optuna
 
-    from fashion_cnn import plots
+    from fashion_cnn.present import plots
 
     study = optuna.create_study(direction="maximize")
     study.enqueue_trial({"lr": 1e-3})
@@ -644,7 +647,7 @@ def test_two_drivers_of_one_search_at_once_leave_it_as_one_driver_would(store, t
     argv = ["--profile", "quick", "--model", "r3_lenet", "--device", "cpu", "--trials", "2"]
     argv += ["--storage", plan.storage, "--space", json.dumps(SPACE)]
     env = {**os.environ, "FASHION_CNN_REPORTS": str(store.parent), "FASHION_CNN_QUIET": "1"}
-    cmd = [sys.executable, "-m", "fashion_cnn.tune", *argv]
+    cmd = [sys.executable, "-m", "fashion_cnn", "tune", *argv]
     drivers = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
     outs = [d.communicate(timeout=600) for d in drivers]
     assert [d.returncode for d in drivers] == [0, 0], [err[-2000:] for _, err in outs]

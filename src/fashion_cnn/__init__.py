@@ -3,9 +3,9 @@
 from .config import PROFILES, REPORTS_DIR, RUNS_DIR, get_profile, resolve_device
 from .data import CLASSES, DataError, load
 from .models import count_parameters, create_model, list_models, model_info, summary
-from .runs import RunConfig, __version__, run_key
-from .store import Run, Store
-from .training import get_or_train
+from .train.runs import RunConfig, __version__, run_key
+from .train.store import Run, Store
+from .train.training import get_or_train
 
 __all__ = [
     "CLASSES",

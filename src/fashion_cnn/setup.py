@@ -18,12 +18,12 @@ from typing import Any
 
 from . import config as cfg
 from .config import Profile
-from .engine import check_precision
 from .errors import ConfigError
 from .models import files as model_files
-from .runs import RunConfig
 from .studies.files import get_study, is_path
 from .studies.study import Study
+from .train.engine import check_precision
+from .train.runs import RunConfig
 
 
 @dataclass(frozen=True)

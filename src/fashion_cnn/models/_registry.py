@@ -3,7 +3,7 @@
 A model's *knobs* are the keyword arguments its builder takes, with their defaults as that named model
 has them (`ModelInfo.knobs`): a study variant sets them in one line (`model_args = { act = "gelu" }`).
 A builder documents them in its docstring, one line each under `Knobs:` (`kernel=5: both convs' size`),
-which `python -m fashion_cnn.models show` prints. `create_model` refuses a knob the model does not take,
+which `python -m fashion_cnn models show` prints. `create_model` refuses a knob the model does not take,
 and checks the contract (`contract.check`) the first time a model is built with given knobs.
 """
 

@@ -1,7 +1,7 @@
 """The report: every notebook run headless (papermill, the project kernel), then one combined,
 self-contained `report.html` and its `report.pdf` (Chromium headless, A4).
 
-    python -m fashion_cnn.report --profile full|quick --study R0 [--all-studies] [--device auto]
+    python -m fashion_cnn report --profile full|quick --study R0 [--all-studies] [--device auto]
 
 Notebooks are found by the glob `notebooks/[0-9][0-9]_*.ipynb` (sorted); each gets `profile` and
 `device` injected, and the setup's other parameters (`setup.ReportSetup`) where its parameters cell declares them. Everything is written to a
@@ -11,12 +11,11 @@ non-zero naming the notebook and the cell. Training happens only through the run
 second report with nothing changed re-executes the notebooks from stored runs and re-renders.
 
 The package: `notebooks` finds and runs the notebooks, `render` turns them into HTML and PDF, `build`
-is the whole pipeline and `cli` the command line; the names other modules and the tests use are
-re-exported here (`report.build`, `report.chromium`, `report.NotebookFailed`, `report.main`, ...).
+is the whole pipeline (its command line is `cli.report`); the names other modules and the tests use are
+re-exported here (`report.build`, `report.chromium`, `report.NotebookFailed`, ...).
 """
 
 from .build import Report, build, check_reproduce, replace_dir
-from .cli import main
 from .notebooks import (
     KERNEL,
     NOTEBOOK_GLOB,
@@ -60,7 +59,6 @@ __all__ = [
     "chromium",
     "discover",
     "execute",
-    "main",
     "parameters_for",
     "pdf_pages",
     "render_html",

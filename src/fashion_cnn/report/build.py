@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import config as cfg
 from ..setup import ReportSetup
+from ..studies.sources import report_names
 from .notebooks import KERNEL, NotebookFailed, NotebookResult, discover, execute, parameters_for
 from .render import pdf_pages, render_html, render_pdf
 
@@ -46,8 +47,6 @@ def replace_dir(new: Path, target: Path) -> None:
 
 def check_reproduce(reproduce: str | None) -> str | None:
     """`reproduce` as notebook 08's `reports` parameter ("all" → every name); ValueError on an unknown name."""
-    from ..reproduction import report_names
-
     if reproduce is None or reproduce.strip() in ("", "auto"):
         return None
     return " ".join(report_names(reproduce.strip()))
@@ -85,7 +84,7 @@ def build(
     try:
         results = []
         for i, path in enumerate(notebooks, 1):
-            params = parameters_for(path, setup, reproduce, stored_only)
+            params = parameters_for(path, setup.parameters(), reproduce, stored_only)
             echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
             try:
                 result = execute(

@@ -93,8 +93,8 @@ def gather(nb) -> None:
     """Move each finding a section declares (`text.summary.finding`) into the summary's list of findings
     (the output `text.summary.findings` shows), in document order, and drop the cells this empties. A
     report without that list keeps each finding where it was declared; a list with none shows nothing."""
-    from ..text.summary import FINDINGS_LEAD
-    from ..text.words import bullets
+    from ..present.text.summary import FINDINGS_LEAD
+    from ..present.text.words import bullets
 
     def role(out) -> str:
         meta = out.get("metadata", {}).get(META) or {}

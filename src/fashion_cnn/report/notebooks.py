@@ -18,8 +18,7 @@ from typing import Any
 
 from .. import config as cfg
 from ..errors import Error
-from ..setup import ReportSetup
-from ..store import RUN_LOG
+from ..train.store import RUN_LOG
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +80,15 @@ def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
 
 
 def parameters_for(
-    path: Path, setup: ReportSetup, reproduce: str | None = None, stored_only: bool = False
+    path: Path, options: dict[str, Any], reproduce: str | None = None, stored_only: bool = False
 ) -> dict[str, Any]:
-    """`profile` and `device` for every notebook, and the setup's other parameters (`setup.PARAMETERS`)
+    """`profile` and `device` for every notebook, and the report's other options (`ReportSetup.parameters()`)
     where the notebook's parameters cell declares them; so are `reports` (the source reports to
     reproduce, e.g. "R0 R4") and `stored_only`."""
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
-    params = {k: v for k, v in setup.parameters().items() if k in declared or k in ("profile", "device")}
+    params = {k: v for k, v in options.items() if k in declared or k in ("profile", "device")}
     if reproduce is not None and "reports" in declared:
         params["reports"] = reproduce
     if stored_only and "stored_only" in declared:

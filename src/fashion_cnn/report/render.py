@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import config as cfg
 from ..errors import Error
-from ..store import provenance
-from ..text.summary import WALL_TIME_CLASS
+from ..present.text.summary import WALL_TIME_CLASS
+from ..train.store import provenance
 from . import document
 from .notebooks import KERNEL, NotebookResult
 
@@ -129,11 +130,21 @@ def _table(rows: list[tuple[str, str]], head: tuple[str, str] | None = None) -> 
     return f'<table class="report-table">{header}{body}</table>'
 
 
+def latest_tables(folder: str | Path | None = None) -> str:
+    """The saved benchmark tables (one per device, newest first) as Markdown for the report appendix.
+
+    Returns a one-line note saying how to make them when `make bench` has not been run yet.
+    """
+    folder = Path(folder) if folder else cfg.REPORTS_DIR / "bench"
+    files = sorted(folder.glob("bench-*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not files:
+        return f"No benchmark in {folder} yet: run `make bench` (or `python -m fashion_cnn bench`)."
+    return "\n".join(f.read_text() for f in files)
+
+
 def benchmark_html(folder: Path | None = None) -> str:
     """The latest `make bench` tables (one per device) as HTML, their headings demoted under the appendix's."""
     import mistune
-
-    from ..bench import latest_tables
 
     text = re.sub(r"^# ", "### ", latest_tables(folder), flags=re.MULTILINE)
     return re.sub(r"<table>", '<table class="report-table">', mistune.html(text))

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import data_stats, metrics
-from ..schedule import get_or_train_many
+from ..analysis import data_stats, metrics
+from ..analysis.stats import SeedPlan
 from ..setup import ReportSetup
-from ..stats import SeedPlan
+from ..train.schedule import get_or_train_many
 from . import variants
 
 COMPARED = ("val_acc", "test_acc", "train_acc", "gap")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import data, data_stats
+from .. import data
+from ..analysis import data_stats
 
 
 @dataclass

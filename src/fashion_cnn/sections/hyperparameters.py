@@ -10,9 +10,9 @@ from typing import Any
 import optuna
 
 from .. import tune
-from ..runs import RunConfig
 from ..setup import ReportSetup
-from ..store import Run
+from ..train.runs import RunConfig
+from ..train.store import Run
 
 
 @dataclass

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import metrics
-from ..runs import RunConfig
-from ..schedule import get_or_train_many
+from ..analysis import metrics
 from ..setup import ReportSetup
-from ..store import Run
 from ..studies import fold_configs
-from ..training import get_or_train
+from ..train.runs import RunConfig
+from ..train.schedule import get_or_train_many
+from ..train.store import Run
+from ..train.training import get_or_train
 from . import variants
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from .. import metrics
+from ..analysis import metrics
 from ..setup import ReportSetup
-from ..store import provenance
+from ..train.store import provenance
 from . import test_evaluation, variants
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import data, metrics, stats
-from ..metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
-from ..schedule import get_or_train_many
+from .. import data
+from ..analysis import metrics, stats
+from ..analysis.metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
 from ..setup import ReportSetup
+from ..train.schedule import get_or_train_many
 from . import variants as variants_section
 
 TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import embed, metrics
+from ..analysis import embed, metrics
 from ..setup import ReportSetup
-from ..store import Run
-from ..training import get_or_train
+from ..train.store import Run
+from ..train.training import get_or_train
 from . import variants
 
 

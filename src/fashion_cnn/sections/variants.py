@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import metrics, stats
-from ..schedule import get_or_train_many
+from ..analysis import metrics, stats
+from ..analysis.stats import SeedPlan
 from ..setup import ReportSetup
-from ..stats import SeedPlan
+from ..train.schedule import get_or_train_many
 
 
 def seed_plan(setup: ReportSetup) -> SeedPlan:

@@ -1,7 +1,6 @@
 """Studies are data: what a comparison trains (`study`: `Study`, `Arm`, plans of RunConfigs), study files
 (`files`: TOML, the built-in ones and a user's) and the five source reports' studies and what they state
-(`sources`). Nothing here trains; the command line that does (`python -m fashion_cnn.studies`) is `cli`,
-which this package does not import."""
+(`sources`). Nothing here trains; the command line that does is `cli.studies` (`python -m fashion_cnn plan|train`)."""
 
 from . import sources  # noqa: F401 (registers R0 … R4)
 from .files import get_study, load

@@ -37,7 +37,7 @@ from ..errors import ConfigError
 from ..models import create_model
 from ..models import files as model_files
 from ..models.files import ModelFile
-from ..runs import RunConfig
+from ..train.runs import RunConfig
 from . import study as registry
 from .study import Arm, Claim, Reported, Study
 

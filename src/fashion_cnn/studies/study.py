@@ -24,7 +24,7 @@ from typing import Any
 
 from ..config import Profile
 from ..errors import ConfigError
-from ..runs import RunConfig
+from ..train.runs import RunConfig
 
 Seeds = int | Sequence[int] | None  # a number n (seeds 0 … n − 1), the seeds themselves, or None (the profile's n)
 

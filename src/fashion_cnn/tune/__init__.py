@@ -1,9 +1,8 @@
 """Hyperparameters (section 7, `make tune`): what may vary (`space`), where a search's study lives
 (`storage`), R3's one-field sweeps and R1's learning-rate decay (`sweeps`), the Optuna search whose
-trials train on Ray (`search`) and its command line (`cli`, `python -m fashion_cnn.tune`).
+trials train on Ray (`search`); its command line is `cli.tune` (`python -m fashion_cnn tune`).
 """
 
-from .cli import main
 from .search import (
     R4_TUNED_TEST,
     SearchPlan,
@@ -46,7 +45,6 @@ from .sweeps import (
     decay_configs,
     decay_study,
     default_sweeps,
-    evaluate_on_test,
     run_sweeps,
     sweep_base,
 )
@@ -76,8 +74,6 @@ __all__ = [
     "decay_study",
     "default_storage",
     "default_sweeps",
-    "evaluate_on_test",
-    "main",
     "open_storage",
     "open_study",
     "parse_space",

@@ -1,4 +1,4 @@
-"""The Optuna search whose trials train on Ray (`plan_search`, `search`, `python -m fashion_cnn.tune`).
+"""The Optuna search whose trials train on Ray (`plan_search`, `search`, `python -m fashion_cnn tune`).
 
 TPE over a search space (lr log-uniform,
   weight decay, batch size, epochs, dropout), median pruning on validation accuracy after every epoch.
@@ -35,26 +35,17 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from .. import config as cfg
+from ..analysis.metrics import evaluate_on_test
 from ..config import get_profile
 from ..errors import ConfigError
-from ..runs import RunConfig, run_key
-from ..schedule import LOCAL_SECONDS, train_many
-from ..store import Run, Store, device_name
 from ..studies import get_study
 from ..studies.sources import reported
-from ..training import get_or_train
-from .space import (
-    CPU_MODEL,
-    CPU_SPACE,
-    DEFAULT_SPACE,
-    QUICK_SPACE,
-    Param,
-    TuneError,
-    parse_space,
-    with_value,
-)
+from ..train.runs import RunConfig, run_key
+from ..train.schedule import LOCAL_SECONDS, train_many
+from ..train.store import Run, Store, device_name
+from ..train.training import get_or_train
+from .space import CPU_MODEL, CPU_SPACE, DEFAULT_SPACE, QUICK_SPACE, Param, TuneError, parse_space, with_value
 from .storage import default_storage, open_storage, redact
-from .sweeps import evaluate_on_test
 
 _logger = logging.getLogger(__name__)
 
@@ -475,7 +466,7 @@ def search_summary(study: optuna.Study) -> dict[str, Any]:
 def best_config(study: optuna.Study, plan: SearchPlan) -> RunConfig:
     """The run config of the best complete trial; TuneError when no trial has completed."""
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        raise TuneError(f"study {plan.study_name!r} has no complete trial yet: run python -m fashion_cnn.tune first")
+        raise TuneError(f"study {plan.study_name!r} has no complete trial yet: run python -m fashion_cnn tune first")
     return plan.config(study.best_params)
 
 

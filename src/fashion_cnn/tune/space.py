@@ -15,7 +15,7 @@ import optuna
 
 from ..errors import Error
 from ..models import create_model, model_info
-from ..runs import RunConfig
+from ..train.runs import RunConfig
 
 
 class TuneError(Error, ValueError):

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import config as cfg
-from .. import metrics, stats, text
+from ..analysis import metrics, stats
 from ..errors import ConfigError
-from ..runs import RunConfig
-from ..schedule import get_or_train_many
-from ..store import Run
+from ..present import text
 from ..studies.sources import reported
+from ..train.runs import RunConfig
+from ..train.schedule import get_or_train_many
+from ..train.store import Run
 from .space import TuneError, _check_field, with_value
 
 # R1's ReLU variant on the test set after retraining on train + validation at batch 32, constant rate and step decay
@@ -93,7 +94,7 @@ class SweepResult:
 
     def plot(self):
         """Overlaid accuracy and loss curves and seconds per epoch (`plots.sweep`)."""
-        from .. import plots
+        from ..present import plots
 
         return plots.sweep(self)
 
@@ -101,7 +102,7 @@ class SweepResult:
         """Display the figure and the table (accuracies in %), captioned, and the generated sentences."""
         from IPython.display import Markdown, display
 
-        from .. import plots
+        from ..present import plots
 
         sweep = self.sweep
         how = f"{sweep.field} = {', '.join(map(str, sweep.values))}, one run each; {text.measured(sweep.base, profile, varied=(sweep.field,))}"
@@ -184,12 +185,6 @@ def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | Non
 # Test-set evaluation
 
 
-def evaluate_on_test(run: Run, profile: cfg.Profile, device: str = "auto") -> dict[str, float]:
-    """Accuracy, macro precision/recall/F1, loss and n of a run's model on the profile's test images."""
-    report = metrics.evaluate_test(run, metrics.test_indices(profile.test_subset), device)
-    return {**report["report"], "n": len(report["labels"])}
-
-
 # ----------------------------------------------------------------------------------------------
 # Learning-rate decay
 
@@ -270,7 +265,7 @@ class DecayResult:
 
     def plot(self):
         """Validation accuracy and loss per epoch and the rate per epoch (`plots.decay`)."""
-        from .. import plots
+        from ..present import plots
 
         return plots.decay(self)
 
@@ -319,7 +314,7 @@ def _decay_runs(
                 {
                     "schedule": label,
                     "seed": run.config.seed,
-                    **evaluate_on_test(run, profile, device),
+                    **metrics.evaluate_on_test(run, profile, device),
                     "train_acc": train,
                     "val_acc": val,
                     "gap": train - val,
