@@ -109,14 +109,14 @@ def store(tmp_path, monkeypatch):
 
 _HOLDER = """\
 import json, pathlib, sys, time
-from fashion_cnn import RunConfig, Store, files, get_or_train, run_key
+from fashion_cnn import RunConfig, Store, atomic, get_or_train, run_key
 store = Store(sys.argv[1])
 c = RunConfig.from_dict(json.loads(sys.argv[4]))
 with store.lock(run_key(c)):
     pathlib.Path(sys.argv[2]).touch()
     time.sleep(float(sys.argv[3]))
     run = get_or_train(c, store=store, progress=False)
-    files.write_json(run.path / "metrics.json", {**run.metrics, "trained_by": "holder"})
+    atomic.write_json(run.path / "metrics.json", {**run.metrics, "trained_by": "holder"})
 """
 HELD = RunConfig("lenet5", epochs=1, subset=300, device="cpu")
 
@@ -200,7 +200,7 @@ def models_registry(monkeypatch):
     """The model registry and the loaded model files as they are, restored after the test (a user's model
     file registers its models)."""
     from fashion_cnn.models import _registry
-    from fashion_cnn.models import files as model_files
+    from fashion_cnn.models import user_files as model_files
 
     for module, name in (
         (_registry, "_MODELS"),

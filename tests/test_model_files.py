@@ -1,4 +1,4 @@
-"""A user's model file (`models.files`) and the contract every model meets (`models.contract`): real files
+"""A user's model file (`models.user_files`) and the contract every model meets (`models.contract`): real files
 written here, real modules, real training into a temporary store."""
 
 import json
@@ -12,7 +12,7 @@ from torch import nn
 from fashion_cnn import RunConfig, data, get_or_train
 from fashion_cnn.errors import ConfigError
 from fashion_cnn.models import contract, create_model, list_models, model_info
-from fashion_cnn.models import files as model_files
+from fashion_cnn.models import user_files as model_files
 from fashion_cnn.train import engine, runs
 
 TINY = '''\

@@ -188,3 +188,14 @@ def test_the_example_study_beyond_r4_runs_in_the_quick_profile(tmp_path, monkeyp
     for count in ("71,020", "68,670", "65,698"):  # the block nets' parameters: LeNet-5's budget
         assert count in html, count
     assert "features per image" in html  # section 6 mapped the best net's penultimate features
+
+
+def test_every_figure_of_the_notebooks_takes_its_caption_from_the_text_by_label():
+    from fashion_cnn.present.text.captions import CAPTIONS
+
+    labels = set()
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            assert "plots.captioned(" not in cell.source, path.name  # captions are words: present.text.captions
+            labels |= set(re.findall(r'plots\.figure\(\s*"([^"]+)"', cell.source))
+    assert labels == set(CAPTIONS)  # none missing, none left over

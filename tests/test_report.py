@@ -555,7 +555,7 @@ def test_a_users_model_raising_in_a_notebook_is_named_in_the_reports_line(
     _notebook(
         notebooks / "01_train.ipynb",
         "md:# 1. Train",
-        f"from fashion_cnn import RunConfig, get_or_train\nfrom fashion_cnn.models import files\nfiles.load({str(models)!r})\n"
+        f"from fashion_cnn import RunConfig, get_or_train\nfrom fashion_cnn.models import user_files\nuser_files.load({str(models)!r})\n"
         "get_or_train(RunConfig('flaky_net', epochs=1, subset=300, device='cpu'), progress=False)",
     )
     monkeypatch.setenv("FASHION_CNN_REPORTS", str(store.parent))  # the kernel's run store: this test's

@@ -81,7 +81,7 @@ def users_net(width: int = 4) -> nn.Module:
 def test_a_users_models_train_on_ray_from_the_files_text_under_their_labels(
     local_ray, store, tmp_path, monkeypatch, models_registry
 ):
-    from fashion_cnn.models import files as model_files
+    from fashion_cnn.models import user_files as model_files
 
     path = tmp_path / "users_models.py"
     path.write_text(USER_MODELS)
@@ -394,7 +394,7 @@ class Flaky(nn.Module):
 
 def test_a_users_model_raising_on_ray_is_one_line_naming_its_file_and_line(local_ray, store, tmp_path, models_registry):
     """The line is made where the run trains, so the user's frame survives Ray."""
-    from fashion_cnn.models import files as model_files
+    from fashion_cnn.models import user_files as model_files
 
     path = tmp_path / "flaky_models.py"
     path.write_text(FLAKY_MODELS)

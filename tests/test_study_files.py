@@ -8,7 +8,8 @@ from fashion_cnn import RunConfig
 from fashion_cnn.cli.studies import main
 from fashion_cnn.config import get_profile
 from fashion_cnn.errors import ConfigError
-from fashion_cnn.studies import files, get_study, sources
+from fashion_cnn.studies import get_study, sources
+from fashion_cnn.studies import loader as files
 from fashion_cnn.train.runs import run_key
 
 GOOD = """\

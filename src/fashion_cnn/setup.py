@@ -19,8 +19,8 @@ from typing import Any
 from . import config as cfg
 from .config import Profile
 from .errors import ConfigError
-from .models import files as model_files
-from .studies.files import get_study, is_path
+from .models import user_files as model_files
+from .studies.loader import get_study, is_path
 from .studies.study import Study
 from .train.engine import check_precision
 from .train.runs import RunConfig
@@ -126,7 +126,17 @@ class ReportSetup:
         models = tuple(f.path for f in model_files.load_all(models))  # full paths: the kernels run in notebooks/
         source = str(Path(p["study"]).resolve()) if is_path(p["study"]) else p["study"]
         study = get_study(source, list(models), register=False).at_precision(p["precision"])
-        return cls(profile, study, device, p["precision"], seeds, margin * POINT, max_seeds, source, models)
+        return cls(
+            profile=profile,
+            study=study,
+            device=device,
+            precision=p["precision"],
+            seeds=seeds,
+            margin=margin * POINT,
+            max_seeds=max_seeds,
+            source=source,
+            models=models,
+        )
 
     @classmethod
     def from_notebook(cls, namespace: Mapping[str, Any]) -> ReportSetup:

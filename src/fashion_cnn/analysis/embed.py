@@ -18,9 +18,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 
 from .. import config as cfg
+from ..atomic import atomic
 from ..config import usable_cores
 from ..data import CLASSES
-from ..files import atomic
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Numbers from runs and predictions (scikit-learn): predictions on any split, per-class and macro
-metrics, confusion matrices and the most-confused class pairs, the tables of a study's runs, their
+metrics, confusion matrices and the most-confused class pairs, a study's runs as one frame, their
 comparisons (`stats`), and the one test-set evaluation every section uses (`evaluate_test`).
 
-The sentences these numbers make are in `text`, the figures in `plots`, the dataset's own
-statistics in `data_stats`, and anything that trains in `studies`."""
+The sentences these numbers make are in `present.text`, the figures and formatted tables in `present`,
+the dataset's own statistics in `data_stats`, and what trains in `sections`."""
 
 from __future__ import annotations
 
@@ -161,35 +161,6 @@ def model_facts(final: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-def key_results(
-    final: pd.DataFrame, facts: pd.DataFrame, tested: pd.DataFrame | None = None, label=None
-) -> pd.DataFrame:
-    """The summary's table, one row per model: validation accuracy mean ± std (as section 2's table gives it),
-    test accuracy where it was evaluated (`tested`: section 3's rows, named `label(model)`), parameters and
-    seconds per epoch."""
-    table = mean_std(final, ("val_acc",), percent=("val_acc",)).rename(columns={"val_acc": "validation accuracy (%)"})
-    if tested is not None:
-        test = mean_std(tested, ("test_acc",), percent=("test_acc",))["test_acc"]
-        table["test accuracy (%)"] = [test.get(label(m), "–") for m in table.index]
-    table["parameters"] = [f"{int(facts.loc[m, 'parameters']):,}" for m in table.index]
-    table["seconds per epoch"] = [f"{facts.loc[m, 'epoch_seconds']:.2f}" for m in table.index]
-    return table
-
-
-def mean_std(
-    final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """A readable table: "mean ± std" of each metric per group (metrics in `percent` ×100)."""
-    grouped = final.groupby(by, sort=False)
-    out = {}
-    for m in metrics:
-        scale = 100.0 if m in percent else 1.0
-        mu, sd = grouped[m].mean() * scale, grouped[m].std(ddof=1).fillna(0.0) * scale
-        digits = 2 if m in percent else 4
-        out[m] = ["–" if pd.isna(a) else f"{a:.{digits}f} ± {b:.{digits}f}" for a, b in zip(mu, sd)]
-    return pd.DataFrame(out, index=mu.index.rename(by))
-
-
 def rank_models(final: pd.DataFrame, metric: str = "val_acc") -> list[str]:
     """Models ordered by their mean `metric` over seeds, best first."""
     return final.groupby("model")[metric].mean().sort_values(ascending=False).index.tolist()
@@ -219,33 +190,6 @@ def misclassified(labels: np.ndarray, pred: np.ndarray, n: int = 20, seed: int =
     wrong = np.flatnonzero(labels != pred)
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(wrong, size=min(n, len(wrong)), replace=False))
-
-
-# ----------------------------------------------------------------------------------------------
-# The runs' files (notebook 02)
-
-
-def weights_table(runs, base=None) -> pd.DataFrame:
-    """Model, seed, run key and an HTML link to each run's weights (relative to `base`, the reports folder)."""
-    import os
-
-    from .. import config as cfg
-
-    base = cfg.REPORTS_DIR if base is None else base
-    rows = []
-    for run in runs:
-        rel = os.path.relpath(run.weights_path, base)
-        rows.append(
-            {
-                "model": run.config.name,
-                "seed": run.config.seed,
-                "split": run.config.split,
-                "run key": run.key,
-                "weights": f'<a href="{rel}">{rel}</a>',
-                "size (kB)": round(run.weights_path.stat().st_size / 1024),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------------------------

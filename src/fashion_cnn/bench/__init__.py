@@ -37,9 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from .. import atomic
 from .. import config as cfg
 from .. import data as data_mod
-from .. import files
 from ..errors import ArgumentParser, ConfigError, Error
 from ..models import create_model, list_models
 from ..studies import get_study
@@ -565,8 +565,8 @@ def benchmark(args, command: str) -> dict:
                 result["precision_skipped"] = f"no native bf16 on {device_name(device)}"
     text = markdown(result)
     stem = f"bench-{torch.device(device).type}"
-    files.write_json(out_dir / f"{stem}.json", result)
-    files.atomic(out_dir / f"{stem}.md", lambda tmp: Path(tmp).write_text(text))
+    atomic.write_json(out_dir / f"{stem}.json", result)
+    atomic.atomic(out_dir / f"{stem}.md", lambda tmp: Path(tmp).write_text(text))
     print(text)
     print(f"wrote {out_dir / (stem + '.json')} and {out_dir / (stem + '.md')}")
     return result

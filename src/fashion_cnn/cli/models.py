@@ -13,7 +13,7 @@ import sys
 
 from ..errors import ArgumentParser, ConfigError, Error
 from ..models import ModelInfo, count_parameters, create_model, list_models, model_info, mult_adds, summary
-from ..models.files import load_all, source
+from ..models.user_files import load_all, source
 
 
 def parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ from ..errors import ArgumentParser, ConfigError, Error, disk_full
 from ..sections.variants import seed_plan
 from ..setup import OPTIONS, ReportSetup
 from ..setup import add_arguments as add_setup_arguments
-from ..studies.files import get_study as study_at
+from ..studies.loader import get_study as study_at
 from ..studies.study import Job, list_studies
 from ..train.runs import estimated_cpu_seconds, run_key, training_images
 from ..train.schedule import get_or_train_many, use_address

@@ -9,8 +9,8 @@ from torch import nn
 
 from . import _registry, lenet, r2, r3, r4  # noqa: F401  (importing registers the models)
 from ._registry import ModelInfo, create_model, list_models, model_info, register_model
-from .files import load_all as load_model_files
 from .net import Net
+from .user_files import load_all as load_model_files
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import config as cfg
 from ..data import CLASSES
+from .text.captions import caption
 
 WIDTH = 7.0  # inches: A4's 180 mm text width
 TRAIN, VAL = "#1f77b4", "#d62728"  # train and validation colours, the same in every figure
@@ -349,6 +350,12 @@ def captioned(obj, caption: str, label: str = "") -> Captioned | None:
     measured. `label` ("fig:02-curves") lets generated text refer to it as "Figure N" (`[@fig:02-curves]`).
     None stays None (a figure not drawn shows nothing)."""
     return None if obj is None else Captioned(obj, caption, label)
+
+
+def figure(label: str, obj, **facts) -> Captioned | None:
+    """`obj` captioned with `text.captions.CAPTIONS[label]`, its placeholders filled from `facts`, and
+    labelled `label` (placeholders filled too: "tab:08-{report}-claims" with report="R0")."""
+    return captioned(obj, caption(label, **facts), label.format(**facts))
 
 
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):

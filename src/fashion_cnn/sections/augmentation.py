@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..analysis import data_stats, metrics
 from ..analysis.stats import SeedPlan
+from ..present import tables
 from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 from . import variants
@@ -39,7 +40,7 @@ class Augmentation:
     @property
     def table(self) -> pd.DataFrame:
         """Train, validation and test accuracy and test loss with and without augmentation, mean ± std."""
-        return metrics.mean_std(
+        return tables.mean_std(
             self.final,
             ("train_acc", "val_acc", "test_acc", "test_loss"),
             by="augment",

@@ -43,14 +43,7 @@ from ..present import text
 from ..present.text.words import in_percent
 from ..setup import ReportSetup
 from ..studies import Study, get_study
-from ..studies.sources import (  # noqa: F401 (re-exported)
-    ALL_REPORTS,
-    CLAIMS,
-    NUMERIC_REPORTS,
-    REPORTED,
-    default_reports,
-    report_names,
-)
+from ..studies.sources import NUMERIC_REPORTS, REPORTED, report_names
 from ..studies.study import METRICS, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
 from ..train import runs as runs_mod
 from ..train.store import Store

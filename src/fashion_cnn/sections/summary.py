@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis import metrics
+from ..present import tables
 from ..setup import ReportSetup
 from ..train.store import provenance
 from . import test_evaluation, variants
@@ -25,7 +25,7 @@ class Summary:
     @property
     def key_results(self) -> pd.DataFrame:
         """One row per model: validation accuracy, test accuracy where retrained, parameters, seconds per epoch."""
-        return metrics.key_results(self.variants.final, self.variants.facts, self.test.final, self.test.label)
+        return tables.key_results(self.variants.final, self.variants.facts, self.test.final, self.test.label)
 
 
 def run(setup: ReportSetup, top: int = 2) -> Summary:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .. import data
 from ..analysis import metrics, stats
-from ..analysis.metrics import evaluate_test, final_metrics, mean_std, rank_models, test_indices, values_by
+from ..analysis.metrics import evaluate_test, final_metrics, rank_models, test_indices, values_by
+from ..present.tables import mean_std
 from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 from . import variants as variants_section

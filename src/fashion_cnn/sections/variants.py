@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..analysis import metrics, stats
 from ..analysis.stats import SeedPlan
+from ..present import tables
 from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 
@@ -51,7 +52,7 @@ class Variants:
     @property
     def metrics(self) -> pd.DataFrame:
         """Last-epoch train and validation metrics per model, mean ± std over seeds."""
-        return metrics.mean_std(
+        return tables.mean_std(
             self.final,
             ("train_acc", "val_acc", "val_precision", "val_recall", "train_loss", "val_loss"),
             percent=("train_acc", "val_acc", "val_precision", "val_recall"),
@@ -70,7 +71,7 @@ class Variants:
     @property
     def weights(self) -> pd.DataFrame:
         """Every run's stored weights by model and seed."""
-        return metrics.weights_table(self.runs)
+        return tables.weights_table(self.runs)
 
 
 def run(setup: ReportSetup) -> Variants:

@@ -3,7 +3,7 @@
 (`sources`). Nothing here trains; the command line that does is `cli.studies` (`python -m fashion_cnn plan|train`)."""
 
 from . import sources  # noqa: F401 (registers R0 … R4)
-from .files import get_study, load
+from .loader import get_study, load
 from .study import Arm, Job, Study, fold_configs, list_studies, register_study
 
 __all__ = ["Arm", "Job", "Study", "fold_configs", "get_study", "list_studies", "load", "register_study"]

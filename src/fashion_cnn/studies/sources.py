@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import resolve_device
-from .files import StudyFile, get_study, load
+from .loader import StudyFile, get_study, load
 from .study import Reported, register_study
 
 NAMES = ("R0", "R1", "R2", "R3", "R4")
 ALL_REPORTS = NAMES  # what `reports="all"` reproduces
 FILES: tuple[StudyFile, ...] = tuple(load(Path(__file__).with_name(f"{name}.toml")) for name in NAMES)
 
-for _file in FILES:  # each checked as it loads (`files.load`)
+for _file in FILES:  # each checked as it loads (`loader.load`)
     register_study(_file.study)
 
 REPORTED = tuple(f for file in FILES for f in file.reported)

@@ -209,7 +209,7 @@ def list_studies() -> list[str]:
     return list(_STUDIES)
 
 
-def get_study(name: str) -> Study:
+def registered(name: str) -> Study:
     """The study called `name`; raises ConfigError listing the known ones."""
     if name not in _STUDIES:
         raise ConfigError(

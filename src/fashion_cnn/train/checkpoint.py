@@ -17,7 +17,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
-from ..files import jsonable, save_tensors
+from ..atomic import jsonable, save_tensors
 
 FILE = "checkpoint.safetensors"  # its name in a run's folder
 

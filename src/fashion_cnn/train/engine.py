@@ -31,7 +31,7 @@ from .. import augment as augment_mod
 from ..data import TensorSet
 from ..errors import ConfigError, Error
 from ..losses import LossFn, kernel_penalty, make_loss
-from ..models import files as model_files
+from ..models import user_files as model_files
 from ..models.contract import forward_with_features
 
 NUM_CLASSES = 10

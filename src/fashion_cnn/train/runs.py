@@ -23,8 +23,8 @@ from .. import data as data_mod
 from ..augment import AUGMENTATIONS
 from ..errors import ConfigError
 from ..losses import LOSSES
-from ..models import files as model_files
 from ..models import list_models, mult_adds
+from ..models import user_files as model_files
 from . import engine
 from .engine import OPTIMIZERS, PRECISIONS, SCHEDULES, Speed
 

@@ -47,9 +47,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import config as cfg
+from ..atomic import write_bytes, write_json
 from ..errors import ConfigError, Error
-from ..files import write_bytes, write_json
-from ..models import files as model_files
+from ..models import user_files as model_files
 from . import engine, runs
 from .runs import RunConfig
 from .store import Run, RunBusy, Store

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from .. import augment as augment_mod
 from .. import config as cfg
-from ..files import write_json
+from ..atomic import write_json
 from ..losses import dense_kernels, make_loss, penalty
 from ..models import create_model
 from . import checkpoint, engine, runs

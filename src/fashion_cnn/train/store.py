@@ -36,10 +36,10 @@ from safetensors.torch import load_file
 
 from .. import config as cfg
 from .. import data as data_mod
+from ..atomic import write_bytes
 from ..errors import Error
-from ..files import write_bytes
 from ..models import create_model
-from ..models import files as model_files
+from ..models import user_files as model_files
 from . import checkpoint, engine
 from .runs import RunConfig, __version__, run_key
 

@@ -17,10 +17,10 @@ from safetensors import SafetensorError
 
 from .. import config as cfg
 from .. import data as data_mod
+from ..atomic import save_tensors, write_json
 from ..errors import Error
-from ..files import save_tensors, write_json
 from ..models import create_model
-from ..models import files as model_files
+from ..models import user_files as model_files
 from . import checkpoint
 from .engine import EpochHook, check_precision, fit, make_optimizer, make_scheduler
 from .runs import RunConfig, run_key, split_indices

@@ -35,8 +35,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..models import create_model
-from ..models import files as model_files
-from ..models.files import ModelFile
+from ..models import user_files as model_files
+from ..models.user_files import ModelFile
 from ..train.runs import RunConfig
 from . import study as registry
 from .study import Arm, Claim, Reported, Study
@@ -214,10 +214,10 @@ def get_study(name: str, models: str | list[str] = "", register: bool = True) ->
     file; a file whose study takes the name of another registered study is refused."""
     model_files.load_all(models)
     if not is_path(name):
-        return registry.get_study(name)
+        return registry.registered(name)
     loaded = load(name)
     known = registry.list_studies()
-    if loaded.study.name in known and registry.get_study(loaded.study.name) != loaded.study:
+    if loaded.study.name in known and registry.registered(loaded.study.name) != loaded.study:
         raise ConfigError(
             f"{name}: a study named {loaded.study.name!r} is registered already; give this one another `name`"
         )
