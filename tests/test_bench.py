@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from fashion_cnn import RunConfig, bench
-from fashion_cnn.bench import bf16 as precision
+from fashion_cnn.bench import bf16 as bf16_comparison
 from fashion_cnn.report import render
 from fashion_cnn.studies import get_study
 from fashion_cnn.train.store import Store
@@ -69,7 +69,7 @@ def test_cli_writes_json_and_markdown_tables(tmp_path, capsys):
     bf16 = saved["precision"][0]  # this CPU has native bf16 (AVX-512): the comparison ran
     assert (bf16["model"], bf16["seeds"], bf16["train_images"]) == ("lenet5", 2, 480)
     assert bf16["speedup"] == pytest.approx(bf16["bf16_images_per_s"] / bf16["fp32_images_per_s"])
-    assert bf16["verdict"] in {*precision.VERDICTS.values(), "inconclusive"}
+    assert bf16["verdict"] in {*bf16_comparison.VERDICTS.values(), "inconclusive"}
     assert f"| lenet5 | {bf16['fp32_images_per_s']:,.0f} | {bf16['bf16_images_per_s']:,.0f} |" in table
     assert saved["tsne"]["points"] == 600 and saved["tsne"]["placed"] == 2000 and saved["tsne"]["fit_s"] > 0
     assert "600 test images × 84 features" in table

@@ -9,15 +9,16 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from fashion_cnn.analysis import stats
 from fashion_cnn.analysis.stats import SeedPlan, cochran_q, diff_ci, holm, mean_ci, paired_t, prediction_interval
 from fashion_cnn.config import get_profile
-from fashion_cnn.present import plots
+from fashion_cnn.present import plots, tables
 from fashion_cnn.present import text as wording
 from fashion_cnn.present.text import count
 from fashion_cnn.sections import claims as claim_tests
 from fashion_cnn.sections import reproduction as rep
 from fashion_cnn.sections import variants as variants_section
-from fashion_cnn.studies import Arm, Study, get_study
+from fashion_cnn.studies import Arm, Study, get_study, sources
 from fashion_cnn.studies.study import check
 from fashion_cnn.train.training import get_or_train
 
@@ -83,15 +84,15 @@ def test_reproduction_table_on_synthetic_runs():
     assert d["n"] == 0 and math.isnan(d["mean"]) and d["inside"] is None
     assert table.loc[("a", "val_loss")]["difference"] == pytest.approx(0.30 - 0.41)
 
-    shown = rep.display_table(rep.reproduction_table(values, FIGS))
+    shown = tables.display_table(rep.reproduction_table(values, FIGS))
     assert (
         shown.loc[0, "reported"] == "90.00"
-        and shown.loc[0, rep.INSIDE_COLUMN].startswith("yes (")
-        and shown.loc[3, rep.INSIDE_COLUMN] == "n/a"
+        and shown.loc[0, tables.INSIDE_COLUMN].startswith("yes (")
+        and shown.loc[3, tables.INSIDE_COLUMN] == "n/a"
     )
     assert shown.loc[4, "reported"] == "0.3000" and shown.loc[1, "difference"] == "9.00"
-    assert shown.loc[0, rep.PI_COLUMN].startswith(f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]")
-    assert shown.loc[0, rep.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
+    assert shown.loc[0, tables.PI_COLUMN].startswith(f"[{pi[0] * 100:.2f}, {pi[1] * 100:.2f}]")
+    assert shown.loc[0, tables.CI_COLUMN] == f"[{ci.low * 100:.2f}, {ci.high * 100:.2f}]"
 
     text = wording.commentary(rep.reproduction_table(values, FIGS), profile="quick")
     assert text[0].startswith("2 of the 3 reported figures with an interval lie outside our 95% prediction interval")
@@ -100,7 +101,7 @@ def test_reproduction_table_on_synthetic_runs():
     assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
     assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
-    assert {"val_acc", "val_loss", "holdout"} <= set(rep.definitions(rep.reproduction_table(values, FIGS))["term"])
+    assert {"val_acc", "val_loss", "holdout"} <= set(tables.definitions(rep.reproduction_table(values, FIGS))["term"])
 
 
 def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
@@ -120,7 +121,7 @@ def test_inside_means_inside_the_prediction_interval_not_the_ci_of_the_mean():
     assert "0 of the 3 lie inside the narrower 95% confidence interval of our mean" in wording.commentary(table)[0]
     # a prediction interval reaching past 100 % is shown clipped to what an accuracy can be
     wide = rep.reproduction_table(_values([("R0", "a", "holdout", "val_acc", [0.95, 0.99])]), figs[:1])
-    assert wide.loc[0, "pi_high"] > 1 and rep.display_table(wide).loc[0, rep.PI_COLUMN].endswith(", 100.00]")
+    assert wide.loc[0, "pi_high"] > 1 and tables.display_table(wide).loc[0, tables.PI_COLUMN].endswith(", 100.00]")
 
 
 def _sized(rows, train_size=48_000, val_size=12_000):
@@ -167,14 +168,14 @@ def test_a_holdout_figure_is_judged_with_both_splits_binomial_variance():
         (("kfold-max", "val_acc"), 12_000),
     ):
         row, split = table.loc[key], 2 * 0.9 * 0.1 / images
-        assert row["interval"] == rep.SPLIT_INTERVAL and row["split_images"] == images
+        assert row["interval"] == tables.SPLIT_INTERVAL and row["split_images"] == images
         assert row["split_sd"] == pytest.approx(math.sqrt(split))
         half = _half(RUNS, split)
         assert (row["pi_low"], row["pi_high"]) == pytest.approx((0.9 - half, 0.9 + half))
     assert table.loc[("holdout", "val_acc"), "inside"] is True  # ±0.91 points now
     assert table.loc[("kfold-mean", "val_acc"), "inside"] is False  # 60,000 images: ±0.62 points
     # a report that states its own split size: each side's term with its own n
-    assert rep.split_variance(0.9, 12_000, 6_000) == pytest.approx(0.09 / 12_000 + 0.09 / 6_000)
+    assert stats.split_variance(0.9, 12_000, 6_000) == pytest.approx(0.09 / 12_000 + 0.09 / 6_000)
 
 
 def test_test_set_losses_and_unrecorded_sizes_keep_the_training_noise_interval():
@@ -186,7 +187,12 @@ def test_test_set_losses_and_unrecorded_sizes_keep_the_training_noise_interval()
     )
     rows = [("R0", "a", f.setting, f.metric, RUNS) for f in figs]
     table = rep.reproduction_table(_sized(rows), figs)
-    assert table["interval"].tolist() == [rep.SAME_IMAGES, rep.SAME_IMAGES, rep.NO_BINOMIAL, rep.NO_BINOMIAL]
+    assert table["interval"].tolist() == [
+        tables.SAME_IMAGES,
+        tables.SAME_IMAGES,
+        tables.NO_BINOMIAL,
+        tables.NO_BINOMIAL,
+    ]
     narrow = prediction_interval(RUNS)
     for _, row in table.iterrows():
         assert (row["pi_low"], row["pi_high"]) == pytest.approx(narrow)
@@ -197,30 +203,31 @@ def test_test_set_losses_and_unrecorded_sizes_keep_the_training_noise_interval()
     unknown = rep.reproduction_table(
         _values([("R0", "a", "holdout", "val_acc", RUNS)]), (rep.Reported("R0", "t", "a", "holdout", "val_acc", 0.9),)
     )
-    assert unknown.loc[0, "interval"] == rep.SIZE_UNKNOWN and (unknown.loc[0, "pi_low"], unknown.loc[0, "pi_high"]) == (
-        pytest.approx(narrow)
-    )
-    shown = rep.display_table(table)
-    assert not any(cell.endswith(rep.SPLIT_MARK) for cell in shown[rep.PI_COLUMN])  # no split term in these four
+    assert unknown.loc[0, "interval"] == tables.SIZE_UNKNOWN and (
+        unknown.loc[0, "pi_low"],
+        unknown.loc[0, "pi_high"],
+    ) == (pytest.approx(narrow))
+    shown = tables.display_table(table)
+    assert not any(cell.endswith(tables.SPLIT_MARK) for cell in shown[tables.PI_COLUMN])  # no split term in these four
     assert len(shown.columns) == 11  # what the page's width holds
 
 
 def test_the_predictive_p_is_the_level_at_which_the_figure_meets_the_interval():
     split = 2 * 0.9 * 0.1 / 12_000
-    low, high = rep.prediction_interval_with_split(RUNS, split)
-    assert rep.predictive_p(RUNS, high, split) == pytest.approx(0.05, rel=1e-6)
-    assert rep.predictive_p(RUNS, low, split) == pytest.approx(0.05, rel=1e-6)
-    low99, _ = rep.prediction_interval_with_split(RUNS, split, 0.99)
-    assert rep.predictive_p(RUNS, low99, split) == pytest.approx(0.01, rel=1e-6)
-    assert rep.predictive_p(RUNS, 0.9, split) == pytest.approx(1.0)
+    low, high = stats.prediction_interval_with_split(RUNS, split)
+    assert stats.predictive_p(RUNS, high, split) == pytest.approx(0.05, rel=1e-6)
+    assert stats.predictive_p(RUNS, low, split) == pytest.approx(0.05, rel=1e-6)
+    low99, _ = stats.prediction_interval_with_split(RUNS, split, 0.99)
+    assert stats.predictive_p(RUNS, low99, split) == pytest.approx(0.01, rel=1e-6)
+    assert stats.predictive_p(RUNS, 0.9, split) == pytest.approx(1.0)
     # no split term: the t-test with n − 1 df on the standardised difference
     s = np.std(RUNS, ddof=1)
     t = 0.008 / (s * math.sqrt(1 + 1 / 3))
-    assert rep.predictive_p(RUNS, 0.908) == pytest.approx(2 * sps.t.sf(t, 2))
+    assert stats.predictive_p(RUNS, 0.908) == pytest.approx(2 * sps.t.sf(t, 2))
     # no spread over seeds: the normal test on the split's binomial error alone
-    assert rep.predictive_p([0.9] * 3, 0.908, split) == pytest.approx(2 * sps.norm.sf(0.008 / math.sqrt(split)))
-    assert math.isnan(rep.predictive_p([0.9] * 3, 0.908)) and math.isnan(rep.predictive_p([0.9], 0.908, split))
-    farther = [rep.predictive_p(RUNS, x, split) for x in (0.911, 0.93, 0.95)]
+    assert stats.predictive_p([0.9] * 3, 0.908, split) == pytest.approx(2 * sps.norm.sf(0.008 / math.sqrt(split)))
+    assert math.isnan(stats.predictive_p([0.9] * 3, 0.908)) and math.isnan(stats.predictive_p([0.9], 0.908, split))
+    farther = [stats.predictive_p(RUNS, x, split) for x in (0.911, 0.93, 0.95)]
     assert 0.05 > farther[0] > farther[1] > farther[2] > 0
 
 
@@ -257,9 +264,9 @@ def test_outside_is_decided_by_holm_over_each_reports_figures():
         "After Holm over the report's 3 figures, 1 differs from ours (Holm p < 0.05): c val_acc (holdout, Holm p"
         in sentence
     )
-    shown = rep.display_table(table)
-    assert shown.loc[2, rep.INSIDE_COLUMN] == f"no (<0.001; {r0['p_holm'].iloc[2]:.3g})"
-    assert shown.loc[3, rep.INSIDE_COLUMN] == "n/a" and shown.loc[1, rep.INSIDE_COLUMN].startswith("no (")
+    shown = tables.display_table(table)
+    assert shown.loc[2, tables.INSIDE_COLUMN] == f"no (<0.001; {r0['p_holm'].iloc[2]:.3g})"
+    assert shown.loc[3, tables.INSIDE_COLUMN] == "n/a" and shown.loc[1, tables.INSIDE_COLUMN].startswith("no (")
 
 
 def test_the_widened_interval_covers_an_independent_reports_run_by_simulation():
@@ -272,13 +279,13 @@ def test_the_widened_interval_covers_an_independent_reports_run_by_simulation():
     for _ in range(reports):
         ours = rng.binomial(images, p) / images + rng.normal(0, sigma, n)
         theirs = rng.binomial(images, p) / images + rng.normal(0, sigma)
-        low, high = rep.prediction_interval_with_split(ours, rep.split_variance(ours.mean(), images))
+        low, high = stats.prediction_interval_with_split(ours, stats.split_variance(ours.mean(), images))
         wide += low <= theirs <= high
         low, high = prediction_interval(ours)
         narrow += low <= theirs <= high
     assert 0.93 <= wide / reports <= 0.99  # not the 100% of t with n − 1 df on the binomial part too
     assert narrow / reports < 0.75
-    assert rep.split_variance(p, images) == pytest.approx(split)
+    assert stats.split_variance(p, images) == pytest.approx(split)
 
 
 def _preds(correct: int, n: int = 100) -> dict[str, np.ndarray]:
@@ -875,14 +882,17 @@ def test_a_report_left_out_renders_as_skipped():
 
 
 def test_auto_reproduces_all_five_only_in_the_full_profile_on_a_gpu():
-    assert rep.default_reports("full", "cuda") == rep.ALL_REPORTS
-    assert rep.default_reports("full", "cuda:1") == rep.ALL_REPORTS
-    assert rep.default_reports("full", "cpu") == ("R0",)
-    assert rep.default_reports("quick", "cuda") == ("R0",)
+    assert sources.default_reports("full", "cuda") == sources.ALL_REPORTS
+    assert sources.default_reports("full", "cuda:1") == sources.ALL_REPORTS
+    assert sources.default_reports("full", "cpu") == ("R0",)
+    assert sources.default_reports("quick", "cuda") == ("R0",)
 
 
 def test_values_are_shown_in_their_units():
-    assert (rep.fmt("test_acc", 0.91234), rep.metric_label("test_acc")) == ("91.23", "test_acc (%)")
-    assert (rep.fmt("val_loss", 0.31), rep.metric_label("val_loss")) == ("0.3100", "val_loss")
-    assert (rep.fmt("epoch_seconds", 1.5), rep.metric_label("epoch_seconds")) == ("1.5000", "epoch_seconds")  # not %
-    assert rep.fmt("val_acc", float("nan")) == "–"
+    assert (tables.fmt("test_acc", 0.91234), tables.metric_label("test_acc")) == ("91.23", "test_acc (%)")
+    assert (tables.fmt("val_loss", 0.31), tables.metric_label("val_loss")) == ("0.3100", "val_loss")
+    assert (tables.fmt("epoch_seconds", 1.5), tables.metric_label("epoch_seconds")) == (
+        "1.5000",
+        "epoch_seconds",
+    )  # not %
+    assert tables.fmt("val_acc", float("nan")) == "–"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from scipy.optimize import brentq
 from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
 from statsmodels.stats.weightstats import ttost_paired
 
@@ -555,3 +556,59 @@ def keras_precision_recall(labels, scores, threshold: float = 0.5) -> tuple[floa
     fp = float(np.sum(predicted & ~target))
     fn = float(np.sum(~predicted & target))
     return (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# One new run against a reported figure (the reproduction, section 8)
+
+
+def split_variance(p: float, ours: float, theirs: float | None = None) -> float:
+    """The binomial variance both sides' own splits add to reported − our mean: p(1 − p)/theirs +
+    p(1 − p)/ours, with `theirs` = `ours` (the study's size, which copies the report's split) when the
+    report states none; 0 where `ours` is NaN (no split term)."""
+    if not np.isfinite(ours):
+        return 0.0
+    theirs = ours if theirs is None else theirs
+    q = min(max(p, 0.0), 1.0)
+    return q * (1 - q) / theirs + q * (1 - q) / ours
+
+
+def _predictive_half_width(s2: float, n: int, split: float, alpha: float) -> float:
+    """√(t² · s²(1 + 1/n) + z² · split) at two-sided level `alpha`: t with n − 1 df for the part estimated
+    from the seeds, the normal quantile z for the binomial part, which is computed, not estimated."""
+    t, z = sps.t.isf(alpha / 2, n - 1), sps.norm.isf(alpha / 2)
+    return math.sqrt(t * t * s2 * (1 + 1 / n) + z * z * split)
+
+
+def prediction_interval_with_split(values, split: float = 0.0, confidence: float = 0.95) -> tuple[float, float]:
+    """Where one new run of the same configuration, on a split of its own, falls: mean ±
+    √(t² · s²(1 + 1/n) + z² · `split`) (`split_variance`; 0 gives `stats.prediction_interval`); nan for n < 2."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    half = _predictive_half_width(float(x.var(ddof=1)), len(x), split, 1 - confidence)
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def predictive_p(values, reported: float, split: float = 0.0) -> float:
+    """Two-sided p of `reported` against one new run: the α at which it lies on the edge of the 1 − α
+    interval of `prediction_interval_with_split` (p < α exactly when it lies outside). Without a split term
+    it is the t-test on (reported − mean)/(s√(1 + 1/n)) with n − 1 df; without spread over seeds, the
+    normal test on (reported − mean)/√split. NaN for n < 2 or with neither spread nor split term."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("nan")
+    s2, gap = float(x.var(ddof=1)), abs(reported - float(x.mean()))
+    total = s2 * (1 + 1 / n) + split
+    if total <= 0:
+        return float("nan")
+    score = gap / math.sqrt(total)
+    low, high = 2 * sps.norm.sf(score), 2 * sps.t.sf(score, n - 1)  # the root lies between (z ≤ t)
+    if split == 0 or s2 == 0 or low <= 0 or high - low <= 1e-12 * high:
+        return float(high if split == 0 else low)
+    return float(
+        brentq(
+            lambda a: _predictive_half_width(s2, n, split, a) - gap, low, high, xtol=max(low * 1e-9, 1e-300), rtol=1e-12
+        )
+    )

@@ -47,7 +47,7 @@ from ..train import engine, runs, schedule
 from ..train.stacked import train_stacked
 from ..train.store import Store, device_name
 from ..train.training import get_or_train
-from . import bf16 as precision
+from . import bf16
 
 MODELS = ("lenet5", "r2_base", "cnn_2")
 CPU_SUBSET = 12_000  # default on the CPU: 9,600 training / 2,400 validation images (a few minutes in all)
@@ -439,7 +439,7 @@ def markdown(result: dict) -> str:
                 f"| {v['variant']} | {cell(v['s_per_epoch'], 3)} | {cell(v['first_epoch_s'], 3)} | "
                 f"{cell(v['val_acc'], 4)} |"
             )
-    lines += precision.markdown(result.get("precision", []))
+    lines += bf16.markdown(result.get("precision", []))
     if result.get("precision_skipped"):
         lines += ["", f"bf16 against fp32: skipped ({result['precision_skipped']})."]
     return "\n".join(lines) + "\n"
@@ -500,7 +500,7 @@ def add_arguments(parser) -> None:
         default=3,
         help="seeds per model and precision of the bf16-against-fp32 comparison (0 to skip; default 3)",
     )
-    parser.add_argument("--precision-models", default=",".join(precision.MODELS), help="models of the bf16 comparison")
+    parser.add_argument("--precision-models", default=",".join(bf16.MODELS), help="models of the bf16 comparison")
     parser.add_argument(
         "--precision-subset",
         default=None,
@@ -555,7 +555,7 @@ def benchmark(args, command: str) -> dict:
         if args.precision_seeds > 0:
             if engine.bf16_supported(torch.device(device).type):
                 sub = parse_subset(args.precision_subset, PRECISION_SUBSET if on_cpu else None)
-                result["precision"] = precision.compare(
+                result["precision"] = bf16.compare(
                     base.replace(subset=sub),
                     store,
                     [m for m in args.precision_models.split(",") if m],

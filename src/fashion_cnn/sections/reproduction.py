@@ -33,17 +33,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from scipy.optimize import brentq
 
 from .. import config as cfg
-from ..analysis.stats import PILOT_SEEDS, SeedPlan, holm, mean_ci
+from ..analysis.stats import (
+    PILOT_SEEDS,
+    SeedPlan,
+    holm,
+    mean_ci,
+    prediction_interval_with_split,
+    predictive_p,
+    split_variance,
+)
 from ..config import Profile, get_profile
 from ..present import text
+from ..present.tables import (
+    NO_BINOMIAL,
+    SAME_IMAGES,
+    SIZE_UNKNOWN,
+    SPLIT_INTERVAL,
+    definitions,
+    display_table,
+    fmt,
+    metric_label,
+    p_cell,
+)
 from ..present.text.words import in_percent
 from ..setup import ReportSetup
 from ..studies import Study, get_study
-from ..studies.sources import NUMERIC_REPORTS, REPORTED, report_names
+from ..studies.sources import ALL_REPORTS, NUMERIC_REPORTS, REPORTED, report_names
 from ..studies.study import METRICS, SETTINGS, Claim, Reported  # noqa: F401 (re-exported)
 from ..train import runs as runs_mod
 from ..train.store import Store
@@ -58,12 +75,6 @@ from .variants import seed_plan
 # A figure measured on a part of the training images that each side draws for itself (a hold-out split's
 # training or validation part, k-fold's folds) moves with that draw; the test set and train + validation are
 # the same images for the source report and for us. `reproduction_table`'s `interval` says which applies.
-SPLIT_INTERVAL = "training noise + split"
-SAME_IMAGES = "training noise (same images)"
-NO_BINOMIAL = "training noise (no binomial form)"
-SIZE_UNKNOWN = "training noise (split size unknown)"
-
-
 def split_images(setting: str, metric: str, train_size: float, val_size: float) -> tuple[float, str]:
     """The images n of one side's split term p(1 − p)/n for a figure of `metric` under `setting`, and which
     interval the figure gets (`SPLIT_INTERVAL`, or training noise alone: `SAME_IMAGES`, `NO_BINOMIAL`,
@@ -85,56 +96,6 @@ def split_images(setting: str, metric: str, train_size: float, val_size: float) 
     if not (np.isfinite(images) and images > 0):
         return np.nan, SIZE_UNKNOWN
     return float(images), SPLIT_INTERVAL
-
-
-def split_variance(p: float, ours: float, theirs: float | None = None) -> float:
-    """The binomial variance both sides' own splits add to reported − our mean: p(1 − p)/theirs +
-    p(1 − p)/ours, with `theirs` = `ours` (the study's size, which copies the report's split) when the
-    report states none; 0 where `ours` is NaN (no split term)."""
-    if not np.isfinite(ours):
-        return 0.0
-    theirs = ours if theirs is None else theirs
-    q = min(max(p, 0.0), 1.0)
-    return q * (1 - q) / theirs + q * (1 - q) / ours
-
-
-def _half_width(s2: float, n: int, split: float, alpha: float) -> float:
-    """√(t² · s²(1 + 1/n) + z² · split) at two-sided level `alpha`: t with n − 1 df for the part estimated
-    from the seeds, the normal quantile z for the binomial part, which is computed, not estimated."""
-    t, z = sps.t.isf(alpha / 2, n - 1), sps.norm.isf(alpha / 2)
-    return math.sqrt(t * t * s2 * (1 + 1 / n) + z * z * split)
-
-
-def prediction_interval_with_split(values, split: float = 0.0, confidence: float = 0.95) -> tuple[float, float]:
-    """Where one new run of the same configuration, on a split of its own, falls: mean ±
-    √(t² · s²(1 + 1/n) + z² · `split`) (`split_variance`; 0 gives `stats.prediction_interval`); nan for n < 2."""
-    x = np.asarray(values, dtype=float)
-    if len(x) < 2:
-        return float("nan"), float("nan")
-    half = _half_width(float(x.var(ddof=1)), len(x), split, 1 - confidence)
-    return float(x.mean() - half), float(x.mean() + half)
-
-
-def predictive_p(values, reported: float, split: float = 0.0) -> float:
-    """Two-sided p of `reported` against one new run: the α at which it lies on the edge of the 1 − α
-    interval of `prediction_interval_with_split` (p < α exactly when it lies outside). Without a split term
-    it is the t-test on (reported − mean)/(s√(1 + 1/n)) with n − 1 df; without spread over seeds, the
-    normal test on (reported − mean)/√split. NaN for n < 2 or with neither spread nor split term."""
-    x = np.asarray(values, dtype=float)
-    n = len(x)
-    if n < 2:
-        return float("nan")
-    s2, gap = float(x.var(ddof=1)), abs(reported - float(x.mean()))
-    total = s2 * (1 + 1 / n) + split
-    if total <= 0:
-        return float("nan")
-    score = gap / math.sqrt(total)
-    low, high = 2 * sps.norm.sf(score), 2 * sps.t.sf(score, n - 1)  # the root lies between (z ≤ t)
-    if split == 0 or s2 == 0 or low <= 0 or high - low <= 1e-12 * high:
-        return float(high if split == 0 else low)
-    return float(
-        brentq(lambda a: _half_width(s2, n, split, a) - gap, low, high, xtol=max(low * 1e-9, 1e-300), rtol=1e-12)
-    )
 
 
 def _sizes(values: pd.DataFrame, fig: Reported) -> tuple[float, float]:
@@ -271,82 +232,6 @@ def expected_outside(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
 
 
 # ----------------------------------------------------------------------------------------------
-# For reading: tables and sentences generated from the numbers
-
-
-def fmt(metric: str, x: float) -> str:
-    """A value of `metric` for reading, in its unit (`in_percent`)."""
-    if not np.isfinite(x):
-        return "–"
-    return f"{100 * x:.2f}" if in_percent(metric) else f"{x:.4f}"
-
-
-def metric_label(metric: str) -> str:
-    """The metric's name with its unit where it is shown in %."""
-    return metric + (" (%)" if in_percent(metric) else "")
-
-
-def _span(metric: str, low: float, high: float) -> str:
-    """ "[low, high]" in the metric's unit, clipped to what the metric can take (0–100 % for
-    accuracy-like metrics, ≥ 0 for losses and seconds): with few seeds a prediction interval can
-    reach past them."""
-    if not np.isfinite(low):
-        return "–"
-    low, high = max(low, 0.0), (min(high, 1.0) if in_percent(metric) else high)
-    return f"[{fmt(metric, low)}, {fmt(metric, high)}]"
-
-
-def _p_cell(p: float) -> str:
-    """A p-value in a table cell: 3 significant digits, "<0.001" below that, "–" for no test."""
-    return "–" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3g}"
-
-
-PI_COLUMN = "95% PI: one new run"
-CI_COLUMN = "95% CI: our mean"
-INSIDE_COLUMN = "inside PI (p; Holm p)"
-SPLIT_MARK = " + split"  # a PI cell that counts each side's split besides the training noise
-
-
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The reproduction table for reading: accuracies in %, losses as numbers, the intervals as text.
-
-    The 95% PI is where one new run of ours would fall (what a single-run reported figure is judged
-    against: whether it lies inside, with its predictive p and the p Holm-adjusted over the report's
-    figures, in one column), counting training noise and, marked "+ split", the sampling error of a split
-    of the report's own; the 95% CI is where our mean lies. Eleven columns: the page's width.
-    """
-    out = []
-    for _, r in table.iterrows():
-        m = r["metric"]
-        out.append(
-            {
-                "where": r["where"],
-                "arm": r["arm"],
-                "setting": r["setting"],
-                "metric": metric_label(m),
-                "reported": fmt(m, r["reported"]),
-                "ours mean ± std": "–" if not np.isfinite(r["mean"]) else f"{fmt(m, r['mean'])} ± {fmt(m, r['std'])}",
-                PI_COLUMN: _span(m, r["pi_low"], r["pi_high"])
-                + (SPLIT_MARK if r["interval"] == SPLIT_INTERVAL else ""),
-                CI_COLUMN: _span(m, r["ci_low"], r["ci_high"]),
-                "difference": fmt(m, r["difference"]),
-                INSIDE_COLUMN: "n/a"
-                if r["inside"] is None
-                else f"{'yes' if r['inside'] else 'no'} ({_p_cell(r['p'])}; {_p_cell(r['p_holm'])})",
-                "n": int(r["n"]),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def definitions(table: pd.DataFrame) -> pd.DataFrame:
-    """What each metric and setting in `table` means (the columns' definitions, for the reader)."""
-    rows = [{"term": m, "definition": METRICS[m]} for m in dict.fromkeys(table["metric"])]
-    rows += [{"term": s, "definition": SETTINGS[s]} for s in dict.fromkeys(table["setting"])]
-    return pd.DataFrame(rows)
-
-
-# ----------------------------------------------------------------------------------------------
 # Seeds per study, and the whole reproduction
 
 
@@ -414,6 +299,21 @@ class Reproduction:
         """(figure rows, claim rows) of one source report."""
         return self.table[self.table["report"] == name], self.claims[self.claims["report"] == name]
 
+    @property
+    def reports(self) -> tuple[str, ...]:
+        """Every source report, in order: each gets its section, reproduced or not."""
+        return ALL_REPORTS
+
+    @staticmethod
+    def numeric(name: str) -> bool:
+        """Whether the report states figures on Fashion-MNIST to set beside ours (R3 ran on another data set)."""
+        return name in NUMERIC_REPORTS
+
+    @property
+    def definitions(self) -> pd.DataFrame:
+        """What each metric and setting of the reproduction table means."""
+        return definitions(self.table)
+
     def figures(self, name: str) -> pd.DataFrame:
         """One report's reproduction table, formatted for reading."""
         return display_table(self.report(name)[0])
@@ -423,7 +323,7 @@ class Reproduction:
         CI, raw and Holm-adjusted p of the paired t-test and of the TOST side by side, the outcome and
         the verdict; McNemar's Holm-adjusted p per seed and its counts where test predictions exist."""
         c = self.report(name)[1].copy()
-        c["mcnemar_p_holm"] = [", ".join(_p_cell(p) for p in ps) for ps in c["mcnemar_p_holm"]]
+        c["mcnemar_p_holm"] = [", ".join(p_cell(p) for p in ps) for ps in c["mcnemar_p_holm"]]
         c["mcnemar_seeds"] = [
             ("" if pd.isna(x) else f"{x} / {y} of {n}")
             for x, y, n in zip(c["mcnemar_agree"], c["mcnemar_against"], c["mcnemar_n"])
@@ -433,7 +333,7 @@ class Reproduction:
             for m, d, lo, hi in zip(c["metric"], c["difference"], c["diff_low"], c["diff_high"])
         ]
         for k in ("p", "p_holm", "p_tost", "p_tost_holm"):
-            c[k] = [_p_cell(p) for p in c[k]]
+            c[k] = [p_cell(p) for p in c[k]]
         c["metric"] = c["metric"].map(metric_label)
         # A page holds the difference and the tests: the sides' means stay in the raw claims table (`mean_a`,
         # `mean_b`), where the report says it heads the claim, and one metric for all claims goes in the header.
