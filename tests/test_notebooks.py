@@ -198,4 +198,6 @@ def test_every_figure_of_the_notebooks_takes_its_caption_from_the_text_by_label(
         for cell in nbformat.read(path, as_version=4).cells:
             assert "plots.captioned(" not in cell.source, path.name  # captions are words: present.text.captions
             labels |= set(re.findall(r'plots\.figure\(\s*"([^"]+)"', cell.source))
+    for path in (config.PROJECT_ROOT / "src" / "fashion_cnn" / "present").rglob("*.py"):  # a sweep's panel
+        labels |= set(re.findall(r'\bfigure\(\s*"([^"]+)"', path.read_text()))
     assert labels == set(CAPTIONS)  # none missing, none left over

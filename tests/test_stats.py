@@ -320,3 +320,31 @@ def test_sentences_say_only_what_the_tests_support():
     )
     assert "−" in text.interval(noisy) or "+" in text.interval(noisy)
     assert text.p(0.0004) == "p<0.001" and text.p(0.0312) == "p=0.0312"
+
+
+def test_mcnemar_per_seed_pairs_only_the_seeds_both_sides_have_and_cochran_needs_a_disagreement():
+    from statsmodels.stats.contingency_tables import cochrans_q
+
+    from fashion_cnn.analysis import stats
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 10, 400)
+
+    def guess(right: float) -> dict:
+        pred = np.where(rng.random(400) < right, labels, (labels + 1) % 10)
+        return {"labels": labels, "pred": pred}
+
+    a = {0: guess(0.9), 1: guess(0.9), 2: guess(0.9)}
+    b = {1: guess(0.7), 2: guess(0.7), 5: guess(0.7)}
+    tests = stats.mcnemar_by_seed(a, b)
+    assert list(tests) == [1, 2]  # seeds 0 and 5 have one side only
+    for seed, t in tests.items():
+        right_a, right_b = a[seed]["pred"] == labels, b[seed]["pred"] == labels
+        assert t.n == int((right_a != right_b).sum()) and t.difference == pytest.approx(right_b.mean() - right_a.mean())
+        assert t.p_value < 1e-6  # 90% against 70% right on 400 images
+    three = [a[1], b[1], guess(0.8)]
+    q = stats.cochran_over(three)
+    expected = cochrans_q(np.column_stack([p["pred"] == labels for p in three]).astype(int))
+    assert (q.statistic, q.p_value, q.n) == pytest.approx((expected.statistic, expected.pvalue, 3))
+    same = stats.cochran_over([a[0], a[0], a[0]])  # every model right on the same images: nothing to test
+    assert np.isnan(same.statistic) and np.isnan(same.p_value) and same.n == 3

@@ -44,7 +44,7 @@ def test_sweep_trains_one_run_per_value_with_the_field_set(store):
     assert list(table.index) == [2, 4]
     assert table.loc[4, "val_acc"] == result.runs[1].metrics["val_acc"]
     assert (table["s_per_epoch"] > 0).all()
-    lines = result.describe()
+    lines = text.sweep_sentences(result.table(), result.sweep.field, result.sweep.base.seed)
     assert any("n_base=" in line for line in lines)
     comparing = [line for line in lines if "ranges from" in line or "gap is largest" in line]
     assert len(comparing) == 2 and all(line.endswith(f"; {text.NO_TEST}.") for line in comparing)
@@ -164,7 +164,7 @@ def test_decay_describe_states_the_outcome_the_adjusted_tests_support(diffs, out
     decay = _decay(diffs)
     c = decay.comparisons()["acc"]
     assert c.outcome == outcome and c.family == 1
-    line = _sentence(decay.describe(), "test accuracy")
+    line = _sentence(text.decay_sentences(decay), "test accuracy")
     assert line == text.comparison(c, "test accuracy")
     mean = np.mean(diffs) * 100
     assert line.startswith(f"`step` vs `none`, test accuracy: {text.signed(np.mean(diffs))}, 95% CI ")
@@ -185,7 +185,7 @@ def test_decay_describe_claims_nothing_the_adjusted_tests_do_not_support():
         diffs = rng.normal(rng.choice([0.0, 0.004, -0.01]), rng.choice([0.001, 0.004, 0.01]), n)
         decay = _decay(list(diffs))
         c = decay.comparisons()["acc"]
-        line = _sentence(decay.describe(), "test accuracy")
+        line = _sentence(text.decay_sentences(decay), "test accuracy")
         differs, within = c.p_holm < 0.05, c.tost_holm < 0.05
         assert ("is higher" in line or "is lower" in line) == differs
         assert ("is higher" in line) == (differs and c.diff.mean > 0)
@@ -209,7 +209,7 @@ def test_decay_compares_each_metric_as_its_own_family():
     assert decay.values("gap")["step"].tolist() == pytest.approx(
         (decay.values("train_acc")["step"] - decay.values("val_acc")["step"]).tolist()
     )
-    lines = decay.describe()
+    lines = text.decay_sentences(decay)
     assert "is higher (" in _sentence(lines, "test accuracy")
     assert "equivalent within ±0.50 points" in _sentence(lines, "training accuracy")
     assert "inconclusive at n=5" in _sentence(lines, "generalisation gap (train − validation accuracy, last epoch)")
@@ -229,7 +229,7 @@ def test_decay_margin_decides_equivalence():
     near = [0.0010, -0.0015, 0.0020, -0.0005, 0.0005]
     assert _decay(near, margin=0.005).comparisons()["acc"].outcome == "equivalent"
     assert _decay(near, margin=0.0005).comparisons()["acc"].outcome == "inconclusive"
-    assert "equivalent within ±0.50 points" in _sentence(_decay(near).describe(), "test accuracy")
+    assert "equivalent within ±0.50 points" in _sentence(text.decay_sentences(_decay(near)), "test accuracy")
 
 
 def _fake_training(monkeypatch, acc):
@@ -282,7 +282,7 @@ def test_auto_seeds_choose_n_from_the_pilot_then_test_fresh_seeds_only(monkeypat
     assert sorted(evaluated) == sorted((s, seed) for s in ("none", "step") for seed in [0, 1, 2, *fresh])  # once each
     assert [r.config.seed for r in decay.runs["step"]] == fresh
     assert decay.comparisons()["acc"].diff.n == expected.n  # the test is made at n, on the fresh seeds only
-    lines = decay.describe()
+    lines = text.decay_sentences(decay)
     assert text.seed_choice(decay.plan) in lines
     assert lines.index(text.seed_choice(decay.plan)) < lines.index(_sentence(lines, "test accuracy"))
     if cap == 4:
@@ -319,7 +319,7 @@ def test_one_seed_per_schedule_is_no_test(monkeypatch):
     decay = tune.decay_study(QUICK, "cpu", seeds=1)
     c = decay.comparisons()["acc"]
     assert c.outcome == "no test" and c.diff.n == 1
-    lines = decay.describe()
+    lines = text.decay_sentences(decay)
     assert "no test at n=1" in _sentence(lines, "test accuracy")
     assert not any(
         word in line for line in lines for word in ("is higher", "is lower", "equivalent within", "inconclusive at")
@@ -352,7 +352,7 @@ def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
             assert row["train_acc"] == run.metrics["train_acc"] and row["val_acc"] == run.metrics["val_acc"]
             assert row["gap"] == pytest.approx(run.metrics["train_acc"] - run.metrics["val_acc"])
             assert row["n"] == 200
-    lines = decay.describe()
+    lines = text.decay_sentences(decay)
     assert lines[0] == "The step schedule multiplies the rate by 0.5 every epoch (0.001 → 0.0005 in the last epoch)."
     for what in sweeps.DECAY_COMPARED.values():
         assert "(n=2 seeds); " in _sentence(lines, what)

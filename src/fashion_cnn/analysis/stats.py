@@ -229,6 +229,24 @@ def cochran_q(correct) -> TestResult:
     return TestResult("Cochran's Q", float(res.statistic), float(res.pvalue), x.shape[1], float("nan"))
 
 
+def mcnemar_by_seed(a: Mapping[int, dict], b: Mapping[int, dict]) -> dict[int, TestResult]:
+    """McNemar's test per seed both sides have: `a[seed]`, `b[seed]` are test predictions (`labels`,
+    `pred`) of the same images. Section 3 and the reproduction's claims test pairs this way, then Holm over
+    all of a section's McNemar tests."""
+    return {s: mcnemar_test(a[s]["labels"], a[s]["pred"], b[s]["pred"]) for s in sorted(set(a) & set(b))}
+
+
+def cochran_over(predictions: Sequence[dict]) -> TestResult:
+    """Cochran's Q over k ≥ 3 models' test predictions (`labels`, `pred`) of the same images: does any of
+    them get other images right than the rest? No test (nan Q and p) when they all get the same images
+    right."""
+    labels = predictions[0]["labels"]
+    correct = np.column_stack([p["pred"] == labels for p in predictions])
+    if np.all(correct == correct[:, :1]):
+        return TestResult("Cochran's Q", float("nan"), float("nan"), len(predictions), float("nan"))
+    return cochran_q(correct)
+
+
 # ----------------------------------------------------------------------------------------------
 # Families of comparisons
 

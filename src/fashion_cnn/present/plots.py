@@ -486,7 +486,7 @@ def search_figures(study) -> dict[str, Figure]:
     return figures
 
 
-def sweep(result) -> Figure:
+def sweep_figure(result) -> Figure:
     """A sweep's (`tune.SweepResult`) overlaid accuracy and loss curves (train dashed, validation solid)
     and seconds per epoch."""
     fig, axes = plt.subplots(1, 3, figsize=(WIDTH, 2.6), gridspec_kw={"width_ratios": [3, 3, 2]})
@@ -505,6 +505,25 @@ def sweep(result) -> Figure:
     axes[2].set(xlabel=result.sweep.field, ylabel="s / epoch", title="time per epoch")
     plt.close(fig)  # shown once by the notebook
     return fig
+
+
+def sweep_panel(result, profile=None) -> list:
+    """What notebook 07 shows of one sweep (`tune.SweepResult`): its figure and its table (accuracies in %),
+    captioned by label, and its sentences (one run per value: ranges, no test)."""
+    from IPython.display import Markdown
+
+    from . import text
+
+    sweep = result.sweep
+    facts = {"field": sweep.field, "name": sweep.name, "model": sweep.base.model}
+    facts["how"] = text.sweep_measured(result, profile)
+    table = html_table(result.table(), percent=("train_acc", "val_acc", "best_val_acc"))
+    sentences = text.sweep_sentences(result.table(), sweep.field, sweep.base.seed)
+    return [
+        figure("fig:07-sweep-{field}", sweep_figure(result), **facts),
+        figure("tab:07-sweep-{field}", table, **facts),
+        Markdown(text.bullets(sentences)),
+    ]
 
 
 def decay(result) -> Figure:

@@ -16,11 +16,10 @@ from ..analysis.stats import (
     DIFFERENT,
     EQUIVALENT,
     Comparison,
-    TestResult,
-    cochran_q,
+    cochran_over,
     compare_family,
     holm,
-    mcnemar_test,
+    mcnemar_by_seed,
 )
 from ..present.text.words import in_percent, units
 from ..studies.sources import CLAIMS
@@ -170,11 +169,10 @@ def claims_table(
                 seeds = _by_seed(values, report, claim.a, set_a, claim.metric).index.intersection(
                     _by_seed(values, report, claim.b, set_b, claim.metric).index
                 )
-                for seed in seeds:
-                    pa = measurements.predictions.get((report, claim.a, set_a, seed))
-                    pb = measurements.predictions.get((report, claim.b, set_b, seed))
-                    if pa is not None and pb is not None:
-                        tests.append(mcnemar_test(pa["labels"], pa["pred"], pb["pred"]))
+                found = measurements.predictions
+                a = {s: found[(report, claim.a, set_a, s)] for s in seeds if (report, claim.a, set_a, s) in found}
+                b = {s: found[(report, claim.b, set_b, s)] for s in seeds if (report, claim.b, set_b, s) in found}
+                tests = list(mcnemar_by_seed(a, b).values())
             mcnemar.append(tests)
         adjusted = iter(holm([t.p_value for tests in mcnemar for t in tests]))
         mcnemar_family = sum(len(tests) for tests in mcnemar)
@@ -263,11 +261,8 @@ def cochran_table(measurements: Measurements, reports: tuple[str, ...] | None = 
         labels = next(iter(arms.values()))["labels"]
         if any(not np.array_equal(p["labels"], labels) for p in arms.values()):
             raise ValueError(f"cochran_table: {report}'s arms of seed {seed} were evaluated on different test images")
+        result = cochran_over(list(arms.values()))
         correct = np.column_stack([p["pred"] == labels for p in arms.values()])
-        if np.all(correct == correct[:, :1]):  # every arm right on the same images: nothing to test
-            result = TestResult("Cochran's Q", float("nan"), float("nan"), len(arms), float("nan"))
-        else:
-            result = cochran_q(correct)
         acc = correct.mean(axis=0)
         rows.append(
             {

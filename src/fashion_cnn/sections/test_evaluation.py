@@ -140,27 +140,12 @@ def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) ->
     if len(labels) >= 3:
         for seed in seeds:
             if all(seed in results[label] for label in labels):
-                truth = results[labels[0]][seed]["labels"]
-                cochran[seed] = stats.cochran_q(
-                    np.column_stack([results[label][seed]["pred"] == truth for label in labels])
-                )
-    tests = []
-    for a, b in pairs:
-        for seed in seeds:
-            if seed in results[a] and seed in results[b]:
-                ra, rb = results[a][seed], results[b][seed]
-                t = stats.mcnemar_test(ra["labels"], ra["pred"], rb["pred"])
-                tests.append(
-                    {
-                        "a": a,
-                        "b": b,
-                        "seed": seed,
-                        "test": t.name,
-                        "discordant": t.n,
-                        "difference": t.difference,
-                        "p": t.p_value,
-                    }
-                )
+                cochran[seed] = stats.cochran_over([results[label][seed] for label in labels])
+    tests = [
+        {"a": a, "b": b, "seed": seed, "test": t.name, "discordant": t.n, "difference": t.difference, "p": t.p_value}
+        for a, b in pairs
+        for seed, t in stats.mcnemar_by_seed(results[a], results[b]).items()
+    ]
     mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
     mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
     return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar, order)

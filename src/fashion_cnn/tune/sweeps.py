@@ -19,7 +19,6 @@ import pandas as pd
 from .. import config as cfg
 from ..analysis import metrics, stats
 from ..errors import ConfigError
-from ..present import text
 from ..studies.sources import reported
 from ..train.runs import RunConfig
 from ..train.schedule import get_or_train_many
@@ -63,7 +62,8 @@ class Sweep:
 
 @dataclass
 class SweepResult:
-    """The runs of a sweep, with its table, figure and generated sentences."""
+    """The runs of a sweep and its table (its figure is `present.plots.sweep_figure`, its sentences
+    `present.text.sweep_sentences`)."""
 
     sweep: Sweep
     runs: list[Run]
@@ -87,41 +87,6 @@ class SweepResult:
                 }
             )
         return pd.DataFrame(rows).set_index(self.sweep.field)
-
-    def describe(self) -> list[str]:
-        """Sentences generated from the table (`text.sweep_sentences`): one seed per value, so no test."""
-        return text.sweep_sentences(self.table(), self.sweep.field, self.sweep.base.seed)
-
-    def plot(self):
-        """Overlaid accuracy and loss curves and seconds per epoch (`plots.sweep`)."""
-        from ..present import plots
-
-        return plots.sweep(self)
-
-    def show(self, profile=None) -> None:
-        """Display the figure and the table (accuracies in %), captioned, and the generated sentences."""
-        from IPython.display import Markdown, display
-
-        from ..present import plots
-
-        sweep = self.sweep
-        how = f"{sweep.field} = {', '.join(map(str, sweep.values))}, one run each; {text.measured(sweep.base, profile, varied=(sweep.field,))}"
-        table = plots.html_table(self.table(), percent=("train_acc", "val_acc", "best_val_acc"))
-        display(
-            plots.captioned(
-                self.plot(),
-                f"Validation accuracy and loss per epoch of {sweep.base.model} for each {sweep.name}, and the seconds "
-                f"per epoch; {how}",
-                f"fig:07-sweep-{sweep.field}",
-            ),
-            plots.captioned(
-                table,
-                f"Last-epoch train and validation accuracy (percent) and loss, best validation accuracy and seconds "
-                f"per epoch for each {sweep.name}; {how}",
-                f"tab:07-sweep-{sweep.field}",
-            ),
-            Markdown(text.bullets(self.describe())),
-        )
 
 
 # Values of the sweeps (R3's). The quick profile keeps fewer values on a small subset.
@@ -238,36 +203,29 @@ class DecayResult:
         table.index = pd.Index([DECAY_SHORT[m] for m in DECAY_COMPARED], name=f"{self.pair[1]} − {self.pair[0]}")
         return table
 
-    def _last_lr(self) -> float:
+    @property
+    def compared(self) -> dict[str, str]:
+        """Each compared per-seed column and what it is (`DECAY_COMPARED`), for the sentences."""
+        return DECAY_COMPARED
+
+    @property
+    def short(self) -> list[str]:
+        """The compared metrics' short names, in order, for the table's rows (`DECAY_SHORT`)."""
+        return [DECAY_SHORT[m] for m in DECAY_COMPARED]
+
+    @property
+    def reported(self) -> tuple[float, float]:
+        """R1's reported test accuracy with a constant rate and with step decay (`R1_DECAY`)."""
+        return R1_DECAY["none"].value, R1_DECAY["step"].value
+
+    @property
+    def last_lr(self) -> float:
+        """The step schedule's rate in its last epoch."""
         step = self.configs[self.pair[1]]
         runs = self.runs.get(self.pair[1]) or []
         if runs:
             return runs[0].history[-1]["lr"]
         return step.lr * step.gamma ** ((step.epochs - 1) // step.step_size)  # StepLR, stepped after each epoch
-
-    def describe(self) -> list[str]:
-        """Sentences generated from the measured numbers (and R1's reported numbers beside them): each
-        comparison leads with the estimate and its interval, then its outcome (`text.comparison`)."""
-
-        step = self.configs[self.pair[1]]
-        every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
-        out = [
-            f"The step schedule multiplies the rate by {step.gamma} {every} "
-            f"({step.lr:g} → {self._last_lr():g} in the last epoch)."
-        ]
-        if self.plan is not None and self.plan.choice is not None:
-            out.append(text.seed_choice(self.plan))
-        comparisons = self.comparisons()
-        out += [text.comparison(c, DECAY_COMPARED[m]) for m, c in comparisons.items()]
-        out.append(text.power([comparisons["acc"]], what=DECAY_COMPARED["acc"]))
-        out.append(text.r1_decay(R1_DECAY["none"].value, R1_DECAY["step"].value, self.configs[self.pair[0]]))
-        return out
-
-    def plot(self):
-        """Validation accuracy and loss per epoch and the rate per epoch (`plots.decay`)."""
-        from ..present import plots
-
-        return plots.decay(self)
 
 
 def decay_configs(

@@ -89,6 +89,8 @@ CAPTIONS = {
     "fig:07-decay": "Validation accuracy and loss per epoch of {model} with a constant learning rate and with step decay, mean ± std over seeds, and the rate each epoch used; {decayed}",
     "tab:07-decay": "Test metrics of {model} with each schedule, mean and standard deviation over seeds (accuracy, precision, recall and F1 in percent); {decayed}; {tested}",
     "tab:07-decay-comparisons": "Step decay against the constant rate, paired over seeds: difference in points with its 95% interval, t-test and TOST p-values raw and Holm-adjusted, outcome per metric, then the 90% interval, the seeds where b is above a and the posterior probabilities of b − a below, within and above the margin; {decayed}",
+    "fig:07-sweep-{field}": "Validation accuracy and loss per epoch of {model} for each {name}, and the seconds per epoch; {how}",
+    "tab:07-sweep-{field}": "Last-epoch train and validation accuracy (percent) and loss, best validation accuracy and seconds per epoch for each {name}; {how}",
     "tab:07-space": "The search space of {model}: each parameter, its kind and range",
     "tab:07-trials": "The ten best of {trials} trials by validation accuracy (percent), with their parameters; {searched}",
     "fig:07-history": "Validation accuracy of each complete trial in the order they finished, and the best so far; {searched}",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ...analysis.stats import Comparison
 from ...models import count_parameters, create_model, model_info, summary
 from .captions import optimizer
-from .comparisons import WHAT, beside, comparison, interval, verdict
+from .comparisons import WHAT, beside, comparison, interval, power, seed_choice, verdict
 from .words import count, p, seed_span, signed
 
 if TYPE_CHECKING:
@@ -372,3 +372,20 @@ def overlap_sentence(overlap: pd.DataFrame, confused: pd.DataFrame, agreement: f
         f"{agreement:.1%} of them (majority of their {k} nearest fitted neighbours)."
     )
     return text
+
+
+def decay_sentences(decay) -> list[str]:
+    """The decay study (`tune.DecayResult`) in words, from its numbers and R1's reported ones: the schedule,
+    the seed choice, each comparison (estimate and interval first, then the outcome), the power, R1 beside it."""
+    step = decay.configs[decay.pair[1]]
+    every = "every epoch" if step.step_size == 1 else f"every {step.step_size} epochs"
+    out = [
+        f"The step schedule multiplies the rate by {step.gamma} {every} ({step.lr:g} → {decay.last_lr:g} in the last epoch)."
+    ]
+    if decay.plan is not None and decay.plan.choice is not None:
+        out.append(seed_choice(decay.plan))
+    comparisons = decay.comparisons()
+    out += [comparison(c, decay.compared[m]) for m, c in comparisons.items()]
+    out.append(power([comparisons["acc"]], what=decay.compared["acc"]))
+    out.append(r1_decay(*decay.reported, decay.configs[decay.pair[0]]))
+    return out

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from .captions import measured
+
 
 def describe_search(summary: dict[str, Any], test: dict[str, float], run, model: str, r4_test: float) -> list[str]:
     """The closing note of the search, generated from its summary (`tune.search_summary`), the retrained
@@ -57,6 +59,13 @@ def timing_sentence(seconds: pd.Series, field: str) -> str:
         f"An epoch takes {seconds[fast]:.2f} s at {field}={fast} and {seconds[slow]:.2f} s at {field}={slow} "
         f"({ratio:.1f}×)."
     )
+
+
+def sweep_measured(result, profile=None) -> str:
+    """How a sweep (`tune.SweepResult`) was measured, for its captions: its values, one run each, and the rest."""
+    sweep = result.sweep
+    values = ", ".join(map(str, sweep.values))
+    return f"{sweep.field} = {values}, one run each; {measured(sweep.base, profile, varied=(sweep.field,))}"
 
 
 def sweep_sentences(t: pd.DataFrame, f: str, seed: int) -> list[str]:
