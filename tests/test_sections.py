@@ -14,6 +14,7 @@ from fashion_cnn.sections import augmentation, kfold, summary, test_evaluation, 
 from fashion_cnn.setup import ReportSetup
 from fashion_cnn.studies import Study
 from fashion_cnn.train.schedule import get_or_train_many
+from fashion_cnn.train.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +23,15 @@ STUDY = Study("tiny", "three LeNets", "lenet5", ("lenet5_3x3", "lenet5_3x3_leaky
 
 
 @pytest.fixture()
-def setup(store, monkeypatch):
+def runs(tmp_path):
+    """This test's own run store: the setup carries it to every section (no global swapped)."""
+    return tmp_path / "runs"
+
+
+@pytest.fixture()
+def setup(runs, monkeypatch):
     monkeypatch.setenv("FASHION_CNN_QUIET", "1")
-    return ReportSetup(TINY, STUDY, "cpu", seeds=2, margin=0.005, source="tiny")
+    return ReportSetup(TINY, STUDY, "cpu", seeds=2, margin=0.005, source="tiny", store=Store(runs))
 
 
 def _mean_val_acc(runs) -> dict[str, float]:
@@ -34,13 +41,13 @@ def _mean_val_acc(runs) -> dict[str, float]:
     return {m: float(np.mean(v)) for m, v in by_model.items()}
 
 
-def test_the_main_view_trains_every_model_and_seed_and_ranks_by_mean_validation_accuracy(setup, store):
+def test_the_main_view_trains_every_model_and_seed_and_ranks_by_mean_validation_accuracy(setup, runs):
     result = variants.run(setup)
     assert result.plan == SeedPlan((0, 1))
     assert sorted((r.config.name, r.config.seed) for r in result.runs) == sorted(
         (m, s) for m in STUDY.models for s in (0, 1)
     )
-    assert len(list(store.glob("*/run.json"))) == 6
+    assert len(list(runs.glob("*/run.json"))) == 6
     means = _mean_val_acc(result.runs)
     assert result.order == sorted(means, key=means.get, reverse=True) == variants.ranked(setup)
     assert set(result.families) >= {"val_acc", "train_acc"} and len(result.families["val_acc"]) == len(STUDY.pairs)
@@ -51,13 +58,13 @@ def test_the_main_view_trains_every_model_and_seed_and_ranks_by_mean_validation_
     assert result.val_size == result.runs[0].metrics["val_size"]
 
 
-def test_auto_seeds_choose_n_from_a_stored_pilot_and_test_fresh_seeds(setup, store):
+def test_auto_seeds_choose_n_from_a_stored_pilot_and_test_fresh_seeds(setup, runs):
     from fashion_cnn.analysis import metrics
 
     auto = dataclasses.replace(setup, seeds="auto", max_seeds=6)
     plan = variants.seed_plan(auto)
-    pilot = get_or_train_many(STUDY.configs(TINY, PILOT_SEEDS, "cpu"))
-    assert len(list(store.glob("*/run.json"))) == 3 * PILOT_SEEDS  # the pilot, nothing more
+    pilot = get_or_train_many(STUDY.configs(TINY, PILOT_SEEDS, "cpu"), store=setup.store)
+    assert len(list(runs.glob("*/run.json"))) == 3 * PILOT_SEEDS  # the pilot, nothing more
     family = stats.compare_family(metrics.values_by(metrics.final_metrics(pilot)), STUDY.pairs, 0.005)
     expected = stats.choose_seeds(family, cap=6)
     assert plan.choice == expected and plan.n == expected.n and PILOT_SEEDS <= plan.n <= 6

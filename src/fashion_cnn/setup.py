@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .studies.loader import get_study, is_path
 from .studies.study import Study
 from .train.engine import check_precision
 from .train.runs import RunConfig
+from .train.store import Store
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class ReportSetup:
     `seeds` is a number or "auto" ("default" resolved against the profile and device); `margin` is a
     fraction of the images (0.005 = ±0.5 points); `study` is at `precision` already; `source` is the
     study as given (a name, or a study file's full path) and `models` the model files' full paths, as
-    the notebooks' kernels need them.
+    the notebooks' kernels need them. `store` is where every section reads and keeps its runs (the
+    project's, `Store.default()`, unless given).
     """
 
     profile: Profile
@@ -100,6 +102,7 @@ class ReportSetup:
     max_seeds: int = cfg.AUTO_SEEDS_CAP
     source: str = "R0"
     models: tuple[str, ...] = ()
+    store: Store = field(default_factory=Store.default, compare=False)  # where the sections' runs are read and kept
 
     @classmethod
     def from_parameters(cls, **given: Any) -> ReportSetup:

@@ -60,7 +60,7 @@ def run(setup: ReportSetup, model: str = "", augmentations=()) -> Augmentation:
     name = model or variants.ranked(setup)[0]
     augmentations = tuple(augmentations) or tuple(setup.study.augmentation)
     plain = [setup.config(name, s) for s in plan.seeds]
-    runs = get_or_train_many(plain + [c.replace(augment=augmentations) for c in plain])
+    runs = get_or_train_many(plain + [c.replace(augment=augmentations) for c in plain], store=setup.store)
     final = metrics.final_metrics(runs, test=metrics.test_indices(setup.profile.test_subset), device=setup.device)
     families = metrics.compare_pairs(
         final, [("none", "+".join(augmentations))], setup.margin, by="augment", compared=COMPARED

@@ -108,7 +108,8 @@ def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) ->
     values = values_by(final, "val_acc")
     ranking = stats.compare_family(values, stats.all_pairs(order), margin, alpha)  # no model chosen first
     trainval = get_or_train_many(
-        [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds]
+        [study.config(m, profile, s, device).replace(split="trainval") for m in models for s in seeds],
+        store=setup.store,
     )
     runs = {TestComparison.label(models[0], "holdout"): [r for r in study_runs if r.config.name == models[0]]}
     runs.update({TestComparison.label(m): [r for r in trainval if r.config.name == m] for m in models})

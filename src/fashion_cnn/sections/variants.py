@@ -28,7 +28,7 @@ def seed_plan(setup: ReportSetup) -> SeedPlan:
 
     def pilot(seeds):
         configs = study.configs(setup.profile, seeds, setup.device)
-        return metrics.values_by(metrics.final_metrics(get_or_train_many(configs)))
+        return metrics.values_by(metrics.final_metrics(get_or_train_many(configs, store=setup.store)))
 
     return stats.plan_seeds(setup.seeds, pilot, study.pairs, setup.margin, setup.max_seeds)
 
@@ -78,7 +78,7 @@ def run(setup: ReportSetup) -> Variants:
     """Train (or read from the store) the study's main view with the seeds of `seed_plan` and compare its
     pairs, one Holm family per metric."""
     plan = seed_plan(setup)
-    runs = get_or_train_many(setup.study.configs(setup.profile, plan.seeds, setup.device))
+    runs = get_or_train_many(setup.study.configs(setup.profile, plan.seeds, setup.device), store=setup.store)
     final = metrics.final_metrics(runs)
     families = metrics.compare_pairs(final, setup.study.pairs, setup.margin)
     return Variants(plan, runs, final, families, metrics.model_facts(final), metrics.rank_models(final))
