@@ -64,6 +64,11 @@ class Variants:
         return stats.mean_table(metrics.values_by(self.final, "val_acc"))
 
     @property
+    def accuracy(self) -> float:
+        """Mean validation accuracy over every run (what the margin is set against)."""
+        return float(self.final["val_acc"].mean())
+
+    @property
     def val_size(self) -> int:
         """Validation images per run."""
         return int(self.final["val_size"].iloc[0])

@@ -204,6 +204,16 @@ class DecayResult:
         return table
 
     @property
+    def accuracy(self) -> float:
+        """Mean test accuracy over every run (what the margin is set against)."""
+        return float(self.test["acc"].mean())
+
+    @property
+    def images(self) -> int:
+        """Test images each run was evaluated on."""
+        return int(self.test["n"].iloc[0])
+
+    @property
     def compared(self) -> dict[str, str]:
         """Each compared per-seed column and what it is (`DECAY_COMPARED`), for the sentences."""
         return DECAY_COMPARED
