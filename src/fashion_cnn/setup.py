@@ -4,7 +4,7 @@ A notebook's parameters cell stays flat and typed (papermill and JupyterLab set 
 builds the setup with `ReportSetup.from_notebook(globals())`, and the command lines build it with
 `from_parameters`. Units are converted here once (the margin is given in accuracy points and kept as
 a fraction) and every option is checked here once, so a bad value fails in one line before anything
-trains. Each default is written once, in `PARAMETERS`.
+trains. Each option, its default and its help are written once, in `OPTIONS`.
 """
 
 from __future__ import annotations
