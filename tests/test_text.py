@@ -619,16 +619,7 @@ def _test_comparison(val: dict[str, list[float]], right=None) -> evaluation.Test
         for s in seeds
     ]
     final = pd.DataFrame(rows).assign(test_gap=lambda f: f["train_acc"] - f["test_acc"])
-    pairs = [(labels[0], labels[1])] + [(labels[1], label) for label in labels[2:]]
-    families = {m: stats.compare_family(metrics.values_by(final, m), pairs, MARGIN) for m in evaluation.TEST_COMPARED}
-    cochran = {s: stats.cochran_over([results[label][s] for label in labels]) for s in seeds}
-    tests = [
-        {"a": a, "b": b, "seed": s, "test": t.name, "discordant": t.n, "difference": t.difference, "p": t.p_value}
-        for a, b in pairs
-        for s, t in stats.mcnemar_by_seed(results[a], results[b]).items()
-    ]
-    mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
-    mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
+    families, pairs, cochran, mcnemar = evaluation.compare(final, results, labels, MARGIN)
     return evaluation.TestComparison(models, ranking, {}, results, final, families, pairs, cochran, mcnemar, order)
 
 

@@ -56,8 +56,8 @@ def run(setup: ReportSetup, model: str = "", augmentations=()) -> Augmentation:
     """Train `model` ("": the study's best, section 2's ranking) on section 2's seeds without and with
     `augmentations` (empty: the study's own), and compare them on validation and test accuracy,
     training accuracy and the generalisation gap."""
-    plan = variants.seed_plan(setup)
-    name = model or variants.ranked(setup)[0]
+    main = variants.run(setup)  # section 2: its seeds and, unless given, its best model
+    plan, name = main.plan, model or main.order[0]
     augmentations = tuple(augmentations) or tuple(setup.study.augmentation)
     plain = [setup.config(name, s) for s in plan.seeds]
     runs = get_or_train_many(plain + [c.replace(augment=augmentations) for c in plain], store=setup.store)

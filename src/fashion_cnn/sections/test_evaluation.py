@@ -134,9 +134,21 @@ def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) ->
                 }
             )
     table = pd.DataFrame(rows)
-    labels = list(runs)
+    families, pairs, cochran, mcnemar = compare(table, results, list(runs), margin, alpha)
+    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar, order)
+
+
+def compare(
+    table: pd.DataFrame, results: dict[str, dict[int, dict]], labels: list[str], margin: float, alpha: float = 0.05
+):
+    """Section 3's tests on the evaluated `labels` (the best model's train-only runs first, then each model
+    retrained on train + validation): the first two paired, then the best retrained against each other, over
+    seeds on each metric of `TEST_COMPARED` (`table`: one row per label and seed; one Holm family per metric);
+    Cochran's Q per seed over all labels (≥ 3); McNemar per pair and seed, Holm over all of them.
+    Returns (families, pairs, cochran, mcnemar)."""
     pairs = [(labels[0], labels[1])] + [(labels[1], label) for label in labels[2:]]
     families = {m: stats.compare_family(values_by(table, m), pairs, margin, alpha) for m in TEST_COMPARED}
+    seeds = sorted(set(table["seed"]))
     cochran = {}
     if len(labels) >= 3:
         for seed in seeds:
@@ -149,4 +161,4 @@ def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) ->
     ]
     mcnemar = pd.DataFrame(tests, columns=["a", "b", "seed", "test", "discordant", "difference", "p"])
     mcnemar["p_holm"] = stats.holm(mcnemar["p"].tolist())
-    return TestComparison(models, ranking, runs, results, table, families, pairs, cochran, mcnemar, order)
+    return families, pairs, cochran, mcnemar
