@@ -11,15 +11,16 @@ from fashion_cnn.models import (
     _registry,
     count_parameters,
     create_model,
+    layer_table,
     lenet,
     list_models,
     model_info,
+    mult_adds,
     net,
     r2,
     r3,
     r4,
     register_model,
-    summary,
 )
 
 # Counts stated by the source reports, and exact counts derived from their layer lists otherwise.
@@ -97,10 +98,16 @@ def test_leaky_slopes_follow_each_source_framework():
     assert {m.negative_slope for m in r1} == {0.3}  # Keras default (R1)
 
 
-def test_keras_like_summary():
-    text = str(summary(create_model("lenet5")))
-    assert "Total params: 61,706" in text
-    assert "[1, 16, 5, 5]" in text
+def test_the_layer_table_lists_each_layer_with_its_shape_and_parameters_and_no_tooling_words():
+    model = create_model("lenet5")
+    text = layer_table(model)
+    rows = [line.split() for line in text.splitlines()[2:-2]]
+    assert [r[1] for r in rows if r[1] in ("Conv2d", "Linear")] == ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]
+    assert ["body.5", "MaxPool2d", "16×5×5", "–"] in rows  # the map the first dense layer flattens
+    counted = sum(int(r[3].replace(",", "")) for r in rows if r[3] != "–")
+    assert counted == count_parameters(model) == 61_706
+    assert text.splitlines()[-1] == f"61,706 parameters, {mult_adds('lenet5') / 1e6:.2f} M multiply-adds per image"
+    assert "Units" not in text and "MB" not in text
 
 
 # Values to try for each knob (the first that is not the model's default), and what the module must then show
@@ -287,6 +294,9 @@ def test_the_command_line_shows_a_model_and_refuses_an_unknown_one():
     assert "parameters 61,706, multiply-adds per image 423,038" in out
     assert "knobs (a study variant's model_args; * differs from r1_tanh_avgpool):" in out
     assert "  act           * 'leaky'  tanh | relu | leaky | gelu | silu" in out
-    assert "  slope           0.3      leaky's negative slope" in out and "Total params: 61,706" in out
+    assert (
+        "  slope           0.3      leaky's negative slope" in out
+        and "61,706 parameters, 0.42 M multiply-adds per image" in out
+    )
     unknown = _cli("show", "lenet6")
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "unknown model 'lenet6'" in unknown.stderr

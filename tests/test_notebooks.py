@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 
+import deliverable
 import nbformat
 import papermill
 import pytest
@@ -113,6 +114,11 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     # a document: every figure and table numbered and captioned, references and cross-references that
     # resolve, the outline complete, and no heading at the foot of a page (above the page number)
     assert document_problems(rep.html, rep.pdf) == []
+    # a deliverable: nothing of the tooling in it, every model introduced before a table names it, and the
+    # facts several sections state agreeing (tests/deliverable.py)
+    assert deliverable.tooling(html) == []
+    assert deliverable.introduced(html) == []
+    assert deliverable.disagreements(html) == []
     headings = {" ".join(h.split()) for h in re.findall(r"<h[123][^>]*>(.*?)</h[123]>", html, re.DOTALL)}
     headings = {re.sub(r"<[^>]+>", "", h).strip() for h in headings}
     for page in text.split("\f"):

@@ -262,8 +262,13 @@ def test_pdf_keeps_each_heading_on_the_page_of_what_it_introduces(tmp_path):
     assert len(ends) > 3 and not [e for e in ends if e.startswith(("Heading", "Intro"))], ends
 
 
-def test_appendix_says_how_to_get_a_benchmark_when_there_is_none(tmp_path):
-    assert "run <code>make bench</code>" in report.benchmark_html(tmp_path / "bench")
+def test_the_appendix_leaves_the_benchmark_out_when_there_is_none_and_tells_no_command(tmp_path):
+    assert report.benchmark_html(tmp_path / "bench") == ""
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "bench-cpu.md").write_text("# cpu\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    shown = report.benchmark_html(tmp_path / "bench")
+    assert '<h2 id="appendix-bench">' in shown and '<table class="report-table">' in shown and "<h3>cpu</h3>" in shown
+    assert "make" not in shown and "python -m" not in shown
 
 
 def document_problems(html_path, pdf_path=None) -> list[str]:

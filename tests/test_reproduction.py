@@ -100,7 +100,7 @@ def test_reproduction_table_on_synthetic_runs():
     assert "1 of the 3 lie inside the narrower 95% confidence interval of our mean" in text[0]
     assert "1 of the 5 figures: not run." in text and "1 of the 5 figures: a single seed, so no interval." in text
     assert any("largest accuracy gap is c val_acc" in t and "+20.00 points" in t for t in text)
-    assert any("largest loss gap is a val_loss" in t and "-0.1100" in t for t in text)
+    assert any("largest loss gap is a val_loss" in t and "−0.1100" in t for t in text)
     assert {"val_acc", "val_loss", "holdout"} <= set(tables.definitions(rep.reproduction_table(values, FIGS))["term"])
 
 
@@ -698,7 +698,7 @@ def test_auto_seeds_with_stored_only_train_no_pilot(monkeypatch):
     monkeypatch.setattr(rep.Store, "has", lambda self, c: c.model == "lenet5_3x3" and c.seed in (0, 4))
     seeds = rep.study_seeds(study, quick, "auto", "cpu", 0.005, 10, stored_only=True)
     assert (seeds.n, seeds.source) == (5, "store") and not trained
-    assert "uses the seeds the store holds: seeds 0–4 (cap 10)" in wording.seeds_sentence(seeds, "quick", 3)
+    assert "uses the seeds stored: seeds 0–4 (at most 10)" in wording.seeds_sentence(seeds, "quick", 3)
     monkeypatch.setattr(rep.Store, "has", lambda self, c: False)  # nothing stored: the pilot's size
     assert rep.study_seeds(study, quick, "auto", "cpu", stored_only=True).n == 3 and not trained
     # the whole pilot stored: its choice, the same n a training run would get
@@ -857,17 +857,16 @@ def test_a_report_left_out_renders_as_skipped():
         rep.claims_table(empty, reports=("R0",)),
         ("R0",),
     )
-    assert "Not reproduced in this run" in r.section("R4") and r.plot("R4") is None
-    assert 'REPRODUCE="R0 R4"`' in r.section("R4")
+    assert "Not reproduced in this report" in r.section("R4") and r.plot("R4") is None
+    overview = r.overview()
+    assert overview.startswith("This report reproduces R0. R1, R2, R3 and R4 are not reproduced here")
     left_out = rep.Reproduction(
         "quick", empty, rep.reproduction_table(values, reports=()), rep.claims_table(empty, reports=()), ()
     )
-    assert 'REPRODUCE="R0"`' in left_out.section("R0")  # not "R0 R0"
-    # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k
-    assert "45 runs over 35.1 M training images" in r.section("R2")
-    hours = {
-        name: float(re.search(r"roughly (\d+) h of single-core CPU", r.section(name)).group(1)) for name in ("R2", "R4")
-    }
+    assert "Not reproduced in this report" in left_out.section("R0") and "reproduces none" in left_out.overview()
+    # R2 full: 5 models × 3 seeds × 15 epochs × 48k, and its 10 folds × 3 seeds × 15 epochs × 54k = 45 runs
+    assert "R2: 45 runs" in overview
+    hours = {name: float(re.search(rf"{name}: \d+ runs, about (\d+) h", overview).group(1)) for name in ("R2", "R4")}
     assert hours["R4"] > 5 * hours["R2"] > 0  # R4's 4-million-parameter nets against R2's small ones
     assert len(r.figures("R4")) == 0 and len(r.claim_rows("R4")) == 0
     assert r.section("R0").startswith("## R0:") and r.plot("R0") is not None

@@ -381,7 +381,7 @@ def test_describe_search_compares_single_runs_without_a_test():
     )
     lines = text.describe_search(summary, {"acc": 0.92, "n": 2000}, run, run.config.model, tune.R4_TUNED_TEST.value)
     assert lines[-1].endswith(
-        "scores 92.00% on 2000 test images, -0.91 points against R4's 92.91% (R4: CNN_2 with "
+        "scores 92.00% on 2,000 test images, −0.91 points against R4's 92.91% (R4: CNN_2 with "
         "augmentation, 10 epochs; one run each: no test, so no difference or equivalence is "
         "claimed)."
     )

@@ -28,6 +28,16 @@ def _transforms() -> dict[str, Callable[[], nn.Module]]:
 
 AUGMENTATIONS = ("flip", "rotate", "color", "blur", "crop", "translate")
 
+# What each transform does, in the report's words (beside its parameters above, so the two change together)
+DESCRIPTIONS = {
+    "flip": "a horizontal flip (half the images)",
+    "rotate": "a rotation by up to 20° (half the images)",
+    "color": "brightness and contrast jitter of up to 20% (half the images)",
+    "blur": "a 3x3 Gaussian blur of σ 0.1–1.0 (30% of the images)",
+    "crop": "a random 28x28 crop after padding by 2 pixels (a shift of up to 2 pixels, every image)",
+    "translate": "a shift of up to 10% of the width and height (half the images)",
+}
+
 
 def build(names: tuple[str, ...] | list[str]) -> Augment | None:
     """A callable augmenting a (B, 1, 28, 28) float batch in [0, 1], or None for no augmentation."""

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from ..errors import ArgumentParser, ConfigError, Error
-from ..models import ModelInfo, count_parameters, create_model, list_models, model_info, mult_adds, summary
+from ..models import ModelInfo, count_parameters, create_model, layer_table, list_models, model_info, mult_adds
 from ..models.user_files import load_all, source
 
 
@@ -44,7 +44,7 @@ def _show(name: str) -> str:
         lines.append(f"differs from {info.baseline}: {info.change}")
     lines.append(f"parameters {count_parameters(model):,}, multiply-adds per image {mult_adds(name):,}")
     lines += ["", *_knobs(info)] if info.knobs else ["", "knobs: none"]
-    lines += ["", str(summary(model))]
+    lines += ["", layer_table(model)]
     return "\n".join(lines)
 
 

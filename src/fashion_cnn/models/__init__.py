@@ -13,6 +13,34 @@ from .net import Net
 from .user_files import load_all as load_model_files
 
 
+def layer_table(model: nn.Module) -> str:
+    """The model's layers as plain text, one line per leaf layer (its name in the model, type, output
+    shape for one image, trainable parameters), then the totals: what a reader needs of torchinfo's
+    summary, without its memory estimates and its unit enums."""
+    stats = summary(model)
+    rows = [("layer", "type", "output shape", "parameters")]
+    for layer in stats.summary_list:
+        if layer.is_leaf_layer:
+            path = ".".join(str(p.var_name) for p in _ancestors(layer)[1:])
+            shape = "×".join(str(d) for d in layer.output_size[1:])
+            rows.append(
+                (path, layer.class_name, shape, f"{layer.trainable_params:,}" if layer.trainable_params else "–")
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{count_parameters(model):,} parameters, {stats.total_mult_adds / 1e6:.2f} M multiply-adds per image")
+    return "\n".join(lines)
+
+
+def _ancestors(layer) -> list:
+    chain = [layer]
+    while chain[-1].parent_info is not None:
+        chain.append(chain[-1].parent_info)
+    return chain[::-1]
+
+
 def count_parameters(model: nn.Module) -> int:
     """Trainable parameters (BatchNorm's running statistics are buffers, not counted)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -48,6 +76,7 @@ __all__ = [
     "Net",
     "count_parameters",
     "create_model",
+    "layer_table",
     "list_models",
     "load_model_files",
     "model_info",

@@ -43,7 +43,8 @@ def key_results(
 
 
 def weights_table(runs, base=None) -> pd.DataFrame:
-    """Model, seed, run key and an HTML link to each run's weights (relative to `base`, the reports folder)."""
+    """Model, seed, run key and an HTML link to each run's weights (relative to `base`, the reports folder;
+    the link reads "weights": a path is for the browser, not for the reader)."""
     base = cfg.REPORTS_DIR if base is None else base
     rows = []
     for run in runs:
@@ -54,7 +55,7 @@ def weights_table(runs, base=None) -> pd.DataFrame:
                 "seed": run.config.seed,
                 "split": run.config.split,
                 "run key": run.key,
-                "weights": f'<a href="{rel}">{rel}</a>',
+                "weights": f'<a href="{rel}">weights</a>',
                 "size (kB)": round(run.weights_path.stat().st_size / 1024),
             }
         )

@@ -381,10 +381,7 @@ class Reproduction:
         study = get_study(name)
         table, claims = self.report(name)
         if name not in self.studies:
-            jobs = study.plan(get_profile("full"), None, "cpu")
-            images = runs_mod.training_images([j.config for j in jobs])
-            hours = sum(runs_mod.estimated_cpu_seconds(j.config) for j in jobs) / 3600
-            return text.not_reproduced(name, study.title, len(jobs), images, hours)
+            return text.not_reproduced(name, study.title)
         seeds = text.seeds_sentence(self.seeds[name], self.profile, PILOT_SEEDS) if name in self.seeds else ""
         stored = None
         if self.stored_only:
@@ -396,6 +393,16 @@ class Reproduction:
         shown = table if numeric else table.iloc[0:0]
         lines += [f"- {t}" for t in text.commentary(shown, claims, self.profile, cochran, self.alpha)]
         return "\n".join(lines)
+
+    def overview(self) -> str:
+        """Which source reports this report reproduces, and the full-profile cost of the others (markdown)."""
+        missing = []
+        for name in self.reports:
+            if name not in self.studies:
+                jobs = get_study(name).plan(get_profile("full"), None, "cpu")
+                hours = sum(runs_mod.estimated_cpu_seconds(j.config) for j in jobs) / 3600
+                missing.append((name, len(jobs), hours))
+        return text.reproduced_overview([n for n in self.reports if n in self.studies], missing)
 
     def measured(self, name: str) -> str:
         """How one report's runs were measured, for its captions: seeds, each part's split, epochs,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import metrics, stats
 from ..analysis.stats import SeedPlan
-from ..present import tables
+from ..present import tables, text
 from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 
@@ -72,6 +72,25 @@ class Variants:
     def val_size(self) -> int:
         """Validation images per run."""
         return int(self.final["val_size"].iloc[0])
+
+    @property
+    def ranking(self) -> list:
+        """Every pair of models on validation accuracy, one Holm family (no model chosen first)."""
+        val = self.families["val_acc"]
+        margin, alpha = (val[0].margin, val[0].alpha) if val else (0.005, 0.05)
+        return stats.compare_family(
+            metrics.values_by(self.final, "val_acc"), stats.all_pairs(self.order), margin, alpha
+        )
+
+    @property
+    def contenders(self) -> list[str]:
+        """The models the ranking leaves as possibly the best, best mean first."""
+        return stats.not_below(self.ranking, self.order)
+
+    def discussion(self, study) -> list[str]:
+        """The discussion's paragraphs (`text.discussion`; `study`: the setup's, whose changes they discuss)."""
+        epochs = int(self.history["epoch"].max())
+        return text.discussion(self.families, self.facts, self.history, study, self.ranking, self.contenders, epochs)
 
     @property
     def weights(self) -> pd.DataFrame:

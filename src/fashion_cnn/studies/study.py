@@ -116,6 +116,28 @@ class Study:
             out += list(zip(self.variants[:-1], self.variants[1:]))
         return out
 
+    def steps(self, a: str, b: str) -> tuple[str, ...] | None:
+        """The main view's models that each add one change on the way from `a` to `b` (`b` last): in a
+        cumulative study the variants after `a` up to `b`, otherwise `b` alone against the baseline; None
+        when `b` is not built from `a` by the study's changes."""
+        models = self.models
+        if a not in models or b not in models:
+            return None
+        i, j = models.index(a), models.index(b)
+        if self.cumulative:
+            return models[i + 1 : j + 1] if j > i else None
+        return (b,) if a == self.baseline and b != a else None
+
+    def change(self, label: str) -> str:
+        """What the main view's model `label` changes against the one before it, in words: its arm's note,
+        else the registry's description of the model's change (none for the baseline or a tuned knob)."""
+        from ..models import model_info
+
+        arm = next(x for x in self.main if x.label == label)
+        if arm.note or label == self.baseline or arm.changes.get("model_args"):
+            return arm.note
+        return model_info(arm.model).change
+
     @property
     def arms(self) -> tuple[Arm, ...]:
         """Every configuration of the study: the main view's arms, baseline first, then the extra arms."""

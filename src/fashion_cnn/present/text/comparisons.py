@@ -204,9 +204,9 @@ def seed_choice(plan: SeedPlan) -> str:
         f"`{k}` {'more than ' + str(choice.cap) if v > choice.cap else v}" for k, v in choice.needs.items()
     )
     out = (
-        f'Seeds chosen from a pilot (`seeds="auto"`): every model was first trained with {seed_span(plan.pilot_seeds)}. '
+        f"Seeds chosen from a pilot: every model was first trained with {seed_span(plan.pilot_seeds)}. "
         f"From the pilot's differences and their spread, each comparison needs, for {choice.power:.0%} power at "
-        f"α={choice.alpha:.3g} (0.05 over {count(len(choice.needs), 'comparison')}): "
+        f"α={choice.alpha:.3g} (0.05 over {count(round(0.05 / choice.alpha), 'comparison')}): "
         f"{needs or 'nothing (no testable comparison)'}. So n={choice.n} (at least the pilot's {choice.pilot}, cap "
         f"{choice.cap}), and every model was trained with {count(plan.n, 'fresh seed')}, {seed_span(plan.seeds)}. "
         "The tests use those seeds only: the pilot chose how many seeds to train and is not part of any test."

@@ -4,12 +4,14 @@ report's figures, how many seeds a study has, how the figures are judged, and wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from ...analysis.stats import Comparison
 from .comparisons import interval, margin_reason, outcome, outcomes_line, seed_choice
-from .words import count, metric_words, p, signed, units
+from .words import and_list, count, machine, metric_words, p, seed_span, setting, signed, units
 
 
 def claim_sentence(row: pd.Series) -> str:
@@ -121,7 +123,7 @@ def commentary(
                     out.append(
                         f"The largest {'loss' if scale == 1 else 'accuracy'} gap is {worst['arm']} "
                         f"{worst['metric']} ({worst['setting']}): reported {worst['reported'] * scale:.{digits}f}, "
-                        f"ours {worst['mean'] * scale:.{digits}f} ({worst['difference'] * scale:+.{digits}f}{unit})."
+                        f"ours {worst['mean'] * scale:.{digits}f} ({signed(worst['difference'], scale, unit, digits)})."
                     )
     if claims is not None and len(claims):
         counts = claims["verdict"].value_counts()
@@ -187,9 +189,9 @@ def seeds_sentence(seeds, profile: str, pilot: int) -> str:
         return seed_choice(seeds.plan)
     if seeds.source == "store":
         return (
-            f'Seeds: `seeds="auto"` with `stored_only` trains no pilot, and the store lacks part of the '
-            f"{pilot}-seed pilot, so this study uses the seeds the store holds: seeds 0–"
-            f"{seeds.n - 1} (cap {seeds.cap}), each comparison pairing only the seeds both sides have."
+            f"Seeds: this report trains nothing and the stored runs lack part of the {pilot}-seed pilot that "
+            f"would choose the number of seeds, so this study uses the seeds stored: {seed_span(range(seeds.n))} "
+            f"(at most {seeds.cap}), each comparison pairing only the seeds both sides have."
         )
     why = "given" if seeds.source == "given" else f"the {profile} profile's"
     return f"Seeds: {count(seeds.n, 'seed')} per configuration ({why})."
@@ -222,15 +224,22 @@ def method(margin: float, alpha: float, accuracy: float | None = None, images: i
     return out
 
 
-def not_reproduced(name: str, title: str, runs: int, images: int, hours: float) -> str:
-    """The section of a report this reproduction did not run: what its full profile would cost (markdown)."""
+def not_reproduced(name: str, title: str) -> str:
+    """The section of a report this reproduction did not run (markdown): its heading and one line."""
+    return f"## {name}: {title}\n\nNot reproduced in this report (see the start of this section)."
+
+
+def reproduced_overview(reproduced: Sequence[str], missing: Sequence[tuple[str, int, float]]) -> str:
+    """Which source reports this report reproduces and what the others would cost (`missing`: name, runs
+    and estimated single-core CPU hours in the full profile), said once for section 8."""
+    done = f"This report reproduces {and_list(list(reproduced))}." if reproduced else "This report reproduces none."
+    if not missing:
+        return done
+    costs = "; ".join(f"{n}: {count(runs, 'run')}, about {hours:.0f} h" for n, runs, hours in missing)
     return (
-        f"## {name}: {title}\n\nNot reproduced in this run. In the full profile it is {runs} "
-        f"runs over {images / 1e6:.1f} M training images, roughly {hours:.0f} h of single-core CPU "
-        f'training (estimated from the models\' multiply-adds and steps); `reports="auto"` reproduces all five '
-        "reports only in the full profile on a GPU (on 2 CPU cores the four together take days). Name it to "
-        f'reproduce it, e.g. `make report REPRODUCE="{" ".join(dict.fromkeys(("R0", name)))}"`, or train a part '
-        f"of it (`make train STUDY={name} ONLY=<arm pattern>`) and report what is stored with `STORED_ONLY=1`."
+        f"{done} {and_list([m[0] for m in missing])} {'is' if len(missing) == 1 else 'are'} not reproduced here, "
+        f"for their cost in the full profile on one CPU core (estimated from the models' multiply-adds and steps; "
+        f"a GPU takes hours): {costs}. The README says how to reproduce them."
     )
 
 
@@ -245,8 +254,8 @@ def section_head(
     """The lines above a reproduced report's commentary: heading, where its settings come from, its
     seeds (`seeds`: a sentence), what the profile means, and (`stored`: measured, planned runs) how
     much of it the store held."""
-    settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in study.settings.items())
-    lines = [f"## {name}: {study.title}", "", study.notes, "", f"Shared settings: `{settings}`.", ""]
+    settings = ", ".join(setting(k, v) for k, v in study.settings.items())
+    lines = [f"## {name}: {study.title}", "", study.notes, "", f"Settings every model shares: {settings}.", ""]
     if seeds:
         lines += [seeds, ""]
     if profile.name != "full":
@@ -262,8 +271,7 @@ def section_head(
         lines += [
             f"Measured from the run store alone: {measured} of the {planned} runs this study plans are "
             "stored; figures and comparisons whose runs are missing show as not run, and a comparison "
-            "uses only the seeds both sides have. Train the rest with "
-            f"`python -m fashion_cnn train {name}`.",
+            "uses only the seeds both sides have.",
             "",
         ]
     if not numeric:
@@ -281,7 +289,7 @@ def closing_note(runs: pd.DataFrame, profile: str) -> str:
     runs = runs.drop_duplicates("key")
     if not len(runs):
         return "No runs were measured."
-    devices = ", ".join(sorted(set(runs["device"])))
+    devices = machine(sorted(set(runs["device"])))
     hours = runs["train_seconds"].sum() / 3600
     per_study = ", ".join(f"{s} {g['train_seconds'].sum() / 60:.1f} min" for s, g in runs.groupby("study"))
     text = (

@@ -7,13 +7,15 @@ an outcome."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 from typing import TYPE_CHECKING
 
 from ...analysis.stats import Comparison
-from ...models import count_parameters, create_model, model_info, summary
+from ...models import count_parameters, create_model, layer_table, model_info
 from .captions import optimizer
-from .comparisons import WHAT, beside, comparison, interval, power, seed_choice, verdict
-from .words import count, p, seed_span, signed
+from .comparisons import WHAT, comparison, interval, power, seed_choice, verdict
+from .words import and_list, count, p, seed_span, signed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,79 +24,6 @@ PRECISION_WORDS = {
     "fp32": "in fp32",
     "bf16": "in bf16 (autocast of forward and loss; weights and optimizer state in fp32)",
 }
-
-
-def _change(old: float, new: float) -> str:
-    return "the same" if round(new / old - 1, 2) == 0 else signed(new / old - 1, 100, "%", 0)
-
-
-def _size(facts: pd.DataFrame, a: str, b: str) -> str:
-    pa, pb = facts.loc[a, "parameters"], facts.loc[b, "parameters"]
-    ma, mb = facts.loc[a, "mult_adds"], facts.loc[b, "mult_adds"]
-    return (
-        f"{pa:,} → {pb:,} parameters ({_change(pa, pb)}), {ma / 1e6:.2f} → {mb / 1e6:.2f} M multiply-adds per "
-        f"image ({_change(ma, mb)})"
-    )
-
-
-_ACCURACY = {
-    "higher": "`{b}` is more accurate than `{a}` on validation",
-    "lower": "`{b}` is less accurate than `{a}` on validation",
-    "higher within margin": "`{b}` is more accurate than `{a}` on validation, by less than ±{m}",
-    "lower within margin": "`{b}` is less accurate than `{a}` on validation, by less than ±{m}",
-    "equivalent": "`{b}` is as accurate as `{a}` on validation (within ±{m})",
-    "inconclusive": "whether `{b}` is more or less accurate than `{a}` is not settled at n={n}",
-    "no test": "`{b}` against `{a}` has no test at n={n}",
-}
-
-
-_GAP = {
-    "higher": "its train − validation gap is larger",
-    "lower": "its train − validation gap is smaller",
-    "higher within margin": "its train − validation gap is larger, by less than ±{m}",
-    "lower within margin": "its train − validation gap is smaller, by less than ±{m}",
-    "equivalent": "its train − validation gap is the same within ±{m}",
-    "inconclusive": "the change in its gap is not settled",
-    "no test": "its gap has no test",
-}
-
-
-def adds_up(val: Comparison, gap: Comparison, facts: pd.DataFrame) -> str:
-    """The plain sentence a comparison adds up to: accuracy outcome, size, gap outcome (no causes)."""
-    a, b = val.a, val.b
-    ratio = facts.loc[b, "parameters"] / facts.loc[a, "parameters"] - 1
-    size = (
-        "at the same size"
-        if abs(ratio) < 0.01
-        else f"with {abs(ratio):.0%} {'more' if ratio > 0 else 'fewer'} parameters"
-    )
-    m = f"{val.margin * 100:.2f} points"
-    accuracy = _ACCURACY[val.outcome].format(a=a, b=b, m=m, n=val.diff.n)
-    return f"In short: {accuracy}, {size}; {_GAP[gap.outcome].format(m=m)}."
-
-
-def discussion(families: dict[str, Sequence[Comparison]], facts: pd.DataFrame) -> list[str]:
-    """One bullet per comparison of `metrics.compare_pairs`' families (val_acc, train_acc, gap): the
-    estimate, interval and outcome of each metric, parameters and multiply-adds, seconds per epoch and
-    the epoch of best validation accuracy, and the sentence they add up to."""
-    out = []
-    for i, val in enumerate(families["val_acc"]):
-        a, b = val.a, val.b
-        parts = [f"**`{b}` vs `{a}`.**"]
-        for m, fam in families.items():
-            c = fam[i]
-            parts.append(f"{WHAT.get(m, m).capitalize()}: {interval(c)}: {verdict(c)}.")
-        if more := beside(val):
-            parts.append(f"On validation accuracy {more} (neither changes the outcome).")
-        fa, fb = facts.loc[a], facts.loc[b]
-        parts.append(
-            f"Size: {_size(facts, a, b)}. Time: {fa['epoch_seconds']:.2f} → {fb['epoch_seconds']:.2f} s per "
-            f"epoch on this machine. Best validation accuracy at epoch {fa['best_epoch']:.1f} → "
-            f"{fb['best_epoch']:.1f} (mean over seeds)."
-        )
-        parts.append(adds_up(val, families["gap"][i], facts))
-        out.append(" ".join(parts))
-    return out
 
 
 def ranking(cmp) -> str:
@@ -112,13 +41,18 @@ def ranking(cmp) -> str:
         f"{count(cmp.ranking[0].family, 'difference test')}); each other model − `{best}`: {verdicts}."
     )
     tied = cmp.could_be_best
+    others = [m for m in tied if m != best]
     if len(tied) > top:
         out += (
-            f" {count(len(tied), 'model')} are shown below no other model ({', '.join(f'`{m}`' for m in tied)}), "
-            f"so the {top} retrained here, picked by their means, could equally have been any {top} of them."
+            f" Besides `{best}`, {count(len(others), 'model')} {'is' if len(others) == 1 else 'are'} shown below no "
+            f"other model ({', '.join(f'`{m}`' for m in others)}), so the {top} retrained here, picked by their "
+            f"means, could equally have been any {top} of these {len(tied)}."
         )
-    elif len(tied) > 1:
-        out += f" Only {', '.join(f'`{m}`' for m in tied)} are shown below no other model; the others are."
+    elif others:
+        out += (
+            f" Besides `{best}`, only {', '.join(f'`{m}`' for m in others)} {'is' if len(others) == 1 else 'are'} "
+            "shown below no other model; every other model is shown below one."
+        )
     else:
         out += (
             f" Every other model is shown below `{best}` (each such claim within the family's α), so no other model "
@@ -137,9 +71,11 @@ def cochran(cmp) -> str:
     adjusted = holm([cmp.cochran[s].p_value for s in seeds])
     parts = [
         f"seed {s}: Q={cmp.cochran[s].statistic:.2f}, {p(cmp.cochran[s].p_value)}, {p(q, 'Holm p')}"
+        if np.isfinite(cmp.cochran[s].p_value)
+        else f"seed {s}: every model right on the same images, no test"
         for s, q in zip(seeds, adjusted)
     ]
-    found = sum(q < 0.05 for q in adjusted)
+    found = sum(bool(q < 0.05) for q in adjusted)
     k = cmp.cochran[seeds[0]].n
     return (
         f"Cochran's Q over the correctness of all {k} evaluated models on the same test images ({'; '.join(parts)}): "
@@ -293,7 +229,7 @@ def describe_models(arms) -> str:
         change = arm.note or (info.change if not knobs and i and info.baseline == arms[0].model else "")
         if change:
             text += ["", f"*What differs from the baseline:* {change.rstrip('.')}."]
-        text += ["", "```", str(summary(model)), "```"]
+        text += ["", "```", layer_table(model), "```"]
         parts.append("\n".join(text))
     return "\n\n".join(parts)
 
@@ -320,8 +256,9 @@ def kfold_sentence(final: pd.DataFrame, holdout_run, k: int) -> str:
     return (
         f"Over {k} folds `{holdout_run.config.name}` reaches a mean validation accuracy of {ci.mean:.2%} "
         f"(std {ci.std * 100:.2f} points, 95% CI of the mean {ci.low:.2%} to {ci.high:.2%}). One more split's run "
-        f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; the single hold-out split gave "
-        f"{hold:.2%}, {where} it. The folds differ by up to "
+        f"would fall in the 95% prediction interval {low:.2%} to {high:.2%}; section 2's run of the same model "
+        f"with the same seed ({holdout_run.config.seed}) on the hold-out split gave {hold:.2%}, {where} it (a single "
+        "run, not section 2's mean over seeds). The folds differ by up to "
         f"{(final['val_acc'].max() - final['val_acc'].min()) * 100:.2f} points; from fold to fold both the "
         f"validation images and the training images change, and that spread holds both."
     )
@@ -334,9 +271,16 @@ def kfold_setup(model: str, k: int, epochs: int, seed: int, other: str = "") -> 
     )
 
 
-def augmentation_setup(model: str, seeds: int, augmentations) -> str:
-    """What section 5 trains: the model, the seeds per setting and the augmentations."""
-    return f"Model `{model}`, {count(seeds, 'seed')} per setting, augmentations: {', '.join(augmentations)}."
+def augmentation_setup(model: str, seeds: int, augmentations, best: bool = True) -> str:
+    """What section 5 trains: the model (and why this one), the seeds per setting and each augmentation in
+    words (`augment.DESCRIPTIONS`), in the order they are applied."""
+    from ...augment import DESCRIPTIONS
+
+    why = "the study's best by mean validation accuracy in section 2" if best else "chosen for this report"
+    return (
+        f"The model is `{model}` ({why}), trained with {count(seeds, 'seed')} per setting. Each training image "
+        f"goes through, in this order: {and_list([DESCRIPTIONS[a] for a in augmentations])}."
+    )
 
 
 def tsne_setup(model: str, seed: int, features: int, fitted: int, placed: int, accuracy: float) -> str:
@@ -389,3 +333,16 @@ def decay_sentences(decay) -> list[str]:
     out.append(power([comparisons["acc"]], what=decay.compared["acc"]))
     out.append(r1_decay(*decay.reported, decay.configs[decay.pair[0]]))
     return out
+
+
+def borrowed(model: str, study: str, why: str) -> str:
+    """One line introducing a model a section takes from a source report other than the report's own
+    `study`: whose it is, what it is, its size, and `why` it is used here (nothing when it is the study's)."""
+    info = model_info(model)
+    if info.family == study:
+        return ""
+    size = count_parameters(create_model(model))
+    return (
+        f"This part uses `{model}`, a model of source report {info.family} (section 8): {info.summary.rstrip('.')}, "
+        f"{size:,} parameters; {why.rstrip('.')}."
+    )

@@ -12,18 +12,26 @@ import pandas as pd
 from ...config import OUTPUT_META
 from .captions import measured, optimizer
 from .comparisons import WHAT, cell
-from .words import bullets, count, seed_span
+from .words import and_list, bullets, count, machine, seed_span
 
 
 def question(study) -> str:
     """The question, the data and the protocol in two sentences."""
     asks = study.question.rstrip("?") + "?" if study.question else study.title.rstrip(".") + "."
+    variants = f" and its variants {and_list([f'`{v}`' for v in study.variants])}" if study.variants else ""
+    how = ", each adding one change to the one before" if study.cumulative and study.variants else ""
     return (
         f"**{asks}** Study {study.name} compares {count(len(study.models), 'model')} ([@tab:00-key-results]) on "
-        f"Fashion-MNIST [@xiao2017], each trained with several seeds on one fixed train/validation split and "
-        f"compared with the baseline `{study.baseline}` paired over seeds; the best models are then retrained on "
-        f"train + validation and tested once on the test images."
+        f"Fashion-MNIST [@xiao2017]: the baseline `{study.baseline}`{variants}{how}. Each is trained "
+        "with several seeds on one fixed train/validation split and compared with the baseline paired over seeds; "
+        "the best models are then retrained on train + validation and tested once on the test images."
     )
+
+
+def _seeds(comparisons: Sequence) -> str:
+    """The seeds the comparisons were made over: one count, or the range when a diverged run left a pair fewer."""
+    ns = sorted({c.diff.n for c in comparisons})
+    return count(ns[0], "seed") if len(ns) == 1 else f"{ns[0]}–{ns[-1]} seeds (fewer where a run diverged)"
 
 
 def decisions(comparisons: Sequence, table: str = "") -> str:
@@ -38,7 +46,8 @@ def decisions(comparisons: Sequence, table: str = "") -> str:
         + (f" (in full in [@{table}])" if table else "")
         + f", each b − a in points with its 95% interval, Holm over the {count(c0.family, 'difference test')} "
         f"and over the {count(c0.tost_family, 'equivalence test')} within ±{c0.margin * 100:.2f} points, "
-        f"{count(c0.diff.n, 'seed')}:"
+        + _seeds(comparisons)
+        + ":"
     )
     return lead + "\n\n" + bullets([f"`{c.b}` − `{c.a}`: {cell(c)}" for c in comparisons])
 
@@ -98,11 +107,13 @@ WALL_TIME_CLASS = "report-wall-time"  # a span the builder fills with the report
 WALL_TIME = f'<span class="{WALL_TIME_CLASS}"></span>'
 
 
-def where(device_name: str, runs) -> str:
-    """Where the runs trained and how long: their training time and the report's own wall time (`WALL_TIME`)."""
+def where(runs) -> str:
+    """Where the runs trained (`words.machine`, from each run's provenance) and how long: their training time
+    and the report's own wall time (`WALL_TIME`)."""
     trained = sum(sum(h["seconds"] for h in r.history) for r in runs)
+    on = machine(r.provenance.get("device_name", "?") for r in runs)
     return (
-        f"Ran on {device_name}: the {count(len(runs), 'run')} summarised here trained for {trained / 60:.1f} minutes "
+        f"Ran on {on}: the {count(len(runs), 'run')} summarised here trained for {trained / 60:.1f} minutes "
         f"in all; running every notebook of this report took {WALL_TIME}."
     )
 
@@ -129,9 +140,10 @@ def settings_table(study, profile) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def methods(study, profile, plan, margin: float, provenance: dict) -> list[str]:
+def methods(study, profile, plan, margin: float, provenance: dict, runs=()) -> list[str]:
     """How this was measured, one bullet each: data and split, seeds (`plan`: section 2's `SeedPlan`),
-    training, the statistics, hardware."""
+    training, the statistics, hardware (where `runs` trained; the software of this report's `provenance`)."""
+    on = machine([r.provenance.get("device_name", "?") for r in runs] or [provenance["device_name"]])
     c = study.config(study.baseline, profile)
     seeds = plan.n
     pilot = (
@@ -159,7 +171,7 @@ def methods(study, profile, plan, margin: float, provenance: dict) -> list[str]:
         "Cochran's Q [@cochran1950] all evaluated models at once.",
         "**Over folds.** k-fold cross-validation compares two models fold by fold with the Nadeau–Bengio corrected "
         "t-test [@nadeau2003], since the folds' training sets overlap.",
-        f"**Hardware and software.** {provenance['device_name']}; Python {provenance['python']}, PyTorch "
+        f"**Hardware and software.** {on}; Python {provenance['python']}, PyTorch "
         f"{provenance['torch']}, NumPy {provenance['numpy']}, code at commit "
         f"`{str(provenance['git_commit'])[:12]}`. Every run's provenance (versions, commit, device, data checksums) is in the run store, and the appendix "
         "lists the runs each section used.",

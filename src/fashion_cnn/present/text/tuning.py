@@ -8,31 +8,31 @@ from typing import Any
 import pandas as pd
 
 from .captions import measured
+from .words import machine, setting, signed
 
 
 def describe_search(summary: dict[str, Any], test: dict[str, float], run, model: str, r4_test: float) -> list[str]:
     """The closing note of the search, generated from its summary (`tune.search_summary`), the retrained
     best run (`run`, of `model`) and its `test` scores, beside R4's reported `r4_test` accuracy."""
     prov = run.provenance
-    diff = (test["acc"] - r4_test) * 100
-    where = ", ".join(summary["devices"]) or "?"
+    replaced = f", {summary['fail']} failed and run again" if summary["fail"] else ""
     return [
-        f"The search ran {summary['finished']} finished trials of {model} ({summary['complete']} complete, "
-        f"{summary['pruned']} pruned, {summary['fail']} failed and retried or replaced) out of a total of {summary['total']}, "
-        f"over {len(summary['workers'])} worker process(es) on {where}; the trials took {summary['trial_seconds'] / 60:.1f} min "
-        f"of training in a wall span of {summary['wall_seconds'] / 60:.1f} min.",
+        f"The search finished {summary['finished']} of its {summary['total']} trials on `{model}` "
+        f"({summary['complete']} complete, {summary['pruned']} stopped early by the pruner{replaced}); together "
+        f"they trained for {summary['trial_seconds'] / 60:.1f} min, {summary['wall_seconds'] / 60:.1f} min of "
+        "wall-clock time with trials training side by side.",
         f"The best trial (#{summary['best_number']}) reached {summary['best_value']:.2%} validation accuracy with "
-        + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["best_params"].items())
+        + ", ".join(setting(k, v) for k, v in summary["best_params"].items())
         + ".",
-        f"Retrained on train + validation ({run.metrics['train_size']} images, {run.config.epochs} epochs, "
-        f"{'with' if run.config.augment else 'without'} augmentation) on {prov.get('device_name', '?')}, it scores "
-        f"{test['acc']:.2%} on {test['n']} test images, {diff:+.2f} points against R4's "
+        f"Retrained on train + validation ({run.metrics['train_size']:,} images, {run.config.epochs} epochs, "
+        f"{'with' if run.config.augment else 'without'} augmentation) on {machine(prov.get('device_name', '?'))}, it scores "
+        f"{test['acc']:.2%} on {test['n']:,} test images, {signed(test['acc'] - r4_test)} against R4's "
         f"{r4_test:.2%} (R4: CNN_2 with augmentation, 10 epochs; one run each: no test, so no "
         "difference or equivalence is claimed)"
         + (
             "."
             if run.config.model == "cnn_2"
-            else f"; {run.config.model} is not CNN_2, so this compares two searches, not one model's settings."
+            else f"; `{run.config.model}` is not CNN_2, so this compares two searches, not one model's settings."
         ),
     ]
 
@@ -79,8 +79,8 @@ def sweep_sentences(t: pd.DataFrame, f: str, seed: int) -> list[str]:
         f"{(t['val_acc'].max() - t['val_acc'].min()) * 100:.1f} points; {NO_TEST}."
     ]
     out.append(
-        f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({gap.max():+.1f} points) "
-        f"and smallest at {f}={gap.idxmin()} ({gap.min():+.1f} points); {NO_TEST}."
+        f"The train − validation accuracy gap is largest at {f}={gap.idxmax()} ({signed(gap.max(), 1, ' points', 1)}) "
+        f"and smallest at {f}={gap.idxmin()} ({signed(gap.min(), 1, ' points', 1)}); {NO_TEST}."
     )
     out.append(timing_sentence(t["s_per_epoch"], f))
     out.append(f"Every value is trained once, with seed {seed} and the same split.")

@@ -61,6 +61,53 @@ def metric_words(metric: str) -> str:
     return f"{_PARTS.get(part, part)} {_KINDS.get(kind, kind)}" if kind else metric
 
 
+# Training settings in words (RunConfig's and the search space's field names)
+SETTING_WORDS = {
+    "optimizer": "optimizer",
+    "lr": "learning rate",
+    "weight_decay": "weight decay",
+    "batch_size": "batch size",
+    "epochs": "epochs",
+    "val_fraction": "validation share",
+    "fc_dropout": "dropout before the dense layers",
+    "dropout": "dropout",
+    "n_base": "width",
+    "loss": "loss",
+    "augment": "augmentation",
+    "schedule": "schedule",
+}
+
+
+def setting(name: str, value) -> str:
+    """One training setting in words: setting("lr", 0.00296) → "learning rate 0.00296"."""
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(map(str, value)) or "none"
+    shown = f"{value:.3g}" if isinstance(value, float) else f"{value}"
+    return f"{SETTING_WORDS.get(name, name.replace('_', ' '))} {shown}"
+
+
+def machine(device_names) -> str:
+    """Where runs trained, said the same way everywhere: the devices of `device_names` (each as
+    `store.device_name` records it, "AMD EPYC (2 threads)" or a GPU's name) and, for CPUs, the threads
+    each run used: "AMD EPYC, 1 thread per run"."""
+    import re
+
+    names, threads = [], set()
+    for name in [device_names] if isinstance(device_names, str) else device_names:
+        found = re.fullmatch(r"(.*) \((\d+) threads?\)", str(name))
+        base = found.group(1) if found else str(name)
+        if found:
+            threads.add(int(found.group(2)))
+        if base not in names:
+            names.append(base)
+    said = and_list(names) if names else "an unrecorded device"
+    if threads:
+        low, high = min(threads), max(threads)
+        span = f"{low}" if low == high else f"{low}–{high}"
+        said += f", {span} {'thread' if high == 1 else 'threads'} per run"
+    return said
+
+
 def bullets(sentences: list[str]) -> str:
     """Markdown bullet list."""
     return "\n".join(f"- {s}" for s in sentences)
