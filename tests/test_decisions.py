@@ -194,7 +194,7 @@ def test_wording_claims_no_more_than_the_tests():
     said = text.cochran(quiet)
     assert "in none of the 2 seeds does the test show a difference" in said and "beyond chance" not in said
     folds = pd.DataFrame({"val_acc": [0.90, 0.91, 0.905]})
-    holdout = SimpleNamespace(metrics={"val_acc": 0.907}, config=SimpleNamespace(name="lenet5"))
+    holdout = SimpleNamespace(metrics={"val_acc": 0.907}, config=SimpleNamespace(name="lenet5", seed=0))
     said = text.kfold_sentence(folds, holdout, 3)
     assert "The folds differ by up to 1.00 points" in said and "one validation split alone" not in said
     loss = compare_family(_constant([0.05, 0.06, 0.055, 0.052]), [("a", "b")], [None])[0]

@@ -1,5 +1,8 @@
+import dataclasses
+
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as F
 
 from fashion_cnn import RunConfig, get_or_train, losses
@@ -62,3 +65,30 @@ def test_every_schedule_and_optimizer_trains(store):
 def test_step_decay_halves_every_five_epochs(store):
     run = get_or_train(RunConfig("r3_mlp", epochs=11, subset=300, schedule="step", device="cpu"), progress=False)
     assert [row["lr"] for row in run.history] == [1e-3] * 5 + [5e-4] * 5 + [2.5e-4]
+
+
+def test_each_epoch_measures_the_training_probe_in_eval_mode_without_changing_any_other_number(store):
+    from fashion_cnn.analysis import metrics
+    from fashion_cnn.train import engine, runs, training
+
+    cfg = RunConfig("lenet5_3x3_leaky_dropout", epochs=2, subset=1500, device="cpu")
+    run = get_or_train(cfg, progress=False)
+    probe = runs.probe_indices(cfg)
+    train_idx, _ = runs.split_indices(cfg)
+    assert set(probe) <= set(train_idx) and len(probe) == min(runs.PROBE_IMAGES, len(train_idx))
+    last = run.history[-1]
+    assert {"train_eval_acc", "train_eval_loss"} <= set(last) and run.metrics["train_eval_acc"] == last[
+        "train_eval_acc"
+    ]
+    # with dropout active the running training accuracy is another number than the eval-mode one
+    assert last["train_eval_acc"] != last["train_acc"]
+    # a stored run without the measurement (made before it) gets the same number from its weights
+    older = dataclasses.replace(run, metrics={k: v for k, v in run.metrics.items() if "eval" not in k})
+    assert metrics.train_eval_acc(older) == pytest.approx(last["train_eval_acc"], abs=1e-12)
+    # the probe draws no random number: the same fit without it gives every other number unchanged
+    torch.manual_seed(cfg.seed)
+    model = training.create_model(cfg.model, **cfg.model_args)
+    train, val = training.splits_for(cfg, "cpu")
+    bare = engine.fit(model, train, val, cfg, generator=torch.Generator().manual_seed(cfg.seed), progress=False)
+    strip = lambda h: [{k: v for k, v in row.items() if k not in TIMING and "eval" not in k} for row in h]
+    assert strip(bare) == strip(run.history)

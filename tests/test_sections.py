@@ -50,7 +50,9 @@ def test_the_main_view_trains_every_model_and_seed_and_ranks_by_mean_validation_
     assert len(list(runs.glob("*/run.json"))) == 6
     means = _mean_val_acc(result.runs)
     assert result.order == sorted(means, key=means.get, reverse=True) == variants.ranked(setup)
-    assert set(result.families) >= {"val_acc", "train_acc"} and len(result.families["val_acc"]) == len(STUDY.pairs)
+    assert set(result.families) >= {"val_acc", "train_eval_acc", "gap"} and len(result.families["val_acc"]) == len(
+        STUDY.pairs
+    )
     pvalues = [c.test.p_value for c in result.families["val_acc"]]
     assert [c.p_holm for c in result.families["val_acc"]] == pytest.approx(
         list(multipletests(pvalues, method="holm")[1]), nan_ok=True
@@ -92,7 +94,7 @@ def test_the_test_evaluation_pairs_seeds_and_corrects_every_family(setup):
     assert [c.p_holm for c in cmp.families["test_acc"]] == pytest.approx(
         list(multipletests(pvalues, method="holm")[1]), nan_ok=True
     )
-    assert set(cmp.families) == {"test_acc", "train_acc", "test_gap"}
+    assert set(cmp.families) == {"test_acc", "train_eval_acc", "test_gap"}
     # Cochran's Q over the three models per seed, then McNemar per pair and seed, Holm over all four
     assert sorted(cmp.cochran) == [0, 1] and all(q.n == 3 for q in cmp.cochran.values())
     assert len(cmp.mcnemar) == 4

@@ -421,15 +421,14 @@ def test_the_outcome_table_has_one_column_per_metric_and_one_row_per_pair(family
     table = text.outcome_table({"val_acc": family, "gap": gap})
     assert table.index.name == "comparison (b − a, points)"
     assert list(table.index) == ["up − a", "same − a", "noisy − a"]
-    assert list(table.columns) == ["validation accuracy", "generalisation gap (train − validation)"]
+    gap_name = "generalisation gap (training accuracy in eval mode − validation)"
+    assert list(table.columns) == ["validation accuracy", gap_name]
     assert table.loc["up − a", "validation accuracy"].endswith("] higher")
     assert "] equivalent (90% [" in table.loc["same − a", "validation accuracy"]
     assert table.loc["noisy − a", "validation accuracy"].endswith("] inconclusive")
     for i, row in enumerate(table.index):
-        assert gap[i].outcome in table.loc[row, "generalisation gap (train − validation)"]
-    assert gap[0].outcome == "no test" and table.loc["up − a", "generalisation gap (train − validation)"].endswith(
-        "] no test"
-    )
+        assert gap[i].outcome in table.loc[row, gap_name]
+    assert gap[0].outcome == "no test" and table.loc["up − a", gap_name].endswith("] no test")
 
 
 def test_power_states_what_the_design_can_detect_and_the_seeds_that_would_settle_the_rest(family):
@@ -512,7 +511,9 @@ def _section_frame(b_val, b_train) -> pd.DataFrame:
     rows = []
     for model, val, train in (("a", BASE, BASE + 0.05), ("b", BASE + b_val, BASE + 0.05 + b_train)):
         for s in SEEDS:
-            rows.append({"model": model, "seed": s, "val_acc": val[s], "train_acc": train[s], "gap": train[s] - val[s]})
+            rows.append(
+                {"model": model, "seed": s, "val_acc": val[s], "train_eval_acc": train[s], "gap": train[s] - val[s]}
+            )
     return pd.DataFrame(rows)
 
 
@@ -562,7 +563,7 @@ def _three(b_diff, c_diff, seconds=(1.5, 1.6, 1.55)):
         "lenet5_3x3_leaky": base + np.asarray(b_diff) + c_diff,
     }
     rows = [
-        {"model": m, "seed": s, "val_acc": v[s], "train_acc": v[s] + 0.02, "gap": 0.02}
+        {"model": m, "seed": s, "val_acc": v[s], "train_eval_acc": v[s] + 0.02, "gap": 0.02}
         for m, v in vals.items()
         for s in SEEDS
     ]
@@ -592,7 +593,8 @@ def test_the_discussion_says_per_change_what_it_does_what_the_curves_show_and_wh
     up = np.asarray(DIFFS["higher"])
     noise = np.array([0.010, -0.008, 0.004, -0.006, 0.002])
     study, families, facts, ranking, contenders = _three(up, noise)
-    said = text.discussion(families, facts, _curves("lenet5_3x3_leaky"), study, ranking, contenders, 6)
+    gaps = pd.Series({"lenet5": 0.031, "lenet5_3x3": 0.027, "lenet5_3x3_leaky": 0.035})
+    said = text.discussion(families, facts, _curves("lenet5_3x3_leaky"), gaps, study, ranking, contenders, 6)
     first, second = (p for p in said if p.startswith("**`lenet5_3x3"))
     assert first.startswith("**`lenet5_3x3` against `lenet5`.**") and "3x3 instead of 5x5 kernels" in first
     assert "adds 19,488 parameters (+32%)" in first and "0.42 → 0.25 M per image" in first
@@ -603,7 +605,8 @@ def test_the_discussion_says_per_change_what_it_does_what_the_curves_show_and_wh
     assert not _skeletons(first) & _skeletons(second), "no sentence skeleton repeated across paragraphs"
     (stacked,) = (p for p in said if p.startswith("**The changes stacked.**"))
     assert "`lenet5_3x3_leaky` (2 changes)" in stacked and "higher" in stacked
-    assert "running mean" in said[0] and sum("running mean" in p for p in said) == 1  # said once
+    assert "+3.50 points against +2.70 points" in second  # the gaps after training, eval mode
+    assert "eval mode" in said[0] and sum("running mean" in p for p in said) == 1  # how it is measured, said once
     (close,) = (p for p in said if p.startswith("**Which to use.**"))
     assert contenders == ["lenet5_3x3_leaky", "lenet5_3x3"]
     assert "The data cannot choose" in close and "I would use `lenet5_3x3_leaky`, the cheapest" in close
@@ -614,7 +617,8 @@ def test_the_closing_paragraph_names_the_one_model_the_tests_leave():
     up = np.asarray(DIFFS["higher"])
     study, families, facts, ranking, contenders = _three(up, up)
     assert contenders == ["lenet5_3x3_leaky"]
-    close = text.discussion(families, facts, _curves(""), study, ranking, contenders, 6)[-1]
+    gaps = pd.Series(0.03, index=list(R0_THREE))
+    close = text.discussion(families, facts, _curves(""), gaps, study, ranking, contenders, 6)[-1]
     assert close.startswith("**Which to use.** `lenet5_3x3_leaky`: every other model is shown below it")
     assert "cannot choose" not in close
 
@@ -686,12 +690,12 @@ def _test_comparison(val: dict[str, list[float]], right=None) -> evaluation.Test
     right = right or {labels[0]: [800, 807, 814], labels[1]: [900, 905, 910], labels[2]: [850, 853, 856]}
     results = {label: {s: _correct_first(right[label][s]) for s in seeds} for label in labels}
     rows = [
-        {"model": label, "seed": s, "train_acc": 0.95 + 0.002 * s + 0.001 * j, "val_acc": np.nan}
+        {"model": label, "seed": s, "train_eval_acc": 0.95 + 0.002 * s + 0.001 * j, "val_acc": np.nan}
         | {"test_acc": right[label][s] / 1000}
         for j, label in enumerate(labels)
         for s in seeds
     ]
-    final = pd.DataFrame(rows).assign(test_gap=lambda f: f["train_acc"] - f["test_acc"])
+    final = pd.DataFrame(rows).assign(test_gap=lambda f: f["train_eval_acc"] - f["test_acc"])
     families, pairs, cochran, mcnemar = evaluation.compare(final, results, labels, MARGIN)
     return evaluation.TestComparison(models, ranking, {}, results, final, families, pairs, cochran, mcnemar, order)
 
@@ -812,7 +816,7 @@ def _folds(val_jitter, train_diff) -> pd.DataFrame:
         for f in range(5):
             val = 0.90 + (0.02 + val_jitter[f] if model == "b" else 0.0) + 0.001 * f
             train = 0.95 + (train_diff[f] if model == "b" else 0.0) + 0.001 * f
-            rows.append({"model": model, "fold": f, "val_acc": val, "train_acc": train, "gap": train - val})
+            rows.append({"model": model, "fold": f, "val_acc": val, "train_eval_acc": train, "gap": train - val})
     return pd.DataFrame(rows).assign(train_size=48_000, val_size=12_000)
 
 
@@ -820,7 +824,7 @@ def test_kfold_comparison_uses_the_corrected_interval_and_says_so():
     jitter = [0.001, -0.002, 0.0, 0.002, -0.001]
     train = [0.005, -0.003, 0.004, -0.003, 0.002]
     families = metrics.kfold_compare(_folds(jitter, train), ("a", "b"), MARGIN)
-    assert families["val_acc"][0].outcome == "higher" and families["train_acc"][0].outcome == "inconclusive"
+    assert families["val_acc"][0].outcome == "higher" and families["train_eval_acc"][0].outcome == "inconclusive"
     lines = text.kfold_comparison(families, 5, 48_000, 12_000)
     assert lines[0].startswith("`b` against `a` over the same 5 folds, with the Nadeau–Bengio corrected t-test")
     assert "s²·(1/5 + 12,000/48,000) instead of s²/5" in lines[0]
@@ -830,8 +834,10 @@ def test_kfold_comparison_uses_the_corrected_interval_and_says_so():
     )
     assert span(*ci(d)) not in lines[1]  # the plain interval is narrower and wrong for folds
     assert "(n=5 folds): higher (Holm p" in lines[1]
-    assert lines[2].startswith("Training accuracy: ") and "(n=5 folds): inconclusive at n=5" in lines[2]
-    assert claimed(lines[2]) == set() and lines[3].startswith("Generalisation gap (train − validation): ")
+    assert lines[2].startswith("Training accuracy (eval mode): ") and "(n=5 folds): inconclusive at n=5" in lines[2]
+    assert claimed(lines[2]) == set() and lines[3].startswith(
+        "Generalisation gap (training accuracy in eval mode − validation): "
+    )
 
 
 def test_kfold_sentence_puts_the_holdout_run_inside_or_outside_the_prediction_interval():

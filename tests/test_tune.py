@@ -211,8 +211,9 @@ def test_decay_compares_each_metric_as_its_own_family():
     )
     lines = text.decay_sentences(decay)
     assert "is higher (" in _sentence(lines, "test accuracy")
-    assert "equivalent within ±0.50 points" in _sentence(lines, "training accuracy")
-    assert "inconclusive at n=5" in _sentence(lines, "generalisation gap (train − validation accuracy, last epoch)")
+    assert "equivalent within ±0.50 points" in _sentence(lines, sweeps.DECAY_COMPARED["train_acc"])
+    assert "inconclusive at n=5" in _sentence(lines, sweeps.DECAY_COMPARED["gap"])
+    assert "eval mode" in sweeps.DECAY_COMPARED["train_acc"] and "eval mode" in sweeps.DECAY_COMPARED["gap"]
     power = text.power([got["acc"]])  # what n=5 tells apart on test accuracy, and the seeds that would settle it
     assert f"On test accuracy, {power[0].lower()}{power[1:]}" in lines and "n=5" in power
     r1 = {k: f.value for k, f in sweeps.R1_DECAY.items()}  # R1's test results, retrained on train + validation
@@ -240,7 +241,9 @@ def _fake_training(monkeypatch, acc):
     def train(configs, **_):
         calls.append([(c.schedule, c.seed) for c in configs])
         return [
-            SimpleNamespace(config=c, metrics={"train_acc": 0.95, "val_acc": 0.9}, history=[{"lr": c.lr}])
+            SimpleNamespace(
+                config=c, metrics={"train_acc": 0.95, "train_eval_acc": 0.96, "val_acc": 0.9}, history=[{"lr": c.lr}]
+            )
             for c in configs
         ]
 
@@ -349,8 +352,9 @@ def test_decay_study_trains_both_schedules_over_the_same_seeds(store):
     for label, runs in decay.runs.items():
         for run in runs:
             row = decay.test[(decay.test["schedule"] == label) & (decay.test["seed"] == run.config.seed)].iloc[0]
-            assert row["train_acc"] == run.metrics["train_acc"] and row["val_acc"] == run.metrics["val_acc"]
-            assert row["gap"] == pytest.approx(run.metrics["train_acc"] - run.metrics["val_acc"])
+            assert row["train_acc"] == run.metrics["train_eval_acc"] and row["val_acc"] == run.metrics["val_acc"]
+            assert row["gap"] == pytest.approx(run.metrics["train_eval_acc"] - run.metrics["val_acc"])
+            assert run.metrics["train_eval_acc"] == run.history[-1]["train_eval_acc"]  # recorded by the engine
             assert row["n"] == 200
     lines = text.decay_sentences(decay)
     assert lines[0] == "The step schedule multiplies the rate by 0.5 every epoch (0.001 → 0.0005 in the last epoch)."

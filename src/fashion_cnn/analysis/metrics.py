@@ -92,13 +92,27 @@ def history(runs) -> pd.DataFrame:
     return pd.concat([run.frame().assign(**_label(run)) for run in runs], ignore_index=True)
 
 
+def train_eval_acc(run, device: str = "auto") -> float:
+    """The run's training accuracy after its last epoch in eval mode, on its probe (`runs.probe_indices`):
+    as the engine recorded it, or measured now from the stored weights for a run that predates the
+    measurement (the same weights and images, so the same number)."""
+    if "train_eval_acc" in run.metrics:
+        return float(run.metrics["train_eval_acc"])
+    from ..train.runs import probe_indices
+
+    pred = predictions(run.model(resolve_device(device)), "train", probe_indices(run.config), device)
+    return float(accuracy_score(pred["labels"], pred["pred"]))
+
+
 def _from_history(run) -> dict:
-    """The generalisation gap (train − validation accuracy at the last epoch), the epoch of best
-    validation accuracy and the mean seconds per epoch."""
+    """The training accuracy in eval mode (`train_eval_acc`), the generalisation gap (that − validation
+    accuracy after the last epoch), the epoch of best validation accuracy and the mean seconds per epoch."""
     frame = run.frame()
     best = int(frame.loc[frame["val_acc"].idxmax(), "epoch"]) if frame["val_acc"].notna().any() else np.nan
+    train = train_eval_acc(run)
     return {
-        "gap": run.metrics["train_acc"] - run.metrics["val_acc"],
+        "train_eval_acc": train,
+        "gap": train - run.metrics["val_acc"],
         "best_epoch": best,
         "epoch_seconds": float(frame["seconds"].mean()),
     }
@@ -134,7 +148,7 @@ def values_by(final: pd.DataFrame, metric: str = "val_acc", by: str = "model") -
     }
 
 
-COMPARED = ("val_acc", "train_acc", "gap")  # what every comparison of models reports (each its own family)
+COMPARED = ("val_acc", "train_eval_acc", "gap")  # what every comparison of models reports (each its own family)
 
 
 def compare_pairs(

@@ -14,7 +14,7 @@ from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 from . import variants
 
-COMPARED = ("val_acc", "test_acc", "train_acc", "gap")
+COMPARED = ("val_acc", "test_acc", "train_eval_acc", "gap")
 
 
 @dataclass
@@ -42,9 +42,9 @@ class Augmentation:
         """Train, validation and test accuracy and test loss with and without augmentation, mean ± std."""
         return tables.mean_std(
             self.final,
-            ("train_acc", "val_acc", "test_acc", "test_loss"),
+            ("train_acc", "train_eval_acc", "val_acc", "test_acc", "test_loss"),
             by="augment",
-            percent=("train_acc", "val_acc", "test_acc"),
+            percent=("train_acc", "train_eval_acc", "val_acc", "test_acc"),
         )
 
     def examples(self, samples: int) -> dict:

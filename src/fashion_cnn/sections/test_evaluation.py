@@ -11,13 +11,13 @@ import pandas as pd
 
 from .. import data
 from ..analysis import metrics, stats
-from ..analysis.metrics import evaluate_test, final_metrics, rank_models, test_indices, values_by
+from ..analysis.metrics import evaluate_test, final_metrics, rank_models, test_indices, train_eval_acc, values_by
 from ..present.tables import mean_std
 from ..setup import ReportSetup
 from ..train.schedule import get_or_train_many
 from . import variants as variants_section
 
-TEST_COMPARED = ("test_acc", "train_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
+TEST_COMPARED = ("test_acc", "train_eval_acc", "test_gap")  # section 3's families (test_gap: train − test accuracy)
 
 
 @dataclass
@@ -52,9 +52,9 @@ class TestComparison:
         """One row per label: mean ± std over seeds of the train, validation and test metrics."""
         return mean_std(
             self.final,
-            ("train_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
+            ("train_acc", "train_eval_acc", "val_acc", "test_acc", "test_precision", "test_recall", "test_loss"),
             by="model",
-            percent=("train_acc", "val_acc", "test_acc", "test_precision", "test_recall"),
+            percent=("train_acc", "train_eval_acc", "val_acc", "test_acc", "test_precision", "test_recall"),
         )
 
     @property
@@ -125,12 +125,13 @@ def run(setup: ReportSetup, top: int = 2, variants=None, alpha: float = 0.05) ->
                     "seed": r.config.seed,
                     "train images": r.metrics["train_size"],
                     "train_acc": r.metrics["train_acc"],
+                    "train_eval_acc": train_eval_acc(r, device),
                     "val_acc": r.metrics.get("val_acc", float("nan")),
                     "test_acc": rep["acc"],
                     "test_precision": rep["precision"],
                     "test_recall": rep["recall"],
                     "test_loss": rep["loss"],
-                    "test_gap": r.metrics["train_acc"] - rep["acc"],
+                    "test_gap": train_eval_acc(r, device) - rep["acc"],
                 }
             )
     table = pd.DataFrame(rows)

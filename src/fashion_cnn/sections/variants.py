@@ -54,8 +54,8 @@ class Variants:
         """Last-epoch train and validation metrics per model, mean ± std over seeds."""
         return tables.mean_std(
             self.final,
-            ("train_acc", "val_acc", "val_precision", "val_recall", "train_loss", "val_loss"),
-            percent=("train_acc", "val_acc", "val_precision", "val_recall"),
+            ("train_acc", "train_eval_acc", "val_acc", "val_precision", "val_recall", "train_loss", "val_loss"),
+            percent=("train_acc", "train_eval_acc", "val_acc", "val_precision", "val_recall"),
         )
 
     @property
@@ -90,7 +90,10 @@ class Variants:
     def discussion(self, study) -> list[str]:
         """The discussion's paragraphs (`text.discussion`; `study`: the setup's, whose changes they discuss)."""
         epochs = int(self.history["epoch"].max())
-        return text.discussion(self.families, self.facts, self.history, study, self.ranking, self.contenders, epochs)
+        gaps = self.final.groupby("model", sort=False)["gap"].mean()
+        return text.discussion(
+            self.families, self.facts, self.history, gaps, study, self.ranking, self.contenders, epochs
+        )
 
     @property
     def weights(self) -> pd.DataFrame:

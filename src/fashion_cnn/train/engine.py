@@ -466,12 +466,22 @@ def predict(model: nn.Module, data: TensorSet, batch_size: int = 2048, features:
 
 
 def history_row(
-    epoch: int, lr: float, train: dict[str, float], val: dict[str, float], *, seconds: float, images_per_s: float
+    epoch: int,
+    lr: float,
+    train: dict[str, float],
+    val: dict[str, float],
+    *,
+    seconds: float,
+    images_per_s: float,
+    probe: dict[str, float] | None = None,
 ) -> dict:
-    """One history row: epoch (1-based), lr, train_*/val_* metrics (NaN without validation), timing."""
+    """One history row: epoch (1-based), lr, train_*/val_* metrics (NaN without validation), the training
+    probe's accuracy and loss in eval mode (train_eval_*, when measured), timing."""
     row = {"epoch": epoch + 1, "lr": lr}
     row.update({f"train_{k}": v for k, v in train.items()})
     row.update({f"val_{k}": val.get(k, float("nan")) for k in train})
+    if probe:
+        row.update({f"train_eval_{k}": probe[k] for k in ("acc", "loss")})
     row.update(seconds=seconds, images_per_s=images_per_s)
     return row
 
@@ -489,6 +499,7 @@ def fit(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler=None,
     history: list[dict] | None = None,
+    probe: TensorSet | None = None,
     on_epoch_end: EpochHook | None = None,
     progress: bool = True,
     name: str = "run",
@@ -496,7 +507,10 @@ def fit(
     """Train for `config.epochs` epochs (continuing after `len(history)` when resuming).
 
     Returns the per-epoch history: train/val loss, accuracy, macro precision and recall, the
-    learning rate, seconds and images per second. Raises TrainingDiverged naming the run and
+    learning rate, seconds and images per second; with `probe` (training images), their accuracy and
+    loss in eval mode after each epoch (what the train − validation gap should compare: the running
+    training metrics lag the weights and carry dropout's noise). The probe draws no random number, so
+    it leaves every other number as it was. Raises TrainingDiverged naming the run and
     epoch when the loss stops being finite.
     """
     optimizer = optimizer or make_optimizer(model, config)
@@ -551,9 +565,16 @@ def fit(
                 check_finite(tr["loss"], name, epoch, config.lr, config.model)
                 train_seconds = time.perf_counter() - start
                 va = evaluate(model, val, loss_fn) if val is not None else {}
+                pr = evaluate(model, probe, loss_fn) if probe is not None else None
                 history.append(
                     history_row(
-                        epoch, lr, tr, va, seconds=time.perf_counter() - start, images_per_s=len(train) / train_seconds
+                        epoch,
+                        lr,
+                        tr,
+                        va,
+                        seconds=time.perf_counter() - start,
+                        images_per_s=len(train) / train_seconds,
+                        probe=pr,
                     )
                 )
                 if scheduler is not None:

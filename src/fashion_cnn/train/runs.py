@@ -152,6 +152,20 @@ def run_key(config: RunConfig, speed: Speed | None = None) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# Training images each run measures in eval mode (`train_eval_*`): the training accuracy without dropout's noise
+# or the running mean's lag, so the train − validation gap compares like with like
+PROBE_IMAGES = 10_000
+
+
+def probe_indices(config: RunConfig) -> np.ndarray:
+    """A fixed, stratified subset (at most `PROBE_IMAGES`, split seed 0) of the run's training part: where its
+    training accuracy is measured in eval mode after each epoch, and after training for a stored run that
+    predates the measurement (the same images, so both give the same number)."""
+    train_idx, _ = split_indices(config)
+    labels = data_mod.load().train_labels[train_idx]
+    return train_idx[data_mod.subset_indices(labels, PROBE_IMAGES, seed=0)]
+
+
 def split_indices(config: RunConfig) -> tuple[np.ndarray, np.ndarray | None]:
     """Indices into the 60k training images of the run's training and validation parts (None: no validation)."""
     return data_mod.split_indices(

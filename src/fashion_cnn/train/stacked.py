@@ -42,7 +42,7 @@ from ..losses import dense_kernels, make_loss, penalty
 from ..models import create_model
 from . import checkpoint, engine, runs
 from .store import Run, Store
-from .training import get_or_train, splits_for
+from .training import get_or_train, probe_for, splits_for
 
 # Fields that may differ between the members of one stack; everything else must be equal.
 MEMBER_FIELDS = ("seed", "fold", "split_seed")
@@ -85,6 +85,7 @@ class _Member:
         self.optimizer = engine.make_optimizer(self.model, config)
         self.generator = torch.Generator(device=device).manual_seed(config.seed)
         self.train, self.val = splits_for(config, device)
+        self.probe = probe_for(config, device)
         self.cuda = torch.device(device).type == "cuda"
         self.rng_cpu = torch.get_rng_state()
         self.rng_cuda = torch.cuda.get_rng_state(device) if self.cuda else None
@@ -295,6 +296,7 @@ class StackedTrainer:
                 self._unstack()
                 for member, tr in zip(self.members, results):
                     va = engine.evaluate(member.model, member.val, self.loss_fn) if member.val is not None else {}
+                    pr = engine.evaluate(member.model, member.probe, self.loss_fn)
                     member.history.append(
                         engine.history_row(  # the stack's wall time: every member took it
                             epoch,
@@ -303,6 +305,7 @@ class StackedTrainer:
                             va,
                             seconds=time.perf_counter() - start,
                             images_per_s=len(member.train) / train_seconds,
+                            probe=pr,
                         )
                     )
                 if self.scheduler is not None:

@@ -23,7 +23,7 @@ from ..models import create_model
 from ..models import user_files as model_files
 from . import checkpoint
 from .engine import EpochHook, check_precision, fit, make_optimizer, make_scheduler
-from .runs import RunConfig, run_key, split_indices
+from .runs import RunConfig, probe_indices, run_key, split_indices
 from .store import Run, Store, damaged, provenance
 
 
@@ -34,6 +34,11 @@ def splits_for(config: RunConfig, device: str) -> tuple[data_mod.TensorSet, data
     train = data_mod.tensors(ds, "train", train_idx, device)
     val = data_mod.tensors(ds, "train", val_idx, device) if val_idx is not None else None
     return train, val
+
+
+def probe_for(config: RunConfig, device: str) -> data_mod.TensorSet:
+    """Device tensors of the run's probe (`runs.probe_indices`): training images measured in eval mode."""
+    return data_mod.tensors(data_mod.load(), "train", probe_indices(config), device)
 
 
 def default_progress() -> bool:
@@ -96,6 +101,7 @@ def _train(
             optimizer=optimizer,
             scheduler=scheduler,
             history=history,
+            probe=probe_for(config, device),
             on_epoch_end=save_checkpoint,
             progress=progress,
             name=name or config.title,

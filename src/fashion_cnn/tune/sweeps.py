@@ -69,7 +69,8 @@ class SweepResult:
     runs: list[Run]
 
     def table(self) -> pd.DataFrame:
-        """One row per value: final train/val accuracy and loss, best val accuracy and seconds per epoch."""
+        """One row per value: final train accuracy (eval mode, `metrics.train_eval_acc`) and validation accuracy,
+        both losses, best validation accuracy and seconds per epoch."""
         rows = []
         for value, run in zip(self.sweep.values, self.runs):
             frame = run.frame()
@@ -78,7 +79,7 @@ class SweepResult:
                 {
                     self.sweep.field: value,
                     "epochs": len(frame),
-                    "train_acc": last["train_acc"],
+                    "train_acc": metrics.train_eval_acc(run),
                     "val_acc": last["val_acc"],
                     "train_loss": last["train_loss"],
                     "val_loss": last["val_loss"],
@@ -155,8 +156,8 @@ def run_sweeps(profile: cfg.Profile, device: str = "auto", base: RunConfig | Non
 
 DECAY_COMPARED = {  # per-seed column → what it is; each one its own family of one comparison (step − constant)
     "acc": "test accuracy",
-    "train_acc": "training accuracy",
-    "gap": "generalisation gap (train − validation accuracy, last epoch)",
+    "train_acc": "training accuracy (eval mode)",
+    "gap": "generalisation gap (training accuracy in eval mode − validation accuracy, after training)",
 }
 DECAY_SHORT = {"acc": "test accuracy", "train_acc": "training accuracy", "gap": "gap (train − val)"}  # table rows
 
@@ -275,7 +276,7 @@ def _decay_runs(
     trained = get_or_train_many([c.replace(seed=s) for c in configs.values() for s in seeds]) if len(seeds) else []
     out: dict[str, list[tuple[Run, dict]]] = {label: [] for label in configs}
     for label, run in zip([label for label in configs for _ in seeds], trained):
-        train, val = run.metrics["train_acc"], run.metrics["val_acc"]
+        train, val = metrics.train_eval_acc(run, device), run.metrics["val_acc"]
         out[label].append(
             (
                 run,

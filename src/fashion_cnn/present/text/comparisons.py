@@ -223,9 +223,10 @@ def seed_choice(plan: SeedPlan) -> str:
 
 WHAT = {
     "val_acc": "validation accuracy",
-    "train_acc": "training accuracy",
+    "train_acc": "training accuracy (running mean over the epoch)",
+    "train_eval_acc": "training accuracy (eval mode)",
     "test_acc": "test accuracy",
-    "gap": "generalisation gap (train − validation)",
+    "gap": "generalisation gap (training accuracy in eval mode − validation)",
 }
 
 
@@ -312,4 +313,4 @@ def family_display(comparisons: Sequence[Comparison], labels: Sequence[str] | No
 # ----------------------------------------------------------------------------------------------
 # The test evaluation (section 3)
 
-WHAT.update(test_gap="train − test gap")
+WHAT.update(test_gap="train − test gap (training accuracy in eval mode − test accuracy)")

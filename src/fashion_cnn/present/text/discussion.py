@@ -46,10 +46,9 @@ def _capacity(facts: pd.DataFrame, a: str, b: str, turn: int) -> str:
 
 
 def curve_facts(history: pd.DataFrame) -> pd.DataFrame:
-    """Per model, from the mean curves over seeds: the epoch of best validation accuracy, the epoch of
-    lowest validation loss and how much it rises from there to the last epoch, and the last epoch's train −
-    validation accuracy gap (training accuracy as the engine measures it: a running mean over the epoch)."""
-    mean = history.groupby(["model", "epoch"], sort=False)[["val_acc", "val_loss", "train_acc"]].mean()
+    """Per model, from the mean curves over seeds: the epoch of best validation accuracy, and the epoch of
+    lowest validation loss and how much it rises from there to the last epoch."""
+    mean = history.groupby(["model", "epoch"], sort=False)[["val_acc", "val_loss"]].mean()
     rows = {}
     for model, curve in mean.groupby(level="model", sort=False):
         curve = curve.droplevel("model")
@@ -59,12 +58,11 @@ def curve_facts(history: pd.DataFrame) -> pd.DataFrame:
             "loss_epoch": int(low),
             "loss_rise": float(curve["val_loss"].iloc[-1] - curve["val_loss"].min()),
             "last_epoch": int(curve.index.max()),
-            "gap": float(curve["train_acc"].iloc[-1] - curve["val_acc"].iloc[-1]),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _curves(curves: pd.DataFrame, a: str, b: str, turn: int) -> str:
+def _curves(curves: pd.DataFrame, gaps: pd.Series, a: str, b: str, turn: int) -> str:
     ca, cb = curves.loc[a], curves.loc[b]
     turns = [m for m, c in ((a, ca), (b, cb)) if c["loss_rise"] > LOSS_RISE]
     peak = (
@@ -86,7 +84,7 @@ def _curves(curves: pd.DataFrame, a: str, b: str, turn: int) -> str:
             f"only `{m}`'s validation loss turns up, after epoch {int(c['loss_epoch'])} (by {c['loss_rise']:.3f} at "
             "the end), the overfitting the other avoids"
         )
-    gap = f"the train − validation gap at the last epoch is {signed(cb['gap'])} against {signed(ca['gap'])}"
+    gap = f"the train − validation gap after training is {signed(gaps[b])} against {signed(gaps[a])}"
     return f"{_CURVES[turn % len(_CURVES)]}{peak}; {loss}; {gap}"
 
 
@@ -131,14 +129,14 @@ def _decided(val: Comparison, gap: Comparison, turn: int) -> str:
     return said
 
 
-def _single(val: Comparison, gap: Comparison, facts, curves, change: str, turn: int) -> str:
+def _single(val: Comparison, gap: Comparison, facts, curves, gaps, change: str, turn: int) -> str:
     a, b = val.a, val.b
     change = change.rstrip(".")
     if change.split(" ")[0][1:].islower():  # "Dropout 0.5 …" reads "dropout 0.5 …" mid-sentence; "LeakyReLU" stays
         change = change[:1].lower() + change[1:]
     what = _CHANGE[turn % len(_CHANGE)].format(c=change) + " " if change else ""
     return (
-        f"**`{b}` against `{a}`.** {what}{_capacity(facts, a, b, turn)}. {_curves(curves, a, b, turn)}. "
+        f"**`{b}` against `{a}`.** {what}{_capacity(facts, a, b, turn)}. {_curves(curves, gaps, a, b, turn)}. "
         f"{_decided(val, gap, turn)}."
     )
 
@@ -235,13 +233,15 @@ def discussion(
     families: dict[str, Sequence[Comparison]],
     facts: pd.DataFrame,
     history: pd.DataFrame,
+    gaps: pd.Series,
     study,
     ranking: Sequence[Comparison],
     contenders: Sequence[str],
     epochs: int,
 ) -> list[str]:
     """The discussion's paragraphs (markdown): one per single change, one for the stacked changes, one on
-    time, one that answers which model to use. `study`: its `steps` and `change` say what each pair
+    time, one that answers which model to use. `gaps`: each model's mean train − validation gap after training,
+    training accuracy in eval mode (`metrics.train_eval_acc`). `study`: its `steps` and `change` say what each pair
     differs by; `ranking`: every pair on validation accuracy (one Holm family) and `contenders` the models
     it leaves as possibly the best."""
     curves = curve_facts(history)
@@ -254,11 +254,12 @@ def discussion(
         else:  # one change, or a pair the study does not build by its changes: discussed on its own
             singles.append((val, gap, study.change(val.b) if steps else ""))
     out = [
-        "Training accuracy on the curves and in the gap is the engine's running mean over each epoch, measured "
-        "with dropout active where a model has it: a dropout model's gap is understated by that measurement, "
-        "so a smaller gap alone does not show less overfitting; the validation loss turning up does."
+        "The train − validation gap takes the training accuracy after training, in eval mode (no dropout) on a "
+        "fixed subset of the training images, so it compares like with like; the curves' training line is the "
+        "running mean over each epoch with dropout active, which understates a dropout model's training "
+        "accuracy. Overfitting shows as the validation loss turning up."
     ]
-    out += [_single(v, g, facts, curves, change, i) for i, (v, g, change) in enumerate(singles)]
+    out += [_single(v, g, facts, curves, gaps, change, i) for i, (v, g, change) in enumerate(singles)]
     if stacked:
         out.append(_stacked(stacked, facts, chains))
     out.append(timings(facts))

@@ -7,9 +7,9 @@ an outcome."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from typing import TYPE_CHECKING
 
 from ...analysis.stats import Comparison
 from ...models import count_parameters, create_model, layer_table, model_info

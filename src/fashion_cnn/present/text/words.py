@@ -50,6 +50,8 @@ _KINDS = {
     "recall": "macro recall",
     "keras_precision": "Keras precision",
     "keras_recall": "Keras recall",
+    "eval_acc": "accuracy in eval mode",
+    "eval_loss": "loss in eval mode",
 }
 
 
