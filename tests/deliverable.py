@@ -113,3 +113,33 @@ def disagreements(html: str) -> list[str]:
     if re.search(r"\(\d+ threads?\)", body):
         problems.append("a machine written as 'NAME (n threads)' in the body: say it as words.machine does")
     return problems
+
+
+BACK_MATTER = ("References", "Appendix:provenance", "Figuresandtables")  # outline titles that start a new page
+
+
+def sparse_pages(pdf, least: float = 0.5) -> list[str]:
+    """Pages of the printed report (`pdf`) less than `least` full, other than the last page of the body or
+    of the back matter (a section that ends there may end anywhere): a figure or table pushed to the next
+    page leaves such a gap. How full is the share of the page's pixel rows between its header and its
+    page number down to its lowest ink (pdftoppm at 30 dpi): how far down the page the content reaches."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from fashion_cnn.report.render import outline_pages
+
+    starts = {page for title, page in outline_pages(pdf) if title in BACK_MATTER}
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), f"{tmp}/p"], check=True)
+        images = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1]))
+        fills = []
+        for image in images:
+            ink = np.asarray(Image.open(image).convert("L")) < 200
+            rows = ink[int(0.07 * len(ink)) : int(0.94 * len(ink))].any(axis=1)  # between header and page number
+            fills.append((np.flatnonzero(rows).max() + 1) / len(rows) if rows.any() else 0.0)
+    exempt = {len(fills)} | {start - 1 for start in starts}
+    return [f"page {i} is {fill:.0%} full" for i, fill in enumerate(fills, 1) if fill < least and i not in exempt]

@@ -37,6 +37,21 @@ def test_training_curves_has_a_loss_and_accuracy_axis_per_model_with_bands():
         assert len(ax.lines) == 2  # train and validation means
         assert len(ax.collections) == 2  # one ± std band each (two seeds)
     np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [1.005, 0.505, 1 / 3 + 0.005])
+    fig.canvas.draw()
+    assert len({ax.get_ylim() for ax in axes[0::2]}) == 1 and len({ax.get_ylim() for ax in axes[1::2]}) == 1
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["train, running mean while training", "validation"]
+
+
+def test_training_curves_draw_the_eval_mode_training_accuracy_dashed_where_measured():
+    hist = _history(("a", "b")).assign(train_eval_acc=lambda f: f.train_acc + 0.02, train_eval_loss=np.nan)
+    fig = plots.training_curves(hist)
+    loss, acc = fig.axes[0], fig.axes[1]
+    assert len(loss.lines) == 2  # no eval-mode loss measured: nothing drawn for it
+    dashed = [line for line in acc.lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 1
+    np.testing.assert_allclose(dashed[0].get_ydata(), [0.62 + 0.0, 0.72, 0.82])
+    assert "train, eval mode after the epoch" in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
 def test_training_curves_single_seed_has_no_band_and_rows_follow_by():
@@ -58,6 +73,7 @@ def test_confusion_matrices_annotate_every_cell():
     assert len(heatmaps) == 2
     assert all(len(ax.texts) == 100 for ax in heatmaps)
     assert sum(int(t.get_text()) for t in heatmaps[0].texts) == 500
+    assert min(t.get_fontsize() for ax in heatmaps for t in ax.texts) >= 7  # readable in print
 
 
 def test_embedding_marks_misclassified_and_placed_points():
@@ -69,7 +85,9 @@ def test_embedding_marks_misclassified_and_placed_points():
     ax = fig.axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[:10] == list(CLASSES)
-    assert f"misclassified ({wrong.sum()})" in legend and "held out, placed by transform (30)" in legend
+    assert (
+        f"misclassified ({wrong.sum()} of the 200 fitted)" in legend and "held out, placed by transform (30)" in legend
+    )
     assert sum(len(c.get_offsets()) for c in ax.collections) == 200 + 30 + wrong.sum()
 
 
@@ -124,3 +142,49 @@ def test_html_table_keeps_small_values_readable():
 def test_balance_sentence_follows_the_counts(ratio, word):
     counts = pd.DataFrame({"train": [100, int(100 * ratio)], "test": [10, 10]}, index=["a", "b"])
     assert f"The classes are {word}" in text.balance_sentence(counts)
+
+
+def test_search_figures_draw_every_trial_of_a_real_optuna_study():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=0), pruner=optuna.pruners.MedianPruner(0, 1)
+    )
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        width = trial.suggest_categorical("width", [16, 32, 64])
+        for epoch in range(4):
+            value = 0.8 - abs(np.log10(lr) + 2) * 0.05 + width / 1000 + epoch * 0.01
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=12)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    figures = plots.search_figures(study)
+    assert set(figures) == {"history", "importances", "parallel", "intermediate"}
+    for fig in figures.values():  # the report's style, not Optuna's ggplot grey
+        assert all(ax.get_facecolor()[:3] == (1.0, 1.0, 1.0) for ax in fig.axes)
+
+    history = figures["history"].axes[0]
+    finished = sorted(complete, key=lambda t: t.datetime_complete)
+    np.testing.assert_allclose(history.collections[0].get_offsets()[:, 1], [t.value for t in finished])
+    np.testing.assert_allclose(history.lines[0].get_ydata(), np.maximum.accumulate([t.value for t in finished]))
+
+    parallel = figures["parallel"].axes[0]
+    lines = [line for line in parallel.lines if list(line.get_xdata()) == [0, 1]]  # a trial through 2 parameters
+    assert len(lines) == len(complete)
+    best = max(complete, key=lambda t: t.value)  # drawn last: its lr on the log axis 1e-4…1e-1
+    assert lines[-1].get_ydata()[0] == pytest.approx((np.log10(best.params["lr"]) + 4) / 3)
+
+    epochs = figures["intermediate"].axes[0]
+    drawn = [line for line in epochs.lines if len(line.get_xdata())]
+    assert len(drawn) == len(study.trials)
+    assert sum(line.get_linestyle() == "--" for line in drawn) == len(pruned)
+
+    importances = figures["importances"].axes[0]
+    assert sorted(t.get_text() for t in importances.get_yticklabels()) == ["lr", "width"]

@@ -314,7 +314,7 @@ def document_problems(html_path, pdf_path=None) -> list[str]:
         if "Figures" in titles and "Tables" in titles:  # the list of figures and tables repeats every caption
             after = titles.index("Tables") + 1
             listed = range(
-                entries[titles.index("Figures")][1] - 1, entries[after][1] - 1 if after < len(entries) else 0
+                entries[titles.index("Figures")][1] - 1, entries[after][1] - 1 if after < len(entries) else len(pages)
             )
             pages = [p for i, p in enumerate(pages) if i not in listed]
         for caption in main.select("figcaption"):  # a caption is printed whole, on one page
@@ -349,7 +349,8 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
     assert '<a class="xref" href="#fig-01-line">Figure 1</a>' in html and 'href="#tab-01-one">Table 1</a>' in html
     assert [t for t in re.findall(r'<li id="ref-(\w+)"', html)] == ["xiao2017", "lecun1998", "mcnemar1947"]
     assert html.count('href="#ref-xiao2017">[1]</a>') == 2  # one number per work, however often it is cited
-    assert "Figures</h2>" in html and "A line, seed 0</li>" in html  # the list of figures after the contents
+    assert "Figures</h2>" in html and "A line, seed 0</li>" in html
+    assert html.index('id="list-of-figures"') > html.index('id="appendix"')  # the lists at the back
     pages = subprocess.run(["pdftotext", str(rep.pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert re.search(r"page 1 of \d+", pages) and "Fashion-MNIST: comparing CNN variants" in pages.split("\f")[1]
     # the contents give each heading's page, as the outline has it after the second print
@@ -357,7 +358,8 @@ def test_figures_and_tables_are_numbered_captioned_referenced_and_cited(folders)
         ["pdftotext", "-layout", "-f", "1", "-l", "1", str(rep.pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     outline = dict(report.render.outline_pages(rep.pdf))
-    for heading in ("1. First section", "1.1 Curves", "1.2 Uncaptioned", "References", "Appendix: provenance"):
+    headings = ("1. First section", "1.1 Curves", "1.2 Uncaptioned", "References", "Appendix: provenance", "Figures")
+    for heading in headings:
         shown = re.search(rf"^\s*{re.escape(heading)}\s+(\d+)\s*$", first, re.MULTILINE)
         assert shown and int(shown.group(1)) == outline["".join(heading.split())], heading
 

@@ -724,7 +724,11 @@ def test_plot_has_a_panel_per_scale_and_draws_the_prediction_interval():
     fig = plots.reproduction(rep.reproduction_table(values, FIGS), "R0")
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "R0"
     assert len(fig.axes[0].get_yticklabels()) == 4 and len(fig.axes[1].get_yticklabels()) == 1
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    (legend,) = fig.legends  # outside every panel: it covers no row of data
+    labels = [t.get_text() for t in legend.get_texts()]
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
     assert sorted(labels) == [
         "ours: 95% prediction interval (one new run)",
         "ours: mean and 95% CI of the mean",

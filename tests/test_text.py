@@ -191,9 +191,11 @@ def test_the_sections_setup_sentences_state_their_numbers():
     three = text.augmentation_setup("a", 3, ["flip"], best=False)
     assert "3 seeds per setting" in three and "crop" not in three and "best" not in three
 
-    line = text.tsne_setup("a", 0, 84, 1600, 400, 0.8912)
+    wrong = np.arange(1600) < 173
+    line = text.tsne_setup("a", 0, 84, 1600, 400, 0.8912, wrong)
     assert "`a`" in line and "seed 0" in line
-    assert "84 features per image, 1,600 test images fitted, 400 placed afterwards; test accuracy 89.12%" in line
+    assert "84 features per image, 1,600 test images fitted, 400 placed afterwards" in line
+    assert "test accuracy 89.12% on all 2,000" in line and "misclassifies 173 (10.8%)" in line
 
     summary = {"finished": 4, "complete": 3, "pruned": 1, "fail": 0}
     line = text.search_setup("s", "cnn_2", None, summary)
@@ -203,17 +205,17 @@ def test_the_sections_setup_sentences_state_their_numbers():
 
     base = RunConfig("r3_lenet", model_args={"n_base": 8}, lr=1e-4, epochs=2, subset=1000)
     line = text.base_configuration(base)
-    assert line.startswith("Base configuration: `r3_lenet(n_base=8)")
-    assert all(f in line for f in ("lr=0.0001", "epochs=2", "subset=1000"))
-    assert "batch_size" not in line and "optimizer" not in line  # settings at their default are not named
+    assert "`r3_lenet` (width 8)" in line and "one setting at a time" in line
+    assert all(f in line for f in ("learning rate 0.0001", "epochs 2", "1,000 training images"))
+    assert "batch size" not in line and "optimizer" not in line  # settings at their default are not named
+    assert "=" not in line and "(n_base" not in line  # words, not code
 
 
 def test_a_config_is_described_by_what_differs_from_the_defaults():
     plain = text.describe_config(RunConfig("lenet5"))
-    assert plain.startswith("lenet5()") and "epochs=15" in plain  # the epochs always, defaults or not
-    assert "lr=" not in plain and "batch_size" not in plain
+    assert plain == "`lenet5`, epochs 15"  # the epochs always, defaults or not; nothing else at its default
     tuned = text.describe_config(RunConfig("lenet5", lr=0.01, batch_size=32, model_args={"n_base": 16}))
-    assert tuned.startswith("lenet5(n_base=16)") and "lr=0.01" in tuned and "batch_size=32" in tuned
+    assert tuned.startswith("`lenet5` (width 16)") and "learning rate 0.01" in tuned and "batch size 32" in tuned
 
 
 def test_a_caption_says_how_its_numbers_were_measured():
@@ -911,14 +913,15 @@ def test_the_overlap_sentence_says_which_overlapping_pairs_are_also_confused():
     said = text.overlap_sentence(overlap, confused, 0.873)
     assert "mean share of a point's 10 nearest neighbours" in said
     assert "T-shirt/top / Shirt (23.4% of neighbours); Pullover / Coat (10.0% of neighbours)" in said
-    assert "Of these, T-shirt/top / Shirt is also among the classifier's most confused pairs" in said
+    assert "Of these, T-shirt/top / Shirt is also among this run's most confused pairs" in said
+    assert "not those of section 3's model" in said  # the map's own run, not the confusion matrix's
     assert "Pullover / Coat is" not in said and "for 87.3% of them" in said
     both = text.overlap_sentence(
         overlap, pd.concat([confused, pd.DataFrame({"true": ["Coat"], "predicted": ["Pullover"]})]), 0.5
     )
     assert "T-shirt/top / Shirt, Pullover / Coat are also among" in both
     none = text.overlap_sentence(overlap.iloc[2:], confused, 0.5, k=5)
-    assert "None of them is among the classifier's most confused pairs." in none and "5 nearest" in none
+    assert "None of them is among this run's most confused pairs" in none and "5 nearest" in none
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1291,3 +1294,10 @@ def test_r1s_decay_figures_stand_beside_ours_and_are_not_compared():
     assert "batch 64 on 3,000 training images" in said and "are not compared with them" in said
     assert claimed(said) == set()
     assert "the 48k training split" in text.r1_decay(0.9, 0.9, RunConfig("lenet5"))
+
+
+def test_a_reproduced_kfold_is_introduced_as_its_own_experiment():
+    line = text.kfold_repeated([("lenet5", 5)], 3)
+    assert "`lenet5` (5 folds)" in line and "3 seeds" in line and "mean of these over the seeds" in line
+    assert "Section 4" in line and "another experiment" in line  # not taken for section 4's single run
+    assert text.kfold_repeated([], 3) == ""

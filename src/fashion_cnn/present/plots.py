@@ -128,34 +128,50 @@ def intensity_histogram(images: np.ndarray) -> Figure:
 # Training curves
 
 
-def _band(ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: str = "seed") -> None:
+def _band(
+    ax, frame: pd.DataFrame, column: str, colour: str, label: str, group: str = "seed", linestyle: str = "-"
+) -> None:
     """Mean over `group` (e.g. seeds) as a line, mean ± std as a band when there are several."""
     wide = frame.pivot_table(index="epoch", columns=group, values=column)
     mean, std = wide.mean(axis=1), wide.std(axis=1)
-    ax.plot(mean.index, mean, color=colour, label=label, marker="o", markersize=2.5)
+    ax.plot(mean.index, mean, color=colour, label=label, marker="o", markersize=2.5, linestyle=linestyle)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs
     if wide.shape[1] > 1:
         ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.2, linewidth=0)
 
 
+def _measured(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and frame[column].notna().any()
+
+
 def training_curves(
     hist: pd.DataFrame, rows: Sequence[str] | None = None, by: str = "model", group: str = "seed"
 ) -> Figure:
-    """One row per model (or per value of `by`): loss (left) and accuracy (right) per epoch, train
-    and validation in two colours; the line is the mean over `group`, the band ± one std
-    (`metrics.history`)."""
+    """One row per model (or per value of `by`): loss (left) and accuracy (right) per epoch, on the same
+    axes in every row so rows compare at a glance. Training in two forms where the run measured both: the
+    running mean over the epoch as it trained (dropout active) and, dashed, the model in eval mode on a fixed
+    part of the training images after each epoch (`train_eval_*`); validation in red. The line is the mean
+    over `group`, the band ± one std (`metrics.history`)."""
     models = list(rows) if rows is not None else list(dict.fromkeys(hist[by]))
-    fig, axes = _figure(len(models), 2, 1.85 * len(models) + 0.4, sharex=True)
-    fig.suptitle(f"lines: mean over {hist[group].nunique()} {group}s; bands: ± one std", fontsize=8)
+    fig, axes = _figure(len(models), 2, 1.85 * len(models) + 0.5, sharex=True, sharey="col")
     for row, model in zip(axes, models):
         frame = hist[hist[by] == model]
         for ax, metric in zip(row, ("loss", "acc")):
-            _band(ax, frame, f"train_{metric}", TRAIN, "train", group)
+            _band(ax, frame, f"train_{metric}", TRAIN, "train, running mean while training", group)
+            if _measured(frame, f"train_eval_{metric}"):
+                _band(ax, frame, f"train_eval_{metric}", TRAIN, "train, eval mode after the epoch", group, "--")
             _band(ax, frame, f"val_{metric}", VAL, "validation", group)
             ax.set_ylabel("loss" if metric == "loss" else "accuracy")
         row[0].set_title(f"{model}: loss", loc="left")
         row[1].set_title(f"{model}: accuracy", loc="left")
-    axes[0, 1].legend(loc="lower right")
+    fig.legend(
+        *axes[0, 1].get_legend_handles_labels(),
+        loc="outside upper center",
+        ncol=3,
+        frameon=False,
+        title=f"lines: mean over {hist[group].nunique()} {group}s; bands: ± one std",
+        title_fontsize=8,
+    )
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     return _close(fig)
@@ -201,7 +217,7 @@ def confusion_matrices(counts: pd.DataFrame, normalised: pd.DataFrame, title: st
     """Counts (left) and row-normalised (right) confusion matrices (`metrics.confusion`)."""
     import seaborn as sns
 
-    fig, axes = _figure(1, 2, 3.9)
+    fig, axes = _figure(1, 2, 4.1)
     short = [c.split("/")[0] for c in counts.index]
     for ax, frame, fmt, name in (
         (axes[0, 0], counts, "d", "counts"),
@@ -215,7 +231,7 @@ def confusion_matrices(counts: pd.DataFrame, normalised: pd.DataFrame, title: st
             cmap="Blues",
             cbar=False,
             square=True,
-            annot_kws={"fontsize": 6},
+            annot_kws={"fontsize": 7},
             xticklabels=short,
             yticklabels=short,
         )
@@ -306,7 +322,7 @@ def embedding(
             color="black",
             linewidths=0.4,
             alpha=0.6,
-            label=f"misclassified ({int(wrong.sum())})",
+            label=f"misclassified ({int(wrong.sum()):,} of the {len(xy):,} fitted)",
         )
     if xy_new is not None:
         ax.scatter([], [], s=14, marker="^", color="grey", label=f"held out, placed by transform ({len(xy_new)})")
@@ -411,7 +427,7 @@ def reproduction(table: pd.DataFrame, title: str = ""):
     fig, axes = plt.subplots(
         len(panels) or 1,
         1,
-        figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights)),
+        figsize=(7.0, 0.22 * sum(heights) + 0.9 * len(heights) + 0.3),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
         layout="constrained",
@@ -446,43 +462,132 @@ def reproduction(table: pd.DataFrame, title: str = ""):
         ax.set_yticks(y, names, fontsize=7)
         ax.set_xlabel(lab)
         ax.grid(axis="x", alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="best")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncol=3, fontsize=7, frameon=False)
     if title:
         axes[0, 0].set_title(title)
     plt.close(fig)  # the notebook displays the returned figure once
     return fig
 
 
-def search_figures(study) -> dict[str, Figure]:
-    """Optuna's matplotlib figures of a search's `study`: optimisation history, parameter importances
-    (needs 2+ complete trials), parallel coordinates and the validation accuracy per epoch of every trial."""
+def _search_history(complete) -> Figure:
+    fig, axes = _figure(1, 1, 3.0)
+    ax = axes[0, 0]
+    done = sorted(complete, key=lambda t: t.datetime_complete)
+    x, y = np.arange(1, len(done) + 1), np.array([t.value for t in done])
+    ax.scatter(x, y, color=TRAIN, s=14, label="trial", zorder=3)
+    ax.step(x, np.maximum.accumulate(y), where="post", color=VAL, label="best so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trials completed")
+    ax.set_ylabel("validation accuracy")
+    ax.legend(loc="lower right")
+    return _close(fig)
+
+
+def _search_importances(study) -> Figure:
     import warnings
 
-    from optuna.trial import TrialState
-    from optuna.visualization import matplotlib as ovm
+    from optuna.importance import get_param_importances
 
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    makers = {
-        "history": ovm.plot_optimization_history,
-        "parallel": ovm.plot_parallel_coordinate,
-        "intermediate": ovm.plot_intermediate_values,
-    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        importances = get_param_importances(study)
+    names = list(importances)[::-1]
+    fig, axes = _figure(1, 1, 0.35 * len(names) + 0.9)
+    ax = axes[0, 0]
+    ax.barh(names, [importances[n] for n in names], color=TRAIN)
+    ax.set_xlabel("share of the variance of validation accuracy (fANOVA)")
+    ax.grid(axis="y", visible=False)
+    return _close(fig)
+
+
+def _axis_positions(values: list, distribution) -> tuple[np.ndarray, list[str]]:
+    """Values of one parameter mapped to 0…1 (on a log scale where it was searched on one) and the
+    labels of both ends of its axis."""
+    from optuna.distributions import CategoricalDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        choices = [str(c) for c in distribution.choices]
+        pos = np.array([choices.index(str(v)) for v in values], float) / max(len(choices) - 1, 1)
+        return pos, [choices[0], choices[-1]]
+    low, high = float(distribution.low), float(distribution.high)
+    log = getattr(distribution, "log", False)
+    f = np.log10 if log else (lambda v: v)
+    pos = (f(np.asarray(values, float)) - f(low)) / ((f(high) - f(low)) or 1.0)
+    return pos, [f"{low:.3g}", f"{high:.3g}"]
+
+
+def _search_parallel(complete) -> Figure:
+    params = sorted({p for t in complete for p in t.params})
+    rows = [t for t in complete if all(p in t.params for p in params)]
+    values = np.array([t.value for t in rows])
+    fig, axes = _figure(1, 1, 3.2)
+    ax = axes[0, 0]
+    colours = matplotlib.colormaps["viridis"]
+    scale = matplotlib.colors.Normalize(values.min(), values.max()) if len(values) else None
+    columns, ends = [], []
+    for p in params:
+        pos, labels = _axis_positions([t.params[p] for t in rows], rows[0].distributions[p])
+        columns.append(pos)
+        ends.append(labels)
+    grid = np.array(columns).T if columns else np.empty((0, 0))
+    for line, value in sorted(zip(grid, values), key=lambda lv: lv[1]):  # the best drawn last, on top
+        ax.plot(range(len(params)), line, color=colours(scale(value)), linewidth=1.2, alpha=0.85)
+    for i, (p, (low, high)) in enumerate(zip(params, ends)):
+        ax.axvline(i, color="black", linewidth=0.6)
+        for end, label in ((0, low), (1, high)):
+            ax.annotate(label, (i, end), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_xticks(range(len(params)), params)
+    ax.set_yticks([])
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(False)
+    ax.spines[["left", "bottom"]].set_visible(False)
+    if scale is not None:
+        bar = fig.colorbar(matplotlib.cm.ScalarMappable(scale, colours), ax=ax, pad=0.01)
+        bar.set_label("validation accuracy")
+    return _close(fig)
+
+
+def _search_epochs(trials) -> Figure:
+    from optuna.trial import TrialState
+
+    fig, axes = _figure(1, 1, 3.0)
+    ax = axes[0, 0]
+    for t in trials:
+        if not t.intermediate_values:
+            continue
+        steps = sorted(t.intermediate_values)
+        pruned = t.state == TrialState.PRUNED
+        ax.plot(
+            [s + 1 for s in steps],
+            [t.intermediate_values[s] for s in steps],
+            color="grey" if pruned else TRAIN,
+            linestyle="--" if pruned else "-",
+            linewidth=0.9,
+            alpha=0.7,
+        )
+    ax.plot([], [], color=TRAIN, label="complete")
+    ax.plot([], [], color="grey", linestyle="--", label="pruned")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy")
+    ax.legend(loc="lower right")
+    return _close(fig)
+
+
+def search_figures(study) -> dict[str, Figure]:
+    """The figures of a search's Optuna `study`, drawn in the report's style from its trials: the
+    validation accuracy of each complete trial in the order they finished with the best so far
+    ("history"), fANOVA parameter importances ("importances", from Optuna; needs 2+ complete trials),
+    parallel coordinates coloured by validation accuracy ("parallel") and every trial's validation
+    accuracy per epoch, pruned ones dashed ("intermediate")."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    figures = {"history": _search_history(complete), "parallel": _search_parallel(complete)}
     if len(complete) >= 2:
-        makers["importances"] = ovm.plot_param_importances
-    figures = {}
-    for name, make in makers.items():
-        with warnings.catch_warnings(), plt.rc_context():  # optuna switches to its ggplot style: keep ours
-            warnings.simplefilter("ignore")
-            ax = make(study)
-        ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
-        fig = ax.figure
-        fig.set_size_inches(WIDTH, 3.2)
-        if name in ("history", "intermediate"):
-            ax.set_ylabel("validation accuracy")
-        if name == "intermediate" and ax.get_legend() is not None:
-            ax.get_legend().remove()  # one entry per trial says nothing
-        plt.close(fig)
-        figures[name] = fig
+        figures["importances"] = _search_importances(study)
+    figures["intermediate"] = _search_epochs(trials)
     return figures
 
 

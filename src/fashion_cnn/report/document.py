@@ -207,7 +207,7 @@ def references_html(keys: list[str], bib: Path = BIB) -> str:
 
 
 def list_html(numbering: Numbering) -> str:
-    """The list of figures and tables (each a link), for the front matter."""
+    """The lists of figures and tables (each a link), for the back matter."""
 
     def rows(kind: str) -> str:
         return "".join(
@@ -217,6 +217,6 @@ def list_html(numbering: Numbering) -> str:
         )
 
     return (
-        f'<nav class="lof"><h2 id="list-of-figures">Figures</h2><ul>{rows("figure")}</ul>'
-        f'<h2 id="list-of-tables">Tables</h2><ul>{rows("table")}</ul></nav>'
+        f'<nav class="lof"><h1 id="lists">Figures and tables</h1><h2 id="list-of-figures">Figures</h2>'
+        f'<ul>{rows("figure")}</ul><h2 id="list-of-tables">Tables</h2><ul>{rows("table")}</ul></nav>'
     )

@@ -99,10 +99,14 @@ ol.references { font-size: 9pt; padding-left: 18pt; }
 ol.references li { margin: 2pt 0; }
 @media print {
   figure { break-inside: avoid; }
+  /* JupyterLab keeps every output on one page, so a long text jumped whole to the next page and left a gap:
+     text flows on; a figure or table still keeps whole (its own rules) */
+  .jp-OutputArea-child { break-inside: auto; display: block; }
   /* a caption stays with its figure (below it) or table (above it), and never forbids the break after a figure */
   figure.numbered-figure figcaption { break-before: avoid; }
   figure.numbered-table figcaption { break-after: avoid; }
-  h1.section { page-break-before: always; }
+  /* numbered sections flow on (a forced break left half-empty pages); the back matter starts a page */
+  h1#references, h1#lists, .appendix > h1:first-child { page-break-before: always; }
   h1, h2, h3 { page-break-after: avoid; break-after: avoid-page; }
   /* a markdown cell holding a heading stays on the page of the output it introduces */
   .jp-MarkdownCell:has(h1, h2, h3, h4) { break-after: avoid-page; }
@@ -293,6 +297,7 @@ def render_html(
         container.find("div", class_="appendix").insert_before(
             BeautifulSoup(document.references_html(works), "html.parser")
         )
+    container.append(BeautifulSoup(document.list_html(numbering), "html.parser"))  # at the back, not before the summary
     page = soup.new_tag("style")
     page.string = _page_css(title, subtitle)
     soup.head.append(page)
@@ -320,7 +325,7 @@ def render_html(
     toc = "".join(f"<li>{head}" + (f"<ul>{''.join(subs)}</ul>" if subs else "") + "</li>" for head, subs in items)
     front = BeautifulSoup(
         f'<div class="report-title"><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></div>'
-        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>' + document.list_html(numbering),
+        f'<nav class="toc"><h2 id="contents">Contents</h2><ul>{toc}</ul></nav>',
         "html.parser",
     )
     container.insert(0, front)

@@ -388,7 +388,11 @@ class Reproduction:
             measured = int((self.measurements.runs["study"] == name).sum())
             stored = (measured, self.measurements.planned.get(name, measured))
         numeric = name in NUMERIC_REPORTS
-        lines = text.section_head(name, study, seeds, get_profile(self.profile), stored, numeric)
+        profile = get_profile(self.profile)
+        lines = text.section_head(name, study, seeds, profile, stored, numeric)
+        n = self.seeds[name].n if name in self.seeds else profile.seeds
+        kfold = [(label, study.folds(profile, k)) for label, k in study.kfold]
+        lines += [text.kfold_repeated(kfold, n), ""] if kfold and numeric else []
         cochran = self.cochran[self.cochran["report"] == name] if len(self.cochran) else None
         shown = table if numeric else table.iloc[0:0]
         lines += [f"- {t}" for t in text.commentary(shown, claims, self.profile, cochran, self.alpha)]

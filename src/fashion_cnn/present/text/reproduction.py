@@ -283,6 +283,20 @@ def section_head(
     return lines
 
 
+def kfold_repeated(kfold: Sequence[tuple[str, int]], seeds: int) -> str:
+    """Where a reproduced report's k-fold figures come from (`kfold`: arm label, folds run): a cross-validation
+    of their own for every seed, not section 4's single one, so a reader does not take the two for one."""
+    if not kfold:
+        return ""
+    arms = and_list([f"`{label}` ({k} folds)" for label, k in kfold])
+    return (
+        f"Its k-fold figures come from a cross-validation of their own: {arms}, run once with each of the "
+        f"{count(seeds, 'seed')}; each seed gives the mean (or the largest value) over its folds, and the table "
+        "shows the mean of these over the seeds. Section 4's cross-validation is another experiment, run once "
+        "with one seed, so its mean may differ from this one by the seed-to-seed spread."
+    )
+
+
 def closing_note(runs: pd.DataFrame, profile: str) -> str:
     """Where the measured runs ran, how many there were and how long their training took (`runs`: one
     row per run with study, device, train_seconds and, if known, finished)."""

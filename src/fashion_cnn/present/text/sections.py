@@ -283,11 +283,15 @@ def augmentation_setup(model: str, seeds: int, augmentations, best: bool = True)
     )
 
 
-def tsne_setup(model: str, seed: int, features: int, fitted: int, placed: int, accuracy: float) -> str:
-    """What section 6 maps: the model's run, its feature size, the test images fitted and placed, its accuracy."""
+def tsne_setup(model: str, seed: int, features: int, fitted: int, placed: int, accuracy: float, wrong) -> str:
+    """What section 6 maps: the model's run, its feature size, the test images fitted and placed, its accuracy
+    on all of them and (`wrong`: whether each fitted point is misclassified) the errors among the fitted ones,
+    which the map marks."""
+    errors = int(np.sum(wrong))
     return (
         f"Model `{model}` (train split, seed {seed}): {features} features per image, {fitted:,} test images fitted, "
-        f"{placed:,} placed afterwards; test accuracy {accuracy:.2%}."
+        f"{placed:,} placed afterwards; test accuracy {accuracy:.2%} on all {fitted + placed:,}. Of the {fitted:,} "
+        f"fitted images it misclassifies {errors:,} ({errors / fitted:.1%}), the crosses on the map."
     )
 
 
@@ -306,10 +310,11 @@ def overlap_sentence(overlap: pd.DataFrame, confused: pd.DataFrame, agreement: f
         f"the other class): " + "; ".join(pairs) + ". "
     )
     text += (
-        f"Of these, {', '.join(shared)} {'is' if len(shared) == 1 else 'are'} also among the classifier's most "
-        "confused pairs: where the features mix, the last layer errs."
+        f"Of these, {', '.join(shared)} {'is' if len(shared) == 1 else 'are'} also among this run's most "
+        "confused pairs (its own predictions on these test images, not those of section 3's model retrained on "
+        "train + validation): where the features mix, the last layer errs."
         if shared
-        else "None of them is among the classifier's most confused pairs."
+        else "None of them is among this run's most confused pairs (its own predictions on these test images)."
     )
     text += (
         f" The held-out points placed with `transform` fall among fitted points of their own class for "

@@ -98,19 +98,22 @@ def search_setup(study_name: str, model: str, subset: int | None, summary: dict[
 
 
 def describe_config(config) -> str:
-    """One line naming a `RunConfig`'s model and every setting that differs from RunConfig's defaults."""
+    """A `RunConfig` in words: its model with its arguments, then every setting that differs from RunConfig's
+    defaults (the epochs always) and the training images when a subset: "`lenet5` (width 16), learning rate
+    0.01, batch size 32, epochs 15"."""
     defaults = type(config)(config.model).to_dict()
     changed = {
         k: v
         for k, v in config.to_dict().items()
-        if k not in ("model", "model_args", "device") and (v != defaults[k] or k == "epochs")
+        if k not in ("model", "model_args", "device", "subset") and (v != defaults[k] or k == "epochs")
     }
-    args = ", ".join(f"{k}={v}" for k, v in config.model_args.items())
-    return f"{config.model}({args})" + "".join(
-        f", {k}={v:g}" if isinstance(v, float) else f", {k}={v}" for k, v in changed.items()
-    )
+    args = ", ".join(setting(k, v) for k, v in config.model_args.items())
+    words = [f"`{config.model}`" + (f" ({args})" if args else "")] + [setting(k, v) for k, v in changed.items()]
+    if config.subset:
+        words.append(f"on {config.subset:,} training images")
+    return ", ".join(words)
 
 
 def base_configuration(config) -> str:
     """The sweeps' base configuration, in one sentence."""
-    return f"Base configuration: `{describe_config(config)}`."
+    return f"Every sweep starts from {describe_config(config)}, and changes one setting at a time."
