@@ -71,8 +71,8 @@ options = $(foreach v,$(filter-out $(1),$(OPTION_VARS)),$(if $($(v)),--$(shell e
 # ADDRESS=host:port (a Ray cluster's head, `ray start --head`): train there instead of on a local Ray
 RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
-report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, MODELS=my_models.py, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port) → reports/report.html + report.pdf
-	$(PY) -m fashion_cnn report $(call options) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)
+report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, MODELS=my_models.py, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port, YES=1: go on past a day's estimate) → reports/report.html + report.pdf
+	$(PY) -m fashion_cnn report $(call options) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(if $(YES),--yes) $(RAY_ARGS)
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn report --all-studies $(call options,STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)

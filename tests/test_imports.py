@@ -99,7 +99,9 @@ def test_no_module_imports_one_above_its_floor_and_the_tower_stays_low():
     def chain(m: str) -> int:
         return 1 + max((chain(d) for d in graph[m] if d != "fashion_cnn"), default=0)
 
-    assert max(chain(m) for m in graph) <= 14  # the longest chain of imports, __main__ … errors
+    assert (
+        max(chain(m) for m in graph) <= 15
+    )  # the longest chain of imports, __main__ … errors (the estimate: cli → sections → tune → train)
 
 
 def test_the_cycle_finder_finds_direct_and_indirect_cycles():

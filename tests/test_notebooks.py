@@ -13,7 +13,10 @@ import pytest
 from test_report import document_problems
 
 from fashion_cnn import config, report
+from fashion_cnn.report.notebooks import runs_counted
+from fashion_cnn.sections.plan import estimate, report_plan
 from fashion_cnn.setup import ReportSetup
+from fashion_cnn.tune import plan_search
 
 NOTEBOOKS = report.discover()
 
@@ -54,8 +57,20 @@ def _quick(**given) -> ReportSetup:
 def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monkeypatch, wide_tables):
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path)
     monkeypatch.setattr(config, "RUNS_DIR", tmp_path / "runs")
-    rep = report.build(_quick(), reports_dir=tmp_path, echo=lambda *a, **k: None)
+    est = estimate(report_plan(_quick()), "quick")  # priced before anything trains
+    lines = []
+    rep = report.build(_quick(), reports_dir=tmp_path, echo=lambda *a, **k: lines.append(" ".join(a)), terminal=False)
     assert [r.name for r in rep.notebooks] == [p.name for p in NOTEBOOKS]
+    # the estimate counted the runs the report trained, but for the search's trials pruned on the way
+    trained, read = runs_counted(rep.notebooks)
+    assert est.stored == read == 0 and est.to_train - plan_search(None, "quick").trials <= trained <= est.to_train
+    # what each notebook trained was said as it trained (plain lines: no terminal here), then its time and runs
+    kfold = [line for line in lines if "04_kfold.ipynb" in line]
+    assert kfold[0] == "[5/9] 04_kfold.ipynb ..." and re.fullmatch(
+        r"  04_kfold\.ipynb: training \d+ runs, \d+ epochs", kfold[1]
+    )
+    assert re.search(r"runs (\d+)/\1, epochs (\d+)/\2, \d+:\d\d elapsed$", kfold[-2])
+    assert re.fullmatch(r"\[5/9\] 04_kfold\.ipynb: \d+:\d\d, \d+ runs trained, \d+ read from the run store", kfold[-1])
     assert all((tmp_path / "notebooks" / p.name).is_file() for p in NOTEBOOKS)
     html = rep.html.read_text()
     titles = [_title(p) for p in NOTEBOOKS]

@@ -570,3 +570,30 @@ def test_a_users_model_raising_in_a_notebook_is_named_in_the_reports_line(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "ModelFailed: flaky_net seed 0: model 'flaky_net' raised ValueError: boom in a notebook at " in err
     assert f"{models}:16 (in forward)" in err and (reports / "failed" / "01_train.ipynb").is_file()
+
+
+def test_a_report_beyond_a_day_here_stops_before_anything_runs_and_says_what_to_do(folders, store, tmp_path, capsys):
+    from fashion_cnn.studies import study as registry
+
+    notebooks, reports = folders
+    marker = tmp_path / "ran"
+    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
+    path = tmp_path / "forever.toml"
+    path.write_text(
+        'name = "forever"\ntitle = "t"\nbaseline = "lenet5"\n[settings]\nepochs = 1000000000\n'
+        '[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n[[variants]]\nlabel = "lenet5_3x3"\nmodel = "lenet5_3x3"\n'
+    )
+    saved = dict(registry._STUDIES)
+    try:
+        assert report_cli.main(["--study", str(path), "--device", "cpu", "--notebooks", str(notebooks)]) == 2
+    finally:
+        registry._STUDIES.clear()
+        registry._STUDIES.update(saved)
+    out, err = capsys.readouterr()
+    estimate = [line for line in out.splitlines() if line.startswith("estimate:")]
+    assert len(estimate) == 1 and re.search(r"about [\d,]+ h here on \d+ cores? \(\d+ runs to train, 0 stored\)", out)
+    assert re.search(r"PROFILE=quick takes (~|about )\d+ min", estimate[0])  # the quick profile caps the epochs
+    (line,) = err.strip().splitlines()
+    for fix in ("make plan", "PROFILE=quick", "ADDRESS=host:port", "GPU", "YES=1"):
+        assert fix in line, fix
+    assert not marker.exists() and list(reports.iterdir()) == []  # nothing ran, nothing written

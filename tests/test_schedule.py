@@ -407,3 +407,27 @@ def test_a_users_model_raising_on_ray_is_one_line_naming_its_file_and_line(local
     assert "\n" not in message and "model 'users_net' raised ValueError: boom on a worker at " in message
     assert f"{path}:{line} (in forward)" in message and message.startswith("users_net seed ")
     assert not list(store.glob("*/run.json"))
+
+
+@pytest.mark.parametrize("on_ray", [False, True], ids=["here", "on-ray"])
+def test_the_training_is_published_as_events_a_follower_adds_up(on_ray, store, tmp_path, monkeypatch, request):
+    from fashion_cnn.train.progress import PROGRESS, Follower, Tally
+
+    if on_ray:
+        request.getfixturevalue("local_ray")
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setenv(PROGRESS, str(events))
+    configs = [RunConfig("lenet5", epochs=2, subset=300, device="cpu", seed=s) for s in (0, 1)]
+    stored = schedule.get_or_train_many(configs[:1], progress=False)  # read, not trained, by the next call
+    follower, tally = Follower(events), Tally()
+    for event in follower.poll():
+        tally.add(event)
+    assert (tally.runs, tally.runs_done, tally.epochs, tally.epochs_done) == (1, 1, 2, 2)
+    trained = schedule.get_or_train_many(configs, progress=False, local_seconds=0 if on_ray else 1e9)
+    for event in follower.poll():  # only what was appended since
+        tally.add(event)
+    assert (tally.runs, tally.runs_done, tally.epochs, tally.epochs_done) == (2, 2, 4, 4)
+    assert tally.trained == {stored[0].key, trained[1].key}  # the stored run was not trained again
+    assert tally.work == pytest.approx(sum(map(runs.estimated_cpu_seconds, configs)))
+    assert tally.work_done == pytest.approx(tally.work) and not tally.open  # every batch ended
+    assert tally.current == configs[1].title and tally.seconds_left() == 0.0

@@ -15,9 +15,10 @@ from pathlib import Path
 from .. import config as cfg
 from .. import errors
 from .. import setup as setup_options
-from ..report.build import build, check_reproduce
+from ..report.build import build, check_reproduce, timings
 from ..report.notebooks import NotebookFailed, discover
 from ..report.render import RenderFailed
+from ..sections.plan import DAY, Estimate, estimate, report_plan
 from ..setup import OPTIONS, ReportSetup
 from ..train.store import Store, device_name
 
@@ -43,10 +44,48 @@ def add_arguments(parser) -> None:
         "part with `studies train --only`); the other figures show as not run",
     )
     parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="go on when the estimate passes a day on this machine, without asking (YES=1 in make)",
+    )
+    parser.add_argument(
         "--address",
         default=None,
         help="a Ray cluster the notebooks train on (host:port; default RAY_ADDRESS, else a local Ray)",
     )
+
+
+def duration(seconds: float) -> str:
+    """A planned time in words: "~2 min", "about 62 min", "about 3.4 h", "about 9,131,000 h"."""
+    if seconds < 90:
+        return f"~{max(1, round(seconds / 60))} min"
+    if seconds < 2 * 3600:
+        return f"about {round(seconds / 60)} min"
+    hours = seconds / 3600
+    return f"about {hours:.1f} h" if hours < 100 else f"about {float(f'{hours:.3g}'):,.0f} h"
+
+
+def estimate_line(est: Estimate, quick: Estimate | None = None) -> str:
+    """What the report will cost here, before it starts: the time, the runs to train and stored, the cores,
+    and what the quick profile would take instead."""
+    cores = f"{est.workers} core{'s' * (est.workers != 1)}"
+    line = f"estimate: {duration(est.seconds)} here on {cores} ({est.to_train:,} runs to train, {est.stored:,} stored)"
+    return line + (f"; PROFILE=quick takes {duration(quick.seconds)}" if quick is not None else "")
+
+
+def too_long(est: Estimate, yes: bool) -> str | None:
+    """None when the report may start; else the one line that stops it: beyond a day here, asked when
+    interactive, refused otherwise unless `yes`."""
+    if est.seconds <= DAY or yes:
+        return None
+    what = (
+        f"this report needs {duration(est.seconds)} on this machine: check the plan with make plan, try "
+        "PROFILE=quick, train on a cluster (ADDRESS=host:port) or a GPU"
+    )
+    if sys.stdin.isatty():
+        answer = input(f"report: {what}. Go on anyway? [y/N] ").strip().lower()
+        return None if answer in ("y", "yes") else "stopped before training anything"
+    return f"{what}; or run it with YES=1 (--yes) to go on anyway"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,14 +124,27 @@ def run(args) -> int:
                 f"report: profile {args.profile}, study {name}, {len(discover(args.notebooks))} notebooks → {out}",
                 flush=True,
             )
+            chosen = setup.with_study(studies.get_study(name)) if args.all_studies else setup
+            est = estimate(report_plan(chosen, args.reproduce), chosen.profile.name)
+            quick = None
+            if chosen.profile.name != "quick":
+                given = {name: getattr(args, name) for name in OPTIONS} | {"study": chosen.source, "profile": "quick"}
+                fast = ReportSetup.from_parameters(**given)
+                quick = estimate(report_plan(fast, args.reproduce), "quick")
+            print(estimate_line(est, quick), flush=True)
+            stop = too_long(est, args.yes)
+            if stop is not None:
+                print(f"report: {stop}", file=sys.stderr)
+                return 2
             rep = build(
-                setup.with_study(studies.get_study(name)) if args.all_studies else setup,
+                chosen,
                 notebooks_dir=args.notebooks,
                 out_dir=out,
                 pdf=not args.no_pdf,
                 reproduce=args.reproduce,
                 stored_only=args.stored_only,
             )
+            print("time per notebook:\n" + "\n".join(timings(rep.notebooks)), flush=True)
             pages = f", {rep.pages} pages" if rep.pages else ""
             print(f"wrote {rep.html} and {rep.pdf}{pages}" if not args.no_pdf else f"wrote {rep.html}")
 

@@ -15,7 +15,17 @@ from pathlib import Path
 from .. import config as cfg
 from ..setup import ReportSetup
 from ..studies.sources import report_names
-from .notebooks import KERNEL, NotebookFailed, NotebookResult, discover, execute, parameters_for
+from .notebooks import (
+    KERNEL,
+    NotebookFailed,
+    NotebookResult,
+    discover,
+    events_file,
+    execute,
+    parameters_for,
+    runs_counted,
+)
+from .progress import Live, clock
 from .render import pdf_pages, render_html, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -31,6 +41,20 @@ class Report:
     seconds: float
     device: str
     pages: int | None
+
+
+def runs_line(trained: int, stored: int) -> str:
+    """How many runs a notebook (or the report) trained and how many it read from the store."""
+    return f"{trained} runs trained, {stored} read from the run store"
+
+
+def timings(results: list[NotebookResult]) -> list[str]:
+    """The time each notebook took and the runs it trained and read, then the same for all of them."""
+    width = max([len(r.name) for r in results] + [12])
+    lines = [f"  {r.name:<{width}} {clock(r.seconds):>8}  {runs_line(len(r.trained), r.stored)}" for r in results]
+    trained, read = runs_counted(results)
+    total = sum(r.seconds for r in results)
+    return [*lines, f"  {f'{len(results)} notebooks':<{width}} {clock(total):>8}  {runs_line(trained, read)}"]
 
 
 def replace_dir(new: Path, target: Path) -> None:
@@ -63,6 +87,7 @@ def build(
     reproduce: str | None = None,
     stored_only: bool = False,
     echo=print,
+    terminal: bool | None = None,
 ) -> Report:
     """Run every notebook with `setup`'s parameters and render `report.html` and `report.pdf` (unless
     `pdf` is False) into `out_dir` (default: the reports folder).
@@ -71,7 +96,9 @@ def build(
     `stored_only` makes it measure only the runs the store holds, training none of the rest.
     `reports_dir` holds the run store and caches (default `config.REPORTS_DIR`). Nothing in `out_dir`
     changes unless everything succeeded. Raises NotebookFailed naming the notebook and cell,
-    RenderFailed when Chromium cannot print the PDF.
+    RenderFailed when Chromium cannot print the PDF. `echo` prints a line as each notebook starts and ends;
+    what a notebook trains shows live on a terminal (`terminal`: default, when stderr is one), else in plain
+    lines through `echo` (`progress.Live`).
     """
     reproduce = check_reproduce(reproduce)
     reports_dir = Path(reports_dir or cfg.REPORTS_DIR).resolve()
@@ -85,23 +112,25 @@ def build(
         results = []
         for i, path in enumerate(notebooks, 1):
             params = parameters_for(path, setup.parameters(), reproduce, stored_only)
-            echo(f"[{i}/{len(notebooks)}] {path.name} ...", end="", flush=True)
+            step = f"[{i}/{len(notebooks)}] {path.name}"
+            echo(f"{step} ...", flush=True)
             try:
-                result = execute(
-                    path,
-                    staging / "notebooks" / path.name,
-                    params,
-                    reports_dir=reports_dir,
-                    kernel=kernel,
-                    scratch=staging,
-                )
+                with Live(path.name, events_file(path, staging), echo=echo, terminal=terminal):
+                    result = execute(
+                        path,
+                        staging / "notebooks" / path.name,
+                        params,
+                        reports_dir=reports_dir,
+                        kernel=kernel,
+                        scratch=staging,
+                    )
             except NotebookFailed as err:
-                echo(" FAILED", flush=True)
+                echo(f"{step} FAILED", flush=True)
                 failed = out_dir / "failed" / path.name
                 failed.parent.mkdir(exist_ok=True)
                 shutil.copy2(staging / "notebooks" / path.name, failed)
                 raise NotebookFailed(err.notebook, err.cell, err.ename, err.evalue, err.source, failed) from None
-            echo(f" {result.seconds:.1f} s, {len(result.run_keys)} runs", flush=True)
+            echo(f"{step}: {clock(result.seconds)}, {runs_line(len(result.trained), result.stored)}", flush=True)
             results.append(result)
         title = "Fashion-MNIST: comparing CNN variants"
         subtitle = (

@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import config as cfg
 from ..errors import Error
+from ..train.progress import PROGRESS, Follower
 from ..train.store import RUN_LOG
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,13 @@ class NotebookResult:
     path: Path
     parameters: dict[str, Any]
     seconds: float
-    run_keys: list[dict] = field(default_factory=list)
+    run_keys: list[dict] = field(default_factory=list)  # every run it read, trained now or stored before
+    trained: frozenset[str] = frozenset()  # of those, the keys of the runs it trained
+
+    @property
+    def stored(self) -> int:
+        """How many of the runs it read the store held before."""
+        return len({k["key"] for k in self.run_keys} - self.trained)
 
     @property
     def title(self) -> str:
@@ -68,6 +75,13 @@ class NotebookResult:
                     if line.startswith("# "):
                         return line[2:].strip()
         return self.name
+
+
+def runs_counted(results: list[NotebookResult]) -> tuple[int, int]:
+    """The runs `results` trained and the runs they read from the store, each run once however many read it."""
+    trained = set().union(*(r.trained for r in results))
+    read = {k["key"] for r in results for k in r.run_keys}
+    return len(trained), len(read - trained)
 
 
 def discover(notebooks_dir: Path | str | None = None) -> list[Path]:
@@ -111,10 +125,16 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def events_file(path: Path, scratch: Path) -> Path:
+    """Where the kernel running notebook `path` publishes its training (`train.progress`)."""
+    return scratch / f"{path.stem}.progress.jsonl"
+
+
 def execute(
     path: Path, out: Path, parameters: dict[str, Any], *, reports_dir: Path, kernel: str = KERNEL, scratch: Path
 ) -> NotebookResult:
-    """Run one notebook under papermill with `parameters`, writing the executed copy to `out`.
+    """Run one notebook under papermill with `parameters`, writing the executed copy to `out`; its kernel
+    publishes what it trains to `events_file(path, scratch)`.
 
     Raises NotebookFailed naming the notebook and the failing cell.
     """
@@ -128,12 +148,15 @@ def execute(
     (ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text('c.IPKernelApp.log_level = "CRITICAL"\n')
     log = scratch / f"{path.stem}.runs.jsonl"
     log.unlink(missing_ok=True)
+    events = events_file(path, scratch)
+    events.unlink(missing_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     logger.debug("executing %s with %s into %s", path, parameters, out)
     env = {
         "FASHION_CNN_REPORTS": str(reports_dir),
         RUN_LOG: str(log),  # the kernel's default store logs every run a notebook loads
+        PROGRESS: str(events),  # and its scheduler what it trains
         "FASHION_CNN_QUIET": "1",
         "IPYTHONDIR": str(ipython_dir),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
@@ -165,4 +188,5 @@ def execute(
     seconds = time.perf_counter() - started
     keys = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     unique = list({k["key"]: k for k in keys}.values())
-    return NotebookResult(path.name, out, parameters, seconds, unique)
+    trained = {e.get("key") for e in Follower(events).poll() if e.get("event") == "run"}
+    return NotebookResult(path.name, out, parameters, seconds, unique, frozenset(trained & {k["key"] for k in unique}))

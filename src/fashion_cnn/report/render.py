@@ -17,9 +17,10 @@ from pathlib import Path
 from .. import config as cfg
 from ..errors import Error
 from ..present.text.summary import WALL_TIME_CLASS
+from ..present.text.words import count
 from ..train.store import provenance
 from . import document
-from .notebooks import KERNEL, NotebookResult
+from .notebooks import KERNEL, NotebookResult, runs_counted
 
 logger = logging.getLogger(__name__)
 
@@ -288,8 +289,12 @@ def render_html(
                 a["href"] = f"{link_prefix}/{a['href']}"
     container = soup.find("main") or soup.body
     container.append(BeautifulSoup(appendix_html(results, device, bench_dir), "html.parser"))
+    trained, read = runs_counted(results)
     for span in container.select(f"span.{WALL_TIME_CLASS}"):  # the summary's "how long": known only now
-        span.string = f"{sum(r.seconds for r in results) / 60:.1f} minutes"
+        span.string = (
+            f"{sum(r.seconds for r in results) / 60:.1f} minutes, training {count(trained, 'run')} and reading "
+            f"{read:,} more from the run store"
+        )
     numbering = document.number(container)  # every figure and table in order, the appendix's too
     works = document.cited(container, numbering)
     document.resolve(container, numbering, {key: i for i, key in enumerate(works, 1)})

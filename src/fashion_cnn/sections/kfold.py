@@ -14,7 +14,6 @@ from ..studies import fold_configs
 from ..train.runs import RunConfig
 from ..train.schedule import get_or_train_many
 from ..train.store import Run
-from ..train.training import get_or_train
 from . import variants
 
 
@@ -61,8 +60,7 @@ def run(setup: ReportSetup, model: str = "", compare: str = "best", folds: int =
     other = next(m for m in variants.ranked(setup) if m != name) if compare == "best" else compare
     base = setup.config(name, seed)
     configs = fold_configs(base, k) + (fold_configs(setup.config(other, seed), k) if other else [])
-    runs = get_or_train_many(configs, store=setup.store)
-    holdout = get_or_train(base, store=setup.store)
+    *runs, holdout = get_or_train_many([*configs, base], store=setup.store)
     final = metrics.final_metrics(runs)
     families = metrics.kfold_compare(final, (name, other), setup.margin) if other else None
     return KFold(name, other, k, seed, base, runs, holdout, final, families)

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..analysis import embed, metrics
 from ..setup import ReportSetup
+from ..train.schedule import get_or_train_many
 from ..train.store import Run
-from ..train.training import get_or_train
 from . import variants
 
 
@@ -45,7 +45,7 @@ class TSNE:
 def run(setup: ReportSetup, model: str = "", held_out: float = 0.2, perplexity: float = 30.0, seed: int = 0) -> TSNE:
     """Map `model`'s ("": the study's best, section 2's ranking) features on the profile's test images."""
     name = model or variants.ranked(setup)[0]
-    trained = get_or_train(setup.config(name, seed), store=setup.store)
+    (trained,) = get_or_train_many([setup.config(name, seed)], store=setup.store)  # the scheduler reports it
     res = metrics.evaluate_test(trained, metrics.test_indices(setup.profile.test_subset), setup.device, features=True)
     fitted = embed.fit_with_held_out(
         res["features"], res["labels"], held_out=held_out, perplexity=perplexity, seed=seed, tag=trained.key

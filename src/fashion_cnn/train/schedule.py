@@ -51,6 +51,7 @@ from ..atomic import write_bytes, write_json
 from ..errors import ConfigError, Error
 from ..models import user_files as model_files
 from . import engine, runs
+from .progress import publish
 from .runs import RunConfig
 from .store import Run, RunBusy, Store
 from .training import default_progress, get_or_train
@@ -296,13 +297,16 @@ def _train_task(
 class _Bar:
     """One bar over all runs, filled by estimated single-core work (`runs.estimated_cpu_seconds`) as
     each epoch finishes on any node, so its time left means something while runs of very different
-    sizes train; the postfix counts runs and epochs."""
+    sizes train; the postfix counts runs and epochs. The same steps go, as events, to whoever follows
+    this process's training (`progress.publish`: the report builder's live line)."""
 
     def __init__(self, configs: dict[str, RunConfig], store: Store, where: str, progress: bool):
         self.epochs = {k: c.epochs for k, c in configs.items()}
+        self.titles = {k: c.title for k, c in configs.items()}
         self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in configs.items()}  # per epoch
         self.done = {k: store.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
         self.runs = 0
+        self.batch = f"{os.getpid()}-{id(self)}"
         self.bar = tqdm(
             total=sum(self.cost[k] * self.epochs[k] for k in configs),
             initial=sum(self.cost[k] * self.done[k] for k in configs),
@@ -312,19 +316,34 @@ class _Bar:
             dynamic_ncols=True,
             bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
         )
+        publish(
+            "start",
+            batch=self.batch,
+            runs=len(configs),
+            epochs=sum(self.epochs.values()),
+            epochs_done=sum(self.done.values()),
+            work=sum(self.cost[k] * self.epochs[k] for k in configs),
+            work_done=sum(self.cost[k] * self.done[k] for k in configs),
+            where=where,
+        )
         self._show(0.0)
 
     def epoch(self, key: str, epoch: int) -> None:
-        self._show(self._advance(key, epoch))
+        epochs, work = self._advance(key, epoch)
+        publish("epoch", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
+        self._show(work)
 
     def run_done(self, key: str) -> None:
         self.runs += 1
-        self._show(self._advance(key, self.epochs[key]))
+        epochs, work = self._advance(key, self.epochs[key])
+        publish("run", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
+        self._show(work)
 
-    def _advance(self, key: str, epoch: int) -> float:
-        work = self.cost[key] * max(0, epoch - self.done[key])
+    def _advance(self, key: str, epoch: int) -> tuple[int, float]:
+        """The epochs and the work that reaching `epoch` adds to run `key`."""
+        epochs = max(0, epoch - self.done[key])
         self.done[key] = max(self.done[key], epoch)
-        return work
+        return epochs, self.cost[key] * epochs
 
     def _show(self, work: float) -> None:
         self.bar.set_postfix_str(
@@ -337,6 +356,7 @@ class _Bar:
             self.bar.refresh()
 
     def close(self) -> None:
+        publish("end", batch=self.batch)
         self.bar.close()
 
 
@@ -558,21 +578,27 @@ def _train_here(
 ) -> set[str]:
     stopped = set()
     where = _where(on_ray=False)
-    for key, c in todo.items():
+    bar = _Bar(todo, store, "here", progress=False)  # each run shows its own bar; this one tells the followers
+    try:
+        for key, c in todo.items():
 
-        def hook(epoch, history, *_, key=key):
-            if on_epoch is not None and on_epoch(key, history, where):
-                raise _Stopped
+            def hook(epoch, history, *_, key=key):
+                bar.epoch(key, len(history))
+                if on_epoch is not None and on_epoch(key, history, where):
+                    raise _Stopped
 
-        try:
-            get_or_train(c, store=store, progress=progress, on_epoch_end=hook)
-        except _Stopped:
-            stopped.add(key)
-        except engine.TrainingDiverged as err:
-            if on_diverged is None:
-                raise
-            on_diverged(key, err)
-            stopped.add(key)
+            try:
+                get_or_train(c, store=store, progress=progress, on_epoch_end=hook)
+                bar.run_done(key)
+            except _Stopped:
+                stopped.add(key)
+            except engine.TrainingDiverged as err:
+                if on_diverged is None:
+                    raise
+                on_diverged(key, err)
+                stopped.add(key)
+    finally:
+        bar.close()
     return stopped
 
 

@@ -41,9 +41,8 @@ from ..errors import ConfigError
 from ..studies import get_study
 from ..studies.sources import reported
 from ..train.runs import RunConfig, run_key
-from ..train.schedule import LOCAL_SECONDS, train_many
+from ..train.schedule import LOCAL_SECONDS, get_or_train_many, train_many
 from ..train.store import Run, Store, device_name
-from ..train.training import get_or_train
 from .space import CPU_MODEL, CPU_SPACE, DEFAULT_SPACE, QUICK_SPACE, Param, TuneError, parse_space, with_value
 from .storage import default_storage, open_storage, redact
 
@@ -474,7 +473,7 @@ def retrain_best(
     study: optuna.Study, plan: SearchPlan, profile: cfg.Profile, device: str = "auto"
 ) -> tuple[Run, dict[str, float]]:
     """The best config retrained on train + validation (same epochs) and its test metrics."""
-    run = get_or_train(best_config(study, plan).replace(split="trainval"))
+    (run,) = get_or_train_many([best_config(study, plan).replace(split="trainval")])
     return run, evaluate_on_test(run, profile, device)
 
 

@@ -1,0 +1,125 @@
+"""What a notebook trains, live in the terminal of the person who ran `make report`.
+
+A notebook's kernel publishes its training as events (`train.progress`) into a file the builder names;
+`Live` follows that file while the notebook runs. In a terminal it keeps one tqdm line: runs and epochs
+done of those started, the run training now, the time since the notebook started and the time its
+started trainings still need. Elsewhere (CI, `nohup`, a log file) it writes a plain line when a batch of
+runs starts and as runs finish (at most one every `PLAIN_EVERY` seconds, and the last). It never stops
+the notebook: a line it cannot draw is a line less.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Self
+
+from tqdm import tqdm
+
+from ..present.text.words import count
+from ..train.progress import Follower, Tally
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+PLAIN_EVERY = 10.0  # seconds between two plain lines about finished runs
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as "1:05:07", "4:12" or "0:09"; "?" when unknown."""
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def status(tally: Tally, elapsed: float, now: float | None = None) -> str:
+    """One line of what trained so far: runs and epochs done of the total, the run now, elapsed, time left."""
+    line = f"runs {tally.runs_done}/{tally.runs}, epochs {tally.epochs_done}/{tally.epochs}"
+    if tally.current and tally.runs_done < tally.runs:
+        line += f", now {tally.current}"
+    left = tally.seconds_left(now)
+    left = f", ~{clock(left)} left" if left is not None and tally.runs_done < tally.runs else ""
+    return line + f", {clock(elapsed)} elapsed" + left
+
+
+class Live:
+    """Follows the events file `events` while notebook `name` runs (a context manager); `tally` holds what it
+    trained. `terminal`: draw a live line on `stream` (default: when stderr is a terminal); otherwise
+    plain lines go to `echo`."""
+
+    def __init__(
+        self,
+        name: str,
+        events: Path,
+        *,
+        echo: Callable[..., None] = print,
+        terminal: bool | None = None,
+        stream=None,
+    ):
+        self.name, self.follower, self.echo = name, Follower(events), echo
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.tally, self.bar = Tally(), None
+        self.started = time.time()
+        self.last_line = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name=f"progress {name}", daemon=True)
+
+    def __enter__(self) -> Self:
+        self.started = time.time()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._update(final=True)
+        if self.bar is not None:
+            self.bar.close()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self._update()
+            except Exception as err:  # noqa: BLE001 - the line is a courtesy; the notebook goes on
+                logger.debug("progress line of %s: %s", self.name, err)
+
+    def _update(self, final: bool = False) -> None:
+        runs_before, epochs_before, done_before = self.tally.runs, self.tally.epochs, self.tally.runs_done
+        for event in self.follower.poll():
+            self.tally.add(event)
+        if self.tally.runs == 0:
+            return
+        now = time.time()
+        line = status(self.tally, now - self.started, now)
+        if self.terminal:
+            self._draw(line)
+            return
+        if self.tally.runs > runs_before:
+            runs, epochs = self.tally.runs - runs_before, self.tally.epochs - epochs_before
+            self.echo(f"  {self.name}: training {count(runs, 'run')}, {count(epochs, 'epoch')}", flush=True)
+        finished = self.tally.runs_done > done_before
+        if finished and (now - self.last_line >= PLAIN_EVERY or self.tally.runs_done == self.tally.runs or final):
+            self.echo(f"  {self.name}: {line}", flush=True)
+            self.last_line = now
+
+    def _draw(self, line: str) -> None:
+        if self.bar is None:
+            self.bar = tqdm(
+                total=1.0,
+                file=self.stream,
+                leave=False,
+                dynamic_ncols=True,
+                desc=f"  {self.name}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
+            )
+        self.bar.total = max(self.tally.work, 1e-9)
+        self.bar.n = min(self.tally.work_done, self.bar.total)
+        self.bar.set_postfix_str(line, refresh=False)
+        self.bar.refresh()
