@@ -14,7 +14,7 @@ WORKERS ?= 0
 SEEDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test lint format test-fast bench report report-all plan train lab tune strip
+.PHONY: help setup system test lint format test-fast bench report report-all bundle plan train lab tune strip
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ RAY_ARGS = $(if $(ADDRESS),--address $(ADDRESS))
 
 report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.toml, MODELS=my_models.py, PRECISION=fp32|bf16, REPRODUCE="R0 R4"|all, STORED_ONLY=1, SEEDS=n|auto, MARGIN=0.5, MAX_SEEDS=10, ADDRESS=host:port, YES=1: go on past a day's estimate) → reports/report.html + report.pdf
 	$(PY) -m fashion_cnn report $(call options) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(if $(YES),--yes) $(RAY_ARGS)
+
+bundle: setup ## the last report, its executed notebooks, every figure's and table's data and its runs' configs and provenance, in one zip → reports/report-bundle.zip
+	$(PY) -m fashion_cnn bundle
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn report --all-studies $(call options,STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)

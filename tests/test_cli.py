@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_command_is_served_by_the_one_command_line():
     done = subprocess.run([sys.executable, "-m", "fashion_cnn", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
-    for command in ("report", "list", "plan", "train", "check", "tune", "bench", "models"):
+    for command in ("report", "bundle", "list", "plan", "train", "check", "tune", "bench", "models"):
         assert f"    {command} " in done.stdout, command
 
 
@@ -43,3 +43,10 @@ def test_each_report_option_reaches_the_command_line_from_make_without_a_makefil
     dry = subprocess.run(["make", "-n", "report", f"{variable}=x"], cwd=ROOT, capture_output=True, text=True, env=env)
     [line] = [line for line in dry.stdout.splitlines() if "-m fashion_cnn report" in line]
     assert f"{flag} x" in line, line
+
+
+def test_bundle_without_a_report_is_one_line_and_writes_nothing(tmp_path, capsys):
+    assert cli.main(["bundle", "--reports", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "report.html is missing: build the report first (make report" in line
+    assert list(tmp_path.iterdir()) == []

@@ -126,6 +126,32 @@ def test_every_notebook_runs_in_the_quick_profile_into_one_report(tmp_path, monk
     for line, table in zip(found, ("tab-04-comparisons", "tab-05-comparisons")):
         (row,) = tables[table].values()
         assert f"validation accuracy {row['validation accuracy']}" in line, (line, row)
+    # every figure and table with its data beside the report, linked under it with the notebook and cell
+    # that made it, and listed in data/index.csv; a figure's data are the numbers of its table
+    import pandas as pd
+
+    index = pd.read_csv(tmp_path / "data" / "index.csv")
+    numbered = re.findall(r'<span class="caption-number">((?:Figure|Table) \d+)\.</span>', html)
+    assert sorted(index["number"]) == sorted(set(numbered)) and all((tmp_path / f).is_file() for f in index["file"])
+    for row in index[index["notebook"].notna()].itertuples():
+        assert f'<a href="{row.file}">{row.file}</a> · made by {row.notebook}, cell {int(row.cell)}' in html
+        cell = nbformat.read(tmp_path / row.notebook, as_version=4).cells[int(row.cell) - 1]
+        labels = [o.get("metadata", {}).get(config.OUTPUT_META, {}).get("label") for o in cell.get("outputs", [])]
+        assert row.label in labels, (row.number, row.label)  # that cell of the executed copy showed it
+    means = pd.read_csv(tmp_path / "data" / "fig-02-means.csv").query("kind == 'points'")
+    drawn = dict(zip(means["y_tick"], means["x"].round(2)))
+    assert drawn == {m: float(metrics2[m]["val_acc"].split(" ± ")[0]) for m in metrics2}
+    # the bundle: everything a reader needs to check a number, without the project
+    import zipfile
+
+    from fashion_cnn.report.bundle import bundle
+
+    with zipfile.ZipFile(bundle(tmp_path)) as archive:
+        names = set(archive.namelist())
+        used = pd.read_csv(archive.open("data/runs.csv"))
+    assert {"report.html", "report.pdf", "data/index.csv"} <= names and set(index["file"]) <= names
+    assert {f"notebooks/{p.name}" for p in NOTEBOOKS} <= names and not any(n.endswith(".safetensors") for n in names)
+    assert {f"runs/{k}/run.json" for k in used["key"]} <= names and len(used) >= len(trained)
     # a document: every figure and table numbered and captioned, references and cross-references that
     # resolve, the outline complete, and no heading at the foot of a page (above the page number)
     assert document_problems(rep.html, rep.pdf) == []

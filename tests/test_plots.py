@@ -188,3 +188,43 @@ def test_search_figures_draw_every_trial_of_a_real_optuna_study():
 
     importances = figures["importances"].axes[0]
     assert sorted(t.get_text() for t in importances.get_yticklabels()) == ["lr", "width"]
+
+
+def test_a_figures_data_is_what_it_draws():
+    from fashion_cnn.present.figure_data import figure_data
+
+    table = stats.mean_table(pd.DataFrame({"a": [0.90, 0.91, 0.92], "b": [0.80, 0.82, 0.84]}))
+    points = figure_data(plots.ci_bars(table)).query("kind == 'points'")
+    assert list(points["y_tick"]) == list(table.index)  # each point named by its model's tick label
+    np.testing.assert_allclose(points["x"], table["mean"] * 100)
+    assert set(points["x_axis"]) == {"validation accuracy (%): mean and 95% CI over n=3"}  # the unit travels along
+
+    curves = figure_data(plots.training_curves(_history(("a", "b"))))
+    val = curves.query("panel == 'b: accuracy' and series == 'validation' and kind == 'line'")
+    hist = _history(("a", "b"))
+    np.testing.assert_allclose(val["y"], hist[hist.model == "b"].groupby("epoch")["val_acc"].mean())
+    assert set(val["x_axis"]) == {"epoch"} and set(val["y_axis"]) == {"accuracy"}
+
+    labels = np.repeat(np.arange(10), 5)
+    pred = np.roll(labels, 1)
+    counts = metrics.confusion(labels, pred)
+    cells = figure_data(plots.confusion_matrices(counts, metrics.confusion(labels, pred, normalize=True)))
+    drawn = cells.query("panel == 'counts' and kind == 'cell'")
+    assert len(drawn) == 100 and drawn.set_index(["row", "col"])["value"].unstack().to_numpy().tolist() == (
+        counts.to_numpy().tolist()
+    )
+
+
+def test_a_tables_data_is_its_cells_as_printed_with_the_unit_in_the_header():
+    frame = pd.DataFrame(
+        {"val_acc": [0.91234, np.nan], "weights": ['<a href="runs/k1/weights.safetensors">weights</a>', "–"]},
+        index=pd.Index(["lenet5", "cnn"], name="model"),
+    )
+    shown = plots.shown_data(plots.html_table(frame, percent=("val_acc",)))
+    assert list(shown.columns) == ["model", "val_acc (%)", "weights"]
+    assert shown.to_dict("list") == {
+        "model": ["lenet5", "cnn"],
+        "val_acc (%)": ["91.23", "–"],
+        "weights": ["runs/k1/weights.safetensors", "–"],  # a link's target, not its tag
+    }
+    assert plots.shown_data("text") is None

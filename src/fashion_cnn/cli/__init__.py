@@ -1,6 +1,7 @@
 """The one command line, `python -m fashion_cnn <command>` (the Makefile's targets call it):
 
     report                     run every notebook headless and render the report (HTML and PDF)
+    bundle                     the last report with its notebooks, figures' data and runs' provenance, in one zip
     list | plan | train | check    the studies: what their runs cost, training them ahead of the report
     tune                       an Optuna search whose trials train on Ray
     bench                      our engine against a naive DataLoader loop, and a study on Ray
@@ -19,6 +20,7 @@ import sys
 
 from .. import bench
 from ..errors import ArgumentParser
+from . import bundle as bundle_cli
 from . import models as models_cli
 from . import report as report_cli
 from . import studies as studies_cli
@@ -26,6 +28,7 @@ from . import tune as tune_cli
 
 COMMANDS = {
     "report": (report_cli, "run every notebook headless and render the report (HTML and PDF)"),
+    "bundle": (bundle_cli, "the last report with its notebooks, figures' data and runs' provenance, in one zip"),
     **{name: (studies_cli, help) for name, help in studies_cli.COMMANDS.items()},
     "tune": (tune_cli, "run or continue an Optuna search whose trials train on Ray, then retrain its best"),
     "bench": (bench, "benchmark the engine against a naive DataLoader loop, and a study on Ray"),

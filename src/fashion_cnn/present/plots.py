@@ -3,6 +3,7 @@ Figure sized for an A4 page (at most 7 inches wide), so notebooks hold one call 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -358,7 +359,21 @@ class Captioned:
         from IPython.core.interactiveshell import InteractiveShell
 
         data, metadata = InteractiveShell.instance().display_formatter.format(self.obj, include, exclude)
-        return data, {**metadata, cfg.OUTPUT_META: {"caption": self.caption, "label": self.label}}
+        meta = {"caption": self.caption, "label": self.label}
+        shown = shown_data(self.obj)
+        if shown is not None:  # the report writes it beside the figure or table (`report.document`)
+            meta["data"] = shown.to_csv(index=False)
+        return data, {**metadata, cfg.OUTPUT_META: meta}
+
+
+def shown_data(obj) -> pd.DataFrame | None:
+    """What `obj` shows, as a table: a Figure's drawn values (`figure_data`), an `html_table`'s cells as
+    printed (percent columns headed "(%)"); None for anything else."""
+    if isinstance(obj, Figure):
+        from .figure_data import figure_data
+
+        return figure_data(obj)
+    return getattr(obj, "shown", None)
 
 
 def captioned(obj, caption: str, label: str = "") -> Captioned | None:
@@ -374,6 +389,9 @@ def figure(label: str, obj, **facts) -> Captioned | None:
     return captioned(obj, caption(label, **facts), label.format(**facts))
 
 
+_LINK = re.compile(r'<a [^>]*href="([^"]*)"[^>]*>.*?</a>')
+
+
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
     floats with `digits` decimals, or 3 significant digits in a column holding values too small for
@@ -384,8 +402,6 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
     if frame.empty:
         return HTML("")
     shown = frame.copy()
-    if index and shown.index.name and shown.columns.name is None and shown.columns.nlevels == 1:
-        shown = shown.rename_axis(index=None, columns=shown.index.name)
     for column in shown.columns:
         if column in percent:
             shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v * 100:.2f}")
@@ -395,7 +411,13 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
             shown[column] = shown[column].map(lambda v, spec=spec: "–" if pd.isna(v) else format(v, spec))
         else:  # whole numbers (nullable too) and text: a missing value is "–", never "None" or "<NA>"
             shown[column] = shown[column].astype(object).map(lambda v: "–" if v is None or v is pd.NA else v)
-    return HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
+    data = (shown.reset_index() if index else shown).rename(columns={c: f"{c} (%)" for c in percent})
+    data = data.map(lambda v: _LINK.sub(r"\1", v) if isinstance(v, str) else v)  # a link's target, not its tag
+    if index and shown.index.name and shown.columns.name is None and shown.columns.nlevels == 1:
+        shown = shown.rename_axis(index=None, columns=shown.index.name)
+    out = HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
+    out.shown = data  # the cells as printed, for the report's CSV beside the table (`shown_data`)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

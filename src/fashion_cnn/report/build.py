@@ -15,6 +15,8 @@ from pathlib import Path
 from .. import config as cfg
 from ..setup import ReportSetup
 from ..studies.sources import report_names
+from .bundle import write_runs
+from .document import DATA_DIR
 from .notebooks import (
     KERNEL,
     NotebookFailed,
@@ -148,7 +150,9 @@ def build(
         )
         pdf_path = render_pdf(html_path, staging / "report.pdf") if pdf else None
         pages = pdf_pages(pdf_path) if pdf_path else None
+        write_runs(results, staging / DATA_DIR)  # for `make bundle`
         replace_dir(staging / "notebooks", out_dir / "notebooks")
+        replace_dir(staging / DATA_DIR, out_dir / DATA_DIR)
         os.replace(html_path, out_dir / "report.html")
         if pdf_path:
             os.replace(pdf_path, out_dir / "report.pdf")

@@ -68,7 +68,9 @@ class Numbering:
 
 def declare(nb) -> None:
     """Turn each output of notebook `nb` that declares a caption (`plots.captioned`) into one HTML output:
-    a `<figure>` holding the image or table and its caption, numbered later in document order (`number`)."""
+    a `<figure>` holding the image or table and its caption, numbered later in document order (`number`).
+    The data it shows (`plots.shown_data`, as CSV) and the cell that made it (the cell's id, "<notebook
+    stem>-<index>") ride along as attributes until `write_data` puts them beside the report."""
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             meta = out.get("metadata", {}).get(META)
@@ -85,7 +87,11 @@ def declare(nb) -> None:
                 body, kind = f"<figcaption>{caption}</figcaption>{data['text/html']}", "table"
             else:  # a note shown instead (e.g. "fewer than two trials: no importances"): nothing to number
                 continue
-            out["data"] = {"text/html": f'<figure class="{CLASSES[kind]}" data-label="{label}">{body}</figure>'}
+            extra = ""
+            if meta.get("data"):
+                source = html.escape(str(cell.get("id", "")), quote=True)
+                extra = f' data-csv="{html.escape(meta["data"], quote=True)}" data-source="{source}"'
+            out["data"] = {"text/html": f'<figure class="{CLASSES[kind]}" data-label="{label}"{extra}>{body}</figure>'}
             out["metadata"] = {}
 
 
@@ -151,6 +157,66 @@ def number(soup) -> Numbering:
         for img in node.find_all("img"):
             img["alt"] = MARKER.sub("", f"{item.name}. {item.caption}")
     return numbering
+
+
+DATA_DIR = "data"  # beside report.html: each figure's and table's CSV, and their index
+INDEX = "index.csv"
+
+
+def _table_rows(table) -> list[list[str]]:
+    """The cells of an HTML `table` as printed, row by row (its header row first)."""
+    return [[cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
+
+
+def write_data(soup, numbering: Numbering, folder: Path) -> list[dict]:
+    """Write the data of every numbered figure and table of `soup` to `folder`/<anchor>.csv: what it shows
+    as declared (`declare`), or a table's cells as printed; put a line under its caption linking the file
+    and naming the executed notebook and cell that made it; and write `folder`/index.csv (number, label,
+    caption, file, notebook, cell). Returns the index's rows."""
+    import csv
+    import io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for item in numbering.items:
+        node = soup.find(id=item.anchor)
+        data, source = node.attrs.pop("data-csv", None), node.attrs.pop("data-source", "")
+        if data is None and node.find("table") is not None:
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(_table_rows(node.find("table")))
+            data = buffer.getvalue()
+        if data is None:
+            continue
+        name = f"{item.anchor}.csv"
+        (folder / name).write_text(data, encoding="utf-8")
+        stem, _, cell = source.rpartition("-")
+        made = f"notebooks/{stem}.ipynb, cell {int(cell) + 1}" if cell.isdigit() else ""
+        line = soup.new_tag("p", attrs={"class": "figure-data"})
+        link = soup.new_tag("a", href=f"{DATA_DIR}/{name}")
+        link.string = f"{DATA_DIR}/{name}"
+        line.append("Data: ")
+        line.append(link)
+        if made:
+            line.append(f" · made by {made}")
+        if item.kind == "figure":
+            node.find("figcaption").insert_after(line)
+        else:
+            node.append(line)
+        rows.append(
+            {
+                "number": item.name,
+                "label": node.get("data-label", ""),
+                "caption": item.caption,
+                "file": f"{DATA_DIR}/{name}",
+                "notebook": f"notebooks/{stem}.ipynb" if made else "",
+                "cell": int(cell) + 1 if made else "",
+            }
+        )
+    with open(folder / INDEX, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=["number", "label", "caption", "file", "notebook", "cell"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
 
 
 def _marked(soup) -> list:

@@ -92,6 +92,7 @@ nav.toc .toc-page { position: absolute; right: 0; top: 0; font-weight: normal; }
 figure { margin: 6pt 0; }
 figure.numbered-figure img { display: block; margin: 0 auto; }
 figcaption { font-size: 8.5pt; color: #333; margin: 3pt 0; }
+p.figure-data { font-size: 7pt; color: #666; margin: 1pt 0 4pt; }
 figure.numbered-table figcaption { margin-bottom: 2pt; }
 .caption-number { font-weight: bold; }
 nav.lof ul { margin: 0; padding-left: 0; list-style: none; font-size: 8.5pt; }
@@ -296,6 +297,7 @@ def render_html(
             f"{read:,} more from the run store"
         )
     numbering = document.number(container)  # every figure and table in order, the appendix's too
+    document.write_data(container, numbering, out.parent / document.DATA_DIR)  # each one's CSV beside the report
     works = document.cited(container, numbering)
     document.resolve(container, numbering, {key: i for i, key in enumerate(works, 1)})
     if works:

@@ -2,9 +2,10 @@
 
 Each section's runs come from the same functions the section calls (the study's configs, the decay
 configs, the sweeps, the search's plan, each reproduced study's plan), so the plan follows the code.
-Where a section's model depends on an earlier outcome (sections 3–5 take section 2's best), the study's
-baseline stands in; seeds="auto" plans the 3-seed pilot and the fewest seeds a choice can give after it, so
-the estimate is a floor there; the search plans all its trials as if none were pruned, a ceiling. `estimate`
+Where a section's model depends on an earlier outcome (sections 3–5 take section 2's best), section 2's
+ranking is read from the store when it holds section 2's runs, and the study's order stands in otherwise
+(the count of runs is the same either way); seeds="auto" plans the 3-seed pilot and the fewest seeds a
+choice can give after it, a floor; the search counts its trials left as if none were pruned, a ceiling. `estimate`
 prices what the store does not hold with `runs.estimated_cpu_seconds`, spread over this machine's cores,
 plus a fixed time per notebook for what is not training (kernels, test-set evaluation, t-SNE, figures).
 """
@@ -27,7 +28,7 @@ from ..tune.sweeps import decay_configs, default_sweeps, sweep_base
 
 # Seconds a notebook spends on everything but training, per profile: measured on 2 cores, every run stored
 # (docs/progress.md); a floor, so the estimate errs short on slower machines.
-OVERHEAD_SECONDS = {"quick": 20.0, "full": 60.0}
+OVERHEAD_SECONDS = {"quick": 15.0, "full": 60.0}
 NOTEBOOKS = 9
 DAY = 24 * 3600.0
 
@@ -61,37 +62,62 @@ def _seeds(setup: ReportSetup) -> list[int]:
     return list(range(int(setup.seeds)))
 
 
-def report_plan(setup: ReportSetup, reproduce: str | None = None) -> list[Part]:
+def _ranked(models: list[str], main: list[RunConfig], store: Store) -> tuple[list[str], bool]:
+    """Section 2's ranking (mean validation accuracy, best first) when `store` holds all its runs, and True;
+    else the study's own order standing in, and False."""
+    accuracy: dict[str, list[float]] = {}
+    for config in main:
+        run = store.get(config) if store.has(config) else None
+        if run is None:
+            return list(models), False
+        accuracy.setdefault(config.name, []).append(float(run.metrics["val_acc"]))
+    return sorted(models, key=lambda m: -sum(accuracy[m]) / len(accuracy[m])), True
+
+
+def _best_trial(plan) -> RunConfig:
+    """The search's best trial retrained on train + validation; before the search has one, its base config."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        if _trials_left(plan) < plan.trials:
+            return plan.config(open_study(plan, create=False).best_params).replace(split="trainval")
+    return plan.base.replace(split="trainval")
+
+
+def report_plan(setup: ReportSetup, reproduce: str | None = None, store: Store | None = None) -> list[Part]:
     """Every run the report's sections will train or read under `setup`, section by section (`reproduce`:
-    notebook 08's reports, None for its default)."""
+    notebook 08's reports, None for its default; `store`: where section 2's ranking is read from when it holds
+    its runs, default the project's)."""
     study, profile, device = setup.study, setup.profile, setup.device
     seeds = _seeds(setup)
-    stand_in = study.baseline  # sections 3–5 take section 2's best: unknown before it trains
     main = study.configs(profile, seeds, device)
-    trainval = [setup.config(m, s).replace(split="trainval") for m in study.models[:2] for s in seeds]
-    base = setup.config(stand_in, 0)
-    folds = [base.replace(split="fold", fold=i, folds=profile.folds) for i in range(profile.folds)]
-    other = next((m for m in study.models if m != stand_in), stand_in)
-    folds += [f.replace(model=setup.config(other, 0).model, label=other) for f in folds]
-    plain = [setup.config(stand_in, s) for s in seeds]
+    order, known = _ranked(list(study.models), main, store or Store.default())
+    note = "" if known else "the study's order standing in for section 2's ranking, not trained yet"
+    best = order[0]
+    trainval = [setup.config(m, s).replace(split="trainval") for m in order[:2] for s in seeds]
+    other = next(m for m in order if m != study.baseline)  # section 4 compares the baseline with the best other
+    folds = [
+        setup.config(m, 0).replace(split="fold", fold=i, folds=profile.folds)
+        for m in (study.baseline, other)
+        for i in range(profile.folds)
+    ]
+    plain = [setup.config(best, s) for s in seeds]
     augmented = [c.replace(augment=tuple(study.augmentation)) for c in plain]
     decay = decay_configs(profile, device=device, precision=setup.precision)
     decayed = [c.replace(seed=s) for c in decay.values() for s in seeds]
     base_of_sweeps = sweep_base(profile, device).replace(precision=setup.precision)
     swept = [c for sweep in default_sweeps(profile, device, base_of_sweeps) for c in sweep.configs()]
     search = plan_search(None, profile.name, device=device, precision=setup.precision)
-    finals = [search.base.replace(split="trainval")]  # the best trial retrained: its settings stand in
     names = report_names(reproduce or "auto", profile.name, device)
     reproduced = [
         j.config for name in names for j in get_study(name).at_precision(setup.precision).plan(profile, seeds, device)
     ]
-    note = f"{stand_in} standing in for section 2's best model"
     return [
         Part("2. Baseline and variants", tuple(main)),
-        Part("3. Test evaluation", tuple(trainval), "the study's first two models standing in for the best two"),
+        Part("3. Test evaluation", tuple(trainval), note),
         Part("4. k-fold cross-validation", tuple(folds), note),
         Part("5. Data augmentation", tuple(plain + augmented), note),
-        Part("7. Hyperparameters", tuple(decayed + swept + finals)),
+        Part("7. Hyperparameters", tuple(decayed + swept + [_best_trial(search)])),
         Part("7. Hyperparameters: the search", (), "its trials, none pruned", (search.base,) * _trials_left(search)),
         Part("8. Reproduction", tuple(reproduced), " ".join(names)),
     ]
