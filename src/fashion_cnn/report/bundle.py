@@ -21,7 +21,6 @@ from .document import DATA_DIR
 
 NAME = "report-bundle.zip"
 RUNS = "runs.csv"  # in DATA_DIR: notebook, run key and run name of every run the report read
-SMALL = 1 << 20  # a run's files under this size travel (its JSON); weights and checkpoints stay
 
 
 class NoReport(Error, FileNotFoundError):
@@ -59,7 +58,7 @@ def bundle(reports_dir: Path | str | None = None, out: Path | str | None = None)
             keys = list(dict.fromkeys(row["key"] for row in csv.DictReader(f)))
     runs = folder / "runs"
     for key in keys:
-        files += [p for p in sorted((runs / key).glob("*")) if p.is_file() and p.stat().st_size < SMALL]
+        files += sorted((runs / key).glob("*.json"))  # config, history, metrics, provenance: not the weights
     partial = target.with_name(f".{target.name}.partial")
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -11,6 +11,7 @@ the notebook: a line it cannot draw is a line less.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import threading
 import time
@@ -111,15 +112,18 @@ class Live:
 
     def _draw(self, line: str) -> None:
         if self.bar is None:
+            sized = shutil.get_terminal_size((0, 0)).columns > 0  # a terminal that knows its width follows it
             self.bar = tqdm(
                 total=1.0,
                 file=self.stream,
                 leave=False,
-                dynamic_ncols=True,
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,
+                nrows=None if sized else 40,  # a terminal of unknown size (0 rows): tqdm would hide the line
                 desc=f"  {self.name}",
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar:16}|",
             )
         self.bar.total = max(self.tally.work, 1e-9)
         self.bar.n = min(self.tally.work_done, self.bar.total)
-        self.bar.set_postfix_str(line, refresh=False)
+        self.bar.bar_format = "{desc}: {percentage:3.0f}%|{bar:16}| " + line.replace("{", "(").replace("}", ")")
         self.bar.refresh()
