@@ -14,7 +14,7 @@ WORKERS ?= 0
 SEEDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test lint format test-fast bench report report-all bundle plan train lab tune strip
+.PHONY: help setup system test lint format test-fast bench report report-all bundle setup-browse mlflow dashboard plan train lab tune strip
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (fashion-cnn)" >/dev/null
 	@touch $(STAMP)
 
-test: setup lint ## run the lint and the whole test suite (real data, short real trainings, every notebook in the quick profile)
+test: setup setup-browse lint ## run the lint and the whole test suite (real data, short real trainings, every notebook in the quick profile)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 lint: setup ## ruff: the lint rules and the formatting (line length 120, pyproject.toml); `make format` applies them
@@ -76,6 +76,18 @@ report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.
 
 bundle: setup ## the last report, its executed notebooks, every figure's and table's data and its runs' configs and provenance, in one zip → reports/report-bundle.zip
 	$(PY) -m fashion_cnn bundle
+
+setup-browse: setup $(VENV)/.browse ## the optional extra: MLflow and optuna-dashboard, for make mlflow and make dashboard
+
+$(VENV)/.browse: pyproject.toml
+	$(PY) -m pip install -q -e '.[browse]'
+	@touch $@
+
+mlflow: setup-browse ## log every stored run into MLflow (once per run key; MLFLOW_TRACKING_URI for a server) and open its UI (PORT=5000)
+	$(PY) -m fashion_cnn mlflow $(if $(PORT),--port $(PORT))
+
+dashboard: setup-browse ## optuna-dashboard on the search's storage (PORT=8080, STORAGE=url)
+	$(PY) -m fashion_cnn dashboard $(if $(PORT),--port $(PORT)) $(if $(STORAGE),--storage $(STORAGE))
 
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn report --all-studies $(call options,STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)

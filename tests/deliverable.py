@@ -119,9 +119,9 @@ BACK_MATTER = ("References", "Appendix:provenance", "Figuresandtables")  # outli
 
 
 def sparse_pages(pdf, least: float = 0.5) -> list[str]:
-    """Pages of the printed report (`pdf`) less than `least` full, other than the last page of the body or
-    of the back matter (a section that ends there may end anywhere): a figure or table pushed to the next
-    page leaves such a gap. How full is the share of the page's pixel rows between its header and its
+    """Pages of the printed report (`pdf`) less than `least` full, other than the last page of a numbered
+    section, of the body or of the back matter (a section may end anywhere; its heading, introduction and
+    first figure move together): inside a section, a figure or table pushed to the next page leaves such a gap. How full is the share of the page's pixel rows between its header and its
     page number down to its lowest ink (pdftoppm at 30 dpi): how far down the page the content reaches."""
     import subprocess
     import tempfile
@@ -132,7 +132,7 @@ def sparse_pages(pdf, least: float = 0.5) -> list[str]:
 
     from fashion_cnn.report.render import outline_pages
 
-    starts = {page for title, page in outline_pages(pdf) if title in BACK_MATTER}
+    starts = {page for title, page in outline_pages(pdf) if title in BACK_MATTER or re.match(r"\d+\.\D", title)}
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), f"{tmp}/p"], check=True)
         images = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1]))
