@@ -528,17 +528,25 @@ def test_a_full_disk_while_writing_the_report_stops_in_one_line_and_keeps_the_pr
     assert not list(small_disk.glob(".staging-*"))  # no half-built report left behind
 
 
+def _marked_study(notebooks, tmp_path, toml: str):
+    """A notebook that leaves a marker file when it runs, and a study file (`toml`): the marker and the file."""
+    marker = tmp_path / "ran"
+    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
+    path = tmp_path / f"{toml.split(chr(34))[1]}.toml"
+    path.write_text(toml)
+    return marker, path
+
+
 def test_a_study_of_one_model_is_refused_before_any_notebook_runs(folders, tmp_path, capsys, monkeypatch):
     """Section 4 died on it with an empty StopIteration minutes in; now the report's check refuses it."""
     from fashion_cnn.studies import study as registry
 
     monkeypatch.setattr(registry, "_STUDIES", dict(registry._STUDIES))
     notebooks, reports = folders
-    marker = tmp_path / "ran"
-    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
-    path = tmp_path / "alone.toml"
-    path.write_text(
-        'name = "alone"\ntitle = "t"\nbaseline = "lenet5"\n[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n'
+    marker, path = _marked_study(
+        notebooks,
+        tmp_path,
+        'name = "alone"\ntitle = "t"\nbaseline = "lenet5"\n[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n',
     )
     assert report_cli.main(["--profile", "quick", "--study", str(path), "--notebooks", str(notebooks)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -572,23 +580,20 @@ def test_a_users_model_raising_in_a_notebook_is_named_in_the_reports_line(
     assert f"{models}:16 (in forward)" in err and (reports / "failed" / "01_train.ipynb").is_file()
 
 
-def test_a_report_beyond_a_day_here_stops_before_anything_runs_and_says_what_to_do(folders, store, tmp_path, capsys):
+def test_a_report_beyond_a_day_here_stops_before_anything_runs_and_says_what_to_do(
+    folders, store, tmp_path, capsys, monkeypatch
+):
     from fashion_cnn.studies import study as registry
 
+    monkeypatch.setattr(registry, "_STUDIES", dict(registry._STUDIES))
     notebooks, reports = folders
-    marker = tmp_path / "ran"
-    _notebook(notebooks / "01_ok.ipynb", f"open({str(marker)!r}, 'w').write('ran')")
-    path = tmp_path / "forever.toml"
-    path.write_text(
+    marker, path = _marked_study(
+        notebooks,
+        tmp_path,
         'name = "forever"\ntitle = "t"\nbaseline = "lenet5"\n[settings]\nepochs = 1000000000\n'
-        '[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n[[variants]]\nlabel = "lenet5_3x3"\nmodel = "lenet5_3x3"\n'
+        '[[variants]]\nlabel = "lenet5"\nmodel = "lenet5"\n[[variants]]\nlabel = "lenet5_3x3"\nmodel = "lenet5_3x3"\n',
     )
-    saved = dict(registry._STUDIES)
-    try:
-        assert report_cli.main(["--study", str(path), "--device", "cpu", "--notebooks", str(notebooks)]) == 2
-    finally:
-        registry._STUDIES.clear()
-        registry._STUDIES.update(saved)
+    assert report_cli.main(["--study", str(path), "--device", "cpu", "--notebooks", str(notebooks)]) == 2
     out, err = capsys.readouterr()
     estimate = [line for line in out.splitlines() if line.startswith("estimate:")]
     assert len(estimate) == 1 and re.search(r"about [\d,]+ h here on \d+ cores? \(\d+ runs to train, 0 stored\)", out)
