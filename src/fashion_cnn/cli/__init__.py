@@ -6,6 +6,7 @@
     tune                       an Optuna search whose trials train on Ray
     bench                      our engine against a naive DataLoader loop, and a study on Ray
     models list | show         the registered models
+    mlflow | dashboard         the stored runs in MLflow's UI, the search in optuna-dashboard (the extra `browse`)
 
 The report's options (profile, device, precision, study, model files, seeds, margin, max seeds) are
 `setup.OPTIONS`, added to every command that takes them from there; each command's own arguments live
@@ -20,6 +21,7 @@ import sys
 
 from .. import bench
 from ..errors import ArgumentParser
+from . import browse as browse_cli
 from . import bundle as bundle_cli
 from . import models as models_cli
 from . import report as report_cli
@@ -33,6 +35,7 @@ COMMANDS = {
     "tune": (tune_cli, "run or continue an Optuna search whose trials train on Ray, then retrain its best"),
     "bench": (bench, "benchmark the engine against a naive DataLoader loop, and a study on Ray"),
     "models": (models_cli, "the registered models: list them, or show one"),
+    **{name: (browse_cli, help) for name, help in browse_cli.COMMANDS.items()},
 }
 
 
@@ -41,7 +44,7 @@ def parser() -> ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
     for name, (module, help) in COMMANDS.items():
         sub = commands.add_parser(name, help=help, description=help)
-        if module is studies_cli:
+        if module in (studies_cli, browse_cli):  # one module, several commands
             module.add_arguments(sub, name)
             sub.set_defaults(run=module.run, command=name)
         else:
