@@ -14,7 +14,7 @@ WORKERS ?= 0
 SEEDS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system test lint format test-fast bench report report-all bundle setup-browse mlflow dashboard plan train lab tune strip
+.PHONY: help setup setup-browse system test lint format test-fast bench report report-all bundle plan train lab tune strip mlflow dashboard
 
 help: ## list every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,7 +46,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (fashion-cnn)" >/dev/null
 	@touch $(STAMP)
 
-test: setup setup-browse lint ## run the lint and the whole test suite (real data, short real trainings, every notebook in the quick profile)
+# The optional extra `browse` (pyproject.toml): make mlflow and make dashboard need it, make test tests it
+BROWSE_STAMP := $(VENV)/.installed-browse
+setup-browse: setup $(BROWSE_STAMP) ## install the optional extra `browse` (MLflow, optuna-dashboard) for make mlflow and make dashboard
+
+$(BROWSE_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[browse]'
+	@touch $(BROWSE_STAMP)
+
+test: setup setup-browse lint ## run the lint and the whole test suite (real data, short real trainings, every notebook in the quick profile, MLflow and optuna-dashboard)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 lint: setup ## ruff: the lint rules and the formatting (line length 120, pyproject.toml); `make format` applies them
@@ -77,18 +85,6 @@ report: setup ## run every notebook headless (PROFILE=full|quick, STUDY=R0|path.
 bundle: setup ## the last report, its executed notebooks, every figure's and table's data and its runs' configs and provenance, in one zip → reports/report-bundle.zip
 	$(PY) -m fashion_cnn bundle
 
-setup-browse: setup $(VENV)/.browse ## the optional extra: MLflow and optuna-dashboard, for make mlflow and make dashboard
-
-$(VENV)/.browse: pyproject.toml
-	$(PY) -m pip install -q -e '.[browse]'
-	@touch $@
-
-mlflow: setup-browse ## log every stored run into MLflow (once per run key; MLFLOW_TRACKING_URI for a server) and open its UI (PORT=5000)
-	$(PY) -m fashion_cnn mlflow $(if $(PORT),--port $(PORT))
-
-dashboard: setup-browse ## optuna-dashboard on the search's storage (PORT=8080, STORAGE=url)
-	$(PY) -m fashion_cnn dashboard $(if $(PORT),--port $(PORT)) $(if $(STORAGE),--storage $(STORAGE))
-
 report-all: setup ## render every named study (each in its own report under reports/studies/)
 	$(PY) -m fashion_cnn report --all-studies $(call options,STUDY) $(if $(REPRODUCE),--reproduce "$(REPRODUCE)") $(if $(STORED_ONLY),--stored-only) $(RAY_ARGS)
 
@@ -106,3 +102,9 @@ bench: setup ## benchmark the engine against a naive DataLoader loop, and a stud
 
 tune: setup ## Optuna search, trials on Ray (MODELS=my_models.py to tune one of yours, BATCH=2 trials proposed and trained together, WORKERS=0: at most that many at once; STORAGE=url; SEED=0; ADDRESS=host:port)
 	$(PY) -m fashion_cnn tune --workers $(WORKERS) $(call options,STUDY SEEDS MARGIN MAX_SEEDS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(SEED),--seed $(SEED)) $(if $(BATCH),--batch $(BATCH)) $(RAY_ARGS)
+
+mlflow: setup-browse ## log every stored run into MLflow once (reports/mlflow/, or MLFLOW_TRACKING_URI), then its UI on localhost (PORT=5000, STORAGE=url: the search's, NO_UI=1)
+	$(PY) -m fashion_cnn mlflow $(if $(PORT),--port $(PORT)) $(if $(STORAGE),--storage $(STORAGE)) $(if $(NO_UI),--no-ui)
+
+dashboard: setup-browse ## optuna-dashboard on the search's storage on localhost (PORT=8080, STORAGE=url; default reports/tune.sqlite3)
+	$(PY) -m fashion_cnn dashboard $(if $(PORT),--port $(PORT)) $(if $(STORAGE),--storage $(STORAGE))

@@ -6,7 +6,7 @@
     tune                       an Optuna search whose trials train on Ray
     bench                      our engine against a naive DataLoader loop, and a study on Ray
     models list | show         the registered models
-    mlflow | dashboard         the stored runs in MLflow's UI, the search in optuna-dashboard (optional extra)
+    mlflow | dashboard         the stored runs in MLflow's UI, the search in optuna-dashboard (the extra `browse`)
 
 The report's options (profile, device, precision, study, model files, seeds, margin, max seeds) are
 `setup.OPTIONS`, added to every command that takes them from there; each command's own arguments live
@@ -44,7 +44,7 @@ def parser() -> ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="command")
     for name, (module, help) in COMMANDS.items():
         sub = commands.add_parser(name, help=help, description=help)
-        if module in (studies_cli, browse_cli):
+        if module in (studies_cli, browse_cli):  # one module, several commands
             module.add_arguments(sub, name)
             sub.set_defaults(run=module.run, command=name)
         else:

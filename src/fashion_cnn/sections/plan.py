@@ -28,7 +28,7 @@ from ..tune.sweeps import decay_configs, default_sweeps, sweep_base
 
 # Seconds a notebook spends on everything but training, per profile: measured on 2 cores, every run stored
 # (docs/progress.md); a floor, so the estimate errs short on slower machines.
-OVERHEAD_SECONDS = {"quick": 15.0, "full": 60.0}
+OVERHEAD_SECONDS = {"quick": 12.0, "full": 20.0}
 NOTEBOOKS = 9
 DAY = 24 * 3600.0
 

@@ -137,6 +137,10 @@ class Store:
         key = run_key(run) if isinstance(run, RunConfig) else run
         return (self.root / key / "run.json").is_file()
 
+    def run_keys(self) -> list[str]:
+        """The keys of every run stored finished, sorted (a run still training is left out)."""
+        return sorted(done.parent.name for done in self.root.glob("*/run.json")) if self.root.is_dir() else []
+
     def get(self, config: RunConfig) -> Run | None:
         """`config`'s stored run, or None when it is not stored finished."""
         key = run_key(config)
@@ -234,8 +238,8 @@ class Store:
         rather than minutes in. Raises StoreError naming the first damaged file and the fix; returns the
         runs checked."""
         checked, quiet = 0, Store(self.root)  # `quiet`: reading to check is no use of a run (no run log)
-        for done in sorted(self.root.glob("*/run.json")) if self.root.is_dir() else []:
-            run = quiet.load(done.parent)  # a damaged JSON file raises here
+        for key in self.run_keys():
+            run = quiet.load(self.root / key)  # a damaged JSON file raises here
             try:
                 with safe_open(run.weights_path, framework="pt"):
                     pass
