@@ -27,7 +27,7 @@ from ..tune.search import open_study, plan_search, study_counts
 from ..tune.sweeps import decay_configs, default_sweeps, sweep_base
 
 # Seconds a notebook spends on everything but training, per profile: measured on 2 cores, every run stored
-# (docs/progress.md); a floor, so the estimate errs short on slower machines.
+# (docs/report.md: 1:41 for the full report's 9 notebooks, 2:14 for the quick one's); slower machines take longer.
 OVERHEAD_SECONDS = {"quick": 12.0, "full": 20.0}
 NOTEBOOKS = 9
 DAY = 24 * 3600.0
