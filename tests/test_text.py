@@ -1301,3 +1301,14 @@ def test_a_reproduced_kfold_is_introduced_as_its_own_experiment():
     assert "`lenet5` (5 folds)" in line and "3 seeds" in line and "mean of these over the seeds" in line
     assert "Section 4" in line and "another experiment" in line  # not taken for section 4's single run
     assert text.kfold_repeated([], 3) == ""
+
+
+def test_an_interval_that_excludes_zero_beside_a_holm_inconclusive_is_marked():
+    rng = np.random.default_rng(3)
+    shift = pd.Series([0.0050, 0.0010, 0.0030, 0.0045, 0.0015], index=BASE.index)  # raw p < 0.05, not after Holm
+    values = {"a": BASE, "b": BASE + shift, "c": BASE + rng.normal(0, 0.01, 5), "d": BASE + rng.normal(0, 0.01, 5)}
+    fam = stats.compare_family(values, [("a", "b"), ("a", "c"), ("a", "d")], MARGIN)
+    assert fam[0].diff.low > 0 and fam[0].outcome == "inconclusive"  # the case itself
+    lines = text.summary.decisions(fam).split("\n\n")[1].split("\n")
+    assert lines[0].endswith("inconclusive (the raw interval excludes zero; Holm's test does not reject)")
+    assert not any("raw interval" in line for line in lines[1:])

@@ -131,6 +131,13 @@ def comparison(
     )
 
 
+def raw_only(c: Comparison) -> bool:
+    """Whether the raw 95% interval excludes zero while the Holm-adjusted test does not reject: a reader
+    seeing the interval alone would call it settled, so the text says why it is not."""
+    low, high = c.diff.low, c.diff.high
+    return c.outcome == "inconclusive" and bool(np.isfinite(low)) and (low > 0 or high < 0)
+
+
 def outcomes_line(comparisons: Sequence[Comparison]) -> str:
     """ "2 higher, 1 equivalent, 1 inconclusive" over a family."""
     counts = {o: sum(c.outcome == o for c in comparisons) for o in OUTCOMES}

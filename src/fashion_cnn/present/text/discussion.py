@@ -12,11 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ...analysis.stats import Comparison
-from .comparisons import interval, verdict
+from .comparisons import interval, raw_only, verdict
 from .tuning import TIMING_NOISE
 from .words import and_list, count, p, signed
 
@@ -104,8 +103,7 @@ _VALIDATION = (
 
 def _mismatch(c: Comparison) -> str:
     """Where the raw 95% interval excludes zero but the Holm-adjusted test does not reject: say so."""
-    low, high = c.diff.low, c.diff.high
-    if c.outcome == "inconclusive" and np.isfinite(low) and (low > 0 or high < 0):
+    if raw_only(c):
         return (
             f" (the raw 95% interval excludes zero, but after Holm over the {count(c.family, 'comparison')} the "
             "test does not reject)"
@@ -208,9 +206,9 @@ def closing(
         "**Which to use.** The data cannot choose: the tests leave "
         + (f"all {len(facts)} models" if len(contenders) == len(facts) else f"{len(contenders)} of {len(facts)} models")
         + f" as possibly the best on validation accuracy ({and_list([f'`{m}`' for m in contenders])}). "
-        f"With accuracy undecided, I would use `{cheapest}`, the cheapest of them "
-        f"({int(facts.loc[cheapest, 'parameters']):,} parameters, {facts.loc[cheapest, 'mult_adds'] / 1e6:.2f} M "
-        "multiply-adds per image). "
+        f"With accuracy undecided, I would use `{cheapest}`, the cheapest of them to run "
+        f"({facts.loc[cheapest, 'mult_adds'] / 1e6:.2f} M multiply-adds per image, "
+        f"{int(facts.loc[cheapest, 'parameters']):,} parameters). "
     )
     if math.isinf(need) or need > 100:
         return said + (

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...config import OUTPUT_META
 from .captions import measured, optimizer
-from .comparisons import WHAT, cell
+from .comparisons import WHAT, cell, raw_only
 from .words import and_list, bullets, count, machine, seed_span
 
 
@@ -49,7 +49,9 @@ def decisions(comparisons: Sequence, table: str = "") -> str:
         + _seeds(comparisons)
         + ":"
     )
-    return lead + "\n\n" + bullets([f"`{c.b}` − `{c.a}`: {cell(c)}" for c in comparisons])
+    marked = " (the raw interval excludes zero; Holm's test does not reject)"
+    lines = [f"`{c.b}` − `{c.a}`: {cell(c)}" + (marked if raw_only(c) else "") for c in comparisons]
+    return lead + "\n\n" + bullets(lines)
 
 
 def best(cmp) -> str:
