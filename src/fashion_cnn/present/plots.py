@@ -389,6 +389,7 @@ def figure(label: str, obj, **facts) -> Captioned | None:
     return captioned(obj, caption(label, **facts), label.format(**facts))
 
 
+LONG_TABLE = 12  # rows: a longer table may break across pages instead of leaving the rest of one empty
 _LINK = re.compile(r'<a [^>]*href="([^"]*)"[^>]*>.*?</a>')
 
 
@@ -415,7 +416,8 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
     data = data.map(lambda v: _LINK.sub(r"\1", v) if isinstance(v, str) else v)  # a link's target, not its tag
     if index and shown.index.name and shown.columns.name is None and shown.columns.nlevels == 1:
         shown = shown.rename_axis(index=None, columns=shown.index.name)
-    out = HTML(shown.to_html(escape=False, index=index, classes="report-table", border=0, na_rep="–"))
+    classes = "report-table" + (" long-table" if len(shown) > LONG_TABLE else "")  # a long one may span pages
+    out = HTML(shown.to_html(escape=False, index=index, classes=classes, border=0, na_rep="–"))
     out.shown = data  # the cells as printed, for the report's CSV beside the table (`shown_data`)
     return out
 

@@ -104,6 +104,9 @@ ol.references li { margin: 2pt 0; }
   /* JupyterLab keeps every output on one page, so a long text jumped whole to the next page and left a gap:
      text flows on; a figure or table still keeps whole (its own rules) */
   .jp-OutputArea-child { break-inside: auto; display: block; }
+  /* a long table (plots.LONG_TABLE rows) may span pages, its header repeated, rather than leave one half empty */
+  table.long-table, figure.numbered-table:has(table.long-table) { page-break-inside: auto; break-inside: auto; }
+  table.long-table tr { break-inside: avoid; }
   /* a caption stays with its figure (below it) or table (above it), and never forbids the break after a figure */
   figure.numbered-figure figcaption { break-before: avoid; }
   figure.numbered-table figcaption { break-after: avoid; }
