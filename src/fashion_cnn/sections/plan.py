@@ -23,7 +23,7 @@ from ..studies.sources import report_names
 from ..train import runs
 from ..train.runs import RunConfig
 from ..train.store import Store
-from ..tune.search import open_study, plan_search, study_counts
+from ..tune.search import plan_search, study_counts
 from ..tune.sweeps import decay_configs, default_sweeps, sweep_base
 
 # Seconds a notebook spends on everything but training, per profile: measured on 2 cores, every run stored
@@ -50,10 +50,17 @@ def _trials_left(plan) -> int:
 
     if plan.storage.startswith("sqlite:///") and not Path(plan.storage.removeprefix("sqlite:///")).is_file():
         return plan.trials  # not opened: opening would create it
-    with contextlib.suppress(Exception):  # no storage, no study yet, another plan's study: all are left
-        study = open_study(plan, create=False)
-        return max(0, plan.trials - study_counts(study)["finished"])
+    with contextlib.suppress(Exception):  # no such study yet: all are left
+        return max(0, plan.trials - study_counts(_stored_study(plan))["finished"])
     return plan.trials
+
+
+def _stored_study(plan):
+    """The search's study as its storage holds it, read only (`open_study` would record the plan in it)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.load_study(study_name=plan.study_name, storage=plan.storage)
 
 
 def _seeds(setup: ReportSetup) -> list[int]:
@@ -80,7 +87,7 @@ def _best_trial(plan) -> RunConfig:
 
     with contextlib.suppress(Exception):
         if _trials_left(plan) < plan.trials:
-            return plan.config(open_study(plan, create=False).best_params).replace(split="trainval")
+            return plan.config(_stored_study(plan).best_params).replace(split="trainval")
     return plan.base.replace(split="trainval")
 
 
