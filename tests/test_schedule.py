@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from fashion_cnn import RunConfig, Store, config, get_or_train
 from fashion_cnn.config import get_profile
 from fashion_cnn.studies import get_study
-from fashion_cnn.train import checkpoint, engine, runs, schedule, training
+from fashion_cnn.train import checkpoint, engine, progress, runs, schedule, training
 
 pytestmark = pytest.mark.xdist_group("ray")  # one pytest worker starts the local Ray (`local_ray`)
 
@@ -187,7 +187,7 @@ def test_the_bar_fills_per_finished_epoch_counting_a_resumed_runs_epochs(local_r
         def close(self):
             pass
 
-    monkeypatch.setattr(schedule, "tqdm", Recording)
+    monkeypatch.setattr(progress, "tqdm", Recording)  # the scheduler's bar (`progress.Bar`)
     schedule.train_many(configs, progress=True, local_seconds=0)
     assert shown[0] == ("runs 0/3, epochs 1/6", pytest.approx(1 / 6))
     assert shown[-1] == ("runs 3/3, epochs 6/6", pytest.approx(1.0))

@@ -1,7 +1,7 @@
 """What a process is training, as events another process can follow.
 
 A notebook's kernel trains where nobody sees its bars; the report builder runs it and owns the terminal.
-So the scheduler's bar (`schedule._Bar`) also appends one JSON line per event to the file `PROGRESS`
+So the scheduler's bar (`Bar`) also appends one JSON line per event to the file `PROGRESS`
 names (the builder sets it for its kernels; unset, nothing is written), and the builder follows that
 file (`Follower`) into one live line (`report.progress`). An event is a batch of runs starting (its runs,
 epochs and estimated work, what a resumed run had done), an epoch or a run finishing, or the batch ending.
@@ -16,6 +16,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import runs
+from .runs import RunConfig
+from .store import Store
 
 PROGRESS = "FASHION_CNN_PROGRESS"  # environment: the file training events are appended to
 
@@ -113,3 +119,69 @@ class Tally:
         if done <= 0 or spent <= 0:
             return None
         return max(0.0, (self.work - self.work_done) * spent / done)
+
+
+class Bar:
+    """One bar over all runs, filled by estimated single-core work (`runs.estimated_cpu_seconds`) as
+    each epoch finishes on any node, so its time left means something while runs of very different
+    sizes train; the postfix counts runs and epochs. The same steps go, as events, to whoever follows
+    this process's training (`progress.publish`: the report builder's live line)."""
+
+    def __init__(self, configs: dict[str, RunConfig], store: Store, where: str, progress: bool):
+        self.epochs = {k: c.epochs for k, c in configs.items()}
+        self.titles = {k: c.title for k, c in configs.items()}
+        self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in configs.items()}  # per epoch
+        self.done = {k: store.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
+        self.runs = 0
+        self.batch = f"{os.getpid()}-{id(self)}"
+        self.bar = tqdm(
+            total=sum(self.cost[k] * self.epochs[k] for k in configs),
+            initial=sum(self.cost[k] * self.done[k] for k in configs),
+            desc=f"{len(configs)} runs {where}",
+            disable=not progress,
+            leave=False,
+            dynamic_ncols=True,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+        )
+        publish(
+            "start",
+            batch=self.batch,
+            runs=len(configs),
+            epochs=sum(self.epochs.values()),
+            epochs_done=sum(self.done.values()),
+            work=sum(self.cost[k] * self.epochs[k] for k in configs),
+            work_done=sum(self.cost[k] * self.done[k] for k in configs),
+            where=where,
+        )
+        self._show(0.0)
+
+    def epoch(self, key: str, epoch: int) -> None:
+        epochs, work = self._advance(key, epoch)
+        publish("epoch", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
+        self._show(work)
+
+    def run_done(self, key: str) -> None:
+        self.runs += 1
+        epochs, work = self._advance(key, self.epochs[key])
+        publish("run", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
+        self._show(work)
+
+    def _advance(self, key: str, epoch: int) -> tuple[int, float]:
+        """The epochs and the work that reaching `epoch` adds to run `key`."""
+        epochs = max(0, epoch - self.done[key])
+        self.done[key] = max(self.done[key], epoch)
+        return epochs, self.cost[key] * epochs
+
+    def _show(self, work: float) -> None:
+        self.bar.set_postfix_str(
+            f"runs {self.runs}/{len(self.epochs)}, epochs {sum(self.done.values())}/{sum(self.epochs.values())}",
+            refresh=False,
+        )
+        if work:
+            self.bar.update(work)
+        else:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        publish("end", batch=self.batch)
+        self.bar.close()

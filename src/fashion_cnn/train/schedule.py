@@ -44,14 +44,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import config as cfg
 from ..atomic import write_bytes, write_json
 from ..errors import ConfigError, Error
 from ..models import user_files as model_files
 from . import engine, runs
-from .progress import publish
+from .progress import Bar
 from .runs import RunConfig
 from .store import Run, RunBusy, Store
 from .training import default_progress, get_or_train
@@ -294,72 +293,6 @@ def _train_task(
 # The driver
 
 
-class _Bar:
-    """One bar over all runs, filled by estimated single-core work (`runs.estimated_cpu_seconds`) as
-    each epoch finishes on any node, so its time left means something while runs of very different
-    sizes train; the postfix counts runs and epochs. The same steps go, as events, to whoever follows
-    this process's training (`progress.publish`: the report builder's live line)."""
-
-    def __init__(self, configs: dict[str, RunConfig], store: Store, where: str, progress: bool):
-        self.epochs = {k: c.epochs for k, c in configs.items()}
-        self.titles = {k: c.title for k, c in configs.items()}
-        self.cost = {k: runs.estimated_cpu_seconds(c) / c.epochs for k, c in configs.items()}  # per epoch
-        self.done = {k: store.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
-        self.runs = 0
-        self.batch = f"{os.getpid()}-{id(self)}"
-        self.bar = tqdm(
-            total=sum(self.cost[k] * self.epochs[k] for k in configs),
-            initial=sum(self.cost[k] * self.done[k] for k in configs),
-            desc=f"{len(configs)} runs {where}",
-            disable=not progress,
-            leave=False,
-            dynamic_ncols=True,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
-        )
-        publish(
-            "start",
-            batch=self.batch,
-            runs=len(configs),
-            epochs=sum(self.epochs.values()),
-            epochs_done=sum(self.done.values()),
-            work=sum(self.cost[k] * self.epochs[k] for k in configs),
-            work_done=sum(self.cost[k] * self.done[k] for k in configs),
-            where=where,
-        )
-        self._show(0.0)
-
-    def epoch(self, key: str, epoch: int) -> None:
-        epochs, work = self._advance(key, epoch)
-        publish("epoch", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
-        self._show(work)
-
-    def run_done(self, key: str) -> None:
-        self.runs += 1
-        epochs, work = self._advance(key, self.epochs[key])
-        publish("run", batch=self.batch, key=key, title=self.titles[key], epochs=epochs, work=work)
-        self._show(work)
-
-    def _advance(self, key: str, epoch: int) -> tuple[int, float]:
-        """The epochs and the work that reaching `epoch` adds to run `key`."""
-        epochs = max(0, epoch - self.done[key])
-        self.done[key] = max(self.done[key], epoch)
-        return epochs, self.cost[key] * epochs
-
-    def _show(self, work: float) -> None:
-        self.bar.set_postfix_str(
-            f"runs {self.runs}/{len(self.epochs)}, epochs {sum(self.done.values())}/{sum(self.epochs.values())}",
-            refresh=False,
-        )
-        if work:
-            self.bar.update(work)
-        else:
-            self.bar.refresh()
-
-    def close(self) -> None:
-        publish("end", batch=self.batch)
-        self.bar.close()
-
-
 @dataclass
 class _Task:
     """Runs trained by one Ray task (one run, or a stack on a GPU), the locks held for them and where it runs."""
@@ -449,7 +382,7 @@ class _Driver:
         self.stopped: set[str] = set()
         self.on_epoch, self.on_diverged = on_epoch, on_diverged
         nodes = len([n for n in ray.nodes() if n.get("Alive")])
-        self.bar = _Bar(todo, store, f"on Ray ({cpus} CPUs, {nodes} node{'s' * (nodes != 1)})", progress)
+        self.bar = Bar(todo, store, f"on Ray ({cpus} CPUs, {nodes} node{'s' * (nodes != 1)})", progress)
 
     def run(self) -> set[str]:
         """Train every task; returns the keys of the runs `on_epoch` stopped."""
@@ -578,7 +511,7 @@ def _train_here(
 ) -> set[str]:
     stopped = set()
     where = _where(on_ray=False)
-    bar = _Bar(todo, store, "here", progress=False)  # each run shows its own bar; this one tells the followers
+    bar = Bar(todo, store, "here", progress=False)  # each run shows its own bar; this one tells the followers
     try:
         for key, c in todo.items():
 
