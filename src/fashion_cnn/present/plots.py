@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -16,43 +15,10 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import config as cfg
 from ..data import CLASSES
+from .figure_style import CLASS_COLOURS, TRAIN, VAL, WIDTH, style  # noqa: F401  (style: the notebooks call plots.style())
+from .figure_style import closed as _close
+from .figure_style import new_figure as _figure
 from .text.captions import caption
-
-WIDTH = 7.0  # inches: A4's 180 mm text width
-TRAIN, VAL = "#1f77b4", "#d62728"  # train and validation colours, the same in every figure
-CLASS_COLOURS = matplotlib.colormaps["tab10"].colors
-
-
-def style() -> None:
-    """The report's look: readable fonts, light grid, sharp PNGs in the HTML and the PDF."""
-    plt.rcParams.update(
-        {
-            "figure.dpi": 110,
-            "savefig.dpi": 110,
-            "font.size": 9,
-            "axes.titlesize": 10,
-            "axes.labelsize": 9,
-            "legend.fontsize": 8,
-            "xtick.labelsize": 8,
-            "ytick.labelsize": 8,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "figure.constrained_layout.use": True,
-        }
-    )
-
-
-def _figure(rows: int = 1, cols: int = 1, height: float = 2.6, **kw) -> tuple[Figure, np.ndarray]:
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, height), squeeze=False, **kw)
-    return fig, axes
-
-
-def _close(fig: Figure) -> Figure:
-    plt.close(fig)  # the notebook displays the returned figure once, not twice
-    return fig
-
 
 # ----------------------------------------------------------------------------------------------
 # Data analysis

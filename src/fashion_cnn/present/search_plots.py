@@ -8,7 +8,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .plots import TRAIN, VAL, _close, _figure
+from .figure_style import TRAIN, VAL
+from .figure_style import closed as _close
+from .figure_style import new_figure as _figure
 
 
 def _search_history(complete) -> Figure:
