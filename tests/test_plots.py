@@ -5,7 +5,7 @@ from matplotlib.figure import Figure
 
 from fashion_cnn.analysis import data_stats, metrics, stats
 from fashion_cnn.data import CLASSES
-from fashion_cnn.present import plots, text
+from fashion_cnn.present import plots, tables, text
 
 
 def _history(models=("a", "b"), seeds=(0, 1), epochs=3):
@@ -228,3 +228,11 @@ def test_a_tables_data_is_its_cells_as_printed_with_the_unit_in_the_header():
         "weights": ["runs/k1/weights.safetensors", "–"],  # a link's target, not its tag
     }
     assert plots.shown_data("text") is None
+
+    final = pd.DataFrame(
+        {"model": ["a", "a", "b", "b"], "val_acc": [0.9, 0.92, 0.8, 0.84], "val_loss": [0.3, 0.2, 0.5, 0.4]}
+    )
+    table = tables.mean_std(final, ("val_acc", "val_loss"), percent=("val_acc",))  # cells already "91.00 ± 1.41"
+    shown = plots.shown_data(plots.html_table(table))
+    assert list(shown.columns) == ["model", "val_acc (%)", "val_loss"]
+    assert list(shown["val_acc (%)"]) == ["91.00 ± 1.41", "82.00 ± 2.83"] and shown["val_loss"][0] == "0.2500 ± 0.0707"

@@ -362,7 +362,8 @@ _LINK = re.compile(r'<a [^>]*href="([^"]*)"[^>]*>.*?</a>')
 def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4, index: bool = True):
     """A compact HTML table for the report (columns in `percent` shown ×100 with 2 decimals, other
     floats with `digits` decimals, or 3 significant digits in a column holding values too small for
-    them, such as weight decays of 1e-5; cells may hold links). A frame without rows shows nothing. The
+    them, such as weight decays of 1e-5; cells may hold links). Its data file heads the `percent` columns
+    and those of `frame.attrs["percent"]` (`tables.mean_std`) "(%)". A frame without rows shows nothing. The
     index's name heads the header row, rather than a header row of its own."""
     from IPython.display import HTML
 
@@ -378,7 +379,8 @@ def html_table(frame: pd.DataFrame, percent: Sequence[str] = (), digits: int = 4
             shown[column] = shown[column].map(lambda v, spec=spec: "–" if pd.isna(v) else format(v, spec))
         else:  # whole numbers (nullable too) and text: a missing value is "–", never "None" or "<NA>"
             shown[column] = shown[column].astype(object).map(lambda v: "–" if v is None or v is pd.NA else v)
-    data = (shown.reset_index() if index else shown).rename(columns={c: f"{c} (%)" for c in percent})
+    in_percent = [*percent, *frame.attrs.get("percent", ())]  # the latter already formatted ("91.20 ± 0.31")
+    data = (shown.reset_index() if index else shown).rename(columns={c: f"{c} (%)" for c in in_percent})
     data = data.map(lambda v: _LINK.sub(r"\1", v) if isinstance(v, str) else v)  # a link's target, not its tag
     if index and shown.index.name and shown.columns.name is None and shown.columns.nlevels == 1:
         shown = shown.rename_axis(index=None, columns=shown.index.name)

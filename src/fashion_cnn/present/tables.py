@@ -16,7 +16,8 @@ from .text.words import in_percent
 def mean_std(
     final: pd.DataFrame, metrics: tuple[str, ...], by: str = "model", percent: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """A readable table: "mean ± std" of each metric per group (metrics in `percent` ×100)."""
+    """A readable table: "mean ± std" of each metric per group (metrics in `percent` ×100, named in the
+    frame's `attrs["percent"]` so that the table's data file heads them "(%)": `plots.html_table`)."""
     grouped = final.groupby(by, sort=False)
     out = {}
     for m in metrics:
@@ -24,7 +25,9 @@ def mean_std(
         mu, sd = grouped[m].mean() * scale, grouped[m].std(ddof=1).fillna(0.0) * scale
         digits = 2 if m in percent else 4
         out[m] = ["–" if pd.isna(a) else f"{a:.{digits}f} ± {b:.{digits}f}" for a, b in zip(mu, sd)]
-    return pd.DataFrame(out, index=mu.index.rename(by))
+    table = pd.DataFrame(out, index=mu.index.rename(by))
+    table.attrs["percent"] = tuple(m for m in metrics if m in percent)
+    return table
 
 
 def key_results(
