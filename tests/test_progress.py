@@ -3,6 +3,7 @@ publishes them (`train.progress.publish`), followed into one terminal line or pl
 
 import io
 import json
+import time
 
 import pytest
 
@@ -91,3 +92,17 @@ def test_live_draws_one_line_on_a_terminal(tmp_path, monkeypatch):
 def test_the_status_names_the_run_training_now_until_all_are_done():
     tally = Tally(runs=3, runs_done=1, epochs=9, epochs_done=4, work=90, work_done=40, current="cnn_2 seed 1")
     assert status(tally, 75) == "runs 1/3, epochs 4/9, now cnn_2 seed 1, 1:15 elapsed"
+
+
+def test_a_notebook_that_trains_nothing_still_shows_its_time(tmp_path):
+    path, lines, stream = tmp_path / "events.jsonl", [], io.StringIO()
+    with Live("06_tsne.ipynb", path, echo=lambda *a, **k: lines.append(" ".join(a)), terminal=False, quiet=0.4):
+        time.sleep(1.3)  # no event: a plain line after each `quiet` seconds without one
+    assert 1 <= len(lines) <= 3 and all(line.startswith("  06_tsne.ipynb: no training so far, 0:0") for line in lines)
+    with Live("06_tsne.ipynb", path, echo=lines.append, terminal=True, stream=stream):
+        time.sleep(0.8)  # the live line ticks without any training
+    assert "06_tsne.ipynb: no training so far, 0:0" in stream.getvalue() and "%" not in stream.getvalue()
+    quiet = []
+    with Live("06_tsne.ipynb", path, echo=quiet.append, terminal=False):
+        time.sleep(0.8)  # a short step under the default QUIET says nothing
+    assert quiet == []
