@@ -39,7 +39,7 @@ from ..setup import add_arguments as add_setup_arguments
 from ..studies import get_study, list_studies
 from ..train.engine import PRECISIONS
 from ..train.store import Run, Store, StoreError
-from ..tune.storage import default_storage, open_storage, redact
+from ..tune.storage import default_storage, missing_file, open_storage, redact
 
 _logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def search_trials(storage_url: str | None) -> dict[str, tuple[str, str]]:
     was stored (the last trial that trained a key wins); {} when the storage is a SQLite file that does not
     exist (no search has run)."""
     url = storage_url or default_storage()
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if missing_file(url):
         return {}
     storage = open_storage(url)
     found = {}
@@ -264,8 +264,8 @@ def _export(client, uri: str, store: Store, storage_url: str | None) -> tuple[in
     experiment_id = _experiment(client, uri)
     there = logged_keys(client, experiment_id)
     quiet = Store(store.root)  # reading to export is no use of a run (no run log)
-    new, skipped = [], 0
-    for key in store.run_keys():
+    new, skipped, keys = [], 0, store.run_keys()
+    for key in keys:
         if key in there:
             continue
         try:
@@ -276,11 +276,18 @@ def _export(client, uri: str, store: Store, storage_url: str | None) -> tuple[in
     found = labels(new, storage_url) if new else {}
     for run in new:
         log_run(client, experiment_id, run, found[run.key])
-    return len(new), len(there & set(store.run_keys())), skipped
+    return len(new), len(there & set(keys)), skipped
 
 
 # ----------------------------------------------------------------------------------------------
 # Servers on localhost
+
+
+def _bind_error(port: int, err: OSError) -> Exception:
+    """What to raise when binding `port` failed: one line when another process holds it, else `err` itself."""
+    if err.errno == errno.EADDRINUSE:
+        return BrowseError(f"port {port} on {HOST} is in use: give another one (PORT=… or --port)")
+    return err
 
 
 def free_port(port: int) -> int:
@@ -291,9 +298,7 @@ def free_port(port: int) -> int:
         try:
             s.bind((HOST, port))
         except OSError as err:
-            if err.errno != errno.EADDRINUSE:
-                raise
-            raise BrowseError(f"port {port} on {HOST} is in use: give another one (PORT=… or --port)") from None
+            raise _bind_error(port, err) from None
         return s.getsockname()[1]
 
 
@@ -335,18 +340,15 @@ def dashboard(storage_url: str | None, port: int) -> None:
     or the port is taken, TuneError when the storage cannot be opened."""
     optuna_dashboard = need("optuna_dashboard", "optuna-dashboard")
     url = storage_url or default_storage()
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if missing := missing_file(url):
         raise BrowseError(
-            f"{url.removeprefix('sqlite:///')} does not exist: run a search first (make tune), or give its "
-            f"storage (STORAGE=url or --storage)"
+            f"{missing} does not exist: run a search first (make tune), or give its storage (STORAGE=url or --storage)"
         )
     app = optuna_dashboard.wsgi(open_storage(url))
     try:
         server = make_server(HOST, port, app, server_class=_Threads, handler_class=_Quiet)
     except OSError as err:
-        if err.errno != errno.EADDRINUSE:
-            raise
-        raise BrowseError(f"port {port} on {HOST} is in use: give another one (PORT=… or --port)") from None
+        raise _bind_error(port, err) from None
     print(f"optuna-dashboard on {redact(url)}: http://{HOST}:{server.server_port}/dashboard (Ctrl-C stops it)")
     sys.stdout.flush()
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..analysis.stats import PILOT_SEEDS
 from ..setup import ReportSetup
@@ -24,6 +23,7 @@ from ..train import runs
 from ..train.runs import RunConfig
 from ..train.store import Store
 from ..tune.search import plan_search, study_counts
+from ..tune.storage import missing_file
 from ..tune.sweeps import decay_configs, default_sweeps, sweep_base
 
 # Seconds a notebook spends on everything but training, per profile: measured on 2 cores, every run stored
@@ -48,7 +48,7 @@ def _trials_left(plan) -> int:
     """The search's trials not finished yet in its storage (all of them when it holds no such study)."""
     import contextlib
 
-    if plan.storage.startswith("sqlite:///") and not Path(plan.storage.removeprefix("sqlite:///")).is_file():
+    if missing_file(plan.storage):
         return plan.trials  # not opened: opening would create it
     with contextlib.suppress(Exception):  # no such study yet: all are left
         return max(0, plan.trials - study_counts(_stored_study(plan))["finished"])

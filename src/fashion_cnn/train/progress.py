@@ -134,9 +134,11 @@ class Bar:
         self.done = {k: store.checkpoint_epochs(k) for k in configs}  # a resumed run's epochs
         self.runs = 0
         self.batch = f"{os.getpid()}-{id(self)}"
+        work = sum(self.cost[k] * self.epochs[k] for k in configs)
+        work_done = sum(self.cost[k] * self.done[k] for k in configs)
         self.bar = tqdm(
-            total=sum(self.cost[k] * self.epochs[k] for k in configs),
-            initial=sum(self.cost[k] * self.done[k] for k in configs),
+            total=work,
+            initial=work_done,
             desc=f"{len(configs)} runs {where}",
             disable=not progress,
             leave=False,
@@ -149,8 +151,8 @@ class Bar:
             runs=len(configs),
             epochs=sum(self.epochs.values()),
             epochs_done=sum(self.done.values()),
-            work=sum(self.cost[k] * self.epochs[k] for k in configs),
-            work_done=sum(self.cost[k] * self.done[k] for k in configs),
+            work=work,
+            work_done=work_done,
             where=where,
         )
         self._show(0.0)

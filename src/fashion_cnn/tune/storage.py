@@ -19,6 +19,14 @@ def default_storage() -> str:
     return f"sqlite:///{cfg.REPORTS_DIR / 'tune.sqlite3'}"
 
 
+def missing_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist (opening the storage would create it, empty, so
+    readers check first); None for a file that exists or another database."""
+    if url.startswith("sqlite:///") and not (path := Path(url.removeprefix("sqlite:///"))).is_file():
+        return path
+    return None
+
+
 def redact(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
